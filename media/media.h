@@ -1,0 +1,192 @@
+/* media.h — public interface of Cầu's media plane (the SFU).
+ *
+ * The media plane owns every WebRTC peer connection on the server side:
+ * ICE (libnice), DTLS (OpenSSL), SRTP (libsrtp2), and the selective
+ * forwarding of RTP between the participants of a room.
+ *
+ * Threads.  media_engine_new() starts a fixed pool of worker threads, each
+ * running its own GMainContext.  A room is pinned to one worker for its whole
+ * life; all of its peers, timers and forwarding run there, so the packet path
+ * takes no lock.  Every function in this header is called from the
+ * *control context* (the GMainContext that was thread-default when the engine
+ * was created, i.e. signaling's main loop); it posts a closure to the room's
+ * worker and returns at once.  Every callback is delivered back on the
+ * control context, exactly once for the one-shot callbacks.
+ *
+ * Identifiers.  Rooms and participants are identified by strings chosen by
+ * the caller (signaling).  A participant has at most two peer connections:
+ * MEDIA_PC_PUBLISH (client offers, server answers recvonly) and
+ * MEDIA_PC_SUBSCRIBE (server offers sendonly, client answers), as in
+ * docs/protocol.md.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define MEDIA_ERROR (media_error_quark ())
+GQuark media_error_quark (void);
+
+typedef enum {
+  MEDIA_ERROR_BAD_SDP,           /* SDP does not parse or breaks a rule */
+  MEDIA_ERROR_NO_CODEC,          /* no m-line offers a codec we relay   */
+  MEDIA_ERROR_NOT_FOUND,         /* unknown room or participant         */
+  MEDIA_ERROR_STATE,             /* call out of order (answer w/o offer) */
+  MEDIA_ERROR_BAD_CANDIDATE,     /* ICE candidate does not parse        */
+  MEDIA_ERROR_INTERNAL,          /* libnice/OpenSSL/libsrtp2 failure    */
+} MediaError;
+
+typedef enum {
+  MEDIA_PC_PUBLISH = 0,
+  MEDIA_PC_SUBSCRIBE = 1,
+} MediaPcKind;
+
+typedef enum {
+  MEDIA_STATE_NEW,
+  MEDIA_STATE_CONNECTING,   /* ICE checking / DTLS handshake    */
+  MEDIA_STATE_CONNECTED,    /* DTLS done, SRTP keys installed    */
+  MEDIA_STATE_FAILED,       /* ICE failed or DTLS failed/refused */
+  MEDIA_STATE_CLOSED,
+} MediaState;
+
+const char *media_pc_kind_to_string (MediaPcKind pc);      /* "publish" / "subscribe" */
+const char *media_state_to_string (MediaState state);      /* "new", "connecting", ... */
+
+typedef struct {
+  guint workers;          /* worker threads; 0 = one per online core          */
+  guint port_min;         /* UDP port range for ICE host candidates (0 = any) */
+  guint port_max;
+  gchar **ice_addresses;  /* NULL-terminated IPs to gather on; NULL or empty =
+                           * every non-loopback interface plus 127.0.0.1      */
+  guint max_bitrate_kbps; /* REMB ceiling advertised to publishers            */
+  guint max_participants; /* per room                                          */
+} MediaConfig;
+
+typedef struct MediaEngine MediaEngine;
+
+/* A track as seen by signaling.  Strings are owned by the struct. */
+typedef struct {
+  gchar *participant_id;  /* publisher */
+  gchar *track_id;        /* stable within the participant, e.g. "a0", "v0" */
+  gchar *kind;            /* "audio" or "video" */
+  gchar *codec;           /* "opus", "VP8", "H264" */
+} MediaTrackInfo;
+
+void media_track_info_free (MediaTrackInfo *info);
+
+/* Counters for /metrics.  Read with relaxed atomics; approximate. */
+typedef struct {
+  guint64 rooms;
+  guint64 peers;
+  guint64 rtp_packets_in;
+  guint64 rtp_packets_out;
+  guint64 rtp_bytes_in;
+  guint64 rtp_bytes_out;
+  guint64 rtcp_packets_in;
+  guint64 rtcp_packets_out;
+  guint64 nack_retransmits;
+  guint64 plis_sent;
+  guint64 dropped_malformed;   /* garbage, truncated, unparsable packets   */
+  guint64 dropped_srtp;        /* authentication / replay failures         */
+  guint64 dropped_unknown;     /* RTP for an SSRC we cannot place           */
+  guint64 dtls_failures;
+} MediaStats;
+
+/* (transfer full) on success; NULL + @error when a worker, the DTLS
+ * certificate or a library fails to start. */
+MediaEngine *media_engine_new (const MediaConfig *config, GError **error);
+
+/* Stops the workers, closes every peer.  Pending callbacks are dropped
+ * (their user_data destroy notifies still run). */
+void media_engine_free (MediaEngine *engine);
+
+/* The SHA-256 fingerprint of the engine's DTLS certificate, "AB:CD:..". */
+const char *media_engine_get_fingerprint (MediaEngine *engine);
+
+void media_engine_get_stats (MediaEngine *engine, MediaStats *stats);
+
+/* Per-participant notifications, delivered on the control context.
+ * Any member may be NULL. */
+typedef struct {
+  /* A local ICE candidate for @pc ("candidate:..." attribute value without
+   * the "a=" prefix), or @candidate == NULL for end-of-candidates.
+   * Candidates are also present in the SDP returned to the caller; this
+   * exists for trickle. */
+  void (*local_candidate) (const char *participant_id, MediaPcKind pc,
+                           const char *candidate, const char *mid,
+                           guint mline_index, gpointer user_data);
+  void (*state_changed)   (const char *participant_id, MediaPcKind pc,
+                           MediaState state, gpointer user_data);
+} MediaParticipantCallbacks;
+
+/* Room-wide notifications, delivered on the control context. */
+typedef struct {
+  void (*track_added)   (const char *room_id, const MediaTrackInfo *track,
+                         gpointer user_data);
+  void (*track_removed) (const char *room_id, const MediaTrackInfo *track,
+                         gpointer user_data);
+} MediaRoomCallbacks;
+
+/* Creates the room on the least loaded worker if it does not exist.  The
+ * callbacks are installed once per room (the first call wins); the room
+ * lives until media_engine_close_room(). */
+void media_engine_open_room (MediaEngine *engine, const char *room_id,
+                             const MediaRoomCallbacks *callbacks,
+                             gpointer user_data);
+void media_engine_close_room (MediaEngine *engine, const char *room_id);
+
+/* Adds a participant with no peer connection yet.  @notify frees
+ * @user_data after the participant is removed and no callback is pending. */
+void media_engine_add_participant (MediaEngine *engine, const char *room_id,
+                                   const char *participant_id,
+                                   const MediaParticipantCallbacks *callbacks,
+                                   gpointer user_data, GDestroyNotify notify);
+
+/* Closes the participant's peers; its tracks are removed (track_removed
+ * fires for each) and its subscriptions end. */
+void media_engine_remove_participant (MediaEngine *engine, const char *room_id,
+                                      const char *participant_id);
+
+/* @sdp: (transfer none) or NULL on error.  @tracks: (element-type
+ * MediaTrackInfo) (transfer none) the participant's published tracks after
+ * this negotiation, NULL for subscribe callbacks. */
+typedef void (*MediaSdpCallback) (const char *sdp, GPtrArray *tracks,
+                                  const GError *error, gpointer user_data);
+typedef void (*MediaDoneCallback) (const GError *error, gpointer user_data);
+
+/* Publish: the client's offer (sendonly/sendrecv m-lines) → the server's
+ * recvonly answer, with ICE candidates already gathered into it.  A second
+ * call renegotiates the same peer connection (ICE restart when the ufrag
+ * changes).  New tracks fire track_added for the room. */
+void media_engine_publish (MediaEngine *engine, const char *room_id,
+                           const char *participant_id, const char *offer_sdp,
+                           MediaSdpCallback callback, gpointer user_data);
+
+/* Subscribe: builds a server offer carrying one sendonly m-line per track of
+ * every other participant (m-lines of removed tracks stay, inactive, port 0,
+ * and are reused).  msid is "<participant_id> <track_id>".  The caller must
+ * deliver the answer with media_engine_subscribe_answer() before asking for
+ * another offer; asking while one is pending fails with MEDIA_ERROR_STATE. */
+void media_engine_subscribe_offer (MediaEngine *engine, const char *room_id,
+                                   const char *participant_id,
+                                   MediaSdpCallback callback, gpointer user_data);
+void media_engine_subscribe_answer (MediaEngine *engine, const char *room_id,
+                                    const char *participant_id,
+                                    const char *answer_sdp,
+                                    MediaDoneCallback callback, gpointer user_data);
+
+/* Trickle: a remote candidate ("candidate:..." with or without "a="), or
+ * NULL for end-of-candidates.  Candidates that do not parse, or that use
+ * mDNS ".local" names or TCP, are ignored (counted); @callback may be NULL. */
+void media_engine_add_remote_candidate (MediaEngine *engine, const char *room_id,
+                                        const char *participant_id, MediaPcKind pc,
+                                        const char *candidate,
+                                        MediaDoneCallback callback, gpointer user_data);
+
+/* Asks every publisher in the room (or only @publisher_id) for a key frame
+ * (RFC 4585 §6.3.1 PLI). */
+void media_engine_request_keyframe (MediaEngine *engine, const char *room_id,
+                                    const char *publisher_id);
+
+G_END_DECLS
