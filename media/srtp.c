@@ -1,0 +1,372 @@
+/* srtp.c — SRTP sessions on libsrtp2. */
+#include "srtp.h"
+#include "dtls.h"
+
+#include <string.h>
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+/* RFC 3550 §5.1 fixed header, RFC 3550 §6.4.1 RTCP header + sender SSRC. */
+#define RTP_MIN_LEN 12
+#define RTCP_MIN_LEN 8
+/* No UDP payload is larger; keeps every length inside libsrtp's int. */
+#define SRTP_MAX_PACKET 65535
+
+G_STATIC_ASSERT (MEDIA_SRTP_MAX_TRAILER == SRTP_MAX_TRAILER_LEN);
+G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
+
+struct MediaSrtp {
+  srtp_t session;
+  MediaSrtpProfile profile;
+};
+
+static srtp_err_status_t global_status = srtp_err_status_ok;
+
+static gpointer
+global_init_once (gpointer data)
+{
+  global_status = srtp_init ();
+  return NULL;
+}
+
+gboolean
+media_srtp_global_init (GError **error)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, global_init_once, NULL);
+  if (global_status != srtp_err_status_ok)
+    {
+      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
+                   "srtp_init failed: %s",
+                   media_srtp_status_to_string (global_status));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+media_srtp_profile_get_key_lengths (MediaSrtpProfile profile,
+                                    size_t *key_len, size_t *salt_len)
+{
+  size_t k, s;
+
+  switch (profile)
+    {
+    case MEDIA_SRTP_AES128_CM_SHA1_80:
+    case MEDIA_SRTP_AES128_CM_SHA1_32:
+      k = SRTP_AES_128_KEY_LEN;
+      s = SRTP_SALT_LEN;
+      break;
+    case MEDIA_SRTP_AEAD_AES_128_GCM:          /* RFC 7714 §12 */
+      k = SRTP_AES_128_KEY_LEN;
+      s = SRTP_AEAD_SALT_LEN;
+      break;
+    case MEDIA_SRTP_AEAD_AES_256_GCM:
+      k = SRTP_AES_256_KEY_LEN;
+      s = SRTP_AEAD_SALT_LEN;
+      break;
+    default:
+      return FALSE;
+    }
+  if (key_len != NULL)
+    *key_len = k;
+  if (salt_len != NULL)
+    *salt_len = s;
+  return TRUE;
+}
+
+const char *
+media_srtp_profile_to_string (MediaSrtpProfile profile)
+{
+  switch (profile)
+    {
+    case MEDIA_SRTP_AES128_CM_SHA1_80: return "SRTP_AES128_CM_SHA1_80";
+    case MEDIA_SRTP_AES128_CM_SHA1_32: return "SRTP_AES128_CM_SHA1_32";
+    case MEDIA_SRTP_AEAD_AES_128_GCM: return "SRTP_AEAD_AES_128_GCM";
+    case MEDIA_SRTP_AEAD_AES_256_GCM: return "SRTP_AEAD_AES_256_GCM";
+    default: return "unknown";
+    }
+}
+
+/* RFC 5764 §4.1.2: the _32 profile shortens only the SRTP tag; SRTCP keeps
+ * 80 bits.  GCM uses a 16-octet tag for both (RFC 7714 §14.2). */
+static gboolean
+set_crypto_policies (MediaSrtpProfile profile, srtp_crypto_policy_t *rtp,
+                     srtp_crypto_policy_t *rtcp)
+{
+  switch (profile)
+    {
+    case MEDIA_SRTP_AES128_CM_SHA1_80:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (rtcp);
+      return TRUE;
+    case MEDIA_SRTP_AES128_CM_SHA1_32:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32 (rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (rtcp);
+      return TRUE;
+    case MEDIA_SRTP_AEAD_AES_128_GCM:
+      srtp_crypto_policy_set_aes_gcm_128_16_auth (rtp);
+      srtp_crypto_policy_set_aes_gcm_128_16_auth (rtcp);
+      return TRUE;
+    case MEDIA_SRTP_AEAD_AES_256_GCM:
+      srtp_crypto_policy_set_aes_gcm_256_16_auth (rtp);
+      srtp_crypto_policy_set_aes_gcm_256_16_auth (rtcp);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+MediaSrtp *
+media_srtp_new (MediaSrtpProfile profile,
+                const uint8_t *local_key, size_t local_key_len,
+                const uint8_t *remote_key, size_t remote_key_len,
+                GError **error)
+{
+  srtp_policy_t inbound, outbound;
+  /* libsrtp reads the key through a non-const pointer and keeps no
+   * reference after srtp_create(); copies keep our API const-correct. */
+  uint8_t local_copy[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+  uint8_t remote_copy[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+  size_t key_len, salt_len;
+  srtp_err_status_t status;
+  MediaSrtp *srtp = NULL;
+
+  g_return_val_if_fail (local_key != NULL, NULL);
+  g_return_val_if_fail (remote_key != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!media_srtp_global_init (error))
+    return NULL;
+
+  if (!media_srtp_profile_get_key_lengths (profile, &key_len, &salt_len))
+    {
+      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
+                   "unknown SRTP profile %d", (int) profile);
+      goto fail;
+    }
+  if (local_key_len != key_len + salt_len || remote_key_len != key_len + salt_len)
+    {
+      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
+                   "%s needs %zu-byte keys, got %zu (local) and %zu (remote)",
+                   media_srtp_profile_to_string (profile), key_len + salt_len,
+                   local_key_len, remote_key_len);
+      goto fail;
+    }
+
+  memcpy (local_copy, local_key, local_key_len);
+  memcpy (remote_copy, remote_key, remote_key_len);
+
+  memset (&inbound, 0, sizeof inbound);
+  set_crypto_policies (profile, &inbound.rtp, &inbound.rtcp);
+  inbound.ssrc.type = ssrc_any_inbound;
+  inbound.key = remote_copy;
+  inbound.window_size = MEDIA_SRTP_REPLAY_WINDOW;
+  inbound.allow_repeat_tx = 0;
+
+  outbound = inbound;
+  outbound.ssrc.type = ssrc_any_outbound;
+  outbound.key = local_copy;
+  outbound.allow_repeat_tx = 1;
+  inbound.next = &outbound;
+
+  srtp = g_new0 (MediaSrtp, 1);
+  srtp->profile = profile;
+  status = srtp_create (&srtp->session, &inbound);
+  if (status != srtp_err_status_ok)
+    {
+      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
+                   "srtp_create (%s) failed: %s",
+                   media_srtp_profile_to_string (profile),
+                   media_srtp_status_to_string (status));
+      g_free (srtp);
+      srtp = NULL;
+    }
+
+fail:
+  /* Wipe our copies of the master keys; libsrtp has derived its own. */
+  OPENSSL_cleanse (local_copy, sizeof local_copy);
+  OPENSSL_cleanse (remote_copy, sizeof remote_copy);
+  return srtp;
+}
+
+void
+media_srtp_free (MediaSrtp *srtp)
+{
+  if (srtp == NULL)
+    return;
+  srtp_dealloc (srtp->session);
+  g_free (srtp);
+}
+
+MediaSrtpProfile
+media_srtp_get_profile (MediaSrtp *srtp)
+{
+  g_return_val_if_fail (srtp != NULL, 0);
+  return srtp->profile;
+}
+
+int
+media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
+{
+  int n;
+  srtp_err_status_t status;
+
+  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
+                        srtp_err_status_bad_param);
+  if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET
+      || cap < *len + MEDIA_SRTP_MAX_TRAILER)
+    return srtp_err_status_bad_param;
+  n = (int) *len;
+  status = srtp_protect (srtp->session, buf, &n);
+  if (status == srtp_err_status_ok)
+    *len = (size_t) n;
+  return status;
+}
+
+int
+media_srtp_unprotect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
+{
+  int n;
+  srtp_err_status_t status;
+
+  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
+                        srtp_err_status_bad_param);
+  if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET)
+    return srtp_err_status_bad_param;
+  n = (int) *len;
+  status = srtp_unprotect (srtp->session, buf, &n);
+  if (status == srtp_err_status_ok)
+    *len = (size_t) n;
+  return status;
+}
+
+int
+media_srtp_protect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
+{
+  int n;
+  srtp_err_status_t status;
+
+  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
+                        srtp_err_status_bad_param);
+  if (*len < RTCP_MIN_LEN || *len > SRTP_MAX_PACKET
+      || cap < *len + MEDIA_SRTP_MAX_TRAILER)
+    return srtp_err_status_bad_param;
+  n = (int) *len;
+  status = srtp_protect_rtcp (srtp->session, buf, &n);
+  if (status == srtp_err_status_ok)
+    *len = (size_t) n;
+  return status;
+}
+
+int
+media_srtp_unprotect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
+{
+  int n;
+  srtp_err_status_t status;
+
+  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
+                        srtp_err_status_bad_param);
+  if (*len < RTCP_MIN_LEN || *len > SRTP_MAX_PACKET)
+    return srtp_err_status_bad_param;
+  n = (int) *len;
+  status = srtp_unprotect_rtcp (srtp->session, buf, &n);
+  if (status == srtp_err_status_ok)
+    *len = (size_t) n;
+  return status;
+}
+
+/* Creates a session with @profile and sends one RTP packet through it and
+ * back; libsrtp built on a crypto back end without AES-GCM fails here. */
+static gboolean
+probe_profile (MediaSrtpProfile profile)
+{
+  uint8_t key[MEDIA_SRTP_MAX_KEY_SALT_LEN] = { 0x42 };
+  uint8_t packet[RTP_MIN_LEN + 16 + MEDIA_SRTP_MAX_TRAILER] = {
+    0x80, 0x60, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x12, 0x34, 0x56, 0x78,
+  };
+  size_t key_len, salt_len, len = RTP_MIN_LEN + 16;
+  MediaSrtp *tx, *rx;
+  gboolean ok;
+
+  if (!media_srtp_profile_get_key_lengths (profile, &key_len, &salt_len))
+    return FALSE;
+  tx = media_srtp_new (profile, key, key_len + salt_len, key, key_len + salt_len, NULL);
+  rx = media_srtp_new (profile, key, key_len + salt_len, key, key_len + salt_len, NULL);
+  ok = tx != NULL && rx != NULL
+    && media_srtp_protect_rtp (tx, packet, &len, sizeof packet) == srtp_err_status_ok
+    && media_srtp_unprotect_rtp (rx, packet, &len) == srtp_err_status_ok
+    && len == RTP_MIN_LEN + 16;
+  media_srtp_free (tx);
+  media_srtp_free (rx);
+  return ok;
+}
+
+static gboolean supported[9];
+
+static gpointer
+probe_once (gpointer data)
+{
+  static const MediaSrtpProfile all[] = {
+    MEDIA_SRTP_AES128_CM_SHA1_80, MEDIA_SRTP_AES128_CM_SHA1_32,
+    MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_AEAD_AES_256_GCM,
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
+    {
+      supported[all[i]] = probe_profile (all[i]);
+      if (!supported[all[i]])
+        g_info ("libsrtp %s: profile %s unavailable",
+                srtp_get_version_string (), media_srtp_profile_to_string (all[i]));
+    }
+  return NULL;
+}
+
+gboolean
+media_srtp_profile_is_supported (MediaSrtpProfile profile)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  if ((unsigned) profile >= G_N_ELEMENTS (supported))
+    return FALSE;
+  g_once (&once, probe_once, NULL);
+  return supported[profile];
+}
+
+const char *
+media_srtp_status_to_string (int status)
+{
+  switch ((srtp_err_status_t) status)
+    {
+    case srtp_err_status_ok: return "ok";
+    case srtp_err_status_fail: return "unspecified failure";
+    case srtp_err_status_bad_param: return "bad parameter";
+    case srtp_err_status_alloc_fail: return "allocation failed";
+    case srtp_err_status_dealloc_fail: return "deallocation failed";
+    case srtp_err_status_init_fail: return "initialization failed";
+    case srtp_err_status_terminus: return "can't process as much data as requested";
+    case srtp_err_status_auth_fail: return "authentication failed";
+    case srtp_err_status_cipher_fail: return "cipher failed";
+    case srtp_err_status_replay_fail: return "replayed packet";
+    case srtp_err_status_replay_old: return "packet too old for the replay window";
+    case srtp_err_status_algo_fail: return "algorithm failed its self-test";
+    case srtp_err_status_no_such_op: return "unsupported operation";
+    case srtp_err_status_no_ctx: return "no stream context for this SSRC";
+    case srtp_err_status_cant_check: return "cannot check authentication";
+    case srtp_err_status_key_expired: return "key usage limit reached";
+    case srtp_err_status_socket_err: return "socket error";
+    case srtp_err_status_signal_err: return "signal error";
+    case srtp_err_status_nonce_bad: return "bad nonce";
+    case srtp_err_status_read_fail: return "read failed";
+    case srtp_err_status_write_fail: return "write failed";
+    case srtp_err_status_parse_err: return "parse error";
+    case srtp_err_status_encode_err: return "encode error";
+    case srtp_err_status_semaphore_err: return "semaphore error";
+    case srtp_err_status_pfkey_err: return "PF_KEY error";
+    case srtp_err_status_bad_mki: return "bad MKI";
+    case srtp_err_status_pkt_idx_old: return "packet index too old";
+    case srtp_err_status_pkt_idx_adv: return "packet index advanced too far";
+    }
+  return "unknown libsrtp status";
+}
