@@ -75,7 +75,7 @@ void rtp_set_marker (uint8_t *buf, bool marker);
 
 /* RFC 8285 header extensions.  @h must come from rtp_parse() on the same
  * @buf.  Finds the first element with @id (one-byte form §4.2: 1..14;
- * two-byte form §4.3: 1..255) and points *data/*len at its bytes inside
+ * two-byte form §4.3: 1..255) and points *data and *len at its bytes inside
  * @buf.  False when the packet has no RFC 8285 extension block, @id is
  * absent or out of range for the form, or the block is malformed before the
  * element is reached (an element running past the block). */
