@@ -1,0 +1,518 @@
+/* peer.c — ICE (libnice) + DTLS (OpenSSL) + SRTP (libsrtp2) for one peer
+ * connection.  See peer.h for the contract. */
+#include "peer.h"
+
+#include <string.h>
+#include <agent.h>
+
+#include "dtls.h"
+#include "media-priv.h"
+#include "rtp.h"
+#include "srtp.h"
+
+struct MediaPeer {
+  GMainContext *context;
+  MediaCertificate *certificate;
+  MediaStats *stats;
+  MediaPeerCallbacks callbacks;
+  gpointer user_data;
+
+  NiceAgent *agent;
+  guint stream_id;
+  gchar *local_ufrag;
+  gchar *local_pwd;
+  gboolean remote_set;
+  gchar *remote_ufrag;
+
+  MediaDtls *dtls;
+  gboolean dtls_client;
+  gboolean dtls_started;
+  MediaSrtp *srtp;
+
+  NiceComponentState ice_state;
+  MediaState state;
+  gboolean closing;
+};
+
+static void
+peer_set_state (MediaPeer *peer, MediaState state)
+{
+  if (peer->state == state || peer->closing)
+    return;
+  /* FAILED and CLOSED are final. */
+  if (peer->state == MEDIA_STATE_FAILED || peer->state == MEDIA_STATE_CLOSED)
+    return;
+  peer->state = state;
+  if (peer->callbacks.state_changed != NULL)
+    peer->callbacks.state_changed (peer, state, peer->user_data);
+}
+
+static void
+peer_dtls_send (const uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+
+  if (peer->agent == NULL)
+    return;
+  nice_agent_send (peer->agent, peer->stream_id, 1, len, (const gchar *) buf);
+}
+
+static void
+peer_dtls_done (MediaDtls *dtls, gboolean ok, const GError *error, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+  g_autoptr (GError) local_error = NULL;
+  MediaSrtpProfile profile;
+  uint8_t local_key[64], remote_key[64];
+  size_t key_len = sizeof local_key;
+
+  if (!ok) {
+    MEDIA_STAT_ADD (peer->stats, dtls_failures, 1);
+    g_warning ("DTLS failed: %s", error != NULL ? error->message : "unknown");
+    peer_set_state (peer, MEDIA_STATE_FAILED);
+    return;
+  }
+
+  if (!media_dtls_get_srtp_keys (dtls, &profile, local_key, remote_key, &key_len)) {
+    MEDIA_STAT_ADD (peer->stats, dtls_failures, 1);
+    g_warning ("DTLS done but no SRTP profile was negotiated");
+    peer_set_state (peer, MEDIA_STATE_FAILED);
+    return;
+  }
+
+  peer->srtp = media_srtp_new (profile, local_key, key_len, remote_key, key_len,
+                               &local_error);
+  memset (local_key, 0, sizeof local_key);
+  memset (remote_key, 0, sizeof remote_key);
+  if (peer->srtp == NULL) {
+    g_warning ("SRTP session: %s", local_error->message);
+    peer_set_state (peer, MEDIA_STATE_FAILED);
+    return;
+  }
+  peer_set_state (peer, MEDIA_STATE_CONNECTED);
+}
+
+static void
+peer_start_dtls_if_ready (MediaPeer *peer)
+{
+  if (peer->dtls_started || !peer->remote_set)
+    return;
+  if (!peer->dtls_client) {
+    /* Server role: ready to answer a ClientHello whenever it arrives. */
+    peer->dtls_started = TRUE;
+    media_dtls_start (peer->dtls, MEDIA_DTLS_ROLE_SERVER);
+    return;
+  }
+  if (peer->ice_state == NICE_COMPONENT_STATE_CONNECTED ||
+      peer->ice_state == NICE_COMPONENT_STATE_READY) {
+    peer->dtls_started = TRUE;
+    media_dtls_start (peer->dtls, MEDIA_DTLS_ROLE_CLIENT);
+  }
+}
+
+/* RFC 7983 §7: one 5-tuple carries STUN (handled inside libnice), DTLS and
+ * SRTP/SRTCP; the first byte tells them apart. */
+static void
+peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
+              gchar *data, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  size_t n = len;
+  int status;
+
+  if (peer->closing)
+    return;
+  if (len == 0 || len > 1500) {
+    MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+  }
+
+  switch (media_packet_classify ((const uint8_t *) data, len)) {
+  case MEDIA_PACKET_DTLS:
+    if (peer->dtls != NULL && peer->dtls_started)
+      media_dtls_handle_packet (peer->dtls, (const uint8_t *) data, len);
+    else
+      MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+
+  case MEDIA_PACKET_RTP:
+    if (peer->srtp == NULL) {
+      MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+      return;
+    }
+    memcpy (buf, data, len);
+    status = media_srtp_unprotect_rtp (peer->srtp, buf, &n);
+    if (status != 0) {
+      MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+      g_debug ("SRTP unprotect: %s", media_srtp_status_to_string (status));
+      return;
+    }
+    MEDIA_STAT_ADD (peer->stats, rtp_packets_in, 1);
+    MEDIA_STAT_ADD (peer->stats, rtp_bytes_in, n);
+    if (peer->callbacks.rtp != NULL)
+      peer->callbacks.rtp (peer, buf, n, peer->user_data);
+    return;
+
+  case MEDIA_PACKET_RTCP:
+    if (peer->srtp == NULL) {
+      MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+      return;
+    }
+    memcpy (buf, data, len);
+    status = media_srtp_unprotect_rtcp (peer->srtp, buf, &n);
+    if (status != 0) {
+      MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+      g_debug ("SRTCP unprotect: %s", media_srtp_status_to_string (status));
+      return;
+    }
+    MEDIA_STAT_ADD (peer->stats, rtcp_packets_in, 1);
+    if (peer->callbacks.rtcp != NULL)
+      peer->callbacks.rtcp (peer, buf, n, peer->user_data);
+    return;
+
+  case MEDIA_PACKET_STUN:
+  case MEDIA_PACKET_UNKNOWN:
+  default:
+    MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+  }
+}
+
+static void
+peer_on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
+                         guint state, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+
+  peer->ice_state = state;
+  g_debug ("ICE state %s", nice_component_state_to_string (state));
+  switch (state) {
+  case NICE_COMPONENT_STATE_GATHERING:
+  case NICE_COMPONENT_STATE_CONNECTING:
+    if (peer->state == MEDIA_STATE_NEW)
+      peer_set_state (peer, MEDIA_STATE_CONNECTING);
+    break;
+  case NICE_COMPONENT_STATE_CONNECTED:
+  case NICE_COMPONENT_STATE_READY:
+    if (peer->state == MEDIA_STATE_NEW)
+      peer_set_state (peer, MEDIA_STATE_CONNECTING);
+    peer_start_dtls_if_ready (peer);
+    break;
+  case NICE_COMPONENT_STATE_FAILED:
+    peer_set_state (peer, MEDIA_STATE_FAILED);
+    break;
+  default:
+    break;
+  }
+}
+
+static void
+peer_on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+  g_autofree gchar *sdp = NULL;
+
+  if (peer->callbacks.local_candidate == NULL)
+    return;
+  sdp = nice_agent_generate_local_candidate_sdp (agent, candidate);
+  if (sdp != NULL)
+    peer->callbacks.local_candidate (peer, g_str_has_prefix (sdp, "a=") ? sdp + 2 : sdp,
+                                     peer->user_data);
+}
+
+static void
+peer_on_gathering_done (NiceAgent *agent, guint stream_id, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+
+  if (peer->callbacks.local_candidate != NULL)
+    peer->callbacks.local_candidate (peer, NULL, peer->user_data);
+}
+
+MediaPeer *
+media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbacks,
+                gpointer user_data, GError **error)
+{
+  MediaPeer *peer;
+  guint n_addresses = 0;
+
+  g_return_val_if_fail (config != NULL && config->context != NULL, NULL);
+  g_return_val_if_fail (config->certificate != NULL, NULL);
+
+  peer = g_new0 (MediaPeer, 1);
+  peer->context = g_main_context_ref (config->context);
+  peer->certificate = media_certificate_ref (config->certificate);
+  peer->stats = config->stats;
+  if (callbacks != NULL)
+    peer->callbacks = *callbacks;
+  peer->user_data = user_data;
+  peer->state = MEDIA_STATE_NEW;
+  peer->ice_state = NICE_COMPONENT_STATE_DISCONNECTED;
+
+  peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245,
+                                     NICE_AGENT_OPTION_ICE_TRICKLE |
+                                     NICE_AGENT_OPTION_CONSENT_FRESHNESS);
+  /* LAB-NOTES: UPnP is on by default and sends SSDP multicast off-host. */
+  g_object_set (peer->agent,
+                "upnp", FALSE,
+                "ice-tcp", FALSE,
+                "controlling-mode", config->controlling,
+                NULL);
+
+  for (guint i = 0; config->addresses != NULL && config->addresses[i] != NULL; i++) {
+    NiceAddress addr;
+
+    nice_address_init (&addr);
+    if (!nice_address_set_from_string (&addr, config->addresses[i])) {
+      g_warning ("ignoring ICE address '%s': not an IP address", config->addresses[i]);
+      continue;
+    }
+    nice_agent_add_local_address (peer->agent, &addr);
+    n_addresses++;
+  }
+  if (n_addresses == 0) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL, "no usable ICE address");
+    goto fail;
+  }
+
+  peer->stream_id = nice_agent_add_stream (peer->agent, 1);
+  if (peer->stream_id == 0) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL, "nice_agent_add_stream failed");
+    goto fail;
+  }
+  if (config->port_min != 0 && config->port_max >= config->port_min)
+    nice_agent_set_port_range (peer->agent, peer->stream_id, 1,
+                               config->port_min, config->port_max);
+
+  g_signal_connect (peer->agent, "component-state-changed",
+                    G_CALLBACK (peer_on_component_state), peer);
+  g_signal_connect (peer->agent, "new-candidate-full",
+                    G_CALLBACK (peer_on_new_candidate), peer);
+  g_signal_connect (peer->agent, "candidate-gathering-done",
+                    G_CALLBACK (peer_on_gathering_done), peer);
+
+  if (!nice_agent_attach_recv (peer->agent, peer->stream_id, 1, peer->context,
+                               peer_on_recv, peer)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL, "nice_agent_attach_recv failed");
+    goto fail;
+  }
+  if (!nice_agent_gather_candidates (peer->agent, peer->stream_id)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL,
+                 "ICE gathering failed (no free UDP port in %u-%u?)",
+                 config->port_min, config->port_max);
+    goto fail;
+  }
+  nice_agent_get_local_credentials (peer->agent, peer->stream_id,
+                                    &peer->local_ufrag, &peer->local_pwd);
+
+  peer->dtls = media_dtls_new (peer->certificate, peer->context,
+                               peer_dtls_send, peer_dtls_done, peer);
+  if (peer->dtls == NULL) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL, "DTLS context failed");
+    goto fail;
+  }
+  MEDIA_STAT_ADD (peer->stats, peers, 1);
+  return peer;
+
+fail:
+  peer->closing = TRUE;
+  if (peer->agent != NULL) {
+    g_signal_handlers_disconnect_by_data (peer->agent, peer);
+    if (peer->stream_id != 0)
+      nice_agent_attach_recv (peer->agent, peer->stream_id, 1, peer->context, NULL, NULL);
+    g_object_unref (peer->agent);
+  }
+  media_certificate_unref (peer->certificate);
+  g_main_context_unref (peer->context);
+  g_free (peer->local_ufrag);
+  g_free (peer->local_pwd);
+  g_free (peer);
+  return NULL;
+}
+
+void
+media_peer_free (MediaPeer *peer)
+{
+  if (peer == NULL)
+    return;
+  peer->closing = TRUE;
+  if (peer->dtls != NULL)
+    media_dtls_free (peer->dtls);
+  if (peer->srtp != NULL)
+    media_srtp_free (peer->srtp);
+  if (peer->agent != NULL) {
+    g_signal_handlers_disconnect_by_data (peer->agent, peer);
+    nice_agent_attach_recv (peer->agent, peer->stream_id, 1, peer->context, NULL, NULL);
+    nice_agent_remove_stream (peer->agent, peer->stream_id);
+    g_object_unref (peer->agent);
+  }
+  MEDIA_STAT_SUB (peer->stats, peers, 1);
+  media_certificate_unref (peer->certificate);
+  g_main_context_unref (peer->context);
+  g_free (peer->local_ufrag);
+  g_free (peer->local_pwd);
+  g_free (peer->remote_ufrag);
+  g_free (peer);
+}
+
+void
+media_peer_get_local_credentials (MediaPeer *peer, const char **ufrag, const char **pwd)
+{
+  g_return_if_fail (peer != NULL);
+  *ufrag = peer->local_ufrag;
+  *pwd = peer->local_pwd;
+}
+
+gchar **
+media_peer_get_local_candidates (MediaPeer *peer)
+{
+  GPtrArray *out = g_ptr_array_new ();
+  GSList *list, *l;
+
+  list = nice_agent_get_local_candidates (peer->agent, peer->stream_id, 1);
+  for (l = list; l != NULL; l = l->next) {
+    gchar *sdp = nice_agent_generate_local_candidate_sdp (peer->agent, l->data);
+
+    if (sdp == NULL)
+      continue;
+    if (g_str_has_prefix (sdp, "a=")) {
+      g_ptr_array_add (out, g_strdup (sdp + 2));
+      g_free (sdp);
+    } else {
+      g_ptr_array_add (out, sdp);
+    }
+  }
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  g_ptr_array_add (out, NULL);
+  return (gchar **) g_ptr_array_free (out, FALSE);
+}
+
+gboolean
+media_peer_set_remote (MediaPeer *peer, const char *ufrag, const char *pwd,
+                       const char *fingerprint_hash, const char *fingerprint,
+                       gboolean dtls_client, GError **error)
+{
+  g_return_val_if_fail (peer != NULL, FALSE);
+  g_return_val_if_fail (ufrag != NULL && pwd != NULL && fingerprint != NULL, FALSE);
+
+  if (peer->remote_set) {
+    if (g_strcmp0 (peer->remote_ufrag, ufrag) != 0) {
+      /* RFC 8839 §4.4.1.1.1: a new ufrag is an ICE restart.  Not yet
+       * supported: a client that needs one reconnects. */
+      g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_STATE,
+                   "ICE restart is not supported; rejoin instead");
+      return FALSE;
+    }
+    return TRUE;
+  }
+
+  if (!media_dtls_set_remote_fingerprint (peer->dtls, fingerprint_hash != NULL ?
+                                          fingerprint_hash : "sha-256",
+                                          fingerprint, error))
+    return FALSE;
+  if (!nice_agent_set_remote_credentials (peer->agent, peer->stream_id, ufrag, pwd)) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_BAD_SDP, "ICE credentials refused");
+    return FALSE;
+  }
+  peer->remote_ufrag = g_strdup (ufrag);
+  peer->dtls_client = dtls_client;
+  peer->remote_set = TRUE;
+  peer_start_dtls_if_ready (peer);
+  return TRUE;
+}
+
+gboolean
+media_peer_add_remote_candidate (MediaPeer *peer, const char *candidate)
+{
+  g_autofree gchar *line = NULL;
+  NiceCandidate *cand;
+  GSList *list;
+  int added;
+
+  g_return_val_if_fail (peer != NULL && candidate != NULL, FALSE);
+
+  if (g_str_has_prefix (candidate, "a="))
+    candidate += 2;
+  /* mDNS names (RFC 8828 .local) cannot be resolved here; the peer's checks
+   * reach us anyway and become peer-reflexive candidates. */
+  if (strstr (candidate, ".local ") != NULL)
+    return FALSE;
+  line = g_strconcat ("a=", candidate, NULL);
+  cand = nice_agent_parse_remote_candidate_sdp (peer->agent, peer->stream_id, line);
+  if (cand == NULL)
+    return FALSE;
+  if (cand->transport != NICE_CANDIDATE_TRANSPORT_UDP) {
+    nice_candidate_free (cand);
+    return FALSE;
+  }
+  list = g_slist_append (NULL, cand);
+  added = nice_agent_set_remote_candidates (peer->agent, peer->stream_id, 1, list);
+  g_slist_free_full (list, (GDestroyNotify) nice_candidate_free);
+  return added > 0;
+}
+
+void
+media_peer_remote_gathering_done (MediaPeer *peer)
+{
+  g_return_if_fail (peer != NULL);
+  nice_agent_peer_candidate_gathering_done (peer->agent, peer->stream_id);
+}
+
+MediaState
+media_peer_get_state (MediaPeer *peer)
+{
+  return peer->state;
+}
+
+gboolean
+media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len)
+{
+  size_t n = len;
+  int status;
+
+  if (peer->srtp == NULL || peer->state != MEDIA_STATE_CONNECTED)
+    return FALSE;
+  status = media_srtp_protect_rtp (peer->srtp, buf, &n, MEDIA_PEER_BUFFER_SIZE);
+  if (status != 0) {
+    MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+    g_debug ("SRTP protect: %s", media_srtp_status_to_string (status));
+    return FALSE;
+  }
+  if (nice_agent_send (peer->agent, peer->stream_id, 1, n, (const gchar *) buf) < 0)
+    return FALSE;
+  MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
+  MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
+  return TRUE;
+}
+
+gboolean
+media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len)
+{
+  size_t n = len;
+  int status;
+
+  if (peer->srtp == NULL || peer->state != MEDIA_STATE_CONNECTED)
+    return FALSE;
+  status = media_srtp_protect_rtcp (peer->srtp, buf, &n, MEDIA_PEER_BUFFER_SIZE);
+  if (status != 0) {
+    g_debug ("SRTCP protect: %s", media_srtp_status_to_string (status));
+    return FALSE;
+  }
+  if (nice_agent_send (peer->agent, peer->stream_id, 1, n, (const gchar *) buf) < 0)
+    return FALSE;
+  MEDIA_STAT_ADD (peer->stats, rtcp_packets_out, 1);
+  return TRUE;
+}
+
+gchar *
+media_peer_describe_selected_pair (MediaPeer *peer)
+{
+  NiceCandidate *local = NULL, *remote = NULL;
+  gchar ip[NICE_ADDRESS_STRING_LEN];
+
+  if (!nice_agent_get_selected_pair (peer->agent, peer->stream_id, 1, &local, &remote))
+    return NULL;
+  nice_address_to_string (&remote->addr, ip);
+  return g_strdup_printf ("%s:%u", ip, nice_address_get_port (&remote->addr));
+}

@@ -1,0 +1,79 @@
+/* peer.h — one server-side WebRTC transport: ICE (libnice, bundled, rtcp-mux,
+ * one component), DTLS (OpenSSL) and SRTP (libsrtp2).
+ *
+ * A MediaPeer knows nothing of rooms, tracks or SDP: it moves decrypted
+ * RTP/RTCP packets in and out.  It lives on one worker's GMainContext: every
+ * function must be called there, and every callback is invoked there.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "media.h"
+#include "certificate.h"
+
+G_BEGIN_DECLS
+
+typedef struct MediaPeer MediaPeer;
+
+/* Spare room a packet buffer needs after the packet for SRTP protection. */
+#define MEDIA_PEER_BUFFER_SIZE (1500 + 256)
+
+typedef struct {
+  void (*state_changed)   (MediaPeer *peer, MediaState state, gpointer user_data);
+  /* A decrypted, length-checked RTP packet.  @buf may be modified in place
+   * and is valid only during the call; its capacity is MEDIA_PEER_BUFFER_SIZE. */
+  void (*rtp)             (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data);
+  void (*rtcp)            (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data);
+  /* "candidate:..." or NULL at end of gathering. */
+  void (*local_candidate) (MediaPeer *peer, const char *candidate, gpointer user_data);
+} MediaPeerCallbacks;
+
+typedef struct {
+  GMainContext *context;           /* the worker's context */
+  MediaCertificate *certificate;   /* shared, reffed by the peer */
+  guint port_min, port_max;
+  const char *const *addresses;    /* local IPs to gather on (already resolved) */
+  gboolean controlling;            /* RFC 8445 §6.1.1: the offerer controls */
+  MediaStats *stats;               /* engine counters, updated atomically */
+} MediaPeerConfig;
+
+/* (transfer full).  Gathers host candidates at once: after a successful
+ * return, media_peer_get_local_candidates() lists them. */
+MediaPeer *media_peer_new (const MediaPeerConfig *config,
+                           const MediaPeerCallbacks *callbacks,
+                           gpointer user_data, GError **error);
+
+/* Closes ICE and DTLS; no callback is invoked after this returns. */
+void media_peer_free (MediaPeer *peer);
+
+void media_peer_get_local_credentials (MediaPeer *peer, const char **ufrag,
+                                       const char **pwd);
+
+/* (transfer full) NULL-terminated "candidate:..." strings. */
+gchar **media_peer_get_local_candidates (MediaPeer *peer);
+
+/* Remote ICE credentials, DTLS fingerprint and our DTLS role.  May be called
+ * again with the same values (renegotiation without ICE restart). */
+gboolean media_peer_set_remote (MediaPeer *peer, const char *ufrag,
+                                const char *pwd, const char *fingerprint_hash,
+                                const char *fingerprint, gboolean dtls_client,
+                                GError **error);
+
+/* "candidate:..." (with or without "a=").  FALSE for a candidate that does
+ * not parse or that we deliberately skip (mDNS names, TCP). */
+gboolean media_peer_add_remote_candidate (MediaPeer *peer, const char *candidate);
+void media_peer_remote_gathering_done (MediaPeer *peer);
+
+MediaState media_peer_get_state (MediaPeer *peer);
+
+/* Protects @buf in place (needs MEDIA_PEER_BUFFER_SIZE capacity) and sends.
+ * Returns FALSE, counting the drop, when not connected or protection fails. */
+gboolean media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len);
+gboolean media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len);
+
+/* The selected pair's remote address, for logs ("ip:port"), or NULL. */
+gchar *media_peer_describe_selected_pair (MediaPeer *peer);
+
+G_END_DECLS

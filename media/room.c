@@ -1,0 +1,1299 @@
+/* room.c — participants, tracks and selective forwarding of one room.
+ * Runs on the room's worker only (room.h); the packet path takes no lock and
+ * allocates nothing. */
+#include "room.h"
+
+#include <string.h>
+
+#include "media-priv.h"
+#include "nack-cache.h"
+#include "peer.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "rtp-stats.h"
+#include "sdp.h"
+
+#define SDP_MAX_LEN (32 * 1024)
+#define VIDEO_CACHE_SLOTS 1024
+#define AUDIO_CACHE_SLOTS 128
+#define NACK_MAX_AGE_MS 1000
+#define KEYFRAME_MIN_INTERVAL_US (300 * G_TIME_SPAN_MILLISECOND)
+#define MIN_BITRATE_BPS 100000
+
+typedef struct MediaTrack MediaTrack;
+typedef struct MediaParticipant MediaParticipant;
+typedef struct MediaSlot MediaSlot;
+
+/* A publisher's incoming track. */
+struct MediaTrack {
+  MediaParticipant *owner;
+  gchar *id;
+  gchar *mid;
+  gchar *kind;
+  gboolean video;
+  MediaSdpCodec *codec;     /* deep copy of the negotiated codec */
+  guint32 ssrc;             /* 0 until known */
+  RtpSourceStats stats;
+  GPtrArray *slots;         /* MediaSlot* of subscribers receiving it */
+  gint64 last_keyframe_request_us;
+  guint8 fir_seq;
+  guint64 target_bps;       /* REMB we advertise (loss-based, see room_tick) */
+};
+
+/* One m-line of a subscriber's subscribe peer connection. */
+struct MediaSlot {
+  MediaParticipant *subscriber;
+  gchar *mid;
+  gchar *kind;
+  MediaTrack *track;        /* NULL: inactive */
+  gboolean negotiated;      /* the client answered the offer carrying @track */
+  guint32 ssrc_out;
+  RtpRewriter rewriter;
+  NackCache *cache;
+  guint32 packets_sent;
+  guint32 octets_sent;
+  guint8 fraction_lost;     /* last receiver report, /256 */
+};
+
+struct MediaParticipant {
+  MediaRoom *room;
+  gchar *id;
+  MediaParticipantCallbacks callbacks;
+  gpointer user_data;
+  GDestroyNotify notify;
+
+  MediaPeer *publish;
+  MediaPeer *subscribe;
+  GPtrArray *tracks;        /* MediaTrack*, owned */
+  GPtrArray *slots;         /* MediaSlot*, owned */
+  gboolean offer_pending;
+  guint64 subscribe_version;
+  guint64 session_id;
+  guint32 rtcp_ssrc;        /* our sender SSRC in RTCP towards this client */
+};
+
+struct MediaRoom {
+  MediaRoomEnv env;
+  gchar *id;
+  MediaRoomCallbacks callbacks;
+  gpointer user_data;
+  GHashTable *participants; /* id → MediaParticipant*, owned */
+  GPtrArray *order;         /* MediaParticipant*, join order (not owned) */
+  GSource *timer;
+};
+
+/* ---- delivering results on the control context ----------------------- */
+
+typedef struct {
+  MediaSdpCallback sdp_cb;
+  MediaDoneCallback done_cb;
+  gpointer user_data;
+  gchar *sdp;
+  GPtrArray *tracks;
+  GError *error;
+} PostedResult;
+
+static void
+posted_result_free (gpointer data)
+{
+  PostedResult *r = data;
+
+  g_free (r->sdp);
+  if (r->tracks != NULL)
+    g_ptr_array_unref (r->tracks);
+  g_clear_error (&r->error);
+  g_free (r);
+}
+
+static gboolean
+posted_result_dispatch (gpointer data)
+{
+  PostedResult *r = data;
+
+  if (r->sdp_cb != NULL)
+    r->sdp_cb (r->sdp, r->tracks, r->error, r->user_data);
+  else if (r->done_cb != NULL)
+    r->done_cb (r->error, r->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+media_post_done (GMainContext *control, MediaDoneCallback callback,
+                 gpointer user_data, GError *error)
+{
+  PostedResult *r;
+
+  if (callback == NULL) {
+    g_clear_error (&error);
+    return;
+  }
+  r = g_new0 (PostedResult, 1);
+  r->done_cb = callback;
+  r->user_data = user_data;
+  r->error = error;
+  g_main_context_invoke_full (control, G_PRIORITY_DEFAULT, posted_result_dispatch,
+                              r, posted_result_free);
+}
+
+void
+media_post_sdp (GMainContext *control, MediaSdpCallback callback,
+                gpointer user_data, gchar *sdp, GPtrArray *tracks, GError *error)
+{
+  PostedResult *r = g_new0 (PostedResult, 1);
+
+  r->sdp_cb = callback;
+  r->user_data = user_data;
+  r->sdp = sdp;
+  r->tracks = tracks;
+  r->error = error;
+  g_main_context_invoke_full (control, G_PRIORITY_DEFAULT, posted_result_dispatch,
+                              r, posted_result_free);
+}
+
+void
+media_track_info_free (MediaTrackInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->participant_id);
+  g_free (info->track_id);
+  g_free (info->kind);
+  g_free (info->codec);
+  g_free (info);
+}
+
+static MediaTrackInfo *
+track_info_new (const MediaTrack *track)
+{
+  MediaTrackInfo *info = g_new0 (MediaTrackInfo, 1);
+
+  info->participant_id = g_strdup (track->owner->id);
+  info->track_id = g_strdup (track->id);
+  info->kind = g_strdup (track->kind);
+  info->codec = g_strdup (track->codec->encoding);
+  return info;
+}
+
+typedef enum {
+  EVENT_CANDIDATE,
+  EVENT_STATE,
+  EVENT_TRACK_ADDED,
+  EVENT_TRACK_REMOVED,
+  EVENT_NOTIFY,
+} EventKind;
+
+typedef struct {
+  EventKind kind;
+  MediaParticipantCallbacks pcb;
+  MediaRoomCallbacks rcb;
+  gpointer user_data;
+  GDestroyNotify notify;
+  gchar *room_id;
+  gchar *participant_id;
+  MediaPcKind pc;
+  MediaState state;
+  gchar *candidate;
+  gchar *mid;
+  MediaTrackInfo *track;
+} PostedEvent;
+
+static void
+posted_event_free (gpointer data)
+{
+  PostedEvent *e = data;
+
+  g_free (e->room_id);
+  g_free (e->participant_id);
+  g_free (e->candidate);
+  g_free (e->mid);
+  media_track_info_free (e->track);
+  g_free (e);
+}
+
+static gboolean
+posted_event_dispatch (gpointer data)
+{
+  PostedEvent *e = data;
+
+  switch (e->kind) {
+  case EVENT_CANDIDATE:
+    if (e->pcb.local_candidate != NULL)
+      e->pcb.local_candidate (e->participant_id, e->pc, e->candidate, e->mid, 0,
+                              e->user_data);
+    break;
+  case EVENT_STATE:
+    if (e->pcb.state_changed != NULL)
+      e->pcb.state_changed (e->participant_id, e->pc, e->state, e->user_data);
+    break;
+  case EVENT_TRACK_ADDED:
+    if (e->rcb.track_added != NULL)
+      e->rcb.track_added (e->room_id, e->track, e->user_data);
+    break;
+  case EVENT_TRACK_REMOVED:
+    if (e->rcb.track_removed != NULL)
+      e->rcb.track_removed (e->room_id, e->track, e->user_data);
+    break;
+  case EVENT_NOTIFY:
+    if (e->notify != NULL)
+      e->notify (e->user_data);
+    break;
+  }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+post_event (MediaRoom *room, PostedEvent *e)
+{
+  g_main_context_invoke_full (room->env.control, G_PRIORITY_DEFAULT,
+                              posted_event_dispatch, e, posted_event_free);
+}
+
+static void
+post_track_event (MediaRoom *room, EventKind kind, const MediaTrack *track)
+{
+  PostedEvent *e = g_new0 (PostedEvent, 1);
+
+  e->kind = kind;
+  e->rcb = room->callbacks;
+  e->user_data = room->user_data;
+  e->room_id = g_strdup (room->id);
+  e->track = track_info_new (track);
+  post_event (room, e);
+}
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static MediaSdpCodec *
+codec_copy (const MediaSdpCodec *c)
+{
+  MediaSdpCodec *copy = g_new0 (MediaSdpCodec, 1);
+
+  copy->payload_type = c->payload_type;
+  copy->encoding = g_strdup (c->encoding);
+  copy->clock_rate = c->clock_rate;
+  copy->channels = c->channels;
+  copy->fmtp = g_strdup (c->fmtp);
+  copy->rtcp_fb = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; c->rtcp_fb != NULL && i < c->rtcp_fb->len; i++)
+    g_ptr_array_add (copy->rtcp_fb, g_strdup (g_ptr_array_index (c->rtcp_fb, i)));
+  return copy;
+}
+
+static void
+codec_free (MediaSdpCodec *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->encoding);
+  g_free (c->fmtp);
+  if (c->rtcp_fb != NULL)
+    g_ptr_array_unref (c->rtcp_fb);
+  g_free (c);
+}
+
+static guint32
+random_ssrc (void)
+{
+  guint32 ssrc;
+
+  do
+    ssrc = g_random_int ();
+  while (ssrc == 0);
+  return ssrc;
+}
+
+static guint64
+now_ms (void)
+{
+  return (guint64) (g_get_monotonic_time () / 1000);
+}
+
+static MediaParticipant *
+room_lookup (MediaRoom *room, const char *participant_id, GError **error)
+{
+  MediaParticipant *p = g_hash_table_lookup (room->participants, participant_id);
+
+  if (p == NULL)
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_NOT_FOUND,
+                 "no participant '%s' in room '%s'", participant_id, room->id);
+  return p;
+}
+
+static GError *
+sdp_error_to_media (GError *sdp_error)
+{
+  GError *error;
+  MediaError code = MEDIA_ERROR_BAD_SDP;
+
+  if (sdp_error->domain == MEDIA_SDP_ERROR && sdp_error->code == MEDIA_SDP_ERROR_NO_CODEC)
+    code = MEDIA_ERROR_NO_CODEC;
+  else if (sdp_error->domain == MEDIA_ERROR)
+    code = sdp_error->code;
+  error = g_error_new_literal (MEDIA_ERROR, code, sdp_error->message);
+  g_error_free (sdp_error);
+  return error;
+}
+
+static gboolean
+codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
+{
+  for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- RTCP towards publishers ----------------------------------------- */
+
+/* RFC 4585 §6.3.1 PLI, or RFC 5104 §4.3.1 FIR when the publisher negotiated
+ * only that.  Rate-limited per track: a burst of joining subscribers costs
+ * the publisher one key frame, not one each. */
+static void
+track_request_keyframe (MediaTrack *track, gboolean force)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  gint64 now = g_get_monotonic_time ();
+  MediaPeer *peer = track->owner->publish;
+  size_t n;
+
+  if (!track->video || track->ssrc == 0 || peer == NULL)
+    return;
+  if (!force && now - track->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
+    return;
+  track->last_keyframe_request_us = now;
+  if (!codec_has_feedback (track->codec, "nack pli") &&
+      codec_has_feedback (track->codec, "ccm fir"))
+    n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
+                        track->fir_seq++);
+  else
+    n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc);
+  if (n > 0 && media_peer_send_rtcp (peer, buf, n))
+    MEDIA_STAT_ADD (track->owner->room->env.stats, plis_sent, 1);
+}
+
+/* RFC 4585 §6.2.1 generic NACK for gaps seen on the uplink. */
+static void
+track_nack_missing (MediaTrack *track)
+{
+  uint16_t seqs[32];
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  size_t n_missing, n;
+
+  if (!track->video || !codec_has_feedback (track->codec, "nack"))
+    return;
+  n_missing = rtp_source_stats_take_missing (&track->stats, seqs, G_N_ELEMENTS (seqs));
+  if (n_missing == 0)
+    return;
+  n = rtcp_write_nack (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
+                       seqs, n_missing);
+  if (n > 0)
+    media_peer_send_rtcp (track->owner->publish, buf, n);
+}
+
+/* ---- the forwarding path ---------------------------------------------- */
+
+static MediaTrack *
+participant_track_for_packet (MediaParticipant *p, const RtpHeader *h)
+{
+  MediaTrack *by_pt = NULL;
+  guint n_by_pt = 0;
+
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+    if (t->ssrc == h->ssrc)
+      return t;
+    if (t->ssrc == 0 && t->codec->payload_type == h->payload_type) {
+      by_pt = t;
+      n_by_pt++;
+    }
+  }
+  /* An offer without a=ssrc (or a new SSRC after a sender restart): learn
+   * the SSRC from the payload type when exactly one silent track uses it. */
+  if (n_by_pt == 1) {
+    by_pt->ssrc = h->ssrc;
+    rtp_source_stats_init (&by_pt->stats, h->ssrc, by_pt->codec->clock_rate);
+    g_debug ("room %s: learned SSRC %08x for track %s/%s", p->room->id, h->ssrc,
+             p->id, by_pt->id);
+    track_request_keyframe (by_pt, TRUE);
+    return by_pt;
+  }
+  return NULL;
+}
+
+static void
+slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHeader *h,
+               guint64 now)
+{
+  uint8_t out[MEDIA_PEER_BUFFER_SIZE];
+  MediaPeer *peer = slot->subscriber->subscribe;
+
+  if (!slot->negotiated || peer == NULL || media_peer_get_state (peer) != MEDIA_STATE_CONNECTED)
+    return;
+  memcpy (out, packet, len);
+  if (!rtp_rewriter_apply (&slot->rewriter, out, h))
+    return;
+  if (slot->cache != NULL)
+    nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
+  if (media_peer_send_rtp (peer, out, len)) {
+    slot->packets_sent++;
+    slot->octets_sent += (guint32) h->payload_len;
+  }
+}
+
+static void
+publish_on_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  MediaStats *stats = p->room->env.stats;
+  RtpHeader h;
+  MediaTrack *track;
+  guint64 now;
+
+  if (!rtp_parse (buf, len, &h)) {
+    MEDIA_STAT_ADD (stats, dropped_malformed, 1);
+    return;
+  }
+  track = participant_track_for_packet (p, &h);
+  if (track == NULL) {
+    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
+    return;
+  }
+  if (h.payload_type != track->codec->payload_type) {
+    /* rtx, red, fec or a codec we did not negotiate. */
+    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
+    return;
+  }
+  now = now_ms ();
+  rtp_source_stats_update (&track->stats, h.seq, h.timestamp,
+                           (guint64) g_get_monotonic_time ());
+  track_nack_missing (track);
+
+  for (guint i = 0; i < track->slots->len; i++)
+    slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);
+}
+
+/* The publisher's sender report, translated for each subscriber so that
+ * their audio and video stay in sync (RFC 3550 §6.4.1). */
+static void
+track_forward_sender_report (MediaTrack *track, guint64 ntp, guint32 rtp_ts)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  for (guint i = 0; i < track->slots->len; i++) {
+    MediaSlot *slot = g_ptr_array_index (track->slots, i);
+    MediaPeer *peer = slot->subscriber->subscribe;
+    size_t n;
+
+    if (!slot->negotiated || !slot->rewriter.started || peer == NULL)
+      continue;
+    n = rtcp_write_sr (buf, sizeof buf, slot->ssrc_out, ntp,
+                       rtp_ts + slot->rewriter.ts_offset, slot->packets_sent,
+                       slot->octets_sent, NULL, 0);
+    if (n > 0)
+      media_peer_send_rtcp (peer, buf, n);
+  }
+}
+
+static void
+publish_on_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  RtcpIter it;
+  RtcpPacket pkt;
+
+  rtcp_iter_init (&it, buf, len);
+  while (rtcp_iter_next (&it, &pkt)) {
+    if (pkt.type == RTCP_SR) {
+      guint64 ntp;
+      guint32 rtp_ts, packets, octets;
+
+      if (!rtcp_sr_parse (&pkt, &ntp, &rtp_ts, &packets, &octets))
+        continue;
+      for (guint i = 0; i < p->tracks->len; i++) {
+        MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+        if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
+          rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
+          track_forward_sender_report (t, ntp, rtp_ts);
+        }
+      }
+    }
+  }
+  if (it.error)
+    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
+}
+
+static MediaSlot *
+participant_slot_by_ssrc (MediaParticipant *p, guint32 ssrc)
+{
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->ssrc_out == ssrc)
+      return s;
+  }
+  return NULL;
+}
+
+/* RFC 4585 §6.2.1: answer a subscriber's NACK from the retransmission cache
+ * (the same packet, same sequence number: no rtx is negotiated). */
+static void
+slot_answer_nack (MediaSlot *slot, const RtcpPacket *pkt)
+{
+  uint16_t seqs[64];
+  size_t n = rtcp_nack_get_seqs (pkt, seqs, G_N_ELEMENTS (seqs));
+  guint64 now = now_ms ();
+  MediaStats *stats = slot->subscriber->room->env.stats;
+
+  if (slot->cache == NULL)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t out[MEDIA_PEER_BUFFER_SIZE];
+    size_t plen;
+    const uint8_t *cached = nack_cache_get (slot->cache, seqs[i], now, NACK_MAX_AGE_MS, &plen);
+
+    if (cached == NULL || plen > sizeof out - 256)
+      continue;
+    memcpy (out, cached, plen);
+    if (media_peer_send_rtp (slot->subscriber->subscribe, out, plen))
+      MEDIA_STAT_ADD (stats, nack_retransmits, 1);
+  }
+}
+
+static void
+subscribe_on_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  RtcpIter it;
+  RtcpPacket pkt;
+
+  rtcp_iter_init (&it, buf, len);
+  while (rtcp_iter_next (&it, &pkt)) {
+    MediaSlot *slot;
+
+    switch (pkt.type) {
+    case RTCP_RR:
+    case RTCP_SR: {
+      guint n = rtcp_report_block_count (&pkt);
+
+      for (guint i = 0; i < n; i++) {
+        RtcpReportBlock block;
+
+        if (!rtcp_get_report_block (&pkt, i, &block))
+          break;
+        slot = participant_slot_by_ssrc (p, block.ssrc);
+        if (slot != NULL)
+          slot->fraction_lost = block.fraction_lost;
+      }
+      break;
+    }
+    case RTCP_PSFB:
+      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
+      if (slot == NULL || slot->track == NULL)
+        break;
+      if (pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR)
+        track_request_keyframe (slot->track, FALSE);
+      break;
+    case RTCP_RTPFB:
+      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
+      if (slot != NULL && pkt.count == RTCP_RTPFB_NACK)
+        slot_answer_nack (slot, &pkt);
+      break;
+    default:
+      break;
+    }
+  }
+  if (it.error)
+    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
+}
+
+/* ---- periodic RTCP ----------------------------------------------------- */
+
+/* Once a second: receiver reports and REMB to every publisher.  The REMB
+ * value follows the worst subscriber's loss, like the loss-based half of
+ * GCC (draft-ietf-rmcat-gcc-02 §6): > 10 % loss backs off 15 %, < 2 %
+ * grows 8 %, bounded by the configured ceiling. */
+static void
+participant_send_publisher_reports (MediaParticipant *p)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  RtcpReportBlock blocks[16];
+  guint32 ssrcs[16];
+  size_t n_blocks = 0, n_ssrcs = 0, n = 0, m;
+  guint64 max_bps = (guint64) p->room->env.config->max_bitrate_kbps * 1000;
+  guint64 remb = 0;
+  guint64 now_us = (guint64) g_get_monotonic_time ();
+
+  if (p->publish == NULL || media_peer_get_state (p->publish) != MEDIA_STATE_CONNECTED)
+    return;
+
+  for (guint i = 0; i < p->tracks->len && n_blocks < G_N_ELEMENTS (blocks); i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+    guint worst = 0;
+
+    if (t->ssrc == 0)
+      continue;
+    rtp_source_stats_report_block (&t->stats, now_us, &blocks[n_blocks++]);
+    if (!t->video)
+      continue;
+    for (guint j = 0; j < t->slots->len; j++) {
+      MediaSlot *s = g_ptr_array_index (t->slots, j);
+
+      worst = MAX (worst, s->fraction_lost);
+    }
+    if (t->target_bps == 0)
+      t->target_bps = max_bps;
+    if (worst > 256 / 10)
+      t->target_bps = t->target_bps * 85 / 100;
+    else if (worst < 256 / 50)
+      t->target_bps = t->target_bps * 108 / 100;
+    t->target_bps = CLAMP (t->target_bps, MIN_BITRATE_BPS, MAX (max_bps, MIN_BITRATE_BPS));
+    remb = remb == 0 ? t->target_bps : MIN (remb, t->target_bps);
+    ssrcs[n_ssrcs++] = t->ssrc;
+  }
+  if (n_blocks == 0)
+    return;
+
+  n = rtcp_write_rr (buf, sizeof buf, p->rtcp_ssrc, blocks, n_blocks);
+  if (n == 0)
+    return;
+  if (n_ssrcs > 0) {
+    m = rtcp_write_remb (buf + n, sizeof buf - 256 - n, p->rtcp_ssrc, remb, ssrcs, n_ssrcs);
+    n += m;
+  }
+  media_peer_send_rtcp (p->publish, buf, n);
+}
+
+static gboolean
+room_tick (gpointer user_data)
+{
+  MediaRoom *room = user_data;
+
+  for (guint i = 0; i < room->order->len; i++)
+    participant_send_publisher_reports (g_ptr_array_index (room->order, i));
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- peers ------------------------------------------------------------- */
+
+static void
+participant_post_state (MediaParticipant *p, MediaPcKind pc, MediaState state)
+{
+  PostedEvent *e = g_new0 (PostedEvent, 1);
+
+  e->kind = EVENT_STATE;
+  e->pcb = p->callbacks;
+  e->user_data = p->user_data;
+  e->participant_id = g_strdup (p->id);
+  e->pc = pc;
+  e->state = state;
+  post_event (p->room, e);
+}
+
+static void
+participant_post_candidate (MediaParticipant *p, MediaPcKind pc, const char *candidate)
+{
+  PostedEvent *e = g_new0 (PostedEvent, 1);
+
+  e->kind = EVENT_CANDIDATE;
+  e->pcb = p->callbacks;
+  e->user_data = p->user_data;
+  e->participant_id = g_strdup (p->id);
+  e->pc = pc;
+  e->candidate = g_strdup (candidate);
+  e->mid = g_strdup ("0");
+  post_event (p->room, e);
+}
+
+static void
+publish_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  g_autofree gchar *pair = NULL;
+
+  if (state == MEDIA_STATE_CONNECTED)
+    pair = media_peer_describe_selected_pair (peer);
+  g_info ("room %s participant %s publish %s%s%s", p->room->id, p->id,
+          media_state_to_string (state), pair ? " via " : "", pair ? pair : "");
+  participant_post_state (p, MEDIA_PC_PUBLISH, state);
+  if (state == MEDIA_STATE_CONNECTED)
+    for (guint i = 0; i < p->tracks->len; i++)
+      track_request_keyframe (g_ptr_array_index (p->tracks, i), TRUE);
+}
+
+static void
+subscribe_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  g_autofree gchar *pair = NULL;
+
+  if (state == MEDIA_STATE_CONNECTED)
+    pair = media_peer_describe_selected_pair (peer);
+  g_info ("room %s participant %s subscribe %s%s%s", p->room->id, p->id,
+          media_state_to_string (state), pair ? " via " : "", pair ? pair : "");
+  participant_post_state (p, MEDIA_PC_SUBSCRIBE, state);
+  if (state == MEDIA_STATE_CONNECTED)
+    for (guint i = 0; i < p->slots->len; i++) {
+      MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+      if (s->track != NULL)
+        track_request_keyframe (s->track, TRUE);
+    }
+}
+
+static void
+publish_on_candidate (MediaPeer *peer, const char *candidate, gpointer user_data)
+{
+  participant_post_candidate (user_data, MEDIA_PC_PUBLISH, candidate);
+}
+
+static void
+subscribe_on_candidate (MediaPeer *peer, const char *candidate, gpointer user_data)
+{
+  participant_post_candidate (user_data, MEDIA_PC_SUBSCRIBE, candidate);
+}
+
+static MediaPeer *
+participant_new_peer (MediaParticipant *p, MediaPcKind pc, GError **error)
+{
+  static const MediaPeerCallbacks publish_callbacks = {
+    .state_changed = publish_on_state,
+    .rtp = publish_on_rtp,
+    .rtcp = publish_on_rtcp,
+    .local_candidate = publish_on_candidate,
+  };
+  static const MediaPeerCallbacks subscribe_callbacks = {
+    .state_changed = subscribe_on_state,
+    .rtp = NULL, /* a subscriber sends no media to us */
+    .rtcp = subscribe_on_rtcp,
+    .local_candidate = subscribe_on_candidate,
+  };
+  const MediaRoomEnv *env = &p->room->env;
+  MediaPeerConfig config = {
+    .context = env->worker,
+    .certificate = env->certificate,
+    .port_min = env->config->port_min,
+    .port_max = env->config->port_max,
+    .addresses = env->addresses,
+    .controlling = pc == MEDIA_PC_SUBSCRIBE, /* RFC 8445 §6.1.1: offerer controls */
+    .stats = env->stats,
+  };
+
+  return media_peer_new (&config, pc == MEDIA_PC_PUBLISH ? &publish_callbacks
+                                                         : &subscribe_callbacks,
+                         p, error);
+}
+
+static void
+local_description_init (MediaParticipant *p, MediaPeer *peer, MediaSdpSetup setup,
+                        gchar **candidates, MediaSdpLocal *local)
+{
+  memset (local, 0, sizeof *local);
+  media_peer_get_local_credentials (peer, &local->ice_ufrag, &local->ice_pwd);
+  local->fingerprint = media_certificate_get_fingerprint (p->room->env.certificate);
+  local->setup = setup;
+  local->candidates = (const gchar *const *) candidates;
+  local->end_of_candidates = TRUE;
+  local->session_id = p->session_id;
+}
+
+/* ---- tracks and slots -------------------------------------------------- */
+
+static void
+slot_detach (MediaSlot *slot)
+{
+  if (slot->track != NULL)
+    g_ptr_array_remove_fast (slot->track->slots, slot);
+  slot->track = NULL;
+  slot->negotiated = FALSE;
+}
+
+static void
+slot_free (MediaSlot *slot)
+{
+  slot_detach (slot);
+  if (slot->cache != NULL)
+    nack_cache_free (slot->cache);
+  g_free (slot->mid);
+  g_free (slot->kind);
+  g_free (slot);
+}
+
+static void
+slot_attach (MediaSlot *slot, MediaTrack *track)
+{
+  slot_detach (slot);
+  slot->track = track;
+  slot->ssrc_out = random_ssrc ();
+  rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
+  slot->packets_sent = 0;
+  slot->octets_sent = 0;
+  slot->fraction_lost = 0;
+  g_ptr_array_add (track->slots, slot);
+}
+
+static void
+track_free (MediaTrack *track)
+{
+  while (track->slots->len > 0)
+    slot_detach (g_ptr_array_index (track->slots, 0));
+  g_ptr_array_unref (track->slots);
+  codec_free (track->codec);
+  g_free (track->id);
+  g_free (track->mid);
+  g_free (track->kind);
+  g_free (track);
+}
+
+static MediaTrack *
+participant_find_track_by_mid (MediaParticipant *p, const char *mid)
+{
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+    if (g_strcmp0 (t->mid, mid) == 0)
+      return t;
+  }
+  return NULL;
+}
+
+/* Brings the participant's published tracks in line with a negotiated
+ * publish offer: new sending sections become tracks, vanished ones go. */
+static void
+participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer)
+{
+  GPtrArray *keep = g_ptr_array_new ();
+
+  for (guint i = 0; i < offer->sections->len; i++) {
+    MediaSdpSection *s = g_ptr_array_index (offer->sections, i);
+    MediaTrack *t;
+    gboolean sending = s->direction == MEDIA_SDP_SENDONLY ||
+                       s->direction == MEDIA_SDP_SENDRECV;
+
+    if (s->chosen == NULL || !sending)
+      continue;
+    t = participant_find_track_by_mid (p, s->mid);
+    if (t != NULL && g_strcmp0 (t->codec->encoding, s->chosen->encoding) == 0) {
+      if (s->ssrcs->len > 0 && t->ssrc != g_array_index (s->ssrcs, guint32, 0)) {
+        t->ssrc = g_array_index (s->ssrcs, guint32, 0);
+        rtp_source_stats_init (&t->stats, t->ssrc, t->codec->clock_rate);
+      }
+      g_ptr_array_add (keep, t);
+      continue;
+    }
+    if (t != NULL) {
+      /* Same m-line, other codec: a new track for subscribers. */
+      g_ptr_array_remove (p->tracks, t);
+      post_track_event (p->room, EVENT_TRACK_REMOVED, t);
+      track_free (t);
+    }
+    t = g_new0 (MediaTrack, 1);
+    t->owner = p;
+    t->mid = g_strdup (s->mid);
+    t->kind = g_strdup (s->kind);
+    t->video = g_strcmp0 (s->kind, "video") == 0;
+    t->id = g_strdup_printf ("%c%s", t->video ? 'v' : 'a', s->mid);
+    t->codec = codec_copy (s->chosen);
+    t->slots = g_ptr_array_new ();
+    if (s->ssrcs->len > 0) {
+      t->ssrc = g_array_index (s->ssrcs, guint32, 0);
+      rtp_source_stats_init (&t->stats, t->ssrc, t->codec->clock_rate);
+    }
+    g_ptr_array_add (p->tracks, t);
+    g_ptr_array_add (keep, t);
+    post_track_event (p->room, EVENT_TRACK_ADDED, t);
+    g_info ("room %s participant %s publishes %s %s (%s, pt %u, ssrc %08x)", p->room->id,
+            p->id, t->kind, t->id, t->codec->encoding, t->codec->payload_type, t->ssrc);
+  }
+
+  for (guint i = p->tracks->len; i > 0; i--) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i - 1);
+
+    if (g_ptr_array_find (keep, t, NULL))
+      continue;
+    g_ptr_array_remove_index (p->tracks, i - 1);
+    post_track_event (p->room, EVENT_TRACK_REMOVED, t);
+    track_free (t);
+  }
+  g_ptr_array_unref (keep);
+}
+
+static GPtrArray *
+participant_track_infos (MediaParticipant *p)
+{
+  GPtrArray *infos = g_ptr_array_new_with_free_func ((GDestroyNotify) media_track_info_free);
+
+  for (guint i = 0; i < p->tracks->len; i++)
+    g_ptr_array_add (infos, track_info_new (g_ptr_array_index (p->tracks, i)));
+  return infos;
+}
+
+static gboolean
+participant_receives_track (MediaParticipant *p, MediaTrack *track)
+{
+  for (guint i = 0; i < p->slots->len; i++)
+    if (((MediaSlot *) g_ptr_array_index (p->slots, i))->track == track)
+      return TRUE;
+  return FALSE;
+}
+
+/* Assigns every track of the other participants to one of @p's slots,
+ * reusing inactive slots of the same kind before adding m-lines. */
+static void
+participant_sync_slots (MediaParticipant *p)
+{
+  MediaRoom *room = p->room;
+
+  for (guint i = 0; i < room->order->len; i++) {
+    MediaParticipant *other = g_ptr_array_index (room->order, i);
+
+    if (other == p)
+      continue;
+    for (guint j = 0; j < other->tracks->len; j++) {
+      MediaTrack *t = g_ptr_array_index (other->tracks, j);
+      MediaSlot *slot = NULL;
+
+      if (participant_receives_track (p, t))
+        continue;
+      for (guint k = 0; k < p->slots->len && slot == NULL; k++) {
+        MediaSlot *s = g_ptr_array_index (p->slots, k);
+
+        if (s->track == NULL && g_strcmp0 (s->kind, t->kind) == 0)
+          slot = s;
+      }
+      if (slot == NULL) {
+        slot = g_new0 (MediaSlot, 1);
+        slot->subscriber = p;
+        slot->mid = g_strdup_printf ("%u", p->slots->len);
+        slot->kind = g_strdup (t->kind);
+        slot->cache = nack_cache_new (t->video ? VIDEO_CACHE_SLOTS : AUDIO_CACHE_SLOTS,
+                                      MEDIA_PEER_BUFFER_SIZE - 256);
+        g_ptr_array_add (p->slots, slot);
+      }
+      slot_attach (slot, t);
+    }
+  }
+}
+
+/* ---- the room's operations ------------------------------------------- */
+
+MediaRoom *
+media_room_new (const MediaRoomEnv *env, const char *room_id,
+                const MediaRoomCallbacks *callbacks, gpointer user_data)
+{
+  MediaRoom *room = g_new0 (MediaRoom, 1);
+
+  room->env = *env;
+  room->id = g_strdup (room_id);
+  if (callbacks != NULL)
+    room->callbacks = *callbacks;
+  room->user_data = user_data;
+  room->participants = g_hash_table_new (g_str_hash, g_str_equal);
+  room->order = g_ptr_array_new ();
+  room->timer = g_timeout_source_new (1000);
+  g_source_set_callback (room->timer, room_tick, room, NULL);
+  g_source_attach (room->timer, env->worker);
+  MEDIA_STAT_ADD (env->stats, rooms, 1);
+  return room;
+}
+
+static void
+participant_free (MediaParticipant *p, gboolean announce)
+{
+  MediaRoom *room = p->room;
+  PostedEvent *e;
+
+  /* Peers first: no packet callback may run on half-freed state. */
+  g_clear_pointer (&p->publish, media_peer_free);
+  g_clear_pointer (&p->subscribe, media_peer_free);
+  g_ptr_array_unref (p->slots);
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+    if (announce)
+      post_track_event (room, EVENT_TRACK_REMOVED, t);
+    track_free (t);
+  }
+  g_ptr_array_unref (p->tracks);
+
+  /* Delivered after every event already posted for this participant. */
+  e = g_new0 (PostedEvent, 1);
+  e->kind = EVENT_NOTIFY;
+  e->notify = p->notify;
+  e->user_data = p->user_data;
+  post_event (room, e);
+
+  g_free (p->id);
+  g_free (p);
+}
+
+void
+media_room_free (MediaRoom *room)
+{
+  g_source_destroy (room->timer);
+  g_source_unref (room->timer);
+  for (guint i = 0; i < room->order->len; i++)
+    participant_free (g_ptr_array_index (room->order, i), FALSE);
+  g_ptr_array_unref (room->order);
+  g_hash_table_unref (room->participants);
+  MEDIA_STAT_SUB (room->env.stats, rooms, 1);
+  g_free (room->id);
+  g_free (room);
+}
+
+void
+media_room_add_participant (MediaRoom *room, const char *participant_id,
+                            const MediaParticipantCallbacks *callbacks,
+                            gpointer user_data, GDestroyNotify notify)
+{
+  MediaParticipant *p;
+
+  if (g_hash_table_contains (room->participants, participant_id)) {
+    g_warning ("room %s: participant %s added twice", room->id, participant_id);
+    return;
+  }
+  p = g_new0 (MediaParticipant, 1);
+  p->room = room;
+  p->id = g_strdup (participant_id);
+  if (callbacks != NULL)
+    p->callbacks = *callbacks;
+  p->user_data = user_data;
+  p->notify = notify;
+  p->tracks = g_ptr_array_new ();
+  p->slots = g_ptr_array_new_with_free_func ((GDestroyNotify) slot_free);
+  p->session_id = g_random_int () | ((guint64) (g_random_int () & 0x7fffffff) << 32);
+  p->rtcp_ssrc = random_ssrc ();
+  g_hash_table_insert (room->participants, p->id, p);
+  g_ptr_array_add (room->order, p);
+}
+
+void
+media_room_remove_participant (MediaRoom *room, const char *participant_id)
+{
+  MediaParticipant *p = g_hash_table_lookup (room->participants, participant_id);
+
+  if (p == NULL)
+    return;
+  g_hash_table_remove (room->participants, participant_id);
+  g_ptr_array_remove (room->order, p);
+  participant_free (p, TRUE);
+}
+
+void
+media_room_publish (MediaRoom *room, const char *participant_id, const char *offer_sdp,
+                    MediaSdpCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  MediaParticipant *p;
+  g_autoptr (MediaSdpDescription) offer = NULL;
+  g_auto (GStrv) candidates = NULL;
+  MediaSdpLocal local;
+  MediaSdpSetup setup;
+  gchar *answer = NULL;
+  gboolean created = FALSE;
+
+  p = room_lookup (room, participant_id, &error);
+  if (p == NULL)
+    goto fail;
+  offer = media_sdp_parse (offer_sdp, strlen (offer_sdp), SDP_MAX_LEN, &error);
+  if (offer == NULL) {
+    error = sdp_error_to_media (error);
+    goto fail;
+  }
+  if (p->publish == NULL) {
+    p->publish = participant_new_peer (p, MEDIA_PC_PUBLISH, &error);
+    if (p->publish == NULL)
+      goto fail;
+    created = TRUE;
+  }
+  /* RFC 5763 §5: the answerer picks; we are the DTLS server unless the
+   * client insists on being it. */
+  setup = offer->setup == MEDIA_SDP_SETUP_PASSIVE ? MEDIA_SDP_SETUP_ACTIVE
+                                                  : MEDIA_SDP_SETUP_PASSIVE;
+  candidates = media_peer_get_local_candidates (p->publish);
+  local_description_init (p, p->publish, setup, candidates, &local);
+  local.session_version = 1;
+  answer = media_sdp_create_publish_answer (offer, &local, &error);
+  if (answer == NULL) {
+    error = sdp_error_to_media (error);
+    goto fail;
+  }
+  if (!media_peer_set_remote (p->publish, offer->ice_ufrag, offer->ice_pwd,
+                              offer->fingerprint_hash, offer->fingerprint,
+                              setup == MEDIA_SDP_SETUP_ACTIVE, &error))
+    goto fail;
+  for (guint i = 0; i < offer->candidates->len; i++)
+    media_peer_add_remote_candidate (p->publish, g_ptr_array_index (offer->candidates, i));
+  if (offer->end_of_candidates)
+    media_peer_remote_gathering_done (p->publish);
+
+  participant_update_tracks (p, offer);
+  media_post_sdp (room->env.control, callback, user_data, answer,
+                  participant_track_infos (p), NULL);
+  return;
+
+fail:
+  g_free (answer);
+  if (created)
+    g_clear_pointer (&p->publish, media_peer_free);
+  g_info ("room %s participant %s publish refused: %s", room->id, participant_id,
+          error->message);
+  media_post_sdp (room->env.control, callback, user_data, NULL, NULL, error);
+}
+
+void
+media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
+                            MediaSdpCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  MediaParticipant *p;
+  g_auto (GStrv) candidates = NULL;
+  g_autofree MediaSdpOfferTrack *offer_tracks = NULL;
+  MediaSdpLocal local;
+  gchar *offer;
+
+  p = room_lookup (room, participant_id, &error);
+  if (p == NULL)
+    goto fail;
+  if (p->offer_pending) {
+    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE,
+                 "a subscribe offer is already waiting for its answer");
+    goto fail;
+  }
+  participant_sync_slots (p);
+  if (p->slots->len == 0) {
+    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE, "nothing to subscribe to");
+    goto fail;
+  }
+  if (p->subscribe == NULL) {
+    p->subscribe = participant_new_peer (p, MEDIA_PC_SUBSCRIBE, &error);
+    if (p->subscribe == NULL)
+      goto fail;
+  }
+
+  offer_tracks = g_new0 (MediaSdpOfferTrack, p->slots->len);
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+    MediaSdpOfferTrack *o = &offer_tracks[i];
+
+    o->mid = s->mid;
+    o->kind = s->kind;
+    o->active = s->track != NULL;
+    if (s->track != NULL) {
+      o->codec = s->track->codec;
+      o->ssrc = s->ssrc_out;
+      o->cname = s->track->owner->id;
+      o->msid_stream = s->track->owner->id;
+      o->msid_track = s->track->id;
+    }
+  }
+  candidates = media_peer_get_local_candidates (p->subscribe);
+  local_description_init (p, p->subscribe, MEDIA_SDP_SETUP_ACTPASS, candidates, &local);
+  local.session_version = ++p->subscribe_version;
+  offer = media_sdp_create_subscribe_offer (offer_tracks, p->slots->len, &local, &error);
+  if (offer == NULL) {
+    error = sdp_error_to_media (error);
+    goto fail;
+  }
+  p->offer_pending = TRUE;
+  media_post_sdp (room->env.control, callback, user_data, offer, NULL, NULL);
+  return;
+
+fail:
+  media_post_sdp (room->env.control, callback, user_data, NULL, NULL, error);
+}
+
+void
+media_room_subscribe_answer (MediaRoom *room, const char *participant_id,
+                             const char *answer_sdp, MediaDoneCallback callback,
+                             gpointer user_data)
+{
+  GError *error = NULL;
+  MediaParticipant *p;
+  g_autoptr (MediaSdpDescription) answer = NULL;
+  g_autofree const gchar **mids = NULL;
+
+  p = room_lookup (room, participant_id, &error);
+  if (p == NULL)
+    goto fail;
+  if (!p->offer_pending || p->subscribe == NULL) {
+    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE, "no subscribe offer is outstanding");
+    goto fail;
+  }
+  mids = g_new0 (const gchar *, p->slots->len + 1);
+  for (guint i = 0; i < p->slots->len; i++)
+    mids[i] = ((MediaSlot *) g_ptr_array_index (p->slots, i))->mid;
+  answer = media_sdp_parse_subscribe_answer (answer_sdp, strlen (answer_sdp), SDP_MAX_LEN,
+                                             p->slots->len, mids, &error);
+  if (answer == NULL) {
+    /* The offer stays outstanding: the client may send a corrected answer. */
+    error = sdp_error_to_media (error);
+    goto fail;
+  }
+  /* RFC 5763 §5: an answer of "active" makes us the DTLS server. */
+  if (!media_peer_set_remote (p->subscribe, answer->ice_ufrag, answer->ice_pwd,
+                              answer->fingerprint_hash, answer->fingerprint,
+                              answer->setup == MEDIA_SDP_SETUP_PASSIVE, &error))
+    goto fail;
+  for (guint i = 0; i < answer->candidates->len; i++)
+    media_peer_add_remote_candidate (p->subscribe, g_ptr_array_index (answer->candidates, i));
+  if (answer->end_of_candidates)
+    media_peer_remote_gathering_done (p->subscribe);
+
+  p->offer_pending = FALSE;
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+    MediaSdpSection *sec = g_ptr_array_index (answer->sections, i);
+    gboolean was = s->negotiated;
+
+    s->negotiated = s->track != NULL && !sec->rejected &&
+                    sec->direction != MEDIA_SDP_INACTIVE;
+    if (s->negotiated && !was)
+      track_request_keyframe (s->track, TRUE);
+  }
+  media_post_done (room->env.control, callback, user_data, NULL);
+  return;
+
+fail:
+  media_post_done (room->env.control, callback, user_data, error);
+}
+
+void
+media_room_add_remote_candidate (MediaRoom *room, const char *participant_id,
+                                 MediaPcKind pc, const char *candidate,
+                                 MediaDoneCallback callback, gpointer user_data)
+{
+  GError *error = NULL;
+  MediaParticipant *p;
+  MediaPeer *peer;
+
+  p = room_lookup (room, participant_id, &error);
+  if (p == NULL)
+    goto out;
+  peer = pc == MEDIA_PC_PUBLISH ? p->publish : p->subscribe;
+  if (peer == NULL) {
+    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE,
+                 "no %s connection to add a candidate to", media_pc_kind_to_string (pc));
+    goto out;
+  }
+  if (candidate == NULL)
+    media_peer_remote_gathering_done (peer);
+  else if (!media_peer_add_remote_candidate (peer, candidate))
+    g_debug ("room %s participant %s: candidate skipped", room->id, participant_id);
+out:
+  media_post_done (room->env.control, callback, user_data, error);
+}
+
+void
+media_room_request_keyframe (MediaRoom *room, const char *publisher_id)
+{
+  for (guint i = 0; i < room->order->len; i++) {
+    MediaParticipant *p = g_ptr_array_index (room->order, i);
+
+    if (publisher_id != NULL && g_strcmp0 (p->id, publisher_id) != 0)
+      continue;
+    for (guint j = 0; j < p->tracks->len; j++)
+      track_request_keyframe (g_ptr_array_index (p->tracks, j), FALSE);
+  }
+}

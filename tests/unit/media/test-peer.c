@@ -1,0 +1,262 @@
+/* test-peer.c — two MediaPeers in one process (the GStreamer webrtcbin test
+ * fixture idea): real libnice ICE on 127.0.0.1, real OpenSSL DTLS, real
+ * libsrtp2.  Checks that they connect and that RTP and RTCP cross intact. */
+#include <string.h>
+
+#include "certificate.h"
+#include "peer.h"
+#include "rtp.h"
+#include "srtp.h"
+
+typedef struct {
+  MediaPeer *peer;
+  MediaState state;
+  GPtrArray *candidates;
+  gboolean gathering_done;
+  guint rtp_received;
+  guint rtcp_received;
+  uint8_t last_rtp[1500];
+  size_t last_rtp_len;
+} Side;
+
+static MediaStats stats;
+
+static void
+on_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  Side *side = user_data;
+
+  side->state = state;
+}
+
+static void
+on_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  Side *side = user_data;
+
+  side->rtp_received++;
+  memcpy (side->last_rtp, buf, len);
+  side->last_rtp_len = len;
+}
+
+static void
+on_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  Side *side = user_data;
+
+  side->rtcp_received++;
+}
+
+static void
+on_candidate (MediaPeer *peer, const char *candidate, gpointer user_data)
+{
+  Side *side = user_data;
+
+  if (candidate == NULL)
+    side->gathering_done = TRUE;
+  else
+    g_ptr_array_add (side->candidates, g_strdup (candidate));
+}
+
+static const MediaPeerCallbacks callbacks = {
+  .state_changed = on_state,
+  .rtp = on_rtp,
+  .rtcp = on_rtcp,
+  .local_candidate = on_candidate,
+};
+
+static gboolean
+iterate_until (gboolean (*done) (Side *, Side *), Side *a, Side *b, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (!done (a, b)) {
+    if (g_get_monotonic_time () > deadline)
+      return FALSE;
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (1000);
+  }
+  return TRUE;
+}
+
+static gboolean
+both_connected (Side *a, Side *b)
+{
+  return a->state == MEDIA_STATE_CONNECTED && b->state == MEDIA_STATE_CONNECTED;
+}
+
+static gboolean
+one_failed_or_connected (Side *a, Side *b)
+{
+  return a->state == MEDIA_STATE_FAILED || b->state == MEDIA_STATE_FAILED ||
+         both_connected (a, b);
+}
+
+static gboolean
+rtp_arrived (Side *a, Side *b)
+{
+  return b->rtp_received > 0 && b->rtcp_received > 0;
+}
+
+static void
+side_init (Side *side, MediaCertificate *cert, gboolean controlling)
+{
+  static const char *const addresses[] = { "127.0.0.1", NULL };
+  MediaPeerConfig config = {
+    .context = g_main_context_default (),
+    .certificate = cert,
+    .port_min = 0,
+    .port_max = 0,
+    .addresses = addresses,
+    .controlling = controlling,
+    .stats = &stats,
+  };
+  g_autoptr (GError) error = NULL;
+
+  memset (side, 0, sizeof *side);
+  side->candidates = g_ptr_array_new_with_free_func (g_free);
+  side->peer = media_peer_new (&config, &callbacks, side, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (side->peer);
+}
+
+static void
+side_clear (Side *side)
+{
+  media_peer_free (side->peer);
+  g_ptr_array_unref (side->candidates);
+}
+
+/* Hands @from's credentials, fingerprint and candidates to @to. */
+static gboolean
+connect_sides (Side *from, Side *to, const char *fingerprint, gboolean to_is_dtls_client,
+               GError **error)
+{
+  const char *ufrag, *pwd;
+  g_auto (GStrv) candidates = media_peer_get_local_candidates (from->peer);
+
+  media_peer_get_local_credentials (from->peer, &ufrag, &pwd);
+  if (!media_peer_set_remote (to->peer, ufrag, pwd, "sha-256", fingerprint,
+                              to_is_dtls_client, error))
+    return FALSE;
+  g_assert_cmpuint (g_strv_length (candidates), >, 0);
+  for (guint i = 0; candidates[i] != NULL; i++) {
+    g_assert_true (g_str_has_prefix (candidates[i], "candidate:"));
+    g_assert_true (media_peer_add_remote_candidate (to->peer, candidates[i]));
+  }
+  media_peer_remote_gathering_done (to->peer);
+  return TRUE;
+}
+
+static void
+test_peer_connect_and_relay (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert_a = media_certificate_new (&error);
+  MediaCertificate *cert_b;
+  Side a, b;
+  uint8_t pkt[MEDIA_PEER_BUFFER_SIZE];
+  /* RTP: V=2, PT 96, seq 0x1234, ts 0x01020304, SSRC 0xcafebabe, 100-byte payload */
+  static const uint8_t header[12] = { 0x80, 0x60, 0x12, 0x34, 0x01, 0x02, 0x03, 0x04,
+                                      0xca, 0xfe, 0xba, 0xbe };
+  /* RTCP PLI: V=2 FMT=1, PT 206, length 2, sender 1, media 0xcafebabe */
+  static const uint8_t pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x01,
+                                   0xca, 0xfe, 0xba, 0xbe };
+
+  g_assert_no_error (error);
+  cert_b = media_certificate_new (&error);
+  g_assert_no_error (error);
+  g_assert_true (media_srtp_global_init (&error));
+
+  side_init (&a, cert_a, TRUE);
+  side_init (&b, cert_b, FALSE);
+
+  /* a offers, b answers with setup:passive → b is the DTLS server. */
+  g_assert_true (connect_sides (&a, &b,
+                                media_certificate_get_fingerprint (cert_a), FALSE, &error));
+  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
+                                &error));
+  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
+
+  memset (pkt, 0, sizeof pkt);
+  memcpy (pkt, header, sizeof header);
+  for (guint i = 0; i < 100; i++)
+    pkt[12 + i] = (uint8_t) i;
+  g_assert_true (media_peer_send_rtp (a.peer, pkt, 112));
+  memcpy (pkt, pli, sizeof pli);
+  g_assert_true (media_peer_send_rtcp (a.peer, pkt, sizeof pli));
+  g_assert_true (iterate_until (rtp_arrived, &a, &b, 5000));
+
+  g_assert_cmpuint (b.last_rtp_len, ==, 112);
+  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
+  for (guint i = 0; i < 100; i++)
+    g_assert_cmpuint (b.last_rtp[12 + i], ==, i);
+  g_assert_nonnull (media_peer_describe_selected_pair (a.peer));
+
+  side_clear (&a);
+  side_clear (&b);
+  media_certificate_unref (cert_a);
+  media_certificate_unref (cert_b);
+}
+
+/* b is told a fingerprint that is not a's: DTLS must fail, never connect. */
+static void
+test_peer_fingerprint_mismatch (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert_a = media_certificate_new (&error);
+  MediaCertificate *cert_b = media_certificate_new (&error);
+  MediaCertificate *other = media_certificate_new (&error);
+  Side a, b;
+
+  g_assert_no_error (error);
+  side_init (&a, cert_a, TRUE);
+  side_init (&b, cert_b, FALSE);
+  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (other), FALSE,
+                                &error));
+  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
+                                &error));
+  g_assert_true (iterate_until (one_failed_or_connected, &a, &b, 15000));
+  g_assert_cmpint (b.state, ==, MEDIA_STATE_FAILED);
+  g_assert_cmpint (a.state, !=, MEDIA_STATE_CONNECTED);
+  /* Media cannot be sent on a peer that never connected. */
+  {
+    uint8_t pkt[MEDIA_PEER_BUFFER_SIZE] = { 0x80, 0x60 };
+
+    g_assert_false (media_peer_send_rtp (b.peer, pkt, 12));
+  }
+  side_clear (&a);
+  side_clear (&b);
+  media_certificate_unref (cert_a);
+  media_certificate_unref (cert_b);
+  media_certificate_unref (other);
+}
+
+static void
+test_peer_rejects_bad_candidates (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert = media_certificate_new (&error);
+  Side a;
+
+  g_assert_no_error (error);
+  side_init (&a, cert, FALSE);
+  g_assert_false (media_peer_add_remote_candidate (a.peer, "garbage"));
+  g_assert_false (media_peer_add_remote_candidate (a.peer, "candidate:"));
+  g_assert_false (media_peer_add_remote_candidate (
+      a.peer, "candidate:1 1 udp 2122260223 3f1c6a2e-1a2b.local 50000 typ host"));
+  g_assert_false (media_peer_add_remote_candidate (
+      a.peer, "candidate:2 1 tcp 1518280447 127.0.0.1 9 typ host tcptype active"));
+  side_clear (&a);
+  media_certificate_unref (cert);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/media/peer/connect-and-relay", test_peer_connect_and_relay);
+  g_test_add_func ("/media/peer/fingerprint-mismatch", test_peer_fingerprint_mismatch);
+  g_test_add_func ("/media/peer/bad-candidates", test_peer_rejects_bad_candidates);
+  return g_test_run ();
+}
