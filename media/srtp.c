@@ -15,8 +15,11 @@
 G_STATIC_ASSERT (MEDIA_SRTP_MAX_TRAILER == SRTP_MAX_TRAILER_LEN);
 G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
 
+/* libsrtp allows one wildcard (ssrc_any_*) template per srtp_t, so the two
+ * directions are two libsrtp sessions. */
 struct MediaSrtp {
-  srtp_t session;
+  srtp_t inbound;
+  srtp_t outbound;
   MediaSrtpProfile profile;
 };
 
@@ -169,11 +172,16 @@ media_srtp_new (MediaSrtpProfile profile,
   outbound.ssrc.type = ssrc_any_outbound;
   outbound.key = local_copy;
   outbound.allow_repeat_tx = 1;
-  inbound.next = &outbound;
 
   srtp = g_new0 (MediaSrtp, 1);
   srtp->profile = profile;
-  status = srtp_create (&srtp->session, &inbound);
+  status = srtp_create (&srtp->inbound, &inbound);
+  if (status == srtp_err_status_ok)
+    {
+      status = srtp_create (&srtp->outbound, &outbound);
+      if (status != srtp_err_status_ok)
+        srtp_dealloc (srtp->inbound);
+    }
   if (status != srtp_err_status_ok)
     {
       g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
@@ -196,7 +204,8 @@ media_srtp_free (MediaSrtp *srtp)
 {
   if (srtp == NULL)
     return;
-  srtp_dealloc (srtp->session);
+  srtp_dealloc (srtp->inbound);
+  srtp_dealloc (srtp->outbound);
   g_free (srtp);
 }
 
@@ -219,7 +228,7 @@ media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
       || cap < *len + MEDIA_SRTP_MAX_TRAILER)
     return srtp_err_status_bad_param;
   n = (int) *len;
-  status = srtp_protect (srtp->session, buf, &n);
+  status = srtp_protect (srtp->outbound, buf, &n);
   if (status == srtp_err_status_ok)
     *len = (size_t) n;
   return status;
@@ -236,7 +245,7 @@ media_srtp_unprotect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
   if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET)
     return srtp_err_status_bad_param;
   n = (int) *len;
-  status = srtp_unprotect (srtp->session, buf, &n);
+  status = srtp_unprotect (srtp->inbound, buf, &n);
   if (status == srtp_err_status_ok)
     *len = (size_t) n;
   return status;
@@ -254,7 +263,7 @@ media_srtp_protect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
       || cap < *len + MEDIA_SRTP_MAX_TRAILER)
     return srtp_err_status_bad_param;
   n = (int) *len;
-  status = srtp_protect_rtcp (srtp->session, buf, &n);
+  status = srtp_protect_rtcp (srtp->outbound, buf, &n);
   if (status == srtp_err_status_ok)
     *len = (size_t) n;
   return status;
@@ -271,7 +280,7 @@ media_srtp_unprotect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
   if (*len < RTCP_MIN_LEN || *len > SRTP_MAX_PACKET)
     return srtp_err_status_bad_param;
   n = (int) *len;
-  status = srtp_unprotect_rtcp (srtp->session, buf, &n);
+  status = srtp_unprotect_rtcp (srtp->inbound, buf, &n);
   if (status == srtp_err_status_ok)
     *len = (size_t) n;
   return status;
