@@ -653,29 +653,23 @@ find_mid (MediaSdpDescription *d, const gchar *mid)
   return NULL;
 }
 
-/* Transport credentials and candidates follow the BUNDLE-tagged section
- * (RFC 9143 §7.2). */
+/* Transport credentials and candidates are the BUNDLE-tagged section's
+ * (RFC 9143 §7.2).  Chromium (balanced bundle policy) and aiortc gather a
+ * socket per m-line before BUNDLE is agreed: the other sections' candidates
+ * belong to transports that close once our answer arrives. */
 static void
 use_transport (MediaSdpDescription *d, MediaSdpSection *t)
 {
-  GHashTable *seen = g_hash_table_new (g_str_hash, g_str_equal);
-
   g_free (d->ice_ufrag);
   g_free (d->ice_pwd);
   d->ice_ufrag = g_strdup (t->ice_ufrag);
   d->ice_pwd = g_strdup (t->ice_pwd);
   g_ptr_array_set_size (d->candidates, 0);
-  for (guint i = 0; i < d->sections->len; i++) {
-    MediaSdpSection *s = g_ptr_array_index (d->sections, i);
-    if (s->rejected || g_strcmp0 (s->ice_ufrag, t->ice_ufrag) != 0)
-      continue;               /* another agent's candidates (aiortc before BUNDLE) */
-    for (guint j = 0; j < s->candidates->len; j++) {
-      const gchar *c = g_ptr_array_index (s->candidates, j);
-      if (g_hash_table_add (seen, (gpointer) c))
-        g_ptr_array_add (d->candidates, g_strdup (c));
-    }
+  for (guint j = 0; j < t->candidates->len; j++) {
+    const gchar *c = g_ptr_array_index (t->candidates, j);
+    if (!g_ptr_array_find_with_equal_func (d->candidates, c, g_str_equal, NULL))
+      g_ptr_array_add (d->candidates, g_strdup (c));
   }
-  g_hash_table_unref (seen);
 }
 
 /* Pre-scan for what GstSDPMessage would silently accept: NUL bytes and
@@ -1155,8 +1149,7 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
   }
 
   /* we rejected the offerer's tag: the transport moves (RFC 9143 §7.3.2) */
-  if (g_strcmp0 (tag->ice_ufrag, offer->ice_ufrag) != 0)
-    use_transport (offer, tag);
+  use_transport (offer, tag);
   setup = media_sdp_answer_setup (offer->setup, local->setup);
   connection_init (&conn, local);
   msg = message_new (local);
@@ -1358,8 +1351,13 @@ parse_answer (const char *sdp, gsize len, gsize max_len, guint n_offered,
       FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: kind changed", i);
     if (s->rejected)
       continue;
+    /* webrtcbin 1.22 and aiortc 1.4 answer our port-0 inactive slot with a
+     * port and a=inactive (and put it in their BUNDLE group): tolerated */
+    if (t && !t->active && s->direction != MEDIA_SDP_INACTIVE)
+      FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: inactive slot answered as %s", i,
+            media_sdp_direction_to_string (s->direction));
     if (t && !t->active)
-      FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: inactive slot answered with a port", i);
+      continue;
     if (s->direction != MEDIA_SDP_RECVONLY && s->direction != MEDIA_SDP_INACTIVE)
       FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: answer is %s, offer was sendonly", i,
             media_sdp_direction_to_string (s->direction));

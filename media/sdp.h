@@ -89,7 +89,7 @@ typedef struct {
   gboolean rtcp_rsize;    /* a=rtcp-rsize present (RFC 5506) */
   gchar *ice_ufrag;       /* media-level a=ice-ufrag / a=ice-pwd, else the session's */
   gchar *ice_pwd;
-  GPtrArray *candidates;  /* gchar* "candidate:..." of this section */
+  GPtrArray *candidates;  /* gchar* "candidate:..." of this section (at most 64) */
 } MediaSdpSection;
 
 typedef struct {
@@ -100,8 +100,9 @@ typedef struct {
   gchar *fingerprint;         /* upper-case hex with colons, "AB:CD:..." */
   MediaSdpSetup setup;        /* ACTIVE if absent (RFC 4145 §4 default) */
   GPtrArray *sections;        /* MediaSdpSection*, in m-line order */
-  GPtrArray *candidates;      /* gchar* "candidate:..." (no "a="), from all sections that use
-                               * the transport's ufrag, duplicates removed */
+  GPtrArray *candidates;      /* gchar* "candidate:..." (no "a="), of the BUNDLE transport's
+                               * section only (deviation: other sections' candidates are
+                               * for sockets the peer closes once BUNDLE is agreed) */
   gboolean end_of_candidates;
   gboolean bundle;            /* addition: the SDP had an a=group:BUNDLE */
 } MediaSdpDescription;
@@ -153,9 +154,9 @@ MediaSdpSetup media_sdp_answer_setup (MediaSdpSetup offered, MediaSdpSetup prefe
  * a=end-of-candidates (when asked) go in the first accepted section.
  * Codecs whose payload type is 64..95 are never chosen: with rtcp-mux they
  * collide with RTCP packet types (RFC 5761 §4).
- * When the first accepted section is not the one the offer tagged (we
- * rejected the offerer's tag), @offer's ice_ufrag/ice_pwd/candidates are
- * updated to the new tag's.
+ * @offer's ice_ufrag/ice_pwd/candidates are set to those of the first
+ * accepted section, the answer's BUNDLE tag: they change when we rejected
+ * the offerer's tag.
  * Fails with NO_CODEC when no section can be accepted, INVALID for a bad
  * @local.  Returns: (transfer full) the SDP text. */
 gchar *media_sdp_create_publish_answer (MediaSdpDescription *offer,
