@@ -1,0 +1,27 @@
+#!/bin/sh
+# Build and start Cầu's server: installs dependencies, sets up and builds
+# ./build, then runs caud (defaults: data in ./data, HTTPS/WSS on 8443).
+# Extra arguments go to caud and override the defaults, e.g.
+#   scripts/run.sh --https-port 9443
+set -eu
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+scripts/install-deps.sh
+[ -f build/build.ninja ] || meson setup build
+ninja -C build
+
+caud=build/server/caud
+if [ ! -x "$caud" ]; then
+    echo "run.sh: $caud was not built" >&2
+    exit 1
+fi
+mkdir -p data
+# Only pass defaults the server knows (its option names are in --help).
+help="$("$caud" --help 2>&1 || true)"
+set -- "$@"
+defaults=""
+case "$help" in *--data-dir*) defaults="--data-dir ./data" ;; esac
+case "$help" in *--https-port*) defaults="$defaults --https-port 8443" ;; esac
+# shellcheck disable=SC2086
+exec "$caud" $defaults "$@"

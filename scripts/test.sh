@@ -1,0 +1,153 @@
+#!/bin/sh
+# Runs every test of Cầu: installs dependencies, sets up and builds ./build,
+# runs `meson test` (unit, fuzz corpus replay, integration), then the browser
+# tests (tests/browser/run.sh) when present.
+#
+#   scripts/test.sh              the above
+#   scripts/test.sh --sanitize   also builds ./build-asan with ASan+UBSan and
+#                                runs the unit and fuzz suites there
+#
+# The last line printed is the summary, "N passed, N failed" (", N skipped"
+# when some were skipped), summed over meson's results (meson-logs/
+# testlog.json) and node's test summary (# pass / # fail / # skipped).
+# Exit status is non-zero when anything failed, including a build.
+# Works without a terminal or stdin (CI=true).
+set -u
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root" || exit 1
+
+sanitize=0
+for arg in "$@"; do
+    case "$arg" in
+        --sanitize) sanitize=1 ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        *) echo "test.sh: unknown argument $arg" >&2; exit 2 ;;
+    esac
+done
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+export CI="${CI:-true}"
+export MESON_TESTTHREADS="${MESON_TESTTHREADS:-$(nproc 2>/dev/null || echo 2)}"
+
+passed=0
+failed=0
+skipped=0
+status=0
+notes=""
+
+note() {
+    notes="$notes
+test.sh: $*"
+    echo "test.sh: $*"
+}
+
+# Adds the counts of one meson testlog.json to the totals.
+count_meson() {
+    log="$1"
+    if [ ! -f "$log" ]; then
+        note "no $log (meson test did not run)"
+        failed=$((failed + 1))
+        return
+    fi
+    counts="$("$PY" - "$log" <<'PYEOF'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    line = line.strip()
+    if not line:
+        continue
+    try:
+        r = json.loads(line).get("result")
+    except ValueError:
+        continue
+    if r in ("OK", "EXPECTEDFAIL"):
+        p += 1
+    elif r == "SKIP":
+        s += 1
+    else:           # FAIL, TIMEOUT, ERROR, UNEXPECTEDPASS, INTERRUPT
+        f += 1
+print(p, f, s)
+PYEOF
+)" || counts="0 1 0"
+    set -- $counts
+    passed=$((passed + $1))
+    failed=$((failed + $2))
+    skipped=$((skipped + $3))
+}
+
+# setup_and_build DIR [meson setup options...]
+setup_and_build() {
+    dir="$1"
+    shift
+    if [ ! -f "$dir/build.ninja" ]; then
+        meson setup "$dir" "$@" || return 1
+    fi
+    ninja -C "$dir"
+}
+
+if ! scripts/install-deps.sh </dev/null; then
+    note "install-deps.sh failed"
+    status=1
+fi
+
+# --- normal build: every suite
+if setup_and_build build </dev/null; then
+    rm -f build/meson-logs/testlog.json
+    meson test -C build --print-errorlogs </dev/null || status=1
+    count_meson build/meson-logs/testlog.json
+else
+    note "build failed"
+    failed=$((failed + 1))
+    status=1
+fi
+
+# --- ASan + UBSan: unit and fuzz-replay suites (STYLE.md §13)
+if [ "$sanitize" = 1 ]; then
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+    export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+    # GLib's slice allocator and type system keep memory for the process
+    # lifetime; leak reports about it are noise.
+    export G_SLICE=always-malloc
+    if setup_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
+            -Dbuildtype=debug </dev/null; then
+        rm -f build-asan/meson-logs/testlog.json
+        meson test -C build-asan --print-errorlogs --suite unit --suite fuzz </dev/null || status=1
+        count_meson build-asan/meson-logs/testlog.json
+    else
+        note "sanitizer build failed"
+        failed=$((failed + 1))
+        status=1
+    fi
+fi
+
+# --- browser tests (node's test runner prints "# pass N" / "# fail N")
+if [ -f tests/browser/run.sh ]; then
+    blog="$(mktemp)"
+    sh tests/browser/run.sh </dev/null >"$blog" 2>&1
+    brc=$?
+    cat "$blog"
+    bp="$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
+    bf="$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
+    bs="$(sed -n 's/^# skipped \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
+    rm -f "$blog"
+    passed=$((passed + ${bp:-0}))
+    failed=$((failed + ${bf:-0}))
+    skipped=$((skipped + ${bs:-0}))
+    if [ "$brc" -ne 0 ]; then
+        status=1
+        if [ "${bf:-0}" -eq 0 ]; then
+            note "tests/browser/run.sh exited $brc without reporting a failing test"
+            failed=$((failed + 1))
+        fi
+    fi
+else
+    note "tests/browser/run.sh not present; browser tests not run"
+fi
+
+[ "$failed" -gt 0 ] && status=1
+[ -n "$notes" ] && printf '%s\n' "$notes" | sed '/^$/d'
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+exit "$status"
