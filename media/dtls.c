@@ -6,6 +6,7 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/obj_mac.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -455,8 +456,8 @@ read_established (MediaDtls *dtls)
     }
   {
     g_autofree char *why = take_openssl_error ();
-    g_info ("DTLS closed by peer: %s",
-            err == SSL_ERROR_ZERO_RETURN ? "close_notify" : why);
+    g_info ("DTLS closed by peer: %s (SSL error %d)",
+            err == SSL_ERROR_ZERO_RETURN ? "close_notify" : why, err);
   }
   if (dtls->state == DTLS_STATE_AWAIT_FINGERPRINT)
     return finish (dtls, g_error_new (MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_CLOSED,
@@ -511,11 +512,36 @@ dtls_process (MediaDtls *dtls)
   return TRUE;
 }
 
+/* Smallest possible protected record (epoch >= 1) for the negotiated
+ * cipher: explicit nonce + tag for AES-GCM (RFC 5288 §3), the tag for
+ * ChaCha20-Poly1305 (RFC 7905), IV + one padded SHA-1 MAC block for the
+ * CBC suites we offer.  OpenSSL 3.0 answers a shorter record with a fatal
+ * internal_error alert instead of discarding it, so one forged 9-byte
+ * datagram would tear down an established call. */
+static size_t
+min_protected_record_len (MediaDtls *dtls)
+{
+  const SSL_CIPHER *cipher = dtls->ssl != NULL ? SSL_get_current_cipher (dtls->ssl) : NULL;
+
+  if (cipher == NULL)
+    return 16;
+  switch (SSL_CIPHER_get_cipher_nid (cipher))
+    {
+    case NID_aes_128_gcm:
+    case NID_aes_256_gcm:
+      return 8 + 16;
+    case NID_chacha20_poly1305:
+      return 16;
+    default:
+      return 16 + 32;
+    }
+}
+
 /* RFC 6347 §4.1: a datagram is one or more whole records.  Anything else
  * never reaches OpenSSL: it is noise on the 5-tuple, not a protocol
  * event. */
 static gboolean
-looks_like_dtls (const uint8_t *buf, size_t len)
+looks_like_dtls (MediaDtls *dtls, const uint8_t *buf, size_t len)
 {
   size_t off = 0;
 
@@ -538,6 +564,9 @@ looks_like_dtls (const uint8_t *buf, size_t len)
       record_len = (size_t) buf[off + 11] << 8 | buf[off + 12];
       if (record_len > DTLS_RECORD_MAX_LEN
           || record_len > len - off - DTLS_RECORD_HEADER_LEN)
+        return FALSE;
+      if ((buf[off + 3] != 0 || buf[off + 4] != 0)          /* epoch >= 1 */
+          && record_len < min_protected_record_len (dtls))
         return FALSE;
       off += DTLS_RECORD_HEADER_LEN + record_len;
     }
@@ -596,14 +625,15 @@ setup_openssl (MediaDtls *dtls, GError **error)
   if (dtls->ssl == NULL)
     goto fail;
   SSL_set_app_data (dtls->ssl, dtls);
-  if (SSL_set_mtu (dtls->ssl, MEDIA_DTLS_MTU) != 1)
-    goto fail;
   DTLS_set_timer_cb (dtls->ssl, retransmit_timer_cb);
 
   if (get_bio_method () == NULL || (bio = BIO_new (bio_method)) == NULL)
     goto fail;
   BIO_set_data (bio, dtls);
   SSL_set_bio (dtls->ssl, bio, bio);   /* one reference, taken by the SSL */
+  /* After the BIO (OpenSSL asks it for its overhead); returns the MTU. */
+  if (SSL_set_mtu (dtls->ssl, MEDIA_DTLS_MTU) != MEDIA_DTLS_MTU)
+    goto fail;
   return TRUE;
 
 fail:
@@ -792,7 +822,7 @@ media_dtls_handle_packet (MediaDtls *dtls, const uint8_t *buf, size_t len)
   g_return_if_fail (dtls != NULL);
   g_return_if_fail (buf != NULL || len == 0);
 
-  if (!looks_like_dtls (buf, len))
+  if (!looks_like_dtls (dtls, buf, len))
     {
       dtls->dropped++;
       g_debug ("DTLS: dropped a malformed %zu-byte datagram", len);
