@@ -249,6 +249,10 @@ rtcp_set_media_ssrc (uint8_t *packet, uint32_t ssrc)
   if (packet[1] == RTCP_PSFB && (packet[0] & 0x1f) == RTCP_PSFB_FIR) {
     /* RFC 5104 §4.3.1.2: FCI entries of SSRC(4) seq(1) reserved(3). */
     size_t len = ((size_t) rd16 (packet + 2) + 1) * 4;
+    if (packet[0] & 0x20) {         /* never write into the padding */
+      size_t pad = packet[len - 1];
+      len = pad <= len - RTCP_FB_HEADER_LEN ? len - pad : RTCP_FB_HEADER_LEN;
+    }
     for (size_t off = RTCP_FB_HEADER_LEN; off + 8 <= len; off += 8)
       wr32 (packet + off, ssrc);
     return;
@@ -292,8 +296,8 @@ rtcp_write_fir (uint8_t *buf, size_t cap, uint32_t sender_ssrc, uint32_t media_s
   return 20;
 }
 
-/* Walks @seqs grouping each run that fits one PID + BLP pair; calls back
- * with each pair when @out is non-NULL.  Returns the number of pairs. */
+/* Walks @seqs grouping each run that fits one PID + BLP pair; writes each
+ * pair at @out when it is non-NULL.  Returns the number of pairs. */
 static size_t
 nack_pack (const uint16_t *seqs, size_t n, uint8_t *out)
 {

@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus for fuzz-rtp and fuzz-rtcp (tests/fuzz/corpus/).
+
+Packets are shaped after what Chrome and Firefox send (after SRTP/SRTCP
+unprotect).  Run from anywhere: python3 tests/fuzz/make-corpus.py
+Crash inputs found by libFuzzer are kept in the same directories under
+their crash-<sha1> names; this script never deletes them."""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rtp(pt, seq, ts, ssrc, payload=b"", marker=False, ext=None, csrcs=(), pad=0):
+    b0 = 0x80 | (0x20 if pad else 0) | (0x10 if ext else 0) | len(csrcs)
+    out = struct.pack("!BBHII", b0, (0x80 if marker else 0) | pt, seq, ts, ssrc)
+    out += b"".join(struct.pack("!I", c) for c in csrcs)
+    if ext:
+        profile, data = ext
+        data += b"\0" * (-len(data) % 4)
+        out += struct.pack("!HH", profile, len(data) // 4) + data
+    out += payload
+    if pad:
+        out += b"\0" * (pad - 1) + bytes([pad])
+    return out
+
+
+def rtcp(count, pt, body, pad=0):
+    n = 4 + len(body) + pad
+    assert n % 4 == 0
+    b0 = 0x80 | (0x20 if pad else 0) | count
+    tail = (b"\0" * (pad - 1) + bytes([pad])) if pad else b""
+    return struct.pack("!BBH", b0, pt, n // 4 - 1) + body + tail
+
+
+def report_block(ssrc, frac, lost, ext_seq, jitter, lsr, dlsr):
+    return struct.pack("!IB", ssrc, frac) + (lost & 0xFFFFFF).to_bytes(3, "big") + \
+        struct.pack("!IIII", ext_seq, jitter, lsr, dlsr)
+
+
+RTP = {
+    # Opus, one-byte extensions: audio level (1), abs-send-time (2), twcc (3)
+    "opus-chrome": rtp(111, 6699, 57664, 0x3C5F8A12, bytes.fromhex("780b3e1f9a54c201"),
+                       ext=(0xBEDE, bytes.fromhex("10ff2212345631 0005".replace(" ", "")))),
+    # VP8 key frame start, mid extension, RTP padding
+    "vp8-key": rtp(96, 1, 0x5A0C7F00, 0xDEADBEEF,
+                   bytes.fromhex("908080015042009d012a8002e001"), ext=(0xBEDE, b"\x40\x30"), pad=3),
+    # VP8 inter frame, full descriptor (I L T K)
+    "vp8-delta": rtp(96, 2, 0x5A0C8BB8, 0xDEADBEEF, bytes.fromhex("90f00511205142004444"),
+                     marker=True),
+    # H.264 STAP-A SPS+PPS from a mixer with two CSRCs
+    "h264-stapa": rtp(102, 65535, 0xFFFFFFF0, 1, bytes.fromhex("7800046742c01f000268ce"),
+                      marker=True, csrcs=(10, 11)),
+    # H.264 FU-A start of an IDR
+    "h264-fua-idr": rtp(102, 100, 9000, 1, bytes.fromhex("7c85888400ff")),
+    # two-byte extension form with a RID
+    "two-byte-ext": rtp(96, 16, 4096, 0x11223344, b"\x01",
+                        ext=(0x1000, b"\x00\x05\x00\x0a\x02hi")),
+    # padding-only probe packet (Chrome bandwidth probing)
+    "padding-probe": rtp(127, 500, 1234, 0x99, pad=224),
+    # RTCP and STUN/DTLS datagrams also reach the classifier
+    "stun-binding": bytes.fromhex("000100002112a442") + bytes(range(12)),
+    "dtls-hello": bytes.fromhex("16fefd00000000000000000040010000"),
+    # a stream for the record-driven part: small seq steps, some jumps
+    "stream-records": bytes.fromhex("01100041 01100041 03100042 ff200043 81235588 0110004f"
+                                    .replace(" ", "")),
+}
+
+SR = rtcp(1, 200, struct.pack("!IIIIII", 0x12345678, 0xE8F12A3B, 0x80000000, 90000, 300, 240000)
+          + report_block(0x3C5F8A12, 10, 5, 0x11A2B, 32, 0xF12A3B80, 0x8000))
+SDES = rtcp(1, 202, struct.pack("!IBB", 0x12345678, 1, 16) + b"4TOk42mSjXCkVIa6" + b"\0\0")
+RR = rtcp(0, 201, struct.pack("!I", 0x87654321))
+RR2 = rtcp(2, 201, struct.pack("!I", 0x87654321)
+           + report_block(1, 0, -3, 70000, 9, 0, 0) + report_block(2, 255, 0x7FFFFF, 5, 0, 1, 2))
+REMB = rtcp(15, 206, struct.pack("!II", 0x87654321, 0) + b"REMB" + bytes([1, 0x0E, 0xDC, 0x6C])
+            + struct.pack("!I", 0x3C5F8A12))
+NACK = rtcp(1, 205, struct.pack("!IIHHHH", 0x87654321, 0x3C5F8A12, 6699, 5, 65535, 0x8000))
+PLI = rtcp(1, 206, struct.pack("!II", 0x87654321, 0xDEADBEEF))
+FIR = rtcp(4, 206, struct.pack("!IIIB3x", 0x87654321, 0, 0xDEADBEEF, 7))
+TWCC = rtcp(15, 205, struct.pack("!IIHHI", 0x87654321, 0x3C5F8A12, 16, 2, 0x00123401)
+            + bytes.fromhex("20020404"))
+BYE = rtcp(1, 203, struct.pack("!I", 0x3C5F8A12))
+APP = rtcp(0, 204, struct.pack("!I", 0x87654321) + b"CAU0")
+XR = rtcp(0, 207, struct.pack("!I", 0x87654321) + bytes.fromhex("04000002") + bytes(8))
+PADDED_RR = rtcp(0, 201, struct.pack("!I", 0x87654321), pad=4)
+PADDED_FIR = rtcp(4, 206, struct.pack("!IIIB3x", 1, 0, 2, 9), pad=8)
+
+RTCP = {
+    "sr-sdes": SR + SDES,
+    "rr-remb": RR + REMB,
+    "rr-two-blocks": RR2,
+    "feedback": NACK + PLI + FIR + TWCC + BYE + APP,
+    "xr": RR + XR,
+    "padded-rr": PADDED_RR,
+    "padded-fir": PADDED_FIR,
+    "remb-saturated": rtcp(15, 206, struct.pack("!II", 1, 0) + b"REMB" + bytes([0, 0xFF, 0xFF, 0xFF])),
+}
+
+
+def write(kind, seeds):
+    d = os.path.join(HERE, "corpus", kind)
+    os.makedirs(d, exist_ok=True)
+    for name, data in seeds.items():
+        with open(os.path.join(d, "seed-" + name + ".bin"), "wb") as f:
+            f.write(data)
+
+
+write("rtp", RTP)
+write("rtcp", RTCP)
