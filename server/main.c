@@ -1,0 +1,171 @@
+/* main.c — caud, the composition root: configuration, media engine, records
+ * store and signaling server, one GMainLoop, clean shutdown on SIGINT and
+ * SIGTERM. */
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cau-config.h"
+#include "certificate.h"
+#include "config.h"
+#include "media.h"
+#include "server.h"
+#include "store.h"
+
+static GLogLevelFlags min_level = G_LOG_LEVEL_MESSAGE;
+
+static GLogLevelFlags
+parse_level (const char *name)
+{
+  static const struct { const char *name; GLogLevelFlags level; } levels[] = {
+    { "error", G_LOG_LEVEL_ERROR }, { "critical", G_LOG_LEVEL_CRITICAL },
+    { "warning", G_LOG_LEVEL_WARNING }, { "message", G_LOG_LEVEL_MESSAGE },
+    { "info", G_LOG_LEVEL_INFO }, { "debug", G_LOG_LEVEL_DEBUG },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (levels); i++)
+    if (strcmp (levels[i].name, name) == 0)
+      return levels[i].level;
+  return G_LOG_LEVEL_MESSAGE;
+}
+
+/* Drops what is less severe than log-level (GLib's levels grow as severity
+ * falls), then hands over to GLib's default writer (journal or stderr). */
+static GLogWriterOutput
+write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  if ((level & G_LOG_LEVEL_MASK) > min_level && !(level & G_LOG_FLAG_FATAL))
+    return G_LOG_WRITER_HANDLED;
+  return g_log_writer_default (level, fields, n_fields, user_data);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  GMainLoop *loop = user_data;
+
+  if (g_main_loop_is_running (loop))
+    g_message ("caud: shutting down");
+  g_main_loop_quit (loop);
+  /* Kept installed: a second signal during shutdown must not kill us
+   * half-way; main() removes the source. */
+  return G_SOURCE_CONTINUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (ServerConfig) config = server_config_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree char *settings = NULL;
+  MediaEngine *engine = NULL;
+  RecordsStore *store = NULL;
+  SignalingServer *server = NULL;
+  MediaConfig media_config = { 0 };
+  SignalingServerOptions options = { 0 };
+  gboolean generated = FALSE;
+  int status = 1;
+  guint sigint_id, sigterm_id;
+
+  setlocale (LC_ALL, "");
+  if (!server_config_load (config, &argc, &argv, NULL, &error)) {
+    g_printerr ("caud: %s\n", error->message);
+    if (g_error_matches (error, SERVER_CONFIG_ERROR, SERVER_CONFIG_ERROR_USAGE))
+      g_printerr ("Try \"caud --help\".\n");
+    return 2;
+  }
+  if (config->show_version) {
+    printf ("caud %s\n", CAU_VERSION);
+    return 0;
+  }
+
+  min_level = parse_level (config->log_level);
+  if (min_level >= G_LOG_LEVEL_INFO)
+    g_log_set_debug_enabled (TRUE);
+  g_log_set_writer_func (write_log, NULL, NULL);
+
+  settings = server_config_describe (config);
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_MESSAGE, "MESSAGE", "caud %s starting: %s%s%s",
+                    CAU_VERSION, settings, config->config_file ? " config=" : "",
+                    config->config_file ? config->config_file : "");
+
+  if (g_mkdir_with_parents (config->data_dir, 0700) != 0) {
+    g_printerr ("caud: cannot create data directory %s: %s\n", config->data_dir,
+                g_strerror (errno));
+    return 1;
+  }
+  if (!server_certificate_ensure (config->tls_cert, config->tls_key, &generated, &error)) {
+    g_printerr ("caud: TLS: %s\n", error->message);
+    return 1;
+  }
+  if (generated)
+    g_message ("caud: generated a self-signed certificate %s (key %s)", config->tls_cert,
+               config->tls_key);
+  certificate = g_tls_certificate_new_from_files (config->tls_cert, config->tls_key, &error);
+  if (certificate == NULL) {
+    g_printerr ("caud: cannot load %s / %s: %s\n", config->tls_cert, config->tls_key,
+                error->message);
+    return 1;
+  }
+
+  store = records_store_open (config->data_dir, &error);
+  if (store == NULL) {
+    g_printerr ("caud: records: %s\n", error->message);
+    return 1;
+  }
+
+  media_config.workers = config->media_workers;
+  media_config.port_min = config->rtp_port_min;
+  media_config.port_max = config->rtp_port_max;
+  media_config.ice_addresses = config->ice_addresses;
+  media_config.max_bitrate_kbps = config->max_bitrate_kbps;
+  media_config.max_participants = config->max_participants;
+  engine = media_engine_new (&media_config, &error);
+  if (engine == NULL) {
+    g_printerr ("caud: media: %s\n", error->message);
+    goto out;
+  }
+
+  options.listen_address = config->listen_address;
+  options.port = config->https_port;
+  options.certificate = certificate;
+  options.web_client_dir = config->web_client_dir;
+  options.max_participants = config->max_participants;
+  server = signaling_server_new (&options, engine, store);
+  if (!signaling_server_listen (server, &error)) {
+    g_printerr ("caud: cannot listen on %s port %u: %s\n", config->listen_address,
+                config->https_port, error->message);
+    goto out;
+  }
+
+  loop = g_main_loop_new (NULL, FALSE);
+  sigint_id = g_unix_signal_add (SIGINT, on_signal, loop);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_signal, loop);
+
+  /* Tests and scripts wait for this exact line. */
+  printf ("caud listening on https://localhost:%u\n", signaling_server_get_port (server));
+  fflush (stdout);
+
+  g_main_loop_run (loop);
+  g_source_remove (sigint_id);
+  g_source_remove (sigterm_id);
+  status = 0;
+
+out:
+  /* Order matters: sockets and rooms first (media participants removed,
+   * leave events recorded), then the engine (no callback after this), then
+   * the server's tables, then the store. */
+  signaling_server_shutdown (server);
+  if (engine)
+    media_engine_free (engine);
+  signaling_server_free (server);
+  records_store_close (store);
+  if (status == 0)
+    g_message ("caud: stopped");
+  return status;
+}

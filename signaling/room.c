@@ -1,0 +1,413 @@
+/* room.c — rooms, membership broadcasts, media room callbacks, and the
+ * per-participant subscribe renegotiation. */
+#include "room.h"
+
+#include <openssl/rand.h>
+#include <string.h>
+
+static const MediaRoomCallbacks room_callbacks;
+static const MediaParticipantCallbacks participant_callbacks;
+
+SignalingRoom *
+signaling_room_find (SignalingContext *context, const char *room_id)
+{
+  return g_hash_table_lookup (context->rooms, room_id);
+}
+
+void
+signaling_room_free (SignalingRoom *room)
+{
+  if (room == NULL)
+    return;
+  g_ptr_array_unref (room->members);
+  g_free (room->id);
+  g_free (room);
+}
+
+static json_t *
+describe_track (const MediaTrackInfo *track)
+{
+  return json_pack ("{s:s, s:s, s:s}", "id", track->track_id, "kind", track->kind,
+                    "codec", track->codec);
+}
+
+json_t *
+signaling_room_describe_participant (SignalingSession *session, gboolean with_tracks)
+{
+  json_t *out = json_pack ("{s:s, s:s, s:b, s:b}", "id", session->participant_id,
+                           "name", session->name, "audio_muted", session->audio_muted,
+                           "video_muted", session->video_muted);
+
+  if (with_tracks) {
+    json_t *tracks = json_array ();
+
+    for (guint i = 0; i < session->tracks->len; i++)
+      json_array_append_new (tracks, describe_track (g_ptr_array_index (session->tracks, i)));
+    json_object_set_new (out, "tracks", tracks);
+  }
+  return out;
+}
+
+void
+signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t *message)
+{
+  if (room) {
+    /* Sending can close a socket and shrink the array: iterate over a copy. */
+    g_autoptr (GPtrArray) members = g_ptr_array_new_full (room->members->len,
+                                                          (GDestroyNotify) signaling_session_unref);
+
+    for (guint i = 0; i < room->members->len; i++)
+      g_ptr_array_add (members, signaling_session_ref (g_ptr_array_index (room->members, i)));
+    for (guint i = 0; i < members->len; i++) {
+      SignalingSession *member = g_ptr_array_index (members, i);
+
+      if (member != except)
+        signaling_session_send (member, json_incref (message));
+    }
+  }
+  json_decref (message);
+}
+
+/* "p" + 12 hex digits of OpenSSL randomness; unique among live participants. */
+static char *
+new_participant_id (SignalingContext *context)
+{
+  for (;;) {
+    unsigned char bytes[6];
+    char *id;
+
+    if (RAND_bytes (bytes, sizeof bytes) != 1)
+      g_error ("OpenSSL RAND_bytes failed");
+    id = g_strdup_printf ("p%02x%02x%02x%02x%02x%02x", bytes[0], bytes[1], bytes[2], bytes[3],
+                          bytes[4], bytes[5]);
+    if (!g_hash_table_contains (context->participants, id))
+      return id;
+    g_free (id);
+  }
+}
+
+static gboolean
+others_have_tracks (SignalingSession *session)
+{
+  for (guint i = 0; i < session->room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (session->room->members, i);
+
+    if (member != session && member->tracks->len > 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+static void
+record_event (SignalingSession *session, RecordsCallEvent event)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (session->context->store == NULL)
+    return;
+  if (!records_store_add_call_event (session->context->store, session->room->id,
+                                     session->participant_id, event,
+                                     event == RECORDS_CALL_EVENT_JOIN ? session->name : NULL,
+                                     &error))
+    signaling_log (G_LOG_LEVEL_WARNING, session, "cannot record call event: %s", error->message);
+}
+
+gboolean
+signaling_room_join (SignalingContext *context, SignalingSession *session, const char *room_id,
+                     const char *name, const json_t *ref, SignalingErrorCode *code)
+{
+  SignalingRoom *room = signaling_room_find (context, room_id);
+  gboolean created = FALSE;
+  json_t *reply, *others;
+
+  if (room && room->members->len >= context->max_participants) {
+    *code = SIGNALING_ERROR_ROOM_FULL;
+    return FALSE;
+  }
+  if (room == NULL) {
+    room = g_new0 (SignalingRoom, 1);
+    room->id = g_strdup (room_id);
+    room->members = g_ptr_array_new_with_free_func ((GDestroyNotify) signaling_session_unref);
+    g_hash_table_insert (context->rooms, room->id, room);
+    context->metrics.rooms++;
+    created = TRUE;
+  }
+
+  session->participant_id = new_participant_id (context);
+  session->name = g_strdup (name);
+  session->room = room;
+  session->state = SESSION_JOINED;
+  g_ptr_array_add (room->members, signaling_session_ref (session));
+  g_hash_table_insert (context->participants, session->participant_id, session);
+  context->metrics.participants++;
+
+  if (context->engine) {
+    if (created)
+      media_engine_open_room (context->engine, room->id, &room_callbacks, context);
+    media_engine_add_participant (context->engine, room->id, session->participant_id,
+                                  &participant_callbacks, context, NULL);
+  }
+  record_event (session, RECORDS_CALL_EVENT_JOIN);
+  signaling_log (G_LOG_LEVEL_INFO, session, "joined (%u in room)", room->members->len);
+
+  others = json_array ();
+  for (guint i = 0; i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (member != session)
+      json_array_append_new (others, signaling_room_describe_participant (member, TRUE));
+  }
+  reply = json_pack ("{s:s, s:s, s:s, s:o, s:[]}", "type", "joined", "room", room->id,
+                     "participant", session->participant_id, "participants", others,
+                     "ice_servers");
+  if (ref)
+    json_object_set (reply, "ref", (json_t *) ref);
+  signaling_session_send (session, reply);
+
+  signaling_room_broadcast (room, session,
+                            json_pack ("{s:s, s:o}", "type", "participant-joined", "participant",
+                                       signaling_room_describe_participant (session, TRUE)));
+  if (others_have_tracks (session))
+    signaling_room_renegotiate (session);
+  return TRUE;
+}
+
+void
+signaling_room_leave (SignalingSession *session)
+{
+  SignalingContext *context = session->context;
+  SignalingRoom *room = session->room;
+
+  g_return_if_fail (session->state == SESSION_JOINED && room != NULL);
+
+  signaling_session_ref (session);
+  signaling_log (G_LOG_LEVEL_INFO, session, "left (%u remain)", room->members->len - 1);
+  record_event (session, RECORDS_CALL_EVENT_LEAVE);
+  if (context->engine)
+    media_engine_remove_participant (context->engine, room->id, session->participant_id);
+
+  g_hash_table_remove (context->participants, session->participant_id);
+  session->state = SESSION_LEFT;
+  session->room = NULL;
+  g_ptr_array_remove (room->members, session);
+  context->metrics.participants--;
+
+  if (room->members->len == 0) {
+    if (context->engine)
+      media_engine_close_room (context->engine, room->id);
+    context->metrics.rooms--;
+    g_hash_table_remove (context->rooms, room->id);   /* frees room */
+  } else {
+    signaling_room_broadcast (room, NULL,
+                              json_pack ("{s:s, s:s}", "type", "participant-left",
+                                         "participant", session->participant_id));
+  }
+  signaling_session_unref (session);
+}
+
+/* ---- subscribe renegotiation ---- */
+
+static void
+on_subscribe_offer (const char *sdp, GPtrArray *tracks, const GError *error, gpointer user_data)
+{
+  SignalingRequest *request = user_data;
+  SignalingSession *session = signaling_request_get_session (request);
+
+  if (session == NULL || session->state != SESSION_JOINED
+      || session->subscribe_state != SUBSCRIBE_OFFER_REQUESTED)
+    goto out;
+  if (error) {
+    /* Not retried: a retry could loop on a persistent media failure.  The
+     * next track change asks again. */
+    signaling_log (G_LOG_LEVEL_WARNING, session, "subscribe offer failed: %s", error->message);
+    session->subscribe_state = SUBSCRIBE_IDLE;
+    session->subscribe_dirty = FALSE;
+    goto out;
+  }
+  session->subscribe_state = SUBSCRIBE_OFFER_SENT;
+  session->subscribe_version++;
+  signaling_log (G_LOG_LEVEL_INFO, session, "subscribe offer version %" G_GINT64_FORMAT,
+                 session->subscribe_version);
+  signaling_session_send (session, json_pack ("{s:s, s:s, s:I}", "type", "subscribe-offer",
+                                              "sdp", sdp, "version",
+                                              (json_int_t) session->subscribe_version));
+out:
+  signaling_request_free (request);
+}
+
+void
+signaling_room_renegotiate (SignalingSession *session)
+{
+  if (session->state != SESSION_JOINED || session->context->engine == NULL)
+    return;
+  if (session->subscribe_state != SUBSCRIBE_IDLE) {
+    session->subscribe_dirty = TRUE;
+    return;
+  }
+  /* Nothing to receive and nothing received before: no offer needed. */
+  if (session->subscribe_version == 0 && !others_have_tracks (session))
+    return;
+  session->subscribe_state = SUBSCRIBE_OFFER_REQUESTED;
+  session->subscribe_dirty = FALSE;
+  media_engine_subscribe_offer (session->context->engine, session->room->id,
+                                session->participant_id, on_subscribe_offer,
+                                signaling_request_new (session, NULL));
+}
+
+static void
+on_subscribe_answered (const GError *error, gpointer user_data)
+{
+  SignalingRequest *request = user_data;
+  SignalingSession *session = signaling_request_get_session (request);
+
+  if (session == NULL || session->state != SESSION_JOINED
+      || session->subscribe_state != SUBSCRIBE_ANSWER_PENDING)
+    goto out;
+  if (error) {
+    /* The offer stays outstanding: the client may answer it again. */
+    session->subscribe_state = SUBSCRIBE_OFFER_SENT;
+    signaling_session_send_media_error (session, error, request->ref);
+    goto out;
+  }
+  session->subscribe_state = SUBSCRIBE_IDLE;
+  {
+    json_t *reply = json_pack ("{s:s}", "type", "ok");
+    if (request->ref)
+      json_object_set (reply, "ref", request->ref);
+    signaling_session_send (session, reply);
+  }
+  if (session->subscribe_dirty)
+    signaling_room_renegotiate (session);
+out:
+  signaling_request_free (request);
+}
+
+void
+signaling_room_subscribe_answer (SignalingSession *session, const char *sdp, gint64 version,
+                                 json_t *ref)
+{
+  if (session->subscribe_state != SUBSCRIBE_OFFER_SENT) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                  "no subscribe offer is waiting for an answer");
+    return;
+  }
+  if (version != session->subscribe_version) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, "version",
+                                  "the outstanding offer is version %" G_GINT64_FORMAT,
+                                  session->subscribe_version);
+    return;
+  }
+  session->subscribe_state = SUBSCRIBE_ANSWER_PENDING;
+  media_engine_subscribe_answer (session->context->engine, session->room->id,
+                                 session->participant_id, sdp, on_subscribe_answered,
+                                 signaling_request_new (session, ref));
+}
+
+static void
+renegotiate_others (SignalingRoom *room, const char *publisher_id)
+{
+  for (guint i = 0; i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (g_strcmp0 (member->participant_id, publisher_id) != 0)
+      signaling_room_renegotiate (member);
+  }
+}
+
+/* ---- media callbacks (control context) ---- */
+
+static void
+on_track_added (const char *room_id, const MediaTrackInfo *track, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingRoom *room = signaling_room_find (context, room_id);
+  SignalingSession *publisher = g_hash_table_lookup (context->participants, track->participant_id);
+  MediaTrackInfo *copy;
+
+  /* A publisher that left meanwhile: its tracks are being removed anyway. */
+  if (room == NULL || publisher == NULL || publisher->room != room)
+    return;
+  copy = g_new0 (MediaTrackInfo, 1);
+  copy->participant_id = g_strdup (track->participant_id);
+  copy->track_id = g_strdup (track->track_id);
+  copy->kind = g_strdup (track->kind);
+  copy->codec = g_strdup (track->codec);
+  g_ptr_array_add (publisher->tracks, copy);
+  signaling_log (G_LOG_LEVEL_INFO, publisher, "track %s added (%s %s)", track->track_id,
+                 track->kind, track->codec);
+
+  signaling_room_broadcast (room, publisher,
+                            json_pack ("{s:s, s:s, s:o}", "type", "track-added", "participant",
+                                       track->participant_id, "track", describe_track (track)));
+  renegotiate_others (room, track->participant_id);
+}
+
+static void
+on_track_removed (const char *room_id, const MediaTrackInfo *track, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingRoom *room = signaling_room_find (context, room_id);
+  SignalingSession *publisher = g_hash_table_lookup (context->participants, track->participant_id);
+
+  if (room == NULL)
+    return;
+  if (publisher && publisher->room == room) {
+    for (guint i = 0; i < publisher->tracks->len; i++) {
+      MediaTrackInfo *own = g_ptr_array_index (publisher->tracks, i);
+
+      if (g_strcmp0 (own->track_id, track->track_id) == 0) {
+        g_ptr_array_remove_index (publisher->tracks, i);
+        break;
+      }
+    }
+  }
+  signaling_room_broadcast (room, publisher,
+                            json_pack ("{s:s, s:s, s:o}", "type", "track-removed", "participant",
+                                       track->participant_id, "track", describe_track (track)));
+  renegotiate_others (room, track->participant_id);
+}
+
+static void
+on_local_candidate (const char *participant_id, MediaPcKind pc, const char *candidate,
+                    const char *mid, guint mline_index, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingSession *session = g_hash_table_lookup (context->participants, participant_id);
+  json_t *value;
+
+  if (session == NULL)
+    return;
+  if (candidate)
+    value = json_pack ("{s:s, s:s?, s:i}", "candidate", candidate, "sdpMid", mid,
+                       "sdpMLineIndex", (int) mline_index);
+  else
+    value = json_null ();
+  signaling_session_send (session, json_pack ("{s:s, s:s, s:o}", "type", "trickle", "pc",
+                                              media_pc_kind_to_string (pc), "candidate", value));
+}
+
+static void
+on_state_changed (const char *participant_id, MediaPcKind pc, MediaState state, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingSession *session = g_hash_table_lookup (context->participants, participant_id);
+
+  if (session == NULL)
+    return;
+  signaling_log (state == MEDIA_STATE_FAILED ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO, session,
+                 "%s peer connection %s", media_pc_kind_to_string (pc),
+                 media_state_to_string (state));
+  signaling_session_send (session, json_pack ("{s:s, s:s, s:s}", "type", "connection-state",
+                                              "pc", media_pc_kind_to_string (pc), "state",
+                                              media_state_to_string (state)));
+}
+
+static const MediaRoomCallbacks room_callbacks = {
+  .track_added = on_track_added,
+  .track_removed = on_track_removed,
+};
+
+static const MediaParticipantCallbacks participant_callbacks = {
+  .local_candidate = on_local_candidate,
+  .state_changed = on_state_changed,
+};

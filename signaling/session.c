@@ -1,0 +1,469 @@
+/* session.c — one WebSocket: limits, validation, dispatch. */
+#include "session.h"
+
+#include <string.h>
+
+#define RATE_LIMIT_PER_SECOND 50
+/* libsoup stops reading a frame over this and closes with 1009 itself; a
+ * frame between our limit and this is read, answered with `too-large`, and
+ * the socket closed by us with 1009 — so clients usually learn why. */
+#define LIBSOUP_LIMIT_FACTOR 2
+#define KEEPALIVE_SECONDS 20
+
+SignalingRequest *
+signaling_request_new (SignalingSession *session, json_t *ref)
+{
+  SignalingRequest *request = g_new0 (SignalingRequest, 1);
+
+  request->context = session->context;
+  request->serial = session->serial;
+  request->ref = ref ? json_incref (ref) : NULL;
+  return request;
+}
+
+SignalingSession *
+signaling_request_get_session (SignalingRequest *request)
+{
+  return g_hash_table_lookup (request->context->sessions, &request->serial);
+}
+
+void
+signaling_request_free (SignalingRequest *request)
+{
+  if (request == NULL)
+    return;
+  json_decref (request->ref);
+  g_free (request);
+}
+
+SignalingSession *
+signaling_session_ref (SignalingSession *session)
+{
+  g_atomic_int_inc (&session->refcount);
+  return session;
+}
+
+void
+signaling_session_unref (SignalingSession *session)
+{
+  if (session == NULL || !g_atomic_int_dec_and_test (&session->refcount))
+    return;
+  g_clear_object (&session->connection);
+  g_ptr_array_unref (session->tracks);
+  g_free (session->participant_id);
+  g_free (session->name);
+  g_free (session->remote_address);
+  g_free (session);
+}
+
+void
+signaling_session_send (SignalingSession *session, json_t *message)
+{
+  char *text;
+
+  if (session->connection == NULL
+      || soup_websocket_connection_get_state (session->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
+    json_decref (message);
+    return;
+  }
+  text = json_dumps (message, JSON_COMPACT);
+  json_decref (message);
+  if (text == NULL)
+    return;
+  soup_websocket_connection_send_text (session->connection, text);
+  free (text);
+}
+
+void
+signaling_session_send_error (SignalingSession *session, SignalingErrorCode code,
+                              const json_t *ref, const char *field, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  json_t *message;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  session->context->metrics.errors_total[code]++;
+  signaling_log (code == SIGNALING_ERROR_INTERNAL ? G_LOG_LEVEL_WARNING : G_LOG_LEVEL_INFO,
+                 session, "error %s%s%s: %s", signaling_error_code_to_string (code),
+                 field ? " field=" : "", field ? field : "", text);
+
+  message = json_pack ("{s:s, s:s, s:s}", "type", "error",
+                       "code", signaling_error_code_to_string (code), "message", text);
+  if (ref)
+    json_object_set (message, "ref", (json_t *) ref);
+  if (field && *field)
+    json_object_set_new (message, "field", json_string (field));
+  signaling_session_send (session, message);
+}
+
+void
+signaling_session_send_media_error (SignalingSession *session, const GError *error,
+                                    const json_t *ref)
+{
+  SignalingErrorCode code = SIGNALING_ERROR_INTERNAL;
+  const char *field = NULL;
+
+  if (error->domain == MEDIA_ERROR) {
+    switch ((MediaError) error->code) {
+    case MEDIA_ERROR_BAD_SDP: code = SIGNALING_ERROR_BAD_SDP; field = "sdp"; break;
+    case MEDIA_ERROR_NO_CODEC: code = SIGNALING_ERROR_NO_CODEC; field = "sdp"; break;
+    case MEDIA_ERROR_NOT_FOUND:
+    case MEDIA_ERROR_STATE: code = SIGNALING_ERROR_BAD_STATE; break;
+    case MEDIA_ERROR_BAD_CANDIDATE: code = SIGNALING_ERROR_INVALID_FIELD; field = "candidate"; break;
+    case MEDIA_ERROR_INTERNAL: break;
+    }
+  }
+  if (code == SIGNALING_ERROR_INTERNAL) {
+    /* Details go to the log only. */
+    signaling_log (G_LOG_LEVEL_WARNING, session, "media failure: %s", error->message);
+    signaling_session_send_error (session, code, ref, NULL, "the media server failed");
+  } else {
+    signaling_session_send_error (session, code, ref, field, "%s", error->message);
+  }
+}
+
+static void
+set_payload_limit (SignalingSession *session, gsize limit)
+{
+  if (session->connection)
+    soup_websocket_connection_set_max_incoming_payload_size (session->connection,
+                                                             limit * LIBSOUP_LIMIT_FACTOR);
+}
+
+void
+signaling_session_close (SignalingSession *session, gushort code, const char *reason)
+{
+  signaling_session_ref (session);
+  if (session->state == SESSION_JOINED)
+    signaling_room_leave (session);
+  session->state = SESSION_LEFT;
+  if (session->connection
+      && soup_websocket_connection_get_state (session->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (session->connection, code, reason);
+  signaling_session_unref (session);
+}
+
+/* Token-less fixed window of one second (monotonic clock).  Over the limit,
+ * messages are dropped and one `rate-limited` error is sent per window. */
+static gboolean
+check_rate (SignalingSession *session)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (now - session->rate_window_start >= G_USEC_PER_SEC) {
+    session->rate_window_start = now;
+    session->rate_count = 0;
+    session->rate_error_sent = FALSE;
+  }
+  if (++session->rate_count <= RATE_LIMIT_PER_SECOND)
+    return TRUE;
+  if (!session->rate_error_sent) {
+    session->rate_error_sent = TRUE;
+    signaling_session_send_error (session, SIGNALING_ERROR_RATE_LIMITED, NULL, NULL,
+                                  "more than %d messages per second", RATE_LIMIT_PER_SECOND);
+  }
+  return FALSE;
+}
+
+/* ---- message handlers (the message is valid per protocol.c) ---- */
+
+static void
+handle_join (SignalingSession *session, json_t *message, json_t *ref)
+{
+  SignalingErrorCode code;
+
+  if (session->state != SESSION_NOT_JOINED) {
+    signaling_session_send_error (session, SIGNALING_ERROR_ALREADY_JOINED, ref, NULL,
+                                  "this socket has already joined a room");
+    return;
+  }
+  if (!signaling_room_join (session->context, session,
+                            json_string_value (json_object_get (message, "room")),
+                            json_string_value (json_object_get (message, "name")), ref, &code)) {
+    signaling_session_send_error (session, code, ref, NULL, "the room has its maximum of %u "
+                                  "participants", session->context->max_participants);
+    return;
+  }
+  set_payload_limit (session, SIGNALING_MAX_MESSAGE_AFTER_JOIN);
+}
+
+static void
+on_published (const char *sdp, GPtrArray *tracks, const GError *error, gpointer user_data)
+{
+  SignalingRequest *request = user_data;
+  SignalingSession *session = signaling_request_get_session (request);
+
+  if (session == NULL || session->state != SESSION_JOINED)
+    goto out;
+  if (error) {
+    signaling_session_send_media_error (session, error, request->ref);
+    goto out;
+  }
+  signaling_log (G_LOG_LEVEL_INFO, session, "publish answered, %u tracks",
+                 tracks ? tracks->len : 0);
+  {
+    json_t *answer = json_pack ("{s:s, s:s}", "type", "publish-answer", "sdp", sdp);
+    if (request->ref)
+      json_object_set (answer, "ref", request->ref);
+    signaling_session_send (session, answer);
+  }
+out:
+  signaling_request_free (request);
+}
+
+static void
+handle_publish (SignalingSession *session, json_t *message, json_t *ref)
+{
+  if (session->context->engine == NULL) {
+    signaling_session_send_error (session, SIGNALING_ERROR_INTERNAL, ref, NULL,
+                                  "no media plane");
+    return;
+  }
+  media_engine_publish (session->context->engine, session->room->id, session->participant_id,
+                        json_string_value (json_object_get (message, "sdp")), on_published,
+                        signaling_request_new (session, ref));
+}
+
+static void
+on_candidate_added (const GError *error, gpointer user_data)
+{
+  SignalingRequest *request = user_data;
+  SignalingSession *session = signaling_request_get_session (request);
+
+  if (error && session && session->state == SESSION_JOINED)
+    signaling_session_send_media_error (session, error, request->ref);
+  signaling_request_free (request);
+}
+
+static void
+handle_trickle (SignalingSession *session, json_t *message, json_t *ref)
+{
+  const char *pc = json_string_value (json_object_get (message, "pc"));
+  json_t *candidate = json_object_get (message, "candidate");
+  const char *line = NULL;
+
+  /* null, or an empty candidate string (what some browsers send last), is
+   * end-of-candidates (RFC 8838 §4). */
+  if (json_is_object (candidate)) {
+    line = json_string_value (json_object_get (candidate, "candidate"));
+    if (line && *line == '\0')
+      line = NULL;
+  }
+  if (session->context->engine == NULL)
+    return;
+  media_engine_add_remote_candidate (session->context->engine, session->room->id,
+                                     session->participant_id,
+                                     strcmp (pc, "publish") == 0 ? MEDIA_PC_PUBLISH
+                                                                 : MEDIA_PC_SUBSCRIBE,
+                                     line, on_candidate_added,
+                                     signaling_request_new (session, ref));
+}
+
+static void
+handle_mute (SignalingSession *session, json_t *message, json_t *ref)
+{
+  gboolean muted = json_is_true (json_object_get (message, "muted"));
+  json_t *reply;
+
+  if (strcmp (json_string_value (json_object_get (message, "kind")), "audio") == 0)
+    session->audio_muted = muted;
+  else
+    session->video_muted = muted;
+
+  reply = json_pack ("{s:s}", "type", "ok");
+  if (ref)
+    json_object_set (reply, "ref", ref);
+  signaling_session_send (session, reply);
+  signaling_room_broadcast (session->room, session,
+                            json_pack ("{s:s, s:o}", "type", "participant-updated", "participant",
+                                       signaling_room_describe_participant (session, FALSE)));
+}
+
+static void
+handle_keyframe (SignalingSession *session, json_t *message, json_t *ref)
+{
+  const char *publisher = json_string_value (json_object_get (message, "participant"));
+
+  if (publisher) {
+    SignalingSession *other = g_hash_table_lookup (session->context->participants, publisher);
+
+    if (other == NULL || other->room != session->room) {
+      signaling_session_send_error (session, SIGNALING_ERROR_INVALID_FIELD, ref, "participant",
+                                    "no such participant in this room");
+      return;
+    }
+  }
+  if (session->context->engine)
+    media_engine_request_keyframe (session->context->engine, session->room->id, publisher);
+}
+
+static void
+handle_leave (SignalingSession *session, json_t *ref)
+{
+  json_t *reply = json_pack ("{s:s}", "type", "left");
+
+  if (ref)
+    json_object_set (reply, "ref", ref);
+  signaling_session_send (session, reply);
+  signaling_session_close (session, SOUP_WEBSOCKET_CLOSE_NORMAL, "left");
+}
+
+static void
+dispatch (SignalingSession *session, SignalingMessageType type, json_t *message)
+{
+  json_t *ref = signaling_protocol_get_id (message);
+
+  if (type == SIGNALING_MESSAGE_PING) {
+    json_t *reply = json_pack ("{s:s}", "type", "pong");
+    if (ref)
+      json_object_set (reply, "ref", ref);
+    signaling_session_send (session, reply);
+    return;
+  }
+  if (type == SIGNALING_MESSAGE_JOIN) {
+    handle_join (session, message, ref);
+    return;
+  }
+  if (session->state != SESSION_JOINED) {
+    signaling_session_send_error (session, SIGNALING_ERROR_NOT_JOINED, ref, NULL,
+                                  "%s needs join first", signaling_message_type_to_string (type));
+    return;
+  }
+
+  switch (type) {
+  case SIGNALING_MESSAGE_PUBLISH:
+    handle_publish (session, message, ref);
+    break;
+  case SIGNALING_MESSAGE_SUBSCRIBE_ANSWER:
+    signaling_room_subscribe_answer (session, json_string_value (json_object_get (message, "sdp")),
+                                     json_integer_value (json_object_get (message, "version")),
+                                     ref);
+    break;
+  case SIGNALING_MESSAGE_TRICKLE:
+    handle_trickle (session, message, ref);
+    break;
+  case SIGNALING_MESSAGE_MUTE:
+    handle_mute (session, message, ref);
+    break;
+  case SIGNALING_MESSAGE_KEYFRAME:
+    handle_keyframe (session, message, ref);
+    break;
+  case SIGNALING_MESSAGE_LEAVE:
+    handle_leave (session, ref);
+    break;
+  default:
+    g_assert_not_reached ();
+  }
+}
+
+static void
+on_message (SoupWebsocketConnection *connection, gint data_type, GBytes *data, gpointer user_data)
+{
+  SignalingSession *session = user_data;
+  SignalingProtocolError error;
+  SignalingMessageType type;
+  json_t *message, *parsed = NULL;
+  gsize size, limit;
+  const char *bytes;
+
+  if (session->state == SESSION_LEFT)
+    return;
+  session->context->metrics.messages_total++;
+  if (!check_rate (session))
+    return;
+
+  signaling_session_ref (session);
+  bytes = g_bytes_get_data (data, &size);
+  limit = session->state == SESSION_JOINED ? SIGNALING_MAX_MESSAGE_AFTER_JOIN
+                                           : SIGNALING_MAX_MESSAGE_BEFORE_JOIN;
+  if (data_type != SOUP_WEBSOCKET_DATA_TEXT) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_JSON, NULL, NULL,
+                                  "binary messages are not accepted");
+    goto out;
+  }
+
+  message = signaling_protocol_parse (bytes, size, limit, &type, &parsed, &error);
+  if (message == NULL) {
+    signaling_session_send_error (session, error.code, signaling_protocol_get_id (parsed),
+                                  error.field[0] ? error.field : NULL, "%s", error.message);
+    json_decref (parsed);
+    if (error.code == SIGNALING_ERROR_TOO_LARGE)
+      signaling_session_close (session, SOUP_WEBSOCKET_CLOSE_TOO_BIG, "message too large");
+    goto out;
+  }
+  signaling_log (G_LOG_LEVEL_DEBUG, session, "received %s (%zu bytes)",
+                 signaling_message_type_to_string (type), (size_t) size);
+  dispatch (session, type, message);
+  json_decref (message);
+
+out:
+  signaling_session_unref (session);
+}
+
+static void
+on_closed (SoupWebsocketConnection *connection, gpointer user_data)
+{
+  SignalingSession *session = user_data;
+  SignalingContext *context = session->context;
+
+  signaling_log (G_LOG_LEVEL_INFO, session, "socket closed (code %u)",
+                 soup_websocket_connection_get_close_code (connection));
+  signaling_session_ref (session);
+  if (session->state == SESSION_JOINED)
+    signaling_room_leave (session);
+  session->state = SESSION_LEFT;
+  g_signal_handlers_disconnect_by_data (connection, session);
+  g_clear_object (&session->connection);
+  context->metrics.sockets_open--;
+  g_hash_table_remove (context->sessions, &session->serial);
+  signaling_session_unref (session);
+}
+
+static void
+on_error (SoupWebsocketConnection *connection, GError *error, gpointer user_data)
+{
+  SignalingSession *session = user_data;
+
+  /* libsoup closes with 1009 by itself when a frame is over its limit. */
+  if (g_error_matches (error, SOUP_WEBSOCKET_ERROR, SOUP_WEBSOCKET_CLOSE_TOO_BIG))
+    session->context->metrics.errors_total[SIGNALING_ERROR_TOO_LARGE]++;
+  signaling_log (G_LOG_LEVEL_INFO, session, "socket error: %s", error->message);
+}
+
+SignalingSession *
+signaling_session_new (SignalingContext *context, SoupWebsocketConnection *connection,
+                       const char *remote_address)
+{
+  SignalingSession *session = g_new0 (SignalingSession, 1);
+  GObjectClass *klass = G_OBJECT_GET_CLASS (connection);
+
+  session->refcount = 1;
+  session->context = context;
+  session->serial = ++context->next_serial;
+  session->connection = g_object_ref (connection);
+  session->remote_address = g_strdup (remote_address);
+  session->tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) media_track_info_free);
+  session->rate_window_start = g_get_monotonic_time ();
+
+  set_payload_limit (session, SIGNALING_MAX_MESSAGE_BEFORE_JOIN);
+  soup_websocket_connection_set_keepalive_interval (connection, KEEPALIVE_SECONDS);
+  /* libsoup ≥ 3.6 can also drop a peer that stops answering pings. */
+  if (g_object_class_find_property (klass, "keepalive-pong-timeout"))
+    g_object_set (connection, "keepalive-pong-timeout", (guint) (2 * KEEPALIVE_SECONDS), NULL);
+
+  g_signal_connect (connection, "message", G_CALLBACK (on_message), session);
+  g_signal_connect (connection, "closed", G_CALLBACK (on_closed), session);
+  g_signal_connect (connection, "error", G_CALLBACK (on_error), session);
+
+  /* The context's table holds the session's reference from now on. */
+  g_hash_table_insert (context->sessions, &session->serial, session);
+  context->metrics.sockets_open++;
+  context->metrics.sockets_total++;
+  signaling_log (G_LOG_LEVEL_INFO, session, "socket opened from %s",
+                 remote_address ? remote_address : "?");
+  return session;
+}

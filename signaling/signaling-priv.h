@@ -1,0 +1,143 @@
+/* signaling-priv.h — state shared by server.c, session.c and room.c.
+ *
+ * Everything here runs on the main (signaling) context; nothing is locked.
+ *
+ * Lifetimes.  The SignalingContext lives as long as the SignalingServer,
+ * which main() frees only after the media engine, so media callbacks never
+ * outlive it.  Media callbacks never carry session or room pointers: the
+ * long-lived ones carry the context and look participants and rooms up by
+ * id; the one-shot ones carry a SignalingRequest naming the session by its
+ * serial number.  A session that closed in the meantime is simply not
+ * found, and the answer is dropped.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <libsoup/soup.h>
+
+#include "media.h"
+#include "metrics.h"
+#include "protocol.h"
+#include "store.h"
+
+G_BEGIN_DECLS
+
+typedef struct SignalingSession SignalingSession;
+typedef struct SignalingRoom SignalingRoom;
+
+typedef struct {
+  MediaEngine *engine;            /* borrowed; may be NULL (no media plane) */
+  RecordsStore *store;            /* borrowed; may be NULL                   */
+  guint max_participants;
+  SignalingMetrics metrics;
+  GHashTable *rooms;              /* room id → SignalingRoom* (owned)        */
+  GHashTable *participants;       /* participant id → SignalingSession* (weak) */
+  GHashTable *sessions;           /* serial (guint64*) → SignalingSession* (ref) */
+  guint64 next_serial;
+} SignalingContext;
+
+typedef enum {
+  SESSION_NOT_JOINED,
+  SESSION_JOINED,
+  SESSION_LEFT,
+} SessionState;
+
+/* Where the subscribe renegotiation of one participant stands. */
+typedef enum {
+  SUBSCRIBE_IDLE,
+  SUBSCRIBE_OFFER_REQUESTED,   /* asked media for an offer             */
+  SUBSCRIBE_OFFER_SENT,        /* offer sent, waiting for the answer   */
+  SUBSCRIBE_ANSWER_PENDING,    /* answer handed to media, waiting      */
+} SubscribeState;
+
+struct SignalingSession {
+  gint refcount;
+  guint64 serial;
+  SignalingContext *context;
+  SoupWebsocketConnection *connection;   /* NULL once closed */
+  char *remote_address;
+
+  SessionState state;
+  char *participant_id;                  /* set on join */
+  char *name;
+  SignalingRoom *room;                   /* weak; valid while JOINED */
+  gboolean audio_muted;
+  gboolean video_muted;
+  GPtrArray *tracks;                     /* MediaTrackInfo*, own published */
+
+  SubscribeState subscribe_state;
+  gint64 subscribe_version;              /* of the last offer sent */
+  gboolean subscribe_dirty;              /* tracks changed while busy */
+
+  gint64 rate_window_start;              /* monotonic µs */
+  guint rate_count;
+  gboolean rate_error_sent;
+};
+
+struct SignalingRoom {
+  char *id;
+  GPtrArray *members;                    /* SignalingSession* (ref), join order */
+};
+
+/* One-shot media callback context (see the lifetime note above). */
+typedef struct {
+  SignalingContext *context;
+  guint64 serial;
+  json_t *ref;                           /* the client's id, or NULL */
+} SignalingRequest;
+
+SignalingRequest *signaling_request_new (SignalingSession *session, json_t *ref);
+/* The session, if still open; (transfer none). Frees nothing. */
+SignalingSession *signaling_request_get_session (SignalingRequest *request);
+void signaling_request_free (SignalingRequest *request);
+
+/* session.c */
+SignalingSession *signaling_session_new (SignalingContext *context,
+                                         SoupWebsocketConnection *connection,
+                                         const char *remote_address);
+SignalingSession *signaling_session_ref (SignalingSession *session);
+void signaling_session_unref (SignalingSession *session);
+/* Sends @message (transfer full) if the socket is open. */
+void signaling_session_send (SignalingSession *session, json_t *message);
+void signaling_session_send_error (SignalingSession *session, SignalingErrorCode code,
+                                   const json_t *ref, const char *field,
+                                   const char *format, ...) G_GNUC_PRINTF (5, 6);
+/* Maps a media error to the protocol's code and sends it. */
+void signaling_session_send_media_error (SignalingSession *session, const GError *error,
+                                         const json_t *ref);
+/* Leaves the room (if joined) and closes the socket with @code. */
+void signaling_session_close (SignalingSession *session, gushort code, const char *reason);
+
+/* room.c */
+SignalingRoom *signaling_room_find (SignalingContext *context, const char *room_id);
+/* Joins @session to @room_id (creating the room and the media room).
+ * Returns FALSE with *@code set (room-full) when refused. */
+gboolean signaling_room_join (SignalingContext *context, SignalingSession *session,
+                              const char *room_id, const char *name, const json_t *ref,
+                              SignalingErrorCode *code);
+void signaling_room_leave (SignalingSession *session);
+/* Sends @message (transfer full) to every member but @except (may be NULL). */
+void signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t *message);
+/* {id, name, audio_muted, video_muted[, tracks]} (transfer full). */
+json_t *signaling_room_describe_participant (SignalingSession *session, gboolean with_tracks);
+/* Starts a subscribe renegotiation for @session now, or marks it due. */
+void signaling_room_renegotiate (SignalingSession *session);
+/* The client's answer to the current subscribe offer. */
+void signaling_room_subscribe_answer (SignalingSession *session, const char *sdp,
+                                      gint64 version, json_t *ref);
+void signaling_room_free (SignalingRoom *room);
+
+/* One structured log line with the room and participant ids, also shown in
+ * the text for terminals.  Never pass SDP bodies, tokens or names. */
+#define signaling_log(level, session, format, ...)                                      \
+  g_log_structured (G_LOG_DOMAIN, level,                                              \
+                    "CAU_ROOM",                                                       \
+                    ((session) && (session)->room ? (session)->room->id : "-"),        \
+                    "CAU_PARTICIPANT",                                                \
+                    ((session) && (session)->participant_id ? (session)->participant_id : "-"), \
+                    "MESSAGE", "[room=%s participant=%s] " format,                    \
+                    ((session) && (session)->room ? (session)->room->id : "-"),        \
+                    ((session) && (session)->participant_id ? (session)->participant_id : "-"), \
+                    ##__VA_ARGS__)
+
+G_END_DECLS
