@@ -769,6 +769,17 @@ media_sdp_parse (const char *sdp, gsize len, gsize max_len, GError **error)
       section_free (s);
       FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: duplicate mid", i);
     }
+    /* RFC 9143 §9.1.1: an SSRC names one source in the whole BUNDLE group,
+     * and the room routes by it */
+    for (guint j = 0; j < d->sections->len && !s->rejected; j++) {
+      MediaSdpSection *o = g_ptr_array_index (d->sections, j);
+      for (guint a = 0; a < s->ssrcs->len && !o->rejected; a++)
+        for (guint b = 0; b < o->ssrcs->len; b++)
+          if (g_array_index (s->ssrcs, guint32, a) == g_array_index (o->ssrcs, guint32, b)) {
+            section_free (s);
+            FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: SSRC also used by m-line %u", i, j);
+          }
+    }
     g_ptr_array_add (d->sections, s);
     if (!s->rejected)
       n_live++;
@@ -1241,6 +1252,8 @@ check_tracks (const MediaSdpOfferTrack *tracks, guint n_tracks, GError **error)
         FAIL (MEDIA_SDP_ERROR_INVALID, "track %u: duplicate mid %s", i, t->mid);
       if (!t->active || !u->active)
         continue;
+      if (t->ssrc == u->ssrc)
+        FAIL (MEDIA_SDP_ERROR_INVALID, "SSRC %u used by mids %s and %s", t->ssrc, t->mid, u->mid);
       if (t->codec->payload_type == u->codec->payload_type && !codec_same (t->codec, u->codec))
         FAIL (MEDIA_SDP_ERROR_INVALID, "payload type %u means %s in mid %s and %s in mid %s",
               t->codec->payload_type, t->codec->encoding, t->mid, u->codec->encoding, u->mid);

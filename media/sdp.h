@@ -183,7 +183,14 @@ typedef struct {
 /* Writes the sendonly subscribe offer: a=group:BUNDLE of the active mids,
  * setup local->setup (normally ACTPASS), the candidates in the first active
  * section; video sections offer nack, nack pli, ccm fir and goog-remb, which
- * the server terminates itself.  @n_tracks == 0 is INVALID.
+ * the server terminates itself.  Inactive slots keep their mid, port 0,
+ * a=inactive; Chromium 156 accepts re-activating such a slot with the same
+ * mid in a later offer.  INVALID: @n_tracks == 0, a bad field, two active
+ * tracks with one SSRC, or with one payload type for different codecs, or
+ * one extmap id for different URIs (a BUNDLE group is one RTP session,
+ * RFC 9143 §9.1; Chromium refuses such offers).  Publishers pick their own
+ * PTs (aiortc: opus 96, Chromium: VP8 96), so the forwarder must map PTs
+ * (and extension ids) per subscriber to mix publishers of different kinds.
  * Returns: (transfer full) the SDP text. */
 gchar *media_sdp_create_subscribe_offer (const MediaSdpOfferTrack *tracks, guint n_tracks,
                                          const MediaSdpLocal *local, GError **error);

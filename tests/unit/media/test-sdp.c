@@ -705,6 +705,7 @@ test_hostile_fields (void)
   mutate ("a=setup:actpass", "a=setup:active", 1, MEDIA_SDP_ERROR_INVALID);
   mutate ("a=sendonly", "a=sendonly\r\na=recvonly", 1, MEDIA_SDP_ERROR_INVALID);
   mutate ("a=extmap:1 urn", "a=extmap:0 urn", 1, MEDIA_SDP_ERROR_INVALID);
+  mutate ("a=ssrc:1346106114", "a=ssrc:2956700348", 0, MEDIA_SDP_ERROR_INVALID);
   mutate ("a=extmap:1 urn", "a=extmap:4 urn", 1, MEDIA_SDP_ERROR_INVALID);
   mutate ("v=0\r\n", "v=1\r\n", 1, MEDIA_SDP_ERROR_PARSE);
   mutate ("s=-\r\n", "s=-\rm=audio 9 RTP/AVP 0\r\n", 1, MEDIA_SDP_ERROR_PARSE);
