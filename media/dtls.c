@@ -78,8 +78,9 @@ G_DEFINE_QUARK (media-dtls-error-quark, media_dtls_error)
 static gboolean dtls_process (MediaDtls *dtls);
 
 /* ---- the callback BIO --------------------------------------------------
- * A BIO whose write hands each record straight to send() (OpenSSL's DTLS
- * writes one record per BIO_write, already cut to the MTU) and whose read
+ * A BIO whose write hands each write straight to send() (OpenSSL's DTLS
+ * writes one datagram per BIO_write: whole records, packed up to the MTU,
+ * then a flush) and whose read
  * returns the one datagram being processed, so datagram boundaries are kept
  * in both directions without copies into a memory BIO. */
 

@@ -14,8 +14,8 @@
  *
  * Callbacks.  send() is called synchronously from inside media_dtls_start(),
  * media_dtls_handle_packet(), media_dtls_close() and the timers, once per
- * datagram (one DTLS record each, at most 1200 bytes); it must not call
- * back into this MediaDtls.  done() is called exactly once, from
+ * datagram (one or more whole DTLS records, as OpenSSL packs a flight, at
+ * most MEDIA_DTLS_MTU bytes); it must not call back into this MediaDtls.  done() is called exactly once, from
  * media_dtls_start(), media_dtls_handle_packet() or a source on the
  * context (never from media_dtls_set_remote_fingerprint()), as the last
  * thing the instance does in that call: done() may free it.
