@@ -68,7 +68,7 @@ peer_dtls_done (MediaDtls *dtls, gboolean ok, const GError *error, gpointer user
 
   if (!ok) {
     MEDIA_STAT_ADD (peer->stats, dtls_failures, 1);
-    g_warning ("DTLS failed: %s", error != NULL ? error->message : "unknown");
+    g_message ("DTLS failed: %s", error != NULL ? error->message : "unknown");
     peer_set_state (peer, MEDIA_STATE_FAILED);
     return;
   }
