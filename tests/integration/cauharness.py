@@ -105,10 +105,14 @@ def caud_path():
 _FLAG_CANDIDATES = {
     "https_port": ["--https-port", "--port", "--listen-port"],
     "data_dir": ["--data-dir", "--data", "--datadir"],
+    "listen_address": ["--listen-address", "--listen", "--bind"],
     "ice_addresses": ["--ice-addresses", "--ice-address", "--ice-addrs"],
     "rtp_port_min": ["--rtp-port-min", "--port-min", "--media-port-min", "--udp-port-min"],
     "rtp_port_max": ["--rtp-port-max", "--port-max", "--media-port-max", "--udp-port-max"],
 }
+
+
+_OPTIONAL_FLAGS = {"listen_address"}
 
 
 def _resolve_flags(exe):
@@ -120,7 +124,7 @@ def _resolve_flags(exe):
         text = ""
     flags = {}
     for key, names in _FLAG_CANDIDATES.items():
-        flags[key] = names[0]
+        flags[key] = None if key in _OPTIONAL_FLAGS else names[0]
         for n in names:
             if re.search(re.escape(n) + r"(?![A-Za-z0-9-])", text):
                 flags[key] = n
@@ -156,9 +160,11 @@ class Caud:
                 flags["data_dir"], data,
                 flags["ice_addresses"], "127.0.0.1",
                 flags["rtp_port_min"], str(self.rtp_min),
-                flags["rtp_port_max"], str(self.rtp_max)] + self.extra_args
+                flags["rtp_port_max"], str(self.rtp_max)]
+        if flags["listen_address"]:
+            args += [flags["listen_address"], "127.0.0.1"]
+        args += self.extra_args
         env = dict(os.environ)
-        env.setdefault("G_DEBUG", "fatal-criticals")
         env.setdefault("ASAN_OPTIONS", "detect_leaks=0")
         if self.env:
             env.update(self.env)
@@ -215,6 +221,12 @@ class Caud:
             self.crashed = "caud died with signal %d" % -rc
         elif "ERROR: AddressSanitizer" in text or "runtime error:" in text:
             self.crashed = "sanitizer report in caud log"
+        else:
+            # A GLib critical is a broken precondition in caud: fail on it
+            # (the log says when, so shutdown-only criticals are easy to see).
+            crit = [l.strip() for l in self.lines if "-CRITICAL **" in l]
+            if crit:
+                self.crashed = "GLib critical(s) in caud log: %s" % crit[:3]
         log("caud stopped, exit %r" % rc)
 
     def __enter__(self):
@@ -327,7 +339,12 @@ class Signaling:
             text = msg
         if not (isinstance(msg, dict) and msg.get("type") == "trickle"):
             log("%s -> %s" % (self.name, _short(msg)))
-        await self.ws.send(text)
+        import websockets
+        try:
+            await self.ws.send(text)
+        except websockets.ConnectionClosed:
+            # the reply wait (if any) reports the closed socket
+            log("%s: not sent, socket closed" % self.name)
 
     async def wait_for(self, pred, timeout=10, what=None):
         if isinstance(pred, str):

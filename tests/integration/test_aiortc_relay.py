@@ -58,11 +58,11 @@ async def main(caud):
         check(counter.video_frames > frames,
               "frames keep coming (%d -> %d)" % (frames, counter.video_frames))
     finally:
+        await sa.close()
+        await sb.close()
         for pc in (pa, pb):
             if pc:
                 await pc.close()
-        await sa.close()
-        await sb.close()
     check(caud.alive(), "caud is still running")
 
 

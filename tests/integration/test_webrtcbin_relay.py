@@ -65,11 +65,11 @@ async def main(caud):
         r = await sb.request({"type": "leave"})
         check(r.get("type") == "left", "leave -> left")
     finally:
+        await sa.close()
+        await sb.close()
         for p in (a, b):
             if p:
                 p.stop()
-        await sa.close()
-        await sb.close()
     check(caud.alive(), "caud is still running")
 
 
