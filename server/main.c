@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cau-config.h"
-#include "certificate.h"
+#include "tls-certificate.h"
 #include "config.h"
 #include "media.h"
 #include "server.h"

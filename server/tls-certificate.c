@@ -1,5 +1,5 @@
-/* certificate.c — self-signed ECDSA P-256 certificate with OpenSSL 3. */
-#include "certificate.h"
+/* tls-certificate.c — self-signed ECDSA P-256 certificate with OpenSSL 3. */
+#include "tls-certificate.h"
 
 #include <errno.h>
 #include <fcntl.h>

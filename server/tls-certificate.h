@@ -1,4 +1,4 @@
-/* certificate.h — the HTTPS certificate for local use.
+/* tls-certificate.h — the HTTPS certificate for local use.
  *
  * When neither the certificate nor the key file exists, caud makes a
  * self-signed ECDSA P-256 certificate (SAN: localhost, 127.0.0.1, ::1,
