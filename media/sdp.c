@@ -1179,6 +1179,13 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
       gst_sdp_media_add_format (m, s->formats[0] ? s->formats[0] : "0");
       gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
       gst_sdp_media_add_attribute (m, "mid", s->mid);
+      /* Peers check rejected sections too: webrtcbin 1.22 wants a
+       * media-level a=setup on every section, aiortc 1.4 rtcp-mux on every
+       * audio/video one (ICE credentials it takes from the session level,
+       * written below) */
+      gst_sdp_media_add_attribute (m, "setup", media_sdp_setup_to_string (setup));
+      if (is_rtp_proto (s->proto))
+        gst_sdp_media_add_attribute (m, "rtcp-mux", NULL);
       add_media (msg, m);
       continue;
     }
@@ -1197,6 +1204,16 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
   /* Only answer a BUNDLE group the offer had (RFC 9143 §7.3). */
   if (offer->bundle)
     gst_sdp_message_add_attribute (msg, "group", group->str);
+  /* Session-level copies of the transport (RFC 8839 §5.4, RFC 8122 §5):
+   * aiortc 1.4 wants ICE credentials and a setup role on every m-section,
+   * rejected ones included, and reads them from here for those. */
+  {
+    g_autofree gchar *fp = g_strconcat ("sha-256 ", local->fingerprint, NULL);
+    gst_sdp_message_add_attribute (msg, "ice-ufrag", local->ice_ufrag);
+    gst_sdp_message_add_attribute (msg, "ice-pwd", local->ice_pwd);
+    gst_sdp_message_add_attribute (msg, "fingerprint", fp);
+    gst_sdp_message_add_attribute (msg, "setup", media_sdp_setup_to_string (setup));
+  }
   g_string_free (group, TRUE);
   connection_clear (&conn);
   return message_finish (msg);

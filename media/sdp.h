@@ -145,8 +145,10 @@ MediaSdpSetup media_sdp_answer_setup (MediaSdpSetup offered, MediaSdpSetup prefe
 /* Publish: chooses per offered section the codec we relay (sets
  * section->chosen on @offer), and writes the recvonly answer: the same
  * m-lines in the same order with the same mids; a section is rejected
- * (port 0, only a=mid) when the offer rejected it, it is not sending, its
- * kind or codecs are unsupported.  a=group:BUNDLE of the accepted mids;
+ * (port 0, a=mid, and a=rtcp-mux on audio/video: aiortc 1.4 needs it) when
+ * the offer rejected it, it is not sending, its kind or codecs are
+ * unsupported.  ICE credentials, fingerprint and setup are also written at
+ * session level (aiortc 1.4 needs them for rejected sections).  a=group:BUNDLE of the accepted mids;
  * ice-ufrag/pwd, fingerprint, setup (media_sdp_answer_setup (offer->setup,
  * local->setup)), rtcp-mux and (if offered) rtcp-rsize on every accepted
  * section; all accepted sections share one c=/port (RFC 9143 §7.3), the
