@@ -1,6 +1,7 @@
 /* protocol.c — table-driven validation of signaling messages. */
 #include "protocol.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ typedef enum {
   CHECK_ROOM_ID,     /* [A-Za-z0-9_-]                             */
   CHECK_NAME,        /* no control characters (C0, DEL, C1)       */
   CHECK_ENUM,        /* one of FieldSpec.values                   */
+  CHECK_CANDIDATE,   /* "" or an RFC 8839 §5.1 candidate-attribute */
 } StringCheck;
 
 typedef struct FieldSpec FieldSpec;
@@ -59,7 +61,7 @@ static const FieldSpec subscribe_answer_fields[] = {
 };
 /* RTCIceCandidate.toJSON(): usernameFragment is sent by current browsers. */
 static const FieldSpec candidate_members[] = {
-  { "candidate", FIELD_STRING, TRUE, FALSE, 0, 1024 },
+  { "candidate", FIELD_STRING, TRUE, FALSE, 0, 1024, CHECK_CANDIDATE },
   { "sdpMid", FIELD_STRING, FALSE, TRUE, 0, 64 },
   { "sdpMLineIndex", FIELD_INTEGER, FALSE, TRUE, 0, 1023 },
   { "usernameFragment", FIELD_STRING, FALSE, TRUE, 0, 256 },
@@ -188,6 +190,83 @@ check_string (const char *s, size_t len, StringCheck check, json_int_t *chars_ou
   return TRUE;
 }
 
+static gboolean
+is_token (const char *s, const char *extra)
+{
+  if (*s == '\0')
+    return FALSE;
+  for (; *s; s++)
+    if (!g_ascii_isalnum (*s) && strchr (extra, *s) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+is_number (const char *s, guint digits, guint64 min, guint64 max)
+{
+  guint64 value;
+
+  if (*s == '\0' || strlen (s) > digits)
+    return FALSE;
+  for (const char *c = s; *c; c++)
+    if (!g_ascii_isdigit (*c))
+      return FALSE;
+  value = g_ascii_strtoull (s, NULL, 10);
+  return value >= min && value <= max;
+}
+
+/* An IPv4 or IPv6 literal, or a host name (mDNS ".local" names included:
+ * the media plane decides what it uses).  Digits-and-dots must be IPv4. */
+static gboolean
+is_connection_address (const char *s)
+{
+  unsigned char buffer[16];
+  gboolean has_alpha = FALSE;
+
+  if (strchr (s, ':'))
+    return inet_pton (AF_INET6, s, buffer) == 1;
+  for (const char *c = s; *c; c++)
+    has_alpha |= g_ascii_isalpha (*c);
+  if (!has_alpha)
+    return inet_pton (AF_INET, s, buffer) == 1;
+  return is_token (s, "-.") && strlen (s) <= 253;
+}
+
+/* RFC 8839 §5.1:  candidate:<foundation> <component> <transport> <priority>
+ * <address> <port> typ <type> *(SP name SP value), with or without "a=".
+ * Checked here so that garbage gets `invalid-field` instead of silence. */
+static gboolean
+check_candidate (const char *line)
+{
+  g_auto (GStrv) parts = NULL;
+  guint n;
+
+  if (*line == '\0')
+    return TRUE;                      /* end-of-candidates */
+  if (g_str_has_prefix (line, "a="))
+    line += 2;
+  if (!g_str_has_prefix (line, "candidate:"))
+    return FALSE;
+  parts = g_strsplit (line + strlen ("candidate:"), " ", -1);
+  n = g_strv_length (parts);
+  if (n < 8 || n % 2 != 0)
+    return FALSE;
+  return strlen (parts[0]) <= 32 && is_token (parts[0], "+/")
+         && is_number (parts[1], 3, 1, 256)
+         && is_token (parts[2], "-")
+         && is_number (parts[3], 10, 0, G_MAXUINT32)
+         && is_connection_address (parts[4])
+         && is_number (parts[5], 5, 0, 65535)
+         && strcmp (parts[6], "typ") == 0
+         && is_token (parts[7], "-")
+         && ({
+              gboolean ok = TRUE;
+              for (guint i = 8; i < n && ok; i++)
+                ok = is_token (parts[i], "-_.+/:=");
+              ok;
+            });
+}
+
 static gboolean validate_members (const json_t *object, const FieldSpec *fields,
                                   const char *prefix, gboolean is_envelope,
                                   SignalingProtocolError *error);
@@ -212,6 +291,9 @@ validate_field (const json_t *value, const FieldSpec *spec, const char *path,
       return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path,
                         "%s must be %" JSON_INTEGER_FORMAT "–%" JSON_INTEGER_FORMAT
                         " characters long", path, spec->min, spec->max);
+    if (spec->check == CHECK_CANDIDATE && !check_candidate (json_string_value (value)))
+      return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path,
+                        "%s is not an ICE candidate (RFC 8839 §5.1)", path);
     if (spec->check == CHECK_ENUM) {
       for (const char *const *v = spec->values; *v; v++)
         if (strcmp (*v, json_string_value (value)) == 0)

@@ -46,6 +46,9 @@ assert_invalid (const char *text, SignalingErrorCode expected, const char *expec
     g_assert_cmpstr (field, ==, expected_field);
 }
 
+#define CAND "candidate:1 1 udp 1 127.0.0.1 9 typ host"
+#define TRICKLE(c) "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"" c "\"}}"
+
 static const struct {
   SignalingMessageType type;
   const char *text;
@@ -57,6 +60,10 @@ static const struct {
   { SIGNALING_MESSAGE_TRICKLE, "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"candidate:1 1 udp 1 127.0.0.1 5000 typ host\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0,\"usernameFragment\":\"abcd\"}}" },
   { SIGNALING_MESSAGE_TRICKLE, "{\"type\":\"trickle\",\"pc\":\"subscribe\",\"candidate\":null}" },
   { SIGNALING_MESSAGE_TRICKLE, "{\"type\":\"trickle\",\"pc\":\"subscribe\",\"candidate\":{\"candidate\":\"\",\"sdpMid\":null,\"sdpMLineIndex\":null}}" },
+  { SIGNALING_MESSAGE_TRICKLE, TRICKLE ("candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 10.0.0.1 rport 46154 generation 0 ufrag abcd network-cost 999") },
+  { SIGNALING_MESSAGE_TRICKLE, TRICKLE ("candidate:1 1 udp 2122262783 3f2a8c1e-1234-4abc-9def-0123456789ab.local 54321 typ host generation 0") },
+  { SIGNALING_MESSAGE_TRICKLE, TRICKLE ("a=candidate:2 2 UDP 2122262783 2001:db8::1 54321 typ host") },
+  { SIGNALING_MESSAGE_TRICKLE, TRICKLE ("candidate:a+/B 1 tcp 1518280447 192.168.1.2 9 typ host tcptype active") },
   { SIGNALING_MESSAGE_MUTE, "{\"type\":\"mute\",\"kind\":\"video\",\"muted\":false}" },
   { SIGNALING_MESSAGE_KEYFRAME, "{\"type\":\"keyframe\"}" },
   { SIGNALING_MESSAGE_KEYFRAME, "{\"type\":\"keyframe\",\"participant\":\"p0123456789ab\"}" },
@@ -135,10 +142,21 @@ static const struct {
   { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":\"candidate:1\"}", SIGNALING_ERROR_INVALID_FIELD, "candidate" },
   { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
   { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":1}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
-  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"c\",\"sdpMid\":0}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMid" },
-  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"c\",\"sdpMLineIndex\":-1}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMLineIndex" },
-  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"c\",\"sdpMLineIndex\":1024}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMLineIndex" },
-  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"c\",\"foo\":1}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.foo" },
+  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"" CAND "\",\"sdpMid\":0}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMid" },
+  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"" CAND "\",\"sdpMLineIndex\":-1}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMLineIndex" },
+  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"" CAND "\",\"sdpMLineIndex\":1024}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.sdpMLineIndex" },
+  { "{\"type\":\"trickle\",\"pc\":\"publish\",\"candidate\":{\"candidate\":\"" CAND "\",\"foo\":1}}", SIGNALING_ERROR_INVALID_FIELD, "candidate.foo" },
+  { TRICKLE ("candidate:garbage \u2603 not a candidate"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 1 999.1.1.1 9 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 1 127.0.0.1 99999 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 2122260223 127.0.0.1 1 typ"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 0 udp 1 127.0.0.1 9 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 4294967296 127.0.0.1 9 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 1 127.0.0.1 9 type host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 1 127.0.0.1 9 typ host generation"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1  1 udp 1 127.0.0.1 9 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("candidate:1 1 udp 1 1:2:3 9 typ host"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
+  { TRICKLE ("c"), SIGNALING_ERROR_INVALID_FIELD, "candidate.candidate" },
   /* mute */
   { "{\"type\":\"mute\",\"muted\":true}", SIGNALING_ERROR_INVALID_FIELD, "kind" },
   { "{\"type\":\"mute\",\"kind\":\"audio\"}", SIGNALING_ERROR_INVALID_FIELD, "muted" },
