@@ -58,9 +58,14 @@ resolve_addresses (const MediaConfig *config)
   GPtrArray *out = g_ptr_array_new ();
 
   if (config->ice_addresses != NULL && config->ice_addresses[0] != NULL) {
-    for (guint i = 0; config->ice_addresses[i] != NULL; i++)
-      if (*g_strstrip (config->ice_addresses[i]) != '\0')
-        g_ptr_array_add (out, g_strdup (config->ice_addresses[i]));
+    for (guint i = 0; config->ice_addresses[i] != NULL; i++) {
+      gchar *address = g_strstrip (g_strdup (config->ice_addresses[i]));
+
+      if (*address != '\0')
+        g_ptr_array_add (out, address);
+      else
+        g_free (address);
+    }
   } else {
     GList *ips = nice_interfaces_get_local_ips (FALSE);
 

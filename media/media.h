@@ -57,8 +57,9 @@ typedef struct {
   guint workers;          /* worker threads; 0 = one per online core          */
   guint port_min;         /* UDP port range for ICE host candidates (0 = any) */
   guint port_max;
-  gchar **ice_addresses;  /* NULL-terminated IPs to gather on; NULL or empty =
-                           * every non-loopback interface plus 127.0.0.1      */
+  gchar **ice_addresses;  /* NULL-terminated IPs to gather on (copied, not
+                           * modified); NULL or empty = every non-loopback
+                           * interface plus 127.0.0.1                          */
   guint max_bitrate_kbps; /* REMB ceiling advertised to publishers            */
   guint max_participants; /* per room                                          */
 } MediaConfig;
@@ -97,8 +98,11 @@ typedef struct {
  * certificate or a library fails to start. */
 MediaEngine *media_engine_new (const MediaConfig *config, GError **error);
 
-/* Stops the workers, closes every peer.  Pending callbacks are dropped
- * (their user_data destroy notifies still run). */
+/* Stops the workers, closes every peer.  One-shot callbacks still pending
+ * are dropped without being called (their user_data is not freed: callers
+ * that care identify requests by id rather than own them through the
+ * callback).  Participant destroy notifies are posted to the control
+ * context; iterate it once after this to run them. */
 void media_engine_free (MediaEngine *engine);
 
 /* The SHA-256 fingerprint of the engine's DTLS certificate, "AB:CD:..". */
@@ -171,6 +175,8 @@ void media_engine_publish (MediaEngine *engine, const char *room_id,
 void media_engine_subscribe_offer (MediaEngine *engine, const char *room_id,
                                    const char *participant_id,
                                    MediaSdpCallback callback, gpointer user_data);
+/* A refused answer (bad SDP, wrong m-lines) leaves the offer outstanding, so
+ * the client may answer again. */
 void media_engine_subscribe_answer (MediaEngine *engine, const char *room_id,
                                     const char *participant_id,
                                     const char *answer_sdp,
