@@ -104,7 +104,7 @@ fi
 
 # --- ASan + UBSan: unit and fuzz-replay suites (STYLE.md §13)
 if [ "$sanitize" = 1 ]; then
-    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
     # GLib's slice allocator and type system keep memory for the process
     # lifetime; leak reports about it are noise.
@@ -124,12 +124,20 @@ fi
 # --- browser tests (node's test runner prints "# pass N" / "# fail N")
 if [ -f tests/browser/run.sh ]; then
     blog="$(mktemp)"
-    sh tests/browser/run.sh </dev/null >"$blog" 2>&1
+    # Bounded: a hung browser must not hang CI (node --test has no default
+    # timeout).  timeout(1) kills the whole process group it started.
+    timeout -k 10 "${BROWSER_TEST_TIMEOUT:-600}" sh tests/browser/run.sh </dev/null >"$blog" 2>&1
     brc=$?
+    [ "$brc" -eq 124 ] && note "browser tests timed out after ${BROWSER_TEST_TIMEOUT:-600}s"
     cat "$blog"
-    bp="$(sed -n 's/^# pass \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
-    bf="$(sed -n 's/^# fail \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
-    bs="$(sed -n 's/^# skipped \([0-9][0-9]*\)$/\1/p' "$blog" | tail -n 1)"
+    # node's TAP reporter prints "# pass N", the spec reporter "ℹ pass N";
+    # colours stripped in case the reporter thinks it has a terminal.
+    summary_of() {
+        sed 's/\x1b\[[0-9;]*m//g' "$blog" | sed -n "s/^\(#\|ℹ\) $1 \([0-9][0-9]*\)\$/\2/p" | tail -n 1
+    }
+    bp="$(summary_of pass)"
+    bf="$(summary_of fail)"
+    bs="$(summary_of skipped)"
     rm -f "$blog"
     passed=$((passed + ${bp:-0}))
     failed=$((failed + ${bf:-0}))

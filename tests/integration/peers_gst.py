@@ -241,8 +241,9 @@ class GstPeer:
     async def answer_offer(self, sdp_text, timeout=15):
         """Sets the server's offer, creates and sets our answer (recvonly),
         returns its SDP text after gathering."""
-        self._gathered.clear() if self.wb.get_property("ice-gathering-state") != \
-            GstWebRTC.WebRTCICEGatheringState.COMPLETE else None
+        # On a renegotiation gathering is already complete and stays so.
+        if self.wb.get_property("ice-gathering-state") != GstWebRTC.WebRTCICEGatheringState.COMPLETE:
+            self._gathered.clear()
         await self.set_remote(sdp_text, "offer", timeout)
         reply = await asyncio.wait_for(self._emit_with_promise("create-answer", None), timeout)
         answer = reply.get_value("answer")
