@@ -1,86 +1,9 @@
-/* room.c — participants, tracks and selective forwarding of one room.
- * Runs on the room's worker only (room.h); the packet path takes no lock and
- * allocates nothing. */
-#include "room.h"
-
+/* room.c — participants, their peers, tracks and subscriber slots, and the
+ * offer/answer that connects them.  Runs on the room's worker only
+ * (room.h); the packet path is in forward.c. */
 #include <string.h>
 
-#include "media-priv.h"
-#include "nack-cache.h"
-#include "peer.h"
-#include "rtcp.h"
-#include "rtp.h"
-#include "rtp-stats.h"
-#include "sdp.h"
-
-#define SDP_MAX_LEN (32 * 1024)
-#define VIDEO_CACHE_SLOTS 1024
-#define AUDIO_CACHE_SLOTS 128
-#define NACK_MAX_AGE_MS 1000
-#define KEYFRAME_MIN_INTERVAL_US (300 * G_TIME_SPAN_MILLISECOND)
-#define MIN_BITRATE_BPS 100000
-
-typedef struct MediaTrack MediaTrack;
-typedef struct MediaParticipant MediaParticipant;
-typedef struct MediaSlot MediaSlot;
-
-/* A publisher's incoming track. */
-struct MediaTrack {
-  MediaParticipant *owner;
-  gchar *id;
-  gchar *mid;
-  gchar *kind;
-  gboolean video;
-  MediaSdpCodec *codec;     /* deep copy of the negotiated codec */
-  guint32 ssrc;             /* 0 until known */
-  RtpSourceStats stats;
-  GPtrArray *slots;         /* MediaSlot* of subscribers receiving it */
-  gint64 last_keyframe_request_us;
-  guint8 fir_seq;
-  guint64 target_bps;       /* REMB we advertise (loss-based, see room_tick) */
-};
-
-/* One m-line of a subscriber's subscribe peer connection. */
-struct MediaSlot {
-  MediaParticipant *subscriber;
-  gchar *mid;
-  gchar *kind;
-  MediaTrack *track;        /* NULL: inactive */
-  gboolean negotiated;      /* the client answered the offer carrying @track */
-  guint32 ssrc_out;
-  RtpRewriter rewriter;
-  NackCache *cache;
-  guint32 packets_sent;
-  guint32 octets_sent;
-  guint8 fraction_lost;     /* last receiver report, /256 */
-};
-
-struct MediaParticipant {
-  MediaRoom *room;
-  gchar *id;
-  MediaParticipantCallbacks callbacks;
-  gpointer user_data;
-  GDestroyNotify notify;
-
-  MediaPeer *publish;
-  MediaPeer *subscribe;
-  GPtrArray *tracks;        /* MediaTrack*, owned */
-  GPtrArray *slots;         /* MediaSlot*, owned */
-  gboolean offer_pending;
-  guint64 subscribe_version;
-  guint64 session_id;
-  guint32 rtcp_ssrc;        /* our sender SSRC in RTCP towards this client */
-};
-
-struct MediaRoom {
-  MediaRoomEnv env;
-  gchar *id;
-  MediaRoomCallbacks callbacks;
-  gpointer user_data;
-  GHashTable *participants; /* id → MediaParticipant*, owned */
-  GPtrArray *order;         /* MediaParticipant*, join order (not owned) */
-  GSource *timer;
-};
+#include "room-priv.h"
 
 /* ---- delivering results on the control context ----------------------- */
 
@@ -302,12 +225,6 @@ random_ssrc (void)
   return ssrc;
 }
 
-static guint64
-now_ms (void)
-{
-  return (guint64) (g_get_monotonic_time () / 1000);
-}
-
 static MediaParticipant *
 room_lookup (MediaRoom *room, const char *participant_id, GError **error)
 {
@@ -334,336 +251,6 @@ sdp_error_to_media (GError *sdp_error)
   return error;
 }
 
-static gboolean
-codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
-{
-  for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
-    if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
-      return TRUE;
-  return FALSE;
-}
-
-/* ---- RTCP towards publishers ----------------------------------------- */
-
-/* RFC 4585 §6.3.1 PLI, or RFC 5104 §4.3.1 FIR when the publisher negotiated
- * only that.  Rate-limited per track: a burst of joining subscribers costs
- * the publisher one key frame, not one each. */
-static void
-track_request_keyframe (MediaTrack *track, gboolean force)
-{
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
-  gint64 now = g_get_monotonic_time ();
-  MediaPeer *peer = track->owner->publish;
-  size_t n;
-
-  if (!track->video || track->ssrc == 0 || peer == NULL)
-    return;
-  if (!force && now - track->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
-    return;
-  track->last_keyframe_request_us = now;
-  if (!codec_has_feedback (track->codec, "nack pli") &&
-      codec_has_feedback (track->codec, "ccm fir"))
-    n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
-                        track->fir_seq++);
-  else
-    n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc);
-  if (n > 0 && media_peer_send_rtcp (peer, buf, n))
-    MEDIA_STAT_ADD (track->owner->room->env.stats, plis_sent, 1);
-}
-
-/* RFC 4585 §6.2.1 generic NACK for gaps seen on the uplink. */
-static void
-track_nack_missing (MediaTrack *track)
-{
-  uint16_t seqs[32];
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
-  size_t n_missing, n;
-
-  if (!track->video || !codec_has_feedback (track->codec, "nack"))
-    return;
-  n_missing = rtp_source_stats_take_missing (&track->stats, seqs, G_N_ELEMENTS (seqs));
-  if (n_missing == 0)
-    return;
-  n = rtcp_write_nack (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
-                       seqs, n_missing);
-  if (n > 0)
-    media_peer_send_rtcp (track->owner->publish, buf, n);
-}
-
-/* ---- the forwarding path ---------------------------------------------- */
-
-static MediaTrack *
-participant_track_for_packet (MediaParticipant *p, const RtpHeader *h)
-{
-  MediaTrack *by_pt = NULL;
-  guint n_by_pt = 0;
-
-  for (guint i = 0; i < p->tracks->len; i++) {
-    MediaTrack *t = g_ptr_array_index (p->tracks, i);
-
-    if (t->ssrc == h->ssrc)
-      return t;
-    if (t->ssrc == 0 && t->codec->payload_type == h->payload_type) {
-      by_pt = t;
-      n_by_pt++;
-    }
-  }
-  /* An offer without a=ssrc (or a new SSRC after a sender restart): learn
-   * the SSRC from the payload type when exactly one silent track uses it. */
-  if (n_by_pt == 1) {
-    by_pt->ssrc = h->ssrc;
-    rtp_source_stats_init (&by_pt->stats, h->ssrc, by_pt->codec->clock_rate);
-    g_debug ("room %s: learned SSRC %08x for track %s/%s", p->room->id, h->ssrc,
-             p->id, by_pt->id);
-    track_request_keyframe (by_pt, TRUE);
-    return by_pt;
-  }
-  return NULL;
-}
-
-static void
-slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHeader *h,
-               guint64 now)
-{
-  uint8_t out[MEDIA_PEER_BUFFER_SIZE];
-  MediaPeer *peer = slot->subscriber->subscribe;
-
-  if (!slot->negotiated || peer == NULL || media_peer_get_state (peer) != MEDIA_STATE_CONNECTED)
-    return;
-  memcpy (out, packet, len);
-  if (!rtp_rewriter_apply (&slot->rewriter, out, h))
-    return;
-  if (slot->cache != NULL)
-    nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
-  if (media_peer_send_rtp (peer, out, len)) {
-    slot->packets_sent++;
-    slot->octets_sent += (guint32) h->payload_len;
-  }
-}
-
-static void
-publish_on_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
-{
-  MediaParticipant *p = user_data;
-  MediaStats *stats = p->room->env.stats;
-  RtpHeader h;
-  MediaTrack *track;
-  guint64 now;
-
-  if (!rtp_parse (buf, len, &h)) {
-    MEDIA_STAT_ADD (stats, dropped_malformed, 1);
-    return;
-  }
-  track = participant_track_for_packet (p, &h);
-  if (track == NULL) {
-    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
-    return;
-  }
-  if (h.payload_type != track->codec->payload_type) {
-    /* rtx, red, fec or a codec we did not negotiate. */
-    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
-    return;
-  }
-  now = now_ms ();
-  rtp_source_stats_update (&track->stats, h.seq, h.timestamp,
-                           (guint64) g_get_monotonic_time ());
-  track_nack_missing (track);
-
-  for (guint i = 0; i < track->slots->len; i++)
-    slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);
-}
-
-/* The publisher's sender report, translated for each subscriber so that
- * their audio and video stay in sync (RFC 3550 §6.4.1). */
-static void
-track_forward_sender_report (MediaTrack *track, guint64 ntp, guint32 rtp_ts)
-{
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
-
-  for (guint i = 0; i < track->slots->len; i++) {
-    MediaSlot *slot = g_ptr_array_index (track->slots, i);
-    MediaPeer *peer = slot->subscriber->subscribe;
-    size_t n;
-
-    if (!slot->negotiated || !slot->rewriter.started || peer == NULL)
-      continue;
-    n = rtcp_write_sr (buf, sizeof buf, slot->ssrc_out, ntp,
-                       rtp_ts + slot->rewriter.ts_offset, slot->packets_sent,
-                       slot->octets_sent, NULL, 0);
-    if (n > 0)
-      media_peer_send_rtcp (peer, buf, n);
-  }
-}
-
-static void
-publish_on_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
-{
-  MediaParticipant *p = user_data;
-  RtcpIter it;
-  RtcpPacket pkt;
-
-  rtcp_iter_init (&it, buf, len);
-  while (rtcp_iter_next (&it, &pkt)) {
-    if (pkt.type == RTCP_SR) {
-      guint64 ntp;
-      guint32 rtp_ts, packets, octets;
-
-      if (!rtcp_sr_parse (&pkt, &ntp, &rtp_ts, &packets, &octets))
-        continue;
-      for (guint i = 0; i < p->tracks->len; i++) {
-        MediaTrack *t = g_ptr_array_index (p->tracks, i);
-
-        if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
-          rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
-          track_forward_sender_report (t, ntp, rtp_ts);
-        }
-      }
-    }
-  }
-  if (it.error)
-    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
-}
-
-static MediaSlot *
-participant_slot_by_ssrc (MediaParticipant *p, guint32 ssrc)
-{
-  for (guint i = 0; i < p->slots->len; i++) {
-    MediaSlot *s = g_ptr_array_index (p->slots, i);
-
-    if (s->ssrc_out == ssrc)
-      return s;
-  }
-  return NULL;
-}
-
-/* RFC 4585 §6.2.1: answer a subscriber's NACK from the retransmission cache
- * (the same packet, same sequence number: no rtx is negotiated). */
-static void
-slot_answer_nack (MediaSlot *slot, const RtcpPacket *pkt)
-{
-  uint16_t seqs[64];
-  size_t n = rtcp_nack_get_seqs (pkt, seqs, G_N_ELEMENTS (seqs));
-  guint64 now = now_ms ();
-  MediaStats *stats = slot->subscriber->room->env.stats;
-
-  if (slot->cache == NULL)
-    return;
-  for (size_t i = 0; i < n; i++) {
-    uint8_t out[MEDIA_PEER_BUFFER_SIZE];
-    size_t plen;
-    const uint8_t *cached = nack_cache_get (slot->cache, seqs[i], now, NACK_MAX_AGE_MS, &plen);
-
-    if (cached == NULL || plen > sizeof out - 256)
-      continue;
-    memcpy (out, cached, plen);
-    if (media_peer_send_rtp (slot->subscriber->subscribe, out, plen))
-      MEDIA_STAT_ADD (stats, nack_retransmits, 1);
-  }
-}
-
-static void
-subscribe_on_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
-{
-  MediaParticipant *p = user_data;
-  RtcpIter it;
-  RtcpPacket pkt;
-
-  rtcp_iter_init (&it, buf, len);
-  while (rtcp_iter_next (&it, &pkt)) {
-    MediaSlot *slot;
-
-    switch (pkt.type) {
-    case RTCP_RR:
-    case RTCP_SR: {
-      guint n = rtcp_report_block_count (&pkt);
-
-      for (guint i = 0; i < n; i++) {
-        RtcpReportBlock block;
-
-        if (!rtcp_get_report_block (&pkt, i, &block))
-          break;
-        slot = participant_slot_by_ssrc (p, block.ssrc);
-        if (slot != NULL)
-          slot->fraction_lost = block.fraction_lost;
-      }
-      break;
-    }
-    case RTCP_PSFB:
-      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
-      if (slot == NULL || slot->track == NULL)
-        break;
-      if (pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR)
-        track_request_keyframe (slot->track, FALSE);
-      break;
-    case RTCP_RTPFB:
-      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
-      if (slot != NULL && pkt.count == RTCP_RTPFB_NACK)
-        slot_answer_nack (slot, &pkt);
-      break;
-    default:
-      break;
-    }
-  }
-  if (it.error)
-    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
-}
-
-/* ---- periodic RTCP ----------------------------------------------------- */
-
-/* Once a second: receiver reports and REMB to every publisher.  The REMB
- * value follows the worst subscriber's loss, like the loss-based half of
- * GCC (draft-ietf-rmcat-gcc-02 §6): > 10 % loss backs off 15 %, < 2 %
- * grows 8 %, bounded by the configured ceiling. */
-static void
-participant_send_publisher_reports (MediaParticipant *p)
-{
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
-  RtcpReportBlock blocks[16];
-  guint32 ssrcs[16];
-  size_t n_blocks = 0, n_ssrcs = 0, n = 0, m;
-  guint64 max_bps = (guint64) p->room->env.config->max_bitrate_kbps * 1000;
-  guint64 remb = 0;
-  guint64 now_us = (guint64) g_get_monotonic_time ();
-
-  if (p->publish == NULL || media_peer_get_state (p->publish) != MEDIA_STATE_CONNECTED)
-    return;
-
-  for (guint i = 0; i < p->tracks->len && n_blocks < G_N_ELEMENTS (blocks); i++) {
-    MediaTrack *t = g_ptr_array_index (p->tracks, i);
-    guint worst = 0;
-
-    if (t->ssrc == 0)
-      continue;
-    rtp_source_stats_report_block (&t->stats, now_us, &blocks[n_blocks++]);
-    if (!t->video)
-      continue;
-    for (guint j = 0; j < t->slots->len; j++) {
-      MediaSlot *s = g_ptr_array_index (t->slots, j);
-
-      worst = MAX (worst, s->fraction_lost);
-    }
-    if (t->target_bps == 0)
-      t->target_bps = max_bps;
-    if (worst > 256 / 10)
-      t->target_bps = t->target_bps * 85 / 100;
-    else if (worst < 256 / 50)
-      t->target_bps = t->target_bps * 108 / 100;
-    t->target_bps = CLAMP (t->target_bps, MIN_BITRATE_BPS, MAX (max_bps, MIN_BITRATE_BPS));
-    remb = remb == 0 ? t->target_bps : MIN (remb, t->target_bps);
-    ssrcs[n_ssrcs++] = t->ssrc;
-  }
-  if (n_blocks == 0)
-    return;
-
-  n = rtcp_write_rr (buf, sizeof buf, p->rtcp_ssrc, blocks, n_blocks);
-  if (n == 0)
-    return;
-  if (n_ssrcs > 0) {
-    m = rtcp_write_remb (buf + n, sizeof buf - 256 - n, p->rtcp_ssrc, remb, ssrcs, n_ssrcs);
-    n += m;
-  }
-  media_peer_send_rtcp (p->publish, buf, n);
-}
 
 static gboolean
 room_tick (gpointer user_data)
@@ -671,7 +258,7 @@ room_tick (gpointer user_data)
   MediaRoom *room = user_data;
 
   for (guint i = 0; i < room->order->len; i++)
-    participant_send_publisher_reports (g_ptr_array_index (room->order, i));
+    media_forward_publisher_reports (g_ptr_array_index (room->order, i));
   return G_SOURCE_CONTINUE;
 }
 
@@ -719,7 +306,7 @@ publish_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
   participant_post_state (p, MEDIA_PC_PUBLISH, state);
   if (state == MEDIA_STATE_CONNECTED)
     for (guint i = 0; i < p->tracks->len; i++)
-      track_request_keyframe (g_ptr_array_index (p->tracks, i), TRUE);
+      media_track_request_keyframe (g_ptr_array_index (p->tracks, i), TRUE);
 }
 
 static void
@@ -738,7 +325,7 @@ subscribe_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
       MediaSlot *s = g_ptr_array_index (p->slots, i);
 
       if (s->track != NULL)
-        track_request_keyframe (s->track, TRUE);
+        media_track_request_keyframe (s->track, TRUE);
     }
 }
 
@@ -759,14 +346,14 @@ participant_new_peer (MediaParticipant *p, MediaPcKind pc, GError **error)
 {
   static const MediaPeerCallbacks publish_callbacks = {
     .state_changed = publish_on_state,
-    .rtp = publish_on_rtp,
-    .rtcp = publish_on_rtcp,
+    .rtp = media_forward_publisher_rtp,
+    .rtcp = media_forward_publisher_rtcp,
     .local_candidate = publish_on_candidate,
   };
   static const MediaPeerCallbacks subscribe_callbacks = {
     .state_changed = subscribe_on_state,
     .rtp = NULL, /* a subscriber sends no media to us */
-    .rtcp = subscribe_on_rtcp,
+    .rtcp = media_forward_subscriber_rtcp,
     .local_candidate = subscribe_on_candidate,
   };
   const MediaRoomEnv *env = &p->room->env;
@@ -1250,7 +837,7 @@ media_room_subscribe_answer (MediaRoom *room, const char *participant_id,
     s->negotiated = s->track != NULL && !sec->rejected &&
                     sec->direction != MEDIA_SDP_INACTIVE;
     if (s->negotiated && !was)
-      track_request_keyframe (s->track, TRUE);
+      media_track_request_keyframe (s->track, TRUE);
   }
   media_post_done (room->env.control, callback, user_data, NULL);
   return;
@@ -1294,6 +881,6 @@ media_room_request_keyframe (MediaRoom *room, const char *publisher_id)
     if (publisher_id != NULL && g_strcmp0 (p->id, publisher_id) != 0)
       continue;
     for (guint j = 0; j < p->tracks->len; j++)
-      track_request_keyframe (g_ptr_array_index (p->tracks, j), FALSE);
+      media_track_request_keyframe (g_ptr_array_index (p->tracks, j), FALSE);
   }
 }

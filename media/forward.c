@@ -1,0 +1,344 @@
+/* forward.c — the packet path of a room: RTP from publishers fanned out to
+ * subscriber slots, RTCP terminated and regenerated in both directions.
+ * Runs on the room's worker; takes no lock and allocates nothing. */
+#include <string.h>
+
+#include "rtcp.h"
+#include "room-priv.h"
+
+static guint64
+now_ms (void)
+{
+  return (guint64) (g_get_monotonic_time () / 1000);
+}
+
+static gboolean
+codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
+{
+  for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+/* ---- RTCP towards publishers ----------------------------------------- */
+
+/* RFC 4585 §6.3.1 PLI, or RFC 5104 §4.3.1 FIR when the publisher negotiated
+ * only that.  Rate-limited per track: a burst of joining subscribers costs
+ * the publisher one key frame, not one each. */
+void
+media_track_request_keyframe (MediaTrack *track, gboolean force)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  gint64 now = g_get_monotonic_time ();
+  MediaPeer *peer = track->owner->publish;
+  size_t n;
+
+  if (!track->video || track->ssrc == 0 || peer == NULL)
+    return;
+  if (!force && now - track->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
+    return;
+  track->last_keyframe_request_us = now;
+  if (!codec_has_feedback (track->codec, "nack pli") &&
+      codec_has_feedback (track->codec, "ccm fir"))
+    n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
+                        track->fir_seq++);
+  else
+    n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc);
+  if (n > 0 && media_peer_send_rtcp (peer, buf, n))
+    MEDIA_STAT_ADD (track->owner->room->env.stats, plis_sent, 1);
+}
+
+/* RFC 4585 §6.2.1 generic NACK for gaps seen on the uplink. */
+static void
+track_nack_missing (MediaTrack *track)
+{
+  uint16_t seqs[32];
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  size_t n_missing, n;
+
+  if (!track->video || !codec_has_feedback (track->codec, "nack"))
+    return;
+  n_missing = rtp_source_stats_take_missing (&track->stats, seqs, G_N_ELEMENTS (seqs));
+  if (n_missing == 0)
+    return;
+  n = rtcp_write_nack (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
+                       seqs, n_missing);
+  if (n > 0)
+    media_peer_send_rtcp (track->owner->publish, buf, n);
+}
+
+/* ---- the forwarding path ---------------------------------------------- */
+
+static MediaTrack *
+participant_track_for_packet (MediaParticipant *p, const RtpHeader *h)
+{
+  MediaTrack *by_pt = NULL;
+  guint n_by_pt = 0;
+
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+    if (t->ssrc == h->ssrc)
+      return t;
+    if (t->ssrc == 0 && t->codec->payload_type == h->payload_type) {
+      by_pt = t;
+      n_by_pt++;
+    }
+  }
+  /* An offer without a=ssrc (or a new SSRC after a sender restart): learn
+   * the SSRC from the payload type when exactly one silent track uses it. */
+  if (n_by_pt == 1) {
+    by_pt->ssrc = h->ssrc;
+    rtp_source_stats_init (&by_pt->stats, h->ssrc, by_pt->codec->clock_rate);
+    g_debug ("room %s: learned SSRC %08x for track %s/%s", p->room->id, h->ssrc,
+             p->id, by_pt->id);
+    media_track_request_keyframe (by_pt, TRUE);
+    return by_pt;
+  }
+  return NULL;
+}
+
+static void
+slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHeader *h,
+               guint64 now)
+{
+  uint8_t out[MEDIA_PEER_BUFFER_SIZE];
+  MediaPeer *peer = slot->subscriber->subscribe;
+
+  if (!slot->negotiated || peer == NULL || media_peer_get_state (peer) != MEDIA_STATE_CONNECTED)
+    return;
+  memcpy (out, packet, len);
+  if (!rtp_rewriter_apply (&slot->rewriter, out, h))
+    return;
+  if (slot->cache != NULL)
+    nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
+  if (media_peer_send_rtp (peer, out, len)) {
+    slot->packets_sent++;
+    slot->octets_sent += (guint32) h->payload_len;
+  }
+}
+
+void
+media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  MediaStats *stats = p->room->env.stats;
+  RtpHeader h;
+  MediaTrack *track;
+  guint64 now;
+
+  if (!rtp_parse (buf, len, &h)) {
+    MEDIA_STAT_ADD (stats, dropped_malformed, 1);
+    return;
+  }
+  track = participant_track_for_packet (p, &h);
+  if (track == NULL) {
+    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
+    return;
+  }
+  if (h.payload_type != track->codec->payload_type) {
+    /* rtx, red, fec or a codec we did not negotiate. */
+    MEDIA_STAT_ADD (stats, dropped_unknown, 1);
+    return;
+  }
+  now = now_ms ();
+  rtp_source_stats_update (&track->stats, h.seq, h.timestamp,
+                           (guint64) g_get_monotonic_time ());
+  track_nack_missing (track);
+
+  for (guint i = 0; i < track->slots->len; i++)
+    slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);
+}
+
+/* The publisher's sender report, translated for each subscriber so that
+ * their audio and video stay in sync (RFC 3550 §6.4.1). */
+static void
+track_forward_sender_report (MediaTrack *track, guint64 ntp, guint32 rtp_ts)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  for (guint i = 0; i < track->slots->len; i++) {
+    MediaSlot *slot = g_ptr_array_index (track->slots, i);
+    MediaPeer *peer = slot->subscriber->subscribe;
+    size_t n;
+
+    if (!slot->negotiated || !slot->rewriter.started || peer == NULL)
+      continue;
+    n = rtcp_write_sr (buf, sizeof buf, slot->ssrc_out, ntp,
+                       rtp_ts + slot->rewriter.ts_offset, slot->packets_sent,
+                       slot->octets_sent, NULL, 0);
+    if (n > 0)
+      media_peer_send_rtcp (peer, buf, n);
+  }
+}
+
+void
+media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  RtcpIter it;
+  RtcpPacket pkt;
+
+  rtcp_iter_init (&it, buf, len);
+  while (rtcp_iter_next (&it, &pkt)) {
+    if (pkt.type == RTCP_SR) {
+      guint64 ntp;
+      guint32 rtp_ts, packets, octets;
+
+      if (!rtcp_sr_parse (&pkt, &ntp, &rtp_ts, &packets, &octets))
+        continue;
+      for (guint i = 0; i < p->tracks->len; i++) {
+        MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+        if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
+          rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
+          track_forward_sender_report (t, ntp, rtp_ts);
+        }
+      }
+    }
+  }
+  if (it.error)
+    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
+}
+
+static MediaSlot *
+participant_slot_by_ssrc (MediaParticipant *p, guint32 ssrc)
+{
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->ssrc_out == ssrc)
+      return s;
+  }
+  return NULL;
+}
+
+/* RFC 4585 §6.2.1: answer a subscriber's NACK from the retransmission cache
+ * (the same packet, same sequence number: no rtx is negotiated). */
+static void
+slot_answer_nack (MediaSlot *slot, const RtcpPacket *pkt)
+{
+  uint16_t seqs[64];
+  size_t n = rtcp_nack_get_seqs (pkt, seqs, G_N_ELEMENTS (seqs));
+  guint64 now = now_ms ();
+  MediaStats *stats = slot->subscriber->room->env.stats;
+
+  if (slot->cache == NULL)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    uint8_t out[MEDIA_PEER_BUFFER_SIZE];
+    size_t plen;
+    const uint8_t *cached = nack_cache_get (slot->cache, seqs[i], now, NACK_MAX_AGE_MS, &plen);
+
+    if (cached == NULL || plen > sizeof out - 256)
+      continue;
+    memcpy (out, cached, plen);
+    if (media_peer_send_rtp (slot->subscriber->subscribe, out, plen))
+      MEDIA_STAT_ADD (stats, nack_retransmits, 1);
+  }
+}
+
+void
+media_forward_subscriber_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  MediaParticipant *p = user_data;
+  RtcpIter it;
+  RtcpPacket pkt;
+
+  rtcp_iter_init (&it, buf, len);
+  while (rtcp_iter_next (&it, &pkt)) {
+    MediaSlot *slot;
+
+    switch (pkt.type) {
+    case RTCP_RR:
+    case RTCP_SR: {
+      guint n = rtcp_report_block_count (&pkt);
+
+      for (guint i = 0; i < n; i++) {
+        RtcpReportBlock block;
+
+        if (!rtcp_get_report_block (&pkt, i, &block))
+          break;
+        slot = participant_slot_by_ssrc (p, block.ssrc);
+        if (slot != NULL)
+          slot->fraction_lost = block.fraction_lost;
+      }
+      break;
+    }
+    case RTCP_PSFB:
+      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
+      if (slot == NULL || slot->track == NULL)
+        break;
+      if (pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR)
+        media_track_request_keyframe (slot->track, FALSE);
+      break;
+    case RTCP_RTPFB:
+      slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
+      if (slot != NULL && pkt.count == RTCP_RTPFB_NACK)
+        slot_answer_nack (slot, &pkt);
+      break;
+    default:
+      break;
+    }
+  }
+  if (it.error)
+    MEDIA_STAT_ADD (p->room->env.stats, dropped_malformed, 1);
+}
+
+/* ---- periodic RTCP ----------------------------------------------------- */
+
+/* Once a second: receiver reports and REMB to every publisher.  The REMB
+ * value follows the worst subscriber's loss, like the loss-based half of
+ * GCC (draft-ietf-rmcat-gcc-02 §6): > 10 % loss backs off 15 %, < 2 %
+ * grows 8 %, bounded by the configured ceiling. */
+void
+media_forward_publisher_reports (MediaParticipant *p)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  RtcpReportBlock blocks[16];
+  guint32 ssrcs[16];
+  size_t n_blocks = 0, n_ssrcs = 0, n = 0, m;
+  guint64 max_bps = (guint64) p->room->env.config->max_bitrate_kbps * 1000;
+  guint64 remb = 0;
+  guint64 now_us = (guint64) g_get_monotonic_time ();
+
+  if (p->publish == NULL || media_peer_get_state (p->publish) != MEDIA_STATE_CONNECTED)
+    return;
+
+  for (guint i = 0; i < p->tracks->len && n_blocks < G_N_ELEMENTS (blocks); i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+    guint worst = 0;
+
+    if (t->ssrc == 0)
+      continue;
+    rtp_source_stats_report_block (&t->stats, now_us, &blocks[n_blocks++]);
+    if (!t->video)
+      continue;
+    for (guint j = 0; j < t->slots->len; j++) {
+      MediaSlot *s = g_ptr_array_index (t->slots, j);
+
+      worst = MAX (worst, s->fraction_lost);
+    }
+    if (t->target_bps == 0)
+      t->target_bps = max_bps;
+    if (worst > 256 / 10)
+      t->target_bps = t->target_bps * 85 / 100;
+    else if (worst < 256 / 50)
+      t->target_bps = t->target_bps * 108 / 100;
+    t->target_bps = CLAMP (t->target_bps, MIN_BITRATE_BPS, MAX (max_bps, MIN_BITRATE_BPS));
+    remb = remb == 0 ? t->target_bps : MIN (remb, t->target_bps);
+    ssrcs[n_ssrcs++] = t->ssrc;
+  }
+  if (n_blocks == 0)
+    return;
+
+  n = rtcp_write_rr (buf, sizeof buf, p->rtcp_ssrc, blocks, n_blocks);
+  if (n == 0)
+    return;
+  if (n_ssrcs > 0) {
+    m = rtcp_write_remb (buf + n, sizeof buf - 256 - n, p->rtcp_ssrc, remb, ssrcs, n_ssrcs);
+    n += m;
+  }
+  media_peer_send_rtcp (p->publish, buf, n);
+}
