@@ -3,14 +3,16 @@
  * Fixtures in sdp/ are offers captured on this machine from real peers
  * (loopback only): GStreamer webrtcbin 1.22, aiortc 1.4.0 and Chromium 156
  * (headless, driven by playwright-core), plus Chromium's answer to one of
- * our subscribe offers.  The webrtcbin and aiortc answers to our subscribe
- * offers are produced live, by /usr/bin/python3 helpers below, and the
- * tests skip when the helper cannot run.
+ * our subscribe offers.  Live round trips with webrtcbin and aiortc run
+ * /usr/bin/python3 helpers below (loopback only, UPnP off): the peer
+ * answers our subscribe offer, or accepts our answer to its publish offer.
+ * They skip when the helper cannot run.
  */
 #include "sdp.h"
 
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <glib/gstdio.h>
 
 #define MAX_SDP (32 * 1024)     /* docs/protocol.md: SDP is limited to 32 KiB */
@@ -647,6 +649,133 @@ test_subscribe_live (gconstpointer script)
   media_sdp_description_free (f.publish);
 }
 
+
+/* Publish round trip: the peer writes its offer to argv[1], waits for our
+ * answer in argv[2], applies it and prints "accepted" (or the error). */
+static const gchar webrtcbin_publish_py[] =
+  "import sys, os, gi\n"
+  "gi.require_version('Gst', '1.0'); gi.require_version('GstWebRTC', '1.0'); gi.require_version('GstSdp', '1.0')\n"
+  "gi.require_version('Nice', '0.1')\n"
+  "from gi.repository import Gst, GstWebRTC, GstSdp, GLib, Nice\n"
+  "Gst.init(None)\n"
+  "audio = ('audiotestsrc is-live=true ! opusenc ! rtpopuspay pt=111 ssrc=1111 ! '\n"
+  "         'application/x-rtp,media=audio,encoding-name=OPUS,payload=111,ssrc=(uint)1111 ! wb. ')\n"
+  "vp8 = ('videotestsrc is-live=true ! vp8enc deadline=1 ! rtpvp8pay pt=96 ssrc=2222 ! '\n"
+  "       'application/x-rtp,media=video,encoding-name=VP8,payload=96,ssrc=(uint)2222 ! wb. ')\n"
+  "pipe = Gst.parse_launch('webrtcbin name=wb bundle-policy=max-bundle ' + audio + vp8)\n"
+  "wb = pipe.get_by_name('wb')\n"
+  "ice = wb.get_property('ice-agent')\n"
+  "agent = ice.get_property('agent')\n"
+  "agent.set_property('upnp', False)\n"
+  "agent.set_property('ice-tcp', False)\n"
+  "_addr = Nice.Address.new(); _addr.set_from_string('127.0.0.1'); agent.add_local_address(_addr)\n"
+  "loop = GLib.MainLoop()\n"
+  "def on_set(p, _):\n"
+  "    ok = wb.get_property('signaling-state') == GstWebRTC.WebRTCSignalingState.STABLE\n"
+  "    print('accepted' if ok else 'refused'); GLib.idle_add(loop.quit)\n"
+  "def answer():\n"
+  "    if not os.path.exists(sys.argv[2]): return True\n"
+  "    _, msg = GstSdp.SDPMessage.new_from_text(open(sys.argv[2]).read())\n"
+  "    d = GstWebRTC.WebRTCSessionDescription.new(GstWebRTC.WebRTCSDPType.ANSWER, msg)\n"
+  "    wb.emit('set-remote-description', d, Gst.Promise.new_with_change_func(on_set, None))\n"
+  "    return False\n"
+  "def done():\n"
+  "    sdp = wb.get_property('local-description').sdp.as_text()\n"
+  "    tmp = sys.argv[1] + '.tmp'; open(tmp, 'w').write(sdp); os.rename(tmp, sys.argv[1])\n"
+  "    GLib.timeout_add(50, answer)\n"
+  "    return False\n"
+  "def gathering(wb, pspec):\n"
+  "    if wb.get_property('ice-gathering-state') == GstWebRTC.WebRTCICEGatheringState.COMPLETE:\n"
+  "        GLib.idle_add(done)\n"
+  "def on_offer(promise, _):\n"
+  "    reply = promise.get_reply()\n"
+  "    offer = reply.get_value('offer')\n"
+  "    p = Gst.Promise.new(); wb.emit('set-local-description', offer, p); p.interrupt()\n"
+  "def start():\n"
+  "    wb.emit('create-data-channel', 'chat', None)\n"
+  "    p = Gst.Promise.new_with_change_func(on_offer, None)\n"
+  "    wb.emit('create-offer', None, p)\n"
+  "    return False\n"
+  "wb.connect('notify::ice-gathering-state', gathering)\n"
+  "pipe.set_state(Gst.State.PLAYING)\n"
+  "GLib.timeout_add(500, start)\n"
+  "GLib.timeout_add(20000, lambda: (sys.stderr.write('timeout\\n'), loop.quit()))\n"
+  "loop.run()\n"
+  "pipe.set_state(Gst.State.NULL)\n";
+
+static const gchar aiortc_publish_py[] =
+  "import sys, os, asyncio, aioice.ice\n"
+  "aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ['127.0.0.1']\n"
+  "from aiortc import RTCPeerConnection, RTCConfiguration, RTCSessionDescription\n"
+  "from aiortc.mediastreams import AudioStreamTrack, VideoStreamTrack\n"
+  "async def main():\n"
+  "    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))\n"
+  "    pc.addTransceiver(AudioStreamTrack(), direction='sendonly')\n"
+  "    pc.addTransceiver(VideoStreamTrack(), direction='sendonly')\n"
+  "    pc.createDataChannel('chat')\n"
+  "    await pc.setLocalDescription(await pc.createOffer())\n"
+  "    tmp = sys.argv[1] + '.tmp'; open(tmp, 'w').write(pc.localDescription.sdp); os.rename(tmp, sys.argv[1])\n"
+  "    while not os.path.exists(sys.argv[2]): await asyncio.sleep(0.05)\n"
+  "    try:\n"
+  "        await pc.setRemoteDescription(RTCSessionDescription(open(sys.argv[2]).read(), 'answer'))\n"
+  "        print('accepted')\n"
+  "    except Exception as e:\n"
+  "        print('refused', e)\n"
+  "    await pc.close()\n"
+  "asyncio.run(asyncio.wait_for(main(), 20))\n";
+
+static void
+test_publish_live (gconstpointer script)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *dir = NULL, *offer_path = NULL, *answer_path = NULL, *offer = NULL;
+  g_autofree gchar *ans = NULL, *out = NULL;
+  g_autoptr (MediaSdpDescription) d = NULL;
+  GPid pid;
+  gint out_fd, status;
+  gsize len;
+  GIOChannel *ch;
+
+  if (!g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE)) {
+    g_test_skip ("no /usr/bin/python3");
+    return;
+  }
+  dir = g_dir_make_tmp ("cau-sdp-XXXXXX", &error);
+  g_assert_no_error (error);
+  offer_path = g_build_filename (dir, "offer.sdp", NULL);
+  answer_path = g_build_filename (dir, "answer.sdp", NULL);
+  {
+    const gchar *argv[] = { "/usr/bin/python3", "-c", script, offer_path, answer_path, NULL };
+    g_spawn_async_with_pipes (NULL, (gchar **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &pid, NULL, &out_fd, NULL, &error);
+    g_assert_no_error (error);
+  }
+  for (guint i = 0; i < 400 && !g_file_test (offer_path, G_FILE_TEST_EXISTS); i++)
+    g_usleep (50 * 1000);
+  if (g_file_get_contents (offer_path, &offer, &len, NULL)) {
+    d = media_sdp_parse (offer, len, MAX_SDP, &error);
+    g_assert_no_error (error);
+    ans = answer (d);
+    g_file_set_contents (answer_path, ans, -1, &error);
+    g_assert_no_error (error);
+  }
+  ch = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (ch, TRUE);
+  g_io_channel_read_to_end (ch, &out, NULL, NULL);
+  g_io_channel_unref (ch);
+  waitpid (pid, &status, 0);
+  g_spawn_close_pid (pid);
+  g_unlink (offer_path);
+  g_unlink (answer_path);
+  g_rmdir (dir);
+  if (offer == NULL || !g_spawn_check_wait_status (status, NULL)) {
+    g_test_skip ("peer not available");
+    return;
+  }
+  g_test_message ("offer:\n%s\nanswer:\n%s", offer, ans);
+  g_assert_cmpstr (out, ==, "accepted\n");
+}
+
 /* ---------------------------------------------------------------- hostile */
 
 static void
@@ -900,6 +1029,8 @@ main (int argc, char **argv)
   g_test_add_func ("/media/sdp/subscribe/chromium", test_subscribe_chromium);
   g_test_add_data_func ("/media/sdp/subscribe/webrtcbin-live", webrtcbin_answer_py, test_subscribe_live);
   g_test_add_data_func ("/media/sdp/subscribe/aiortc-live", aiortc_answer_py, test_subscribe_live);
+  g_test_add_data_func ("/media/sdp/publish/webrtcbin-live", webrtcbin_publish_py, test_publish_live);
+  g_test_add_data_func ("/media/sdp/publish/aiortc-live", aiortc_publish_py, test_publish_live);
   g_test_add_func ("/media/sdp/hostile/fields", test_hostile_fields);
   g_test_add_func ("/media/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/media/sdp/hostile/truncated", test_truncated);
