@@ -112,7 +112,9 @@ if [ "$sanitize" = 1 ]; then
     if setup_and_build build-asan -Db_sanitize=address,undefined -Db_lundef=false \
             -Dbuildtype=debug </dev/null; then
         rm -f build-asan/meson-logs/testlog.json
-        meson test -C build-asan --print-errorlogs --suite unit --suite fuzz </dev/null || status=1
+        # Sanitized debug code runs several times slower than debugoptimized.
+        meson test -C build-asan --print-errorlogs --timeout-multiplier 4 \
+            --suite unit --suite fuzz </dev/null || status=1
         count_meson build-asan/meson-logs/testlog.json
     else
         note "sanitizer build failed"
