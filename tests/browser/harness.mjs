@@ -1,0 +1,233 @@
+// Shared fixtures for the browser tests: start caud on a free port (stopped by PID),
+// launch headless Chromium confined to loopback (/work/shared/LAB-NOTES.md), open
+// pages of the web client, and read WebRTC stats through the page's `window.cau` hook.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = join(here, 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** caud's media UDP range (DESIGN.md default); override if caud is run otherwise. */
+export const MEDIA_PORT_MIN = Number(process.env.CAUD_MEDIA_PORT_MIN ?? 20000);
+export const MEDIA_PORT_MAX = Number(process.env.CAUD_MEDIA_PORT_MAX ?? 20999);
+
+// Every flag from LAB-NOTES that keeps Chromium off the outside network, plus fake
+// media devices. The profile is a fresh temporary directory made by playwright itself
+// (it refuses --user-data-dir with launch()).
+const LAB_DISABLED_FEATURES = [
+  'WebRtcHideLocalIpsWithMdns', 'MediaRouter', 'DialMediaRouteProvider', 'OptimizationHints', 'Translate',
+];
+const CHROMIUM_ARGS = [
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+  '--no-pings',
+  '--dns-prefetch-disable',
+  // Tiles play with sound without a click after ?autojoin=1.
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Start caud (env CAUD, else ../../build/server/caud) on a free HTTPS port with a fresh
+ * data directory and ICE pinned to 127.0.0.1; resolves when it prints "caud listening on".
+ * With env CAU_URL set, uses that already running server instead and starts nothing.
+ */
+export async function startCaud() {
+  if (process.env.CAU_URL) {
+    return { url: process.env.CAU_URL.replace(/\/?$/, '/'), stop: async () => {}, external: true };
+  }
+  const binary = resolve(here, process.env.CAUD ?? '../../build/server/caud');
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'cau-browser-'));
+  const args = ['--https-port', String(port), '--data-dir', dataDir, '--ice-addresses', '127.0.0.1'];
+  const log = createWriteStream(join(ARTIFACTS, 'caud.log'));
+  log.write(`$ ${binary} ${args.join(' ')}\n`);
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let exited = null;
+  const exitPromise = new Promise((res) => child.on('exit', (code, signal) => {
+    exited = { code, signal };
+    res(exited);
+  }));
+
+  await new Promise((res, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`caud did not print "caud listening on" within 20 s:\n${seen}`)), 20000);
+    const onData = (chunk) => {
+      log.write(chunk);
+      seen += chunk.toString();
+      if (seen.includes('caud listening on')) {
+        clearTimeout(timer);
+        res();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err) => { clearTimeout(timer); reject(err); });
+    exitPromise.then((e) => { clearTimeout(timer); reject(new Error(`caud exited early (${JSON.stringify(e)}):\n${seen}`)); });
+  }).catch(async (err) => {
+    await stopChild(child, exitPromise, () => exited);
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  });
+
+  return {
+    url: `https://localhost:${port}/`,
+    pid: child.pid,
+    exited: () => exited,
+    stop: async () => {
+      await stopChild(child, exitPromise, () => exited);
+      log.end();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopChild(child, exitPromise, exited) {
+  if (exited() || child.pid === undefined) return;
+  process.kill(child.pid, 'SIGTERM');
+  const timeout = new Promise((res) => setTimeout(res, 5000, 'timeout'));
+  if ((await Promise.race([exitPromise, timeout])) === 'timeout' && !exited()) {
+    process.kill(child.pid, 'SIGKILL');
+    await exitPromise;
+  }
+}
+
+/** Launch Chromium with the LAB-NOTES flags. Playwright passes its own --disable-features
+ *  list; Chromium keeps only the last such switch, so both lists are merged into one. */
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  const probe = await chromium.launchServer({ executablePath, args: CHROMIUM_ARGS });
+  let defaults;
+  try {
+    defaults = probe.process().spawnargs.filter((a) => a.startsWith('--disable-features='));
+  } finally {
+    await probe.close();
+  }
+  const features = new Set(LAB_DISABLED_FEATURES);
+  for (const arg of defaults) for (const f of arg.slice('--disable-features='.length).split(',')) if (f) features.add(f);
+  return chromium.launch({
+    executablePath,
+    ignoreDefaultArgs: defaults,
+    args: [...CHROMIUM_ARGS, `--disable-features=${[...features].join(',')}`],
+  });
+}
+
+/** A page (own context) of the web client, joined at once via ?autojoin=1. Console
+ *  messages are kept in `page.cauLog` and written to artifacts/ by `saveLog`. */
+export async function openClient(browser, baseUrl, { room, name, lang, viewport } = {}) {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: viewport ?? { width: 1024, height: 700 },
+  });
+  const page = await context.newPage();
+  page.cauLog = [];
+  page.on('console', (m) => page.cauLog.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => page.cauLog.push(`[pageerror] ${e.stack ?? e}`));
+  const params = new URLSearchParams({ room, name, autojoin: '1' });
+  if (lang) params.set('lang', lang);
+  await page.goto(`${baseUrl}?${params}`);
+  return page;
+}
+
+export async function saveLog(page, label) {
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(ARTIFACTS, `${label}.console.log`), page.cauLog.join('\n') + '\n');
+}
+
+/** Poll `fn` until it returns a truthy value; fail after `timeout` ms with the last value. */
+export async function waitFor(fn, { timeout = 20000, interval = 500, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}; last: ${inspectValue(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+function inspectValue(v) {
+  if (v instanceof Error) return v.stack;
+  try { return JSON.stringify(v); } catch { return String(v); }
+}
+
+/**
+ * Per remote tile on `page`: the participant id, and from the subscribe pc's stats the
+ * inbound video framesDecoded and inbound audio packetsReceived of the tracks shown in
+ * that tile; plus the selected candidate pair of the subscribe pc.
+ */
+export function subscribeStats(page) {
+  return page.evaluate(async () => {
+    const pc = window.cau.pcs.subscribe;
+    if (!pc) return null;
+    const tiles = [];
+    for (const tile of document.querySelectorAll('.remote-tile')) {
+      const stream = tile.querySelector('video').srcObject;
+      const entry = { participant: tile.dataset.participant, framesDecoded: 0, audioPackets: 0, videoWidth: tile.querySelector('video').videoWidth };
+      for (const track of stream?.getTracks() ?? []) {
+        const receiver = pc.getReceivers().find((r) => r.track === track);
+        if (!receiver) continue;
+        (await receiver.getStats()).forEach((s) => {
+          if (s.type !== 'inbound-rtp') return;
+          if (s.kind === 'video') entry.framesDecoded += s.framesDecoded ?? 0;
+          if (s.kind === 'audio') entry.audioPackets += s.packetsReceived ?? 0;
+        });
+      }
+      tiles.push(entry);
+    }
+    const all = await pc.getStats();
+    const stats = new Map();
+    all.forEach((s) => stats.set(s.id, s));
+    let pair = null;
+    let inboundVideoFrames = 0;
+    let inboundAudioPackets = 0;
+    for (const s of stats.values()) {
+      if (s.type === 'inbound-rtp' && s.kind === 'video') inboundVideoFrames += s.framesDecoded ?? 0;
+      if (s.type === 'inbound-rtp' && s.kind === 'audio') inboundAudioPackets += s.packetsReceived ?? 0;
+      if (s.type === 'transport' && s.selectedCandidatePairId) {
+        const p = stats.get(s.selectedCandidatePairId);
+        const remote = stats.get(p.remoteCandidateId);
+        const local = stats.get(p.localCandidateId);
+        pair = {
+          state: p.state,
+          remote: { address: remote.address, port: remote.port, protocol: remote.protocol, type: remote.candidateType },
+          local: { address: local.address, port: local.port, protocol: local.protocol, type: local.candidateType },
+        };
+      }
+    }
+    return { tiles, pair, inboundVideoFrames, inboundAudioPackets, connectionState: pc.connectionState };
+  });
+}

@@ -1,0 +1,361 @@
+// One participant's call: the signaling socket and the two peer connections of
+// docs/protocol.md — `publish` (we offer, sendonly: our microphone and camera) and
+// `subscribe` (the server offers, sendonly from its side: every other participant's
+// tracks). Views listen to the events this object dispatches; it never touches the DOM.
+//
+// Events (CustomEvent, detail in brackets):
+//   'state'               [state]            idle → joining → joined → leaving → left, or failed
+//   'participants'        []                 the participants map changed (join/leave/update)
+//   'participant-stream'  [{id, stream}]     a remote participant's MediaStream appeared or changed
+//   'connection'          [{pc}]             a pc's local or server-side state changed
+//   'local-media'         []                 local stream or mute state changed
+//   'error'               [{code, field, message}]  something the user should be told about
+
+import { SignalingClient, SignalingError } from './signaling.js';
+
+const PC_NAMES = ['publish', 'subscribe'];
+
+export class Call extends EventTarget {
+  state = 'idle';
+  room = '';
+  name = '';
+  selfId = null;
+  iceServers = [];
+  /** id -> {id, name, audio_muted, video_muted, tracks, stream} for the others. */
+  participants = new Map();
+  pcs = { publish: null, subscribe: null };
+  /** Per pc: the browser's RTCPeerConnection state and the server's `connection-state`. */
+  connection = {
+    publish: { local: 'new', server: 'new' },
+    subscribe: { local: 'new', server: 'new' },
+  };
+  localStream = null;
+  audioMuted = false;
+  videoMuted = false;
+
+  #signaling = new SignalingClient();
+  // Candidates we gathered before the other side has our description: held, then sent.
+  #localReady = { publish: false, subscribe: false };
+  #localQueue = { publish: [], subscribe: [] };
+  // Server candidates that arrived before the matching remote description was applied.
+  #remoteQueue = { publish: [], subscribe: [] };
+  // subscribe-offers are answered strictly one after another.
+  #subscribeChain = Promise.resolve();
+
+  constructor() {
+    super();
+    const s = this.#signaling;
+    s.addEventListener('subscribe-offer', (e) => {
+      this.#subscribeChain = this.#subscribeChain
+        .then(() => this.#answerSubscribe(e.detail))
+        .catch((err) => this.#report(err, 'webrtc'));
+    });
+    s.addEventListener('trickle', (e) => this.#onRemoteCandidate(e.detail));
+    s.addEventListener('participant-joined', (e) => this.#upsertParticipant(e.detail.participant));
+    s.addEventListener('participant-updated', (e) => this.#upsertParticipant(e.detail.participant));
+    s.addEventListener('participant-left', (e) => this.#removeParticipant(e.detail.participant));
+    s.addEventListener('track-added', (e) => this.#onTrackAdded(e.detail));
+    s.addEventListener('track-removed', (e) => this.#onTrackRemoved(e.detail));
+    s.addEventListener('connection-state', (e) => {
+      const { pc, state } = e.detail;
+      if (!this.connection[pc]) return;
+      this.connection[pc].server = state;
+      this.#emit('connection', { pc });
+    });
+    s.addEventListener('error', (e) => {
+      const { code, message, field } = e.detail;
+      this.#emit('error', { code, message, field });
+    });
+    s.addEventListener('close', () => {
+      if (this.state === 'leaving' || this.state === 'left') return;
+      if (this.state === 'joining' || this.state === 'joined') {
+        this.#emit('error', { code: 'socket-closed' });
+        this.#teardown('failed');
+      }
+    });
+  }
+
+  /** Connect, join `room` as `name`, start publishing. Resolves once joined (media
+   *  may still be connecting); rejects (and tears down) if the join itself fails. */
+  async join({ url, room, name }) {
+    this.room = room;
+    this.name = name;
+    this.#setState('joining');
+    try {
+      await this.#acquireMedia();
+      await this.#signaling.connect(url);
+      const joined = await this.#signaling.request({ type: 'join', room, name });
+      this.selfId = joined.participant;
+      this.room = joined.room ?? room;
+      this.iceServers = Array.isArray(joined.ice_servers) ? joined.ice_servers : [];
+      for (const p of joined.participants ?? []) this.#upsertParticipant(p, { quiet: true });
+      this.#setState('joined');
+      this.#emit('participants');
+    } catch (err) {
+      this.#report(err, 'socket-failed');
+      this.#teardown('failed');
+      throw err;
+    }
+    if (this.localStream && this.localStream.getTracks().length > 0) {
+      this.#publish().catch((err) => this.#report(err, 'webrtc'));
+    }
+  }
+
+  async setMicMuted(muted) {
+    this.audioMuted = muted;
+    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
+    this.#emit('local-media');
+    await this.#sendMute('audio', muted);
+  }
+
+  async setCameraOff(off) {
+    this.videoMuted = off;
+    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
+    this.#emit('local-media');
+    await this.#sendMute('video', off);
+  }
+
+  /** Leave politely (`leave` → `left`), then close everything. */
+  async leave() {
+    if (this.state !== 'joined' && this.state !== 'joining') {
+      this.#teardown('left');
+      return;
+    }
+    this.#setState('leaving');
+    try {
+      await withTimeout(this.#signaling.request({ type: 'leave' }), 3000);
+    } catch (err) {
+      console.warn('leave: no `left` from server', err);
+    }
+    this.#teardown('left');
+  }
+
+  // --- media ------------------------------------------------------------------------
+
+  async #acquireMedia() {
+    // Ask for both; a patient's phone may lack a working camera, so fall back to the
+    // microphone alone, and finally to receiving only (with a message saying why).
+    const attempts = [
+      { audio: true, video: { width: { ideal: 640 }, height: { ideal: 480 } } },
+      { audio: true, video: false },
+    ];
+    let lastErr;
+    for (const constraints of attempts) {
+      try {
+        this.localStream = await navigator.mediaDevices.getUserMedia(constraints);
+        this.#emit('local-media');
+        return;
+      } catch (err) {
+        lastErr = err;
+        if (err.name === 'NotAllowedError' || err.name === 'SecurityError') break;
+      }
+    }
+    console.warn('getUserMedia failed; joining receive-only', lastErr);
+    const code = lastErr?.name === 'NotFoundError' ? 'media-missing' : 'media-denied';
+    this.#emit('error', { code, message: String(lastErr) });
+    this.localStream = new MediaStream();
+    this.#emit('local-media');
+  }
+
+  async #sendMute(kind, muted) {
+    if (this.state !== 'joined') return;
+    try {
+      await this.#signaling.request({ type: 'mute', kind, muted });
+    } catch (err) {
+      this.#report(err, 'internal');
+    }
+  }
+
+  // --- peer connections -------------------------------------------------------------
+
+  #newPeerConnection(name) {
+    const pc = new RTCPeerConnection({
+      iceServers: this.iceServers,
+      // The server is our only ICE peer and uses one 5-tuple for everything.
+      bundlePolicy: 'max-bundle',
+      rtcpMuxPolicy: 'require',
+    });
+    this.pcs[name] = pc;
+    pc.addEventListener('icecandidate', (e) => {
+      // Chrome may signal the end of a generation with an empty candidate string;
+      // only the null candidate means end-of-candidates in the protocol.
+      if (e.candidate && !e.candidate.candidate) return;
+      this.#sendLocalCandidate(name, e.candidate ? e.candidate.toJSON() : null);
+    });
+    pc.addEventListener('connectionstatechange', () => {
+      this.connection[name].local = pc.connectionState;
+      this.#emit('connection', { pc: name });
+    });
+    return pc;
+  }
+
+  async #publish() {
+    const pc = this.#newPeerConnection('publish');
+    for (const track of this.localStream.getTracks()) {
+      pc.addTransceiver(track, { direction: 'sendonly', streams: [this.localStream] });
+    }
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    const reply = await this.#signaling.request({ type: 'publish', sdp: offer.sdp });
+    if (pc.signalingState === 'closed') return;
+    await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+    await this.#flushRemoteCandidates('publish');
+    this.#flushLocalCandidates('publish');
+    // Tell the others our mute state if it changed while we were negotiating.
+    if (this.audioMuted) this.#sendMute('audio', true);
+    if (this.videoMuted) this.#sendMute('video', true);
+  }
+
+  async #answerSubscribe(msg) {
+    if (this.state !== 'joined') return;
+    let pc = this.pcs.subscribe;
+    if (!pc) {
+      pc = this.#newPeerConnection('subscribe');
+      pc.addEventListener('track', (e) => this.#onRemoteTrack(e));
+    }
+    await pc.setRemoteDescription({ type: 'offer', sdp: msg.sdp });
+    await this.#flushRemoteCandidates('subscribe');
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    const ok = this.#signaling.request({ type: 'subscribe-answer', sdp: answer.sdp, version: msg.version });
+    // The answer is on the wire before any candidate gathered for it.
+    this.#flushLocalCandidates('subscribe');
+    await ok;
+  }
+
+  #sendLocalCandidate(pc, candidate) {
+    if (!this.#localReady[pc]) {
+      this.#localQueue[pc].push(candidate);
+      return;
+    }
+    this.#signaling.notify({ type: 'trickle', pc, candidate });
+  }
+
+  #flushLocalCandidates(pc) {
+    if (this.#localReady[pc]) return;
+    this.#localReady[pc] = true;
+    for (const candidate of this.#localQueue[pc].splice(0)) {
+      this.#signaling.notify({ type: 'trickle', pc, candidate });
+    }
+  }
+
+  #onRemoteCandidate({ pc: name, candidate }) {
+    const pc = this.pcs[name];
+    if (!PC_NAMES.includes(name)) return;
+    if (!pc || !pc.remoteDescription) {
+      this.#remoteQueue[name].push(candidate);
+      return;
+    }
+    addCandidate(pc, candidate);
+  }
+
+  async #flushRemoteCandidates(name) {
+    const pc = this.pcs[name];
+    for (const candidate of this.#remoteQueue[name].splice(0)) await addCandidate(pc, candidate);
+  }
+
+  #onRemoteTrack(e) {
+    const stream = e.streams[0];
+    if (!stream) {
+      console.warn('subscribe: track without a stream (no a=msid?)', e.track.kind, e.transceiver?.mid);
+      return;
+    }
+    const id = stream.id;
+    let p = this.participants.get(id);
+    if (!p) {
+      // The offer named a participant we have not heard of yet; participant-joined
+      // will fill in the name.
+      p = this.#upsertParticipant({ id, name: '' });
+    }
+    if (p.stream !== stream) {
+      p.stream = stream;
+      const changed = () => this.#emit('participant-stream', { id, stream });
+      stream.addEventListener('addtrack', changed);
+      stream.addEventListener('removetrack', changed);
+    }
+    this.#emit('participant-stream', { id, stream });
+    if (e.track.kind === 'video') this.#signaling.notify({ type: 'keyframe', participant: id });
+  }
+
+  // --- participants -----------------------------------------------------------------
+
+  #upsertParticipant(info, { quiet = false } = {}) {
+    if (!info || typeof info.id !== 'string' || info.id === this.selfId) return null;
+    const p = this.participants.get(info.id) ?? {
+      id: info.id, name: '', audio_muted: false, video_muted: false, tracks: [], stream: null,
+    };
+    if (typeof info.name === 'string' && info.name) p.name = info.name;
+    if (typeof info.audio_muted === 'boolean') p.audio_muted = info.audio_muted;
+    if (typeof info.video_muted === 'boolean') p.video_muted = info.video_muted;
+    if (Array.isArray(info.tracks)) p.tracks = info.tracks.slice();
+    this.participants.set(p.id, p);
+    if (!quiet) this.#emit('participants');
+    return p;
+  }
+
+  #removeParticipant(id) {
+    if (this.participants.delete(id)) this.#emit('participants');
+  }
+
+  #onTrackAdded({ participant, track }) {
+    const p = this.participants.get(participant) ?? this.#upsertParticipant({ id: participant });
+    if (!p || !track) return;
+    if (!p.tracks.some((t) => t.id === track.id)) p.tracks.push(track);
+    this.#emit('participants');
+  }
+
+  #onTrackRemoved({ participant, track }) {
+    const p = this.participants.get(participant);
+    if (!p) return;
+    const trackId = typeof track === 'object' && track ? track.id : track;
+    p.tracks = p.tracks.filter((t) => t.id !== trackId);
+    this.#emit('participants');
+  }
+
+  // --- plumbing ---------------------------------------------------------------------
+
+  #teardown(finalState) {
+    for (const name of PC_NAMES) {
+      this.pcs[name]?.close();
+      if (this.pcs[name]) this.connection[name].local = 'closed';
+    }
+    for (const t of this.localStream?.getTracks() ?? []) t.stop();
+    this.#signaling.close();
+    this.#setState(finalState);
+  }
+
+  #setState(state) {
+    this.state = state;
+    this.#emit('state', { state });
+  }
+
+  #report(err, fallbackCode) {
+    if (err instanceof SignalingError) {
+      this.#emit('error', { code: err.code, field: err.field, message: err.message });
+    } else {
+      console.error(err);
+      this.#emit('error', { code: fallbackCode, message: String(err) });
+    }
+  }
+
+  #emit(type, detail = {}) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
+
+async function addCandidate(pc, candidate) {
+  try {
+    // null (end-of-candidates) → addIceCandidate() with no argument.
+    if (candidate) await pc.addIceCandidate(candidate);
+    else await pc.addIceCandidate();
+  } catch (err) {
+    console.warn('addIceCandidate failed', candidate, err);
+  }
+}
+
+function withTimeout(promise, ms) {
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), ms)),
+  ]);
+}
