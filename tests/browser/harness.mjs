@@ -66,7 +66,13 @@ export async function startCaud() {
   const binary = resolve(here, process.env.CAUD ?? '../../build/server/caud');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'cau-browser-'));
-  const args = ['--https-port', String(port), '--data-dir', dataDir, '--ice-addresses', '127.0.0.1'];
+  const args = [
+    '--https-port', String(port), '--data-dir', dataDir, '--ice-addresses', '127.0.0.1',
+    '--listen-address', '127.0.0.1',
+    '--rtp-port-min', String(MEDIA_PORT_MIN), '--rtp-port-max', String(MEDIA_PORT_MAX),
+    '--web-client-dir', resolve(here, '../../web-client'),
+    '--log-level', 'info',
+  ];
   const log = createWriteStream(join(ARTIFACTS, 'caud.log'));
   log.write(`$ ${binary} ${args.join(' ')}\n`);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
