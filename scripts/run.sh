@@ -16,7 +16,6 @@ if [ ! -x "$caud" ]; then
     echo "run.sh: $caud was not built" >&2
     exit 1
 fi
-mkdir -p data
 # Only pass defaults the server knows (its option names are in --help).
 help="$("$caud" --help 2>&1 || true)"
 set -- "$@"
