@@ -111,6 +111,8 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
   memcpy (out, packet, len);
   if (!rtp_rewriter_apply (&slot->rewriter, out, h))
     return;
+  if (slot->codec_out->payload_type != h->payload_type)
+    rtp_set_payload_type (out, slot->codec_out->payload_type);
   if (slot->cache != NULL)
     nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
   if (media_peer_send_rtp (peer, out, len)) {

@@ -43,6 +43,7 @@ struct MediaSlot {
   gchar *mid;
   gchar *kind;
   MediaTrack *track;        /* NULL: inactive */
+  MediaSdpCodec *codec_out; /* the track's codec with this session's PT */
   gboolean negotiated;      /* the client answered the offer carrying @track */
   guint32 ssrc_out;
   RtpRewriter rewriter;

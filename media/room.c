@@ -186,34 +186,6 @@ post_track_event (MediaRoom *room, EventKind kind, const MediaTrack *track)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static MediaSdpCodec *
-codec_copy (const MediaSdpCodec *c)
-{
-  MediaSdpCodec *copy = g_new0 (MediaSdpCodec, 1);
-
-  copy->payload_type = c->payload_type;
-  copy->encoding = g_strdup (c->encoding);
-  copy->clock_rate = c->clock_rate;
-  copy->channels = c->channels;
-  copy->fmtp = g_strdup (c->fmtp);
-  copy->rtcp_fb = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; c->rtcp_fb != NULL && i < c->rtcp_fb->len; i++)
-    g_ptr_array_add (copy->rtcp_fb, g_strdup (g_ptr_array_index (c->rtcp_fb, i)));
-  return copy;
-}
-
-static void
-codec_free (MediaSdpCodec *c)
-{
-  if (c == NULL)
-    return;
-  g_free (c->encoding);
-  g_free (c->fmtp);
-  if (c->rtcp_fb != NULL)
-    g_ptr_array_unref (c->rtcp_fb);
-  g_free (c);
-}
-
 static guint32
 random_ssrc (void)
 {
@@ -394,6 +366,7 @@ slot_detach (MediaSlot *slot)
     g_ptr_array_remove_fast (slot->track->slots, slot);
   slot->track = NULL;
   slot->negotiated = FALSE;
+  g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
 }
 
 static void
@@ -426,7 +399,7 @@ track_free (MediaTrack *track)
   while (track->slots->len > 0)
     slot_detach (g_ptr_array_index (track->slots, 0));
   g_ptr_array_unref (track->slots);
-  codec_free (track->codec);
+  media_sdp_codec_free (track->codec);
   g_free (track->id);
   g_free (track->mid);
   g_free (track->kind);
@@ -481,7 +454,7 @@ participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer)
     t->kind = g_strdup (s->kind);
     t->video = g_strcmp0 (s->kind, "video") == 0;
     t->id = g_strdup_printf ("%c%s", t->video ? 'v' : 'a', s->mid);
-    t->codec = codec_copy (s->chosen);
+    t->codec = media_sdp_codec_copy (s->chosen);
     t->slots = g_ptr_array_new ();
     if (s->ssrcs->len > 0) {
       t->ssrc = g_array_index (s->ssrcs, guint32, 0);
@@ -523,6 +496,66 @@ participant_receives_track (MediaParticipant *p, MediaTrack *track)
     if (((MediaSlot *) g_ptr_array_index (p->slots, i))->track == track)
       return TRUE;
   return FALSE;
+}
+
+static gboolean
+codec_same (const MediaSdpCodec *a, const MediaSdpCodec *b)
+{
+  return g_ascii_strcasecmp (a->encoding, b->encoding) == 0 &&
+         a->clock_rate == b->clock_rate && a->channels == b->channels &&
+         g_strcmp0 (a->fmtp, b->fmtp) == 0;
+}
+
+/* The payload type @codec already has in @p's subscribe session, the
+ * publisher's own when it is free, or the first free dynamic one; -1 when
+ * all are taken. */
+static int
+participant_choose_payload_type (MediaParticipant *p, const MediaSdpCodec *codec)
+{
+  const MediaSdpCodec *by_pt[128] = { NULL };
+  int pt;
+
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->codec_out != NULL)
+      by_pt[s->codec_out->payload_type & 127] = s->codec_out;
+  }
+  for (pt = 0; pt < 128; pt++)
+    if (by_pt[pt] != NULL && codec_same (by_pt[pt], codec))
+      return pt;
+  if (by_pt[codec->payload_type & 127] == NULL)
+    return codec->payload_type;
+  /* RFC 3551 §6 dynamic range; 64..95 would clash with RTCP (RFC 5761 §4). */
+  for (pt = 96; pt < 128; pt++)
+    if (by_pt[pt] == NULL)
+      return pt;
+  for (pt = 35; pt < 64; pt++)
+    if (by_pt[pt] == NULL)
+      return pt;
+  return -1;
+}
+
+/* Publishers pick payload type numbers independently (aiortc puts Opus at
+ * 96 where Chromium puts VP8), but one BUNDLE session cannot use a number
+ * for two codecs (RFC 9143 §9.1.2): each slot gets its own mapping, kept
+ * while the slot carries the same track, and forward.c rewrites the PT. */
+static gboolean
+slot_assign_codec (MediaSlot *slot, GError **error)
+{
+  int pt;
+
+  if (slot->track == NULL || slot->codec_out != NULL)
+    return TRUE;
+  pt = participant_choose_payload_type (slot->subscriber, slot->track->codec);
+  if (pt < 0) {
+    g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL,
+                 "no free payload type for mid %s", slot->mid);
+    return FALSE;
+  }
+  slot->codec_out = media_sdp_codec_copy (slot->track->codec);
+  slot->codec_out->payload_type = (guint8) pt;
+  return TRUE;
 }
 
 /* Assigns every track of the other participants to one of @p's slots,
@@ -768,7 +801,9 @@ media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
     o->kind = s->kind;
     o->active = s->track != NULL;
     if (s->track != NULL) {
-      o->codec = s->track->codec;
+      if (!slot_assign_codec (s, &error))
+        goto fail;
+      o->codec = s->codec_out;
       o->ssrc = s->ssrc_out;
       o->cname = s->track->owner->id;
       o->msid_stream = s->track->owner->id;
