@@ -4,9 +4,9 @@
 import { t, i18nEvents } from './i18n.js';
 
 const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
-// Protocol: 1–64 characters, UTF-8, no control characters.
+// Protocol: 1–64 characters, UTF-8, no control characters (C0, DEL, C1, U+2028/9).
 // eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const view = document.getElementById('join-view');
 const form = document.getElementById('join-form');

@@ -57,9 +57,10 @@ export function freePort() {
 /**
  * Start caud (env CAUD, else ../../build/server/caud) on a free HTTPS port with a fresh
  * data directory and ICE pinned to 127.0.0.1; resolves when it prints "caud listening on".
- * With env CAU_URL set, uses that already running server instead and starts nothing.
+ * `extraArgs` are appended to the command line. With env CAU_URL set, uses that already
+ * running server instead and starts nothing (`external: true`).
  */
-export async function startCaud() {
+export async function startCaud({ extraArgs = [] } = {}) {
   if (process.env.CAU_URL) {
     return { url: process.env.CAU_URL.replace(/\/?$/, '/'), stop: async () => {}, external: true };
   }
@@ -72,8 +73,9 @@ export async function startCaud() {
     '--rtp-port-min', String(MEDIA_PORT_MIN), '--rtp-port-max', String(MEDIA_PORT_MAX),
     '--web-client-dir', resolve(here, '../../web-client'),
     '--log-level', 'info',
+    ...extraArgs,
   ];
-  const log = createWriteStream(join(ARTIFACTS, 'caud.log'));
+  const log = createWriteStream(join(ARTIFACTS, `caud-${port}.log`));
   log.write(`$ ${binary} ${args.join(' ')}\n`);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exited = null;

@@ -7,4 +7,5 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules/playwright-core ]; then
   npm install --no-audit --no-fund
 fi
-exec node --test --test-reporter=spec "$@" ./*.test.mjs
+# One file at a time: each starts its own caud and browser, and this machine has 2 cores.
+exec node --test --test-concurrency=1 --test-reporter=spec "$@" ./*.test.mjs
