@@ -366,13 +366,13 @@ slot_detach (MediaSlot *slot)
     g_ptr_array_remove_fast (slot->track->slots, slot);
   slot->track = NULL;
   slot->negotiated = FALSE;
-  g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
 }
 
 static void
 slot_free (MediaSlot *slot)
 {
   slot_detach (slot);
+  g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
   if (slot->cache != NULL)
     nack_cache_free (slot->cache);
   g_free (slot->mid);
@@ -385,11 +385,18 @@ slot_attach (MediaSlot *slot, MediaTrack *track)
 {
   slot_detach (slot);
   slot->track = track;
-  slot->ssrc_out = random_ssrc ();
-  rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
-  slot->packets_sent = 0;
-  slot->octets_sent = 0;
   slot->fraction_lost = 0;
+  if (slot->ssrc_out == 0) {
+    slot->ssrc_out = random_ssrc ();
+    rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
+  } else {
+    /* A reused m-line keeps its SSRC and continues its sequence and
+     * timestamps (one frame or one 20 ms packet later): receivers that bind
+     * an m-line to one SSRC for good (aiortc 1.4) keep decoding, and
+     * browsers see one continuous stream with a new msid. */
+    rtp_rewriter_switch_source_with_step (&slot->rewriter,
+                                          track->video ? 3000 : 960);
+  }
   g_ptr_array_add (track->slots, slot);
 }
 
@@ -545,8 +552,15 @@ slot_assign_codec (MediaSlot *slot, GError **error)
 {
   int pt;
 
-  if (slot->track == NULL || slot->codec_out != NULL)
+  if (slot->track == NULL)
     return TRUE;
+  /* A slot keeps its payload type while it carries the same codec, also
+   * across a change of track. */
+  if (slot->codec_out != NULL) {
+    if (codec_same (slot->codec_out, slot->track->codec))
+      return TRUE;
+    g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
+  }
   pt = participant_choose_payload_type (slot->subscriber, slot->track->codec);
   if (pt < 0) {
     g_set_error (error, MEDIA_ERROR, MEDIA_ERROR_INTERNAL,
@@ -800,10 +814,10 @@ media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
     o->mid = s->mid;
     o->kind = s->kind;
     o->active = s->track != NULL;
+    if (!slot_assign_codec (s, &error))
+      goto fail;
+    o->codec = s->codec_out;
     if (s->track != NULL) {
-      if (!slot_assign_codec (s, &error))
-        goto fail;
-      o->codec = s->codec_out;
       o->ssrc = s->ssrc_out;
       o->cname = s->track->owner->id;
       o->msid_stream = s->track->owner->id;
