@@ -235,8 +235,35 @@ out:
   signaling_request_free (request);
 }
 
+static void renegotiate_now (SignalingSession *session);
+
+static gboolean
+renegotiate_idle (gpointer data)
+{
+  SignalingSession *session = data;
+
+  session->renegotiate_queued = FALSE;
+  renegotiate_now (session);
+  return G_SOURCE_REMOVE;
+}
+
+/* Track changes come in bursts (a participant who leaves removes two tracks
+ * at once): they are coalesced into one offer by asking from an idle. */
 void
 signaling_room_renegotiate (SignalingSession *session)
+{
+  if (session->state != SESSION_JOINED || session->context->engine == NULL)
+    return;
+  if (session->renegotiate_queued)
+    return;
+  session->renegotiate_queued = TRUE;
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, renegotiate_idle,
+                   signaling_session_ref (session),
+                   (GDestroyNotify) signaling_session_unref);
+}
+
+static void
+renegotiate_now (SignalingSession *session)
 {
   if (session->state != SESSION_JOINED || session->context->engine == NULL)
     return;

@@ -68,6 +68,7 @@ struct SignalingSession {
   SubscribeState subscribe_state;
   gint64 subscribe_version;              /* of the last offer sent */
   gboolean subscribe_dirty;              /* tracks changed while busy */
+  gboolean renegotiate_queued;           /* an idle will ask for an offer */
 
   gint64 rate_window_start;              /* monotonic µs */
   guint rate_count;
