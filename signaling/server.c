@@ -195,14 +195,16 @@ signaling_server_listen (SignalingServer *server, GError **error)
 
   g_return_val_if_fail (server != NULL, FALSE);
 
-  if (!listen_on (server, server->listen_address, &local_error)) {
-    if (strcmp (server->listen_address, "::") != 0) {
-      g_propagate_error (error, g_steal_pointer (&local_error));
+  if (strcmp (server->listen_address, "::") == 0) {
+    /* libsoup binds "::" IPv6-only: listen_all gives one IPv4 and one IPv6
+     * socket on the same port (and falls back to IPv4 alone without IPv6),
+     * so both https://127.0.0.1 and https://[::1] (what "localhost" may
+     * resolve to first) reach us. */
+    if (!soup_server_listen_all (server->soup, server->port, SOUP_SERVER_LISTEN_HTTPS, error))
       return FALSE;
-    }
-    g_message ("cannot listen on [::] (%s); using 0.0.0.0", local_error->message);
-    if (!listen_on (server, "0.0.0.0", error))
-      return FALSE;
+  } else if (!listen_on (server, server->listen_address, &local_error)) {
+    g_propagate_error (error, g_steal_pointer (&local_error));
+    return FALSE;
   }
 
   listeners = soup_server_get_listeners (server->soup);

@@ -191,7 +191,12 @@ test_peer_connect_and_relay (void)
   g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
   for (guint i = 0; i < 100; i++)
     g_assert_cmpuint (b.last_rtp[12 + i], ==, i);
-  g_assert_nonnull (media_peer_describe_selected_pair (a.peer));
+  {
+    g_autofree gchar *pair = media_peer_describe_selected_pair (a.peer);
+
+    g_assert_nonnull (pair);
+    g_assert_true (g_str_has_prefix (pair, "127.0.0.1:"));
+  }
 
   side_clear (&a);
   side_clear (&b);
