@@ -171,8 +171,12 @@ export class Call extends EventTarget {
   #newPeerConnection(name) {
     const pc = new RTCPeerConnection({
       iceServers: this.iceServers,
-      // The server is our only ICE peer and uses one 5-tuple for everything.
-      bundlePolicy: 'max-bundle',
+      // The server is our only ICE peer and uses one 5-tuple for everything: our offer
+      // (publish) is max-bundle. For subscribe the server's offer decides; 'balanced'
+      // still accepts an offer whose m-lines are all rejected (port 0, hence no BUNDLE
+      // group), which max-bundle refuses — leaving the offer unanswered and blocking
+      // every later subscribe-offer.
+      bundlePolicy: name === 'publish' ? 'max-bundle' : 'balanced',
       rtcpMuxPolicy: 'require',
     });
     this.pcs[name] = pc;

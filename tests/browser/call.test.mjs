@@ -45,6 +45,25 @@ describe('web client against caud', { timeout: 180000 }, () => {
     }
   }
 
+  /** Waits until every remote tile on `page` decodes new frames and gets new audio. */
+  async function expectFlowing(page, n, label) {
+    const before = await expectRemoteMedia(page, n, label);
+    const start = new Map(before.tiles.map((t) => [t.participant, t]));
+    let last = null;
+    try {
+      return await waitFor(async () => {
+        const s = last = await subscribeStats(page);
+        return s && s.tiles.length === n && s.tiles.every((t) => {
+          const t0 = start.get(t.participant);
+          return t0 && t.framesDecoded >= t0.framesDecoded + 10 && t.audioPackets > t0.audioPackets;
+        }) && s;
+      }, { timeout: 10000, what: `${label}: media still flowing on ${n} tile(s)` });
+    } catch (err) {
+      err.message += `\nfirst: ${JSON.stringify(before)}\nlast: ${JSON.stringify(last)}`;
+      throw err;
+    }
+  }
+
   function assertServerPair(stats, label) {
     assert.ok(stats.pair, `${label}: subscribe pc has a selected candidate pair`);
     const { remote } = stats.pair;
@@ -170,6 +189,30 @@ describe('web client against caud', { timeout: 180000 }, () => {
     for (const label of ['A', 'B']) {
       await pages[label].locator(`[data-participant="${selfC}"]`).waitFor({ state: 'detached', timeout: 5000 });
     }
-    await expectRemoteMedia(pages.A, 1, 'A after C left');
+    await expectFlowing(pages.A, 1, 'A after C left');
   });
+
+  // Known caud bug (see the commit message): when the participant whose tracks hold the
+  // BUNDLE-tag m-lines of a subscribe pc leaves, caud rejects those m-lines (port 0) and
+  // moves the tag; Chrome then builds a new DTLS transport that caud never handshakes.
+  test('(f) the first participant A subscribed to leaves; A keeps receiving the others',
+    { todo: 'caud: rejecting the BUNDLE-tag m-line stalls the subscribe pc (DTLS)' }, async () => {
+      pages.D = await openClient(browser, server.url, { room: ROOM, name: 'KTV. Dũng' });
+      await expectFlowing(pages.A, 2, 'A with B and D');
+      await pages.B.getByRole('button', { name: 'Rời phòng' }).click();
+      await expectFlowing(pages.A, 1, 'A after B left');
+    });
+
+  test('(g) after being alone in the room, A receives a newcomer',
+    { todo: 'caud: an all-rejected subscribe offer drops the BUNDLE transport; later offers reuse it' }, async () => {
+      if (pages.B && (await pages.B.evaluate(() => window.cau.state)) === 'joined') {
+        await pages.B.getByRole('button', { name: 'Rời phòng' }).click();
+      }
+      await pages.D?.getByRole('button', { name: 'Rời phòng' }).click();
+      await waitFor(() => pages.A.evaluate(() => document.querySelectorAll('.remote-tile').length === 0),
+        { timeout: 5000, what: 'A alone' });
+      await pages.A.waitForTimeout(1000);
+      pages.E = await openClient(browser, server.url, { room: ROOM, name: 'BS. Hạnh' });
+      await expectFlowing(pages.A, 1, 'A with newcomer E');
+    });
 });
