@@ -168,7 +168,7 @@ void media_engine_publish (MediaEngine *engine, const char *room_id,
                            MediaSdpCallback callback, gpointer user_data);
 
 /* Subscribe: builds a server offer carrying one sendonly m-line per track of
- * every other participant (m-lines of removed tracks stay, inactive, port 0,
+ * every other participant (m-lines of removed tracks stay, inactive, bundled,
  * and are reused).  msid is "<participant_id> <track_id>".  The caller must
  * deliver the answer with media_engine_subscribe_answer() before asking for
  * another offer; asking while one is pending fails with MEDIA_ERROR_STATE. */

@@ -1318,19 +1318,18 @@ media_sdp_create_subscribe_offer (const MediaSdpOfferTrack *tracks, guint n_trac
     gboolean video = strcmp (t->kind, "video") == 0;
     GstSDPMedia *m;
 
+    /* An inactive slot stays in the BUNDLE group on the shared port: were
+     * it rejected (port 0), Chromium would drop the bundle transport when
+     * the slot is the BUNDLE tag, or when every slot is inactive, and build
+     * a new one on the next offer (JSEP §5.2.2; RFC 9143 §7.2). */
     gst_sdp_media_new (&m);
     gst_sdp_media_set_media (m, t->kind);
-    gst_sdp_media_set_port_info (m, t->active ? conn.port : 0, 1);
+    gst_sdp_media_set_port_info (m, conn.port, 1);
     gst_sdp_media_set_proto (m, "UDP/TLS/RTP/SAVPF");
-    if (t->active)
-      gst_sdp_media_add_connection (m, "IN", conn.addrtype, conn.address, 0, 0);
-    else
-      gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
+    gst_sdp_media_add_connection (m, "IN", conn.addrtype, conn.address, 0, 0);
     gst_sdp_media_add_attribute (m, "mid", t->mid);
     gst_sdp_media_add_attribute (m, t->active ? "sendonly" : "inactive", NULL);
-    /* the transport is written on inactive slots too, so that an offer
-     * whose tracks all went away still parses everywhere */
-    add_transport (m, local, local->setup, TRUE, t->active && first);
+    add_transport (m, local, local->setup, TRUE, first);
     add_codec (m, c, c->fmtp, video ? video_fb : NULL);
     if (t->active) {
       g_autofree gchar *msid = g_strdup_printf ("%s %s", t->msid_stream ? t->msid_stream : "-",
@@ -1343,13 +1342,12 @@ media_sdp_create_subscribe_offer (const MediaSdpOfferTrack *tracks, guint n_trac
       gst_sdp_media_add_attribute (m, "msid", msid);
       gst_sdp_media_add_attribute (m, "ssrc", cname);
       gst_sdp_media_add_attribute (m, "ssrc", ssrc_msid);
-      g_string_append_printf (group, " %s", t->mid);
-      first = FALSE;
     }
+    g_string_append_printf (group, " %s", t->mid);
+    first = FALSE;
     add_media (msg, m);
   }
-  if (!first)
-    gst_sdp_message_add_attribute (msg, "group", group->str);
+  gst_sdp_message_add_attribute (msg, "group", group->str);
   gst_sdp_message_add_attribute (msg, "msid-semantic", "WMS *");
   g_string_free (group, TRUE);
   connection_clear (&conn);
@@ -1381,8 +1379,7 @@ parse_answer (const char *sdp, gsize len, gsize max_len, guint n_offered,
       FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: kind changed", i);
     if (s->rejected)
       continue;
-    /* webrtcbin 1.22 and aiortc 1.4 answer our port-0 inactive slot with a
-     * port and a=inactive (and put it in their BUNDLE group): tolerated */
+    /* An inactive slot must be answered inactive (RFC 3264 §6.1). */
     if (t && !t->active && s->direction != MEDIA_SDP_INACTIVE)
       FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: inactive slot answered as %s", i,
             media_sdp_direction_to_string (s->direction));

@@ -170,7 +170,7 @@ gchar *media_sdp_create_publish_answer (MediaSdpDescription *offer,
 typedef struct {
   const gchar *mid;            /* e.g. "0", "1", ...; unique, 1..32 chars of [A-Za-z0-9_.-] */
   const gchar *kind;           /* "audio" / "video" */
-  gboolean active;             /* FALSE: port 0, a=inactive, no ssrc */
+  gboolean active;             /* FALSE: a=inactive, no ssrc (still bundled) */
   const MediaSdpCodec *codec;  /* the publisher's negotiated codec (PT/encoding/clock/channels/fmtp);
                                 * may be NULL for an inactive slot (a placeholder is written) */
   guint32 ssrc;                /* server-chosen SSRC for this subscriber stream */
@@ -182,12 +182,13 @@ typedef struct {
                                 * across the whole offer (INVALID otherwise) */
 } MediaSdpOfferTrack;
 
-/* Writes the sendonly subscribe offer: a=group:BUNDLE of the active mids,
- * setup local->setup (normally ACTPASS), the candidates in the first active
- * section; video sections offer nack, nack pli, ccm fir and goog-remb, which
- * the server terminates itself.  Inactive slots keep their mid, port 0,
- * a=inactive; Chromium 156 accepts re-activating such a slot with the same
- * mid in a later offer.  INVALID: @n_tracks == 0, a bad field, two active
+/* Writes the sendonly subscribe offer: a=group:BUNDLE of every mid, setup
+ * local->setup (normally ACTPASS), the candidates in the first section;
+ * video sections offer nack, nack pli, ccm fir and goog-remb, which the
+ * server terminates itself.  Inactive slots keep their mid and the shared
+ * port with a=inactive, so the bundle transport survives when the BUNDLE
+ * tag's track, or every track, goes away (Chromium 156 builds a new
+ * transport when the tag m-line is rejected).  INVALID: @n_tracks == 0, a bad field, two active
  * tracks with one SSRC, or with one payload type for different codecs, or
  * one extmap id for different URIs (a BUNDLE group is one RTP session,
  * RFC 9143 §9.1; Chromium refuses such offers).  Publishers pick their own
