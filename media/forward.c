@@ -111,6 +111,9 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
   memcpy (out, packet, len);
   if (!rtp_rewriter_apply (&slot->rewriter, out, h))
     return;
+  if (slot->vp8 &&
+      !rtp_vp8_rewriter_apply (&slot->vp8_rewriter, out + h->payload_offset, h->payload_len))
+    return;
   if (slot->codec_out->payload_type != h->payload_type)
     rtp_set_payload_type (out, slot->codec_out->payload_type);
   if (slot->cache != NULL)

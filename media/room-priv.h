@@ -47,6 +47,8 @@ struct MediaSlot {
   gboolean negotiated;      /* the client answered the offer carrying @track */
   guint32 ssrc_out;
   RtpRewriter rewriter;
+  gboolean vp8;             /* the track is VP8: carry PictureID/TL0PICIDX */
+  RtpVp8Rewriter vp8_rewriter;
   NackCache *cache;
   guint32 packets_sent;
   guint32 octets_sent;

@@ -386,17 +386,16 @@ slot_attach (MediaSlot *slot, MediaTrack *track)
   slot_detach (slot);
   slot->track = track;
   slot->fraction_lost = 0;
-  if (slot->ssrc_out == 0) {
-    slot->ssrc_out = random_ssrc ();
-    rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
-  } else {
-    /* A reused m-line keeps its SSRC and continues its sequence and
-     * timestamps (one frame or one 20 ms packet later): receivers that bind
-     * an m-line to one SSRC for good (aiortc 1.4) keep decoding, and
-     * browsers see one continuous stream with a new msid. */
-    rtp_rewriter_switch_source_with_step (&slot->rewriter,
-                                          track->video ? 3000 : 960);
-  }
+  slot->vp8 = g_ascii_strcasecmp (track->codec->encoding, "VP8") == 0;
+  /* A reused m-line gets a new SSRC: Chromium 156 decodes a reactivated
+   * receiver whose SSRC did not change but never renders it to its track
+   * (seen in tests/browser (f)).  aiortc 1.4 binds an m-line to its first
+   * SSRC for good, so it cannot follow this; browsers can. */
+  slot->ssrc_out = random_ssrc ();
+  rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
+  rtp_vp8_rewriter_init (&slot->vp8_rewriter);
+  slot->packets_sent = 0;
+  slot->octets_sent = 0;
   g_ptr_array_add (track->slots, slot);
 }
 
@@ -885,6 +884,11 @@ media_room_subscribe_answer (MediaRoom *room, const char *participant_id,
 
     s->negotiated = s->track != NULL && !sec->rejected &&
                     sec->direction != MEDIA_SDP_INACTIVE;
+    g_debug ("room %s participant %s slot %s: %s%s%s ssrc %08x pt %d answered %s",
+             room->id, p->id, s->mid, s->track ? s->track->owner->id : "-",
+             s->track ? "/" : "", s->track ? s->track->id : "", s->ssrc_out,
+             s->codec_out ? s->codec_out->payload_type : -1,
+             s->negotiated ? "receiving" : "not receiving");
     if (s->negotiated && !was)
       media_track_request_keyframe (s->track, TRUE);
   }

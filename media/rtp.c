@@ -1,6 +1,8 @@
 /* rtp.c — RTP header codec and helpers; see rtp.h for the contracts. */
 #include "rtp.h"
 
+#include <string.h>
+
 static inline uint16_t
 rd16 (const uint8_t *p)
 {
@@ -360,5 +362,112 @@ rtp_rewriter_apply (RtpRewriter *rw, uint8_t *buf, const RtpHeader *h)
   rtp_set_ssrc (buf, rw->ssrc_out);
   rtp_set_seq (buf, (uint16_t) (seq_in + rw->seq_offset));
   rtp_set_timestamp (buf, ts_in + rw->ts_offset);
+  return true;
+}
+
+/* ---- VP8 payload descriptor continuity ------------------------------------ */
+
+void
+rtp_vp8_rewriter_init (RtpVp8Rewriter *rw)
+{
+  memset (rw, 0, sizeof *rw);
+}
+
+void
+rtp_vp8_rewriter_switch_source (RtpVp8Rewriter *rw)
+{
+  rw->switching = true;
+}
+
+/* RFC 7741 §4.2:
+ *   byte 0: X R N S R PID(3)
+ *   X=1 → byte: I L T K RSV(4)
+ *   I=1 → PictureID: M=0: 7 bits; M=1: 15 bits (two bytes)
+ *   L=1 → TL0PICIDX (one byte)
+ *   T|K → TID(2) Y KEYIDX(5) (one byte, not rewritten) */
+bool
+rtp_vp8_rewriter_apply (RtpVp8Rewriter *rw, uint8_t *payload, size_t len)
+{
+  size_t off = 1;
+  uint8_t x_byte;
+  uint8_t *pid_ptr = NULL, *tl0_ptr = NULL;
+  bool long_pid = false;
+  uint16_t pid_in = 0, pid_out;
+  uint8_t tl0_in = 0;
+
+  if (len < 1)
+    return false;
+  if (!(payload[0] & 0x80))
+    return true;                       /* no extension: nothing to carry */
+  if (len < 2)
+    return false;
+  x_byte = payload[1];
+  off = 2;
+  if (x_byte & 0x80) {                 /* I: PictureID */
+    if (len < off + 1)
+      return false;
+    long_pid = (payload[off] & 0x80) != 0;
+    if (long_pid) {
+      if (len < off + 2)
+        return false;
+      pid_in = (uint16_t) (((payload[off] & 0x7f) << 8) | payload[off + 1]);
+      pid_ptr = payload + off;
+      off += 2;
+    } else {
+      pid_in = payload[off] & 0x7f;
+      pid_ptr = payload + off;
+      off += 1;
+    }
+  }
+  if (x_byte & 0x40) {                 /* L: TL0PICIDX */
+    if (len < off + 1)
+      return false;
+    tl0_in = payload[off];
+    tl0_ptr = payload + off;
+    off += 1;
+  }
+  if (x_byte & 0x30) {                 /* T or K: TID/Y/KEYIDX */
+    if (len < off + 1)
+      return false;
+  }
+
+  if (!rw->started || rw->switching) {
+    if (rw->started && rw->have_picture_id && pid_ptr != NULL)
+      rw->picture_id_offset = (uint16_t) ((rw->last_picture_id_out + 1u - pid_in) & 0x7fff);
+    else if (!rw->started)
+      rw->picture_id_offset = 0;
+    if (rw->started && rw->have_tl0 && tl0_ptr != NULL)
+      rw->tl0_offset = (uint8_t) (rw->last_tl0_out + 1u - tl0_in);
+    else if (!rw->started)
+      rw->tl0_offset = 0;
+    rw->started = true;
+    rw->switching = false;
+  }
+
+  if (pid_ptr != NULL) {
+    if (long_pid) {
+      pid_out = (uint16_t) ((pid_in + rw->picture_id_offset) & 0x7fff);
+      pid_ptr[0] = (uint8_t) (0x80 | (pid_out >> 8));
+      pid_ptr[1] = (uint8_t) (pid_out & 0xff);
+    } else {
+      pid_out = (uint16_t) ((pid_in + rw->picture_id_offset) & 0x7f);
+      pid_ptr[0] = (uint8_t) pid_out;
+    }
+    /* Newer (mod 2^15) or the first: remember for the next switch. */
+    if (!rw->have_picture_id ||
+        ((uint16_t) (pid_out - rw->last_picture_id_out) & 0x7fff) < 0x4000) {
+      rw->last_picture_id_out = pid_out;
+      rw->have_picture_id = true;
+    }
+  }
+  if (tl0_ptr != NULL) {
+    uint8_t tl0_out = (uint8_t) (tl0_in + rw->tl0_offset);
+
+    *tl0_ptr = tl0_out;
+    if (!rw->have_tl0 || (uint8_t) (tl0_out - rw->last_tl0_out) < 0x80) {
+      rw->last_tl0_out = tl0_out;
+      rw->have_tl0 = true;
+    }
+  }
   return true;
 }

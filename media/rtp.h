@@ -152,6 +152,35 @@ void rtp_rewriter_switch_source_with_step (RtpRewriter *rw, uint32_t ts_step);
  * behind the newest. */
 bool rtp_rewriter_apply (RtpRewriter *rw, uint8_t *buf, const RtpHeader *h);
 
+
+/* ---- VP8 payload descriptor continuity ------------------------------------ */
+
+/* Receivers assemble VP8 frames by PictureID and TL0PICIDX (RFC 7741 §4.2),
+ * not only by sequence number: Chromium's reference finder holds back every
+ * frame whose PictureID lies "before" the last one it saw on that SSRC.
+ * When an outgoing stream switches source, those fields must continue too,
+ * as seq and timestamp do.  out = in + offset (PictureID mod 2^15, or 2^7
+ * for a 7-bit field; TL0PICIDX mod 2^8). */
+typedef struct {
+  bool started;
+  bool switching;
+  uint16_t picture_id_offset;
+  uint8_t tl0_offset;
+  uint16_t last_picture_id_out;  /* 15-bit */
+  uint8_t last_tl0_out;
+  bool have_picture_id;
+  bool have_tl0;
+} RtpVp8Rewriter;
+
+void rtp_vp8_rewriter_init (RtpVp8Rewriter *rw);
+/* The next packet starts a new source (call with rtp_rewriter_switch_source). */
+void rtp_vp8_rewriter_switch_source (RtpVp8Rewriter *rw);
+/* Rewrites PictureID and TL0PICIDX of the VP8 payload at @payload in place.
+ * Returns false for a payload too short for the descriptor it announces
+ * (the packet should be dropped); a descriptor without those fields is left
+ * as it is. */
+bool rtp_vp8_rewriter_apply (RtpVp8Rewriter *rw, uint8_t *payload, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -192,11 +192,11 @@ describe('web client against caud', { timeout: 180000 }, () => {
     await expectFlowing(pages.A, 1, 'A after C left');
   });
 
-  // Known caud bug (see the commit message): when the participant whose tracks hold the
-  // BUNDLE-tag m-lines of a subscribe pc leaves, caud rejects those m-lines (port 0) and
-  // moves the tag; Chrome then builds a new DTLS transport that caud never handshakes.
+  // The participant whose tracks hold the BUNDLE-tag m-lines of A's subscribe pc leaves:
+  // those m-lines must stay bundled (inactive) and be reused for the next participant with
+  // new SSRCs, or Chrome drops the transport (port 0) or never renders the reused receiver.
   test('(f) the first participant A subscribed to leaves; A keeps receiving the others',
-    { todo: 'caud: rejecting the BUNDLE-tag m-line stalls the subscribe pc (DTLS)' }, async () => {
+    async () => {
       pages.D = await openClient(browser, server.url, { room: ROOM, name: 'KTV. Dũng' });
       await expectFlowing(pages.A, 2, 'A with B and D');
       await pages.B.getByRole('button', { name: 'Rời phòng' }).click();
@@ -204,7 +204,7 @@ describe('web client against caud', { timeout: 180000 }, () => {
     });
 
   test('(g) after being alone in the room, A receives a newcomer',
-    { todo: 'caud: an all-rejected subscribe offer drops the BUNDLE transport; later offers reuse it' }, async () => {
+    async () => {
       if (pages.B && (await pages.B.evaluate(() => window.cau.state)) === 'joined') {
         await pages.B.getByRole('button', { name: 'Rời phòng' }).click();
       }

@@ -72,7 +72,7 @@ export async function startCaud({ extraArgs = [] } = {}) {
     '--listen-address', '127.0.0.1',
     '--rtp-port-min', String(MEDIA_PORT_MIN), '--rtp-port-max', String(MEDIA_PORT_MAX),
     '--web-client-dir', resolve(here, '../../web-client'),
-    '--log-level', 'info',
+    '--log-level', process.env.CAUD_LOG_LEVEL ?? 'info',
     ...extraArgs,
   ];
   const log = createWriteStream(join(ARTIFACTS, `caud-${port}.log`));

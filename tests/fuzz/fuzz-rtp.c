@@ -33,6 +33,20 @@ fuzz_packet (const uint8_t *data, size_t size)
   rtp_vp8_is_keyframe (data, size);
   rtp_h264_is_keyframe (data, size);
 
+  /* VP8 descriptor rewriter on an exact-size copy of the whole input */
+  if (size > 0) {
+    uint8_t *payload = malloc (size);
+    RtpVp8Rewriter vp8;
+
+    memcpy (payload, data, size);
+    rtp_vp8_rewriter_init (&vp8);
+    if (rtp_vp8_rewriter_apply (&vp8, payload, size)) {
+      rtp_vp8_rewriter_switch_source (&vp8);
+      (void) rtp_vp8_rewriter_apply (&vp8, payload, size);
+    }
+    free (payload);
+  }
+
   RtpHeader h;
   if (!rtp_parse (data, size, &h))
     return;

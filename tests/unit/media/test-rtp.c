@@ -503,6 +503,108 @@ test_rewriter_switch_at_wrap (void)
   g_assert_cmpuint (o.ts, ==, 5678);
 }
 
+/* VP8 payload descriptors as Chromium sends them (RFC 7741 §4.2):
+ *   0x90        X=1, S=1, PID=0
+ *   0xe0        I=1, L=1, T=1
+ *   0x80 0x00+  M=1, 15-bit PictureID
+ *   tl0         TL0PICIDX
+ *   0x20        TID=0 Y=1 KEYIDX=0
+ * then the VP8 payload header. */
+static size_t
+vp8_payload (uint8_t *buf, uint16_t picture_id, uint8_t tl0)
+{
+  buf[0] = 0x90;
+  buf[1] = 0xe0;
+  buf[2] = (uint8_t) (0x80 | (picture_id >> 8));
+  buf[3] = (uint8_t) (picture_id & 0xff);
+  buf[4] = tl0;
+  buf[5] = 0x20;
+  buf[6] = 0x10; /* VP8 payload header: P=0 (key frame) ... */
+  buf[7] = 0x02;
+  return 8;
+}
+
+static uint16_t
+vp8_picture_id (const uint8_t *buf)
+{
+  return (uint16_t) (((buf[2] & 0x7f) << 8) | buf[3]);
+}
+
+static void
+test_vp8_rewriter_switch (void)
+{
+  RtpVp8Rewriter rw;
+  uint8_t buf[16];
+  size_t n;
+
+  rtp_vp8_rewriter_init (&rw);
+  /* first source passes through */
+  n = vp8_payload (buf, 30000, 200);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30000);
+  g_assert_cmpuint (buf[4], ==, 200);
+  n = vp8_payload (buf, 30001, 201);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30001);
+
+  /* a new source with lower ids continues right after the last ones */
+  rtp_vp8_rewriter_switch_source (&rw);
+  n = vp8_payload (buf, 5, 7);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30002);
+  g_assert_cmpuint (buf[4], ==, 202);
+  g_assert_cmpuint (buf[2] & 0x80, ==, 0x80);    /* still a 15-bit id */
+  g_assert_cmpuint (buf[5], ==, 0x20);           /* TID/KEYIDX untouched */
+  n = vp8_payload (buf, 6, 7);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30003);
+
+  /* wrap: 15-bit PictureID and 8-bit TL0PICIDX roll over */
+  rtp_vp8_rewriter_switch_source (&rw);
+  n = vp8_payload (buf, 0x7ffe, 255);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30004);
+  n = vp8_payload (buf, 0x0000, 0);              /* input wraps */
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+  g_assert_cmpuint (vp8_picture_id (buf), ==, 30006);
+  g_assert_cmpuint (buf[4], ==, 204);
+}
+
+static void
+test_vp8_rewriter_short_and_plain (void)
+{
+  RtpVp8Rewriter rw;
+  uint8_t buf[16];
+  size_t n;
+  /* no X bit: nothing to rewrite, left alone */
+  uint8_t plain[3] = { 0x10, 0x00, 0x9d };
+
+  rtp_vp8_rewriter_init (&rw);
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, plain, sizeof plain));
+  g_assert_cmpuint (plain[0], ==, 0x10);
+  g_assert_false (rtp_vp8_rewriter_apply (&rw, plain, 0));
+
+  /* every truncated prefix of a full descriptor: refused, never read past */
+  n = vp8_payload (buf, 100, 1);
+  for (size_t len = 1; len < 6; len++) {
+    uint8_t *copy = g_memdup2 (buf, len);
+
+    g_assert_false (rtp_vp8_rewriter_apply (&rw, copy, len));
+    g_free (copy);
+  }
+  g_assert_true (rtp_vp8_rewriter_apply (&rw, buf, n));
+
+  /* 7-bit PictureID (M=0) keeps its width */
+  {
+    uint8_t short_pid[4] = { 0x90, 0x80, 0x7f, 0x10 };
+
+    rtp_vp8_rewriter_switch_source (&rw);
+    g_assert_true (rtp_vp8_rewriter_apply (&rw, short_pid, sizeof short_pid));
+    g_assert_cmpuint (short_pid[2] & 0x80, ==, 0);
+    g_assert_cmpuint (short_pid[2], ==, (101 & 0x7f));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -519,5 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/rtp/rewriter-reorder", test_rewriter_passthrough_and_reorder);
   g_test_add_func ("/media/rtp/rewriter-switch", test_rewriter_switch);
   g_test_add_func ("/media/rtp/rewriter-switch-wrap", test_rewriter_switch_at_wrap);
+  g_test_add_func ("/media/rtp/vp8-rewriter-switch", test_vp8_rewriter_switch);
+  g_test_add_func ("/media/rtp/vp8-rewriter-short", test_vp8_rewriter_short_and_plain);
   return g_test_run ();
 }
