@@ -41,16 +41,33 @@ def _ensure_glib_loop():
 VIDEO_SSRC = 0x1234A001
 AUDIO_SSRC = 0x1234A002
 
+VIDEO_ENCODERS = {
+    "VP8": ("vp8enc deadline=1 cpu-used=8 target-bitrate=400000 keyframe-max-dist=30 "
+            "error-resilient=partitions "
+            "! rtpvp8pay pt=96 ssrc={vssrc} picture-id-mode=15-bit "
+            "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
+            "ssrc=(uint){vssrc} "),
+    # openh264 (plugins-bad): constrained baseline, one IDR a second, SPS/PPS
+    # repeated in band so a subscriber that joins late can decode.
+    "H264": ("openh264enc bitrate=400000 gop-size=30 complexity=low "
+             "! video/x-h264,profile=constrained-baseline "
+             "! h264parse ! rtph264pay pt=102 ssrc={vssrc} config-interval=-1 aggregate-mode=zero-latency "
+             "! application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+             "packetization-mode=(string)1,ssrc=(uint){vssrc} "),
+}
+
+VIDEO_DECODERS = {
+    "VP8": ("rtpvp8depay ! vp8dec ! fakesink sync=false async=false", "vp8dec"),
+    "H264": ("rtph264depay ! h264parse ! openh264dec ! fakesink sync=false async=false",
+             "openh264dec"),
+}
+
 PUBLISH_PIPELINE = (
     "webrtcbin name=wb bundle-policy=max-bundle "
     "videotestsrc is-live=true pattern=ball "
     "! video/x-raw,width=320,height=240,framerate=30/1 "
     "! videoconvert ! queue max-size-buffers=2 leaky=downstream "
-    "! vp8enc deadline=1 cpu-used=8 target-bitrate=400000 keyframe-max-dist=30 "
-    "error-resilient=partitions "
-    "! rtpvp8pay pt=96 ssrc={vssrc} picture-id-mode=15-bit "
-    "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
-    "ssrc=(uint){vssrc} ! wb. "
+    "! {video_encoder}! wb. "
     "audiotestsrc is-live=true wave=sine freq=440 "
     "! audioconvert ! audioresample ! queue ! opusenc bitrate=32000 "
     "! rtpopuspay pt=111 ssrc={assrc} "
@@ -78,13 +95,14 @@ class GstPeer:
     on_candidate(mline_index, candidate) is called on the asyncio loop for
     each local candidate (None at end of gathering)."""
 
-    def __init__(self, name, role, on_candidate=None):
+    def __init__(self, name, role, on_candidate=None, video_codec="VP8"):
         _ensure_glib_loop()
         self.name = name
         self.role = role
         self.loop = asyncio.get_running_loop()
         self.on_candidate = on_candidate
         self.video_frames = 0
+        self.video_codec_received = None
         self.audio_packets = 0
         self.video_rtp_packets = 0
         self.local_candidates = []
@@ -93,8 +111,9 @@ class GstPeer:
         self.errors = []
         self._gathered = threading.Event()
         if role == "publish":
+            encoder = VIDEO_ENCODERS[video_codec].format(vssrc=VIDEO_SSRC)
             self.pipe = Gst.parse_launch(PUBLISH_PIPELINE.format(
-                vssrc=VIDEO_SSRC, assrc=AUDIO_SSRC))
+                video_encoder=encoder, vssrc=VIDEO_SSRC, assrc=AUDIO_SSRC))
             self.wb = self.pipe.get_by_name("wb")
         else:
             self.pipe = Gst.Pipeline.new(name)
@@ -159,10 +178,8 @@ class GstPeer:
         media = s.get_string("media")
         enc = (s.get_string("encoding-name") or "").upper()
         log("%s: incoming %s %s pad %s" % (self.name, media, enc, pad.get_name()))
-        if media == "video" and enc == "VP8":
-            chain = "rtpvp8depay ! vp8dec ! fakesink sync=false async=false"
-        else:
-            chain = "fakesink sync=false async=false"
+        decoder = VIDEO_DECODERS.get(enc) if media == "video" else None
+        chain = decoder[0] if decoder else "fakesink sync=false async=false"
         if media == "audio":
             pad.add_probe(Gst.PadProbeType.BUFFER, self._count_audio)
         elif media == "video":
@@ -170,8 +187,9 @@ class GstPeer:
         bin_ = Gst.parse_bin_from_description(chain, True)
         self.pipe.add(bin_)
         bin_.sync_state_with_parent()
-        if media == "video" and enc == "VP8":
-            dec = [e for e in bin_.iterate_elements() if e.get_factory().get_name() == "vp8dec"][0]
+        if decoder:
+            self.video_codec_received = enc
+            dec = [e for e in bin_.iterate_elements() if e.get_factory().get_name() == decoder[1]][0]
             dec.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self._count_frame)
         pad.link(bin_.get_static_pad("sink"))
 
@@ -309,7 +327,7 @@ class GstPeer:
         self.pipe.set_state(Gst.State.NULL)
 
 
-async def drive_publisher(sig, peer_name="A", timeout=20):
+async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8"):
     """Publishes test media from a webrtcbin peer over @sig (already
     joined).  Returns (peer, publish-answer SDP)."""
     state = {"offer_sent": False, "queued": [], "mids": []}
@@ -334,7 +352,7 @@ async def drive_publisher(sig, peer_name="A", timeout=20):
             asyncio.get_running_loop().create_task(
                 sig.send({"type": "trickle", "pc": "publish", "candidate": c}))
 
-    peer = GstPeer(peer_name, "publish", on_candidate=on_cand)
+    peer = GstPeer(peer_name, "publish", on_candidate=on_cand, video_codec=video_codec)
     sig.handlers["trickle"] = _remote_trickle(peer, "publish")
     offer = await peer.create_offer()
     state["mids"] = sdp_mids(offer)
