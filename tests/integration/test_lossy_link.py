@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""A call over a lossy link: NACKs answered from caud's retransmission cache.
+
+The test runs itself inside a network namespace that it creates (root and
+nftables needed; skipped otherwise), whose loopback drops 5 % of UDP
+datagrams at random (nftables `numgen random`; the kernel here has no
+netem).  caud, an aiortc publisher and an aiortc subscriber all run on that
+loopback, so every media packet in both directions may be lost.
+
+aiortc's video receiver NACKs the gaps it sees; caud must answer them from
+the subscriber slot's cache (RFC 4585 §6.2.1) and NACK the publisher for
+uplink gaps.  Asserts: datagrams were really dropped (the nftables
+counter), caud retransmitted packets (cau_media_nack_retransmits_total > 0),
+and the subscriber keeps decoding video (>= 90 frames within 40 s, and more
+after)."""
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+from cauharness import SKIP, Signaling, check, log, run_test
+import peers_aiortc
+from peers_aiortc import wait_until
+
+ROOM = "it-lossy-link"
+LOSS_PERCENT = 5
+
+
+def nft(netns, *args):
+    return subprocess.run(["ip", "netns", "exec", netns, "nft"] + list(args),
+                          check=True, capture_output=True, text=True).stdout
+
+
+def dropped_datagrams(netns):
+    text = nft(netns, "list", "chain", "inet", "cau_loss", "out")
+    m = re.search(r"counter packets (\d+)", text)
+    return int(m.group(1)) if m else 0
+
+
+def outside():
+    """Creates the namespace, runs this file inside it, removes it."""
+    if os.geteuid() != 0 or not shutil.which("ip") or not shutil.which("nft"):
+        log("SKIP: needs root, ip and nft to build a lossy network namespace")
+        sys.exit(SKIP)
+    netns = "cau-loss-%d" % os.getpid()
+    subprocess.run(["ip", "netns", "add", netns], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"], check=True)
+        nft(netns, "add", "table", "inet", "cau_loss")
+        nft(netns, "add", "chain", "inet", "cau_loss", "out",
+            "{ type filter hook output priority 0; }")
+        nft(netns, "add", "rule", "inet", "cau_loss", "out", "meta", "l4proto", "udp",
+            "numgen", "random", "mod", "100", "<", str(LOSS_PERCENT), "counter", "drop")
+        env = dict(os.environ, CAU_LOSSY_NETNS=netns)
+        rc = subprocess.run(["ip", "netns", "exec", netns, sys.executable, __file__],
+                            env=env).returncode
+    finally:
+        subprocess.run(["ip", "netns", "del", netns])
+    sys.exit(rc)
+
+
+async def main(caud):
+    netns = os.environ["CAU_LOSSY_NETNS"]
+    sa = await Signaling(caud.ws_url, "A").connect()
+    sb = await Signaling(caud.ws_url, "B").connect()
+    pa = pb = None
+    try:
+        await sa.join(ROOM, "A (aiortc, lossy)")
+        pa, _ = await peers_aiortc.publish(sa)
+        check(await wait_until(lambda: pa.connectionState == "connected", 20),
+              "A's publish connection reaches connected over the lossy link")
+        pb, counter, info = await peers_aiortc.subscribe(sb)
+        await sb.join(ROOM, "B (aiortc, lossy)")
+        m0 = caud.metrics()
+        ok = await wait_until(lambda: counter.video_frames >= 90, 40)
+        log("B: %d video frames, %d audio frames" % (counter.video_frames, counter.audio_frames))
+        check(ok, "B decodes >= 90 video frames within 40 s over a %d %% lossy link"
+              % LOSS_PERCENT)
+        frames = counter.video_frames
+        await asyncio.sleep(3)
+        check(counter.video_frames > frames,
+              "frames keep coming (%d -> %d)" % (frames, counter.video_frames))
+
+        m1 = caud.metrics()
+        drops = dropped_datagrams(netns)
+        rtx = m1.get("cau_media_nack_retransmits_total", 0)
+        plis = m1.get("cau_media_plis_sent_total", 0)
+        log("datagrams dropped by the link: %d; caud retransmitted %d (before B: %d); PLIs %d"
+            % (drops, rtx, m0.get("cau_media_nack_retransmits_total", 0), plis))
+        check(drops > 0, "the link really dropped datagrams")
+        check(rtx > 0, "caud answered NACKs from its retransmission cache")
+        check(caud.alive(), "caud is still running")
+    finally:
+        await sa.close()
+        await sb.close()
+        for pc in (pa, pb):
+            if pc:
+                await pc.close()
+
+
+if __name__ == "__main__":
+    if "CAU_LOSSY_NETNS" not in os.environ:
+        outside()
+    run_test(main, deadline=150)
