@@ -99,12 +99,36 @@ participant_track_for_packet (MediaParticipant *p, const RtpHeader *h)
   return NULL;
 }
 
+static gboolean
+slot_packet_starts_keyframe (MediaSlot *slot, const uint8_t *packet, const RtpHeader *h)
+{
+  const uint8_t *payload = packet + h->payload_offset;
+
+  if (slot->vp8)
+    return rtp_vp8_is_keyframe (payload, h->payload_len);
+  if (g_ascii_strcasecmp (slot->codec_out->encoding, "H264") == 0)
+    return rtp_h264_is_keyframe (payload, h->payload_len);
+  return TRUE; /* a codec we cannot inspect: do not insist */
+}
+
+void
+media_forward_keyframe_watch (MediaParticipant *p)
+{
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->want_keyframe && s->negotiated && s->track != NULL)
+      media_track_request_keyframe (s->track, FALSE);
+  }
+}
+
 static void
 slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHeader *h,
                guint64 now)
 {
   uint8_t out[MEDIA_PEER_BUFFER_SIZE];
   MediaPeer *peer = slot->subscriber->subscribe;
+  gboolean keyframe;
 
   if (!slot->negotiated || peer == NULL || media_peer_get_state (peer) != MEDIA_STATE_CONNECTED)
     return;
@@ -118,9 +142,13 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
     rtp_set_payload_type (out, slot->codec_out->payload_type);
   if (slot->cache != NULL)
     nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
+  /* Inspect before sending: protection encrypts the payload in place. */
+  keyframe = slot->want_keyframe && slot_packet_starts_keyframe (slot, out, h);
   if (media_peer_send_rtp (peer, out, len)) {
     slot->packets_sent++;
     slot->octets_sent += (guint32) h->payload_len;
+    if (keyframe)
+      slot->want_keyframe = FALSE;
   }
 }
 

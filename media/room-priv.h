@@ -45,6 +45,7 @@ struct MediaSlot {
   MediaTrack *track;        /* NULL: inactive */
   MediaSdpCodec *codec_out; /* the track's codec with this session's PT */
   gboolean negotiated;      /* the client answered the offer carrying @track */
+  gboolean want_keyframe;   /* video: no key frame forwarded since (re)start */
   guint32 ssrc_out;
   RtpRewriter rewriter;
   gboolean vp8;             /* the track is VP8: carry PictureID/TL0PICIDX */
@@ -89,6 +90,10 @@ void media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len,
                                    gpointer participant);
 void media_forward_subscriber_rtcp (MediaPeer *peer, uint8_t *buf, size_t len,
                                     gpointer participant);
+/* Asks again for a key frame for every video slot of @p that has not
+ * forwarded one since it started (called once a second): the first key
+ * frame, or the answer to a PLI, may be lost on a weak link. */
+void media_forward_keyframe_watch (MediaParticipant *p);
 /* Receiver reports and REMB to one publisher (called once a second). */
 void media_forward_publisher_reports (MediaParticipant *p);
 /* PLI (or FIR) to the track's publisher, rate-limited unless @force. */

@@ -229,8 +229,10 @@ room_tick (gpointer user_data)
 {
   MediaRoom *room = user_data;
 
-  for (guint i = 0; i < room->order->len; i++)
+  for (guint i = 0; i < room->order->len; i++) {
     media_forward_publisher_reports (g_ptr_array_index (room->order, i));
+    media_forward_keyframe_watch (g_ptr_array_index (room->order, i));
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -889,8 +891,10 @@ media_room_subscribe_answer (MediaRoom *room, const char *participant_id,
              s->track ? "/" : "", s->track ? s->track->id : "", s->ssrc_out,
              s->codec_out ? s->codec_out->payload_type : -1,
              s->negotiated ? "receiving" : "not receiving");
-    if (s->negotiated && !was)
+    if (s->negotiated && !was) {
+      s->want_keyframe = s->track->video;
       media_track_request_keyframe (s->track, TRUE);
+    }
   }
   media_post_done (room->env.control, callback, user_data, NULL);
   return;
