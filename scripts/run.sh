@@ -16,11 +16,5 @@ if [ ! -x "$caud" ]; then
     echo "run.sh: $caud was not built" >&2
     exit 1
 fi
-# Only pass defaults the server knows (its option names are in --help).
-help="$("$caud" --help 2>&1 || true)"
-set -- "$@"
-defaults=""
-case "$help" in *--data-dir*) defaults="--data-dir ./data" ;; esac
-case "$help" in *--https-port*) defaults="$defaults --https-port 8443" ;; esac
-# shellcheck disable=SC2086
-exec "$caud" $defaults "$@"
+# caud's own defaults: HTTPS/WSS on 8443, media UDP 20000-20999; data in ./data.
+exec "$caud" --data-dir "$root/data" "$@"
