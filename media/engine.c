@@ -69,8 +69,15 @@ resolve_addresses (const MediaConfig *config)
   } else {
     GList *ips = nice_interfaces_get_local_ips (FALSE);
 
-    for (GList *l = ips; l != NULL; l = l->next)
-      g_ptr_array_add (out, g_strdup (l->data));
+    for (GList *l = ips; l != NULL; l = l->next) {
+      const char *ip = l->data;
+
+      /* IPv6 link-local addresses need a scope and are of no use to a
+       * browser on another machine. */
+      if (g_str_has_prefix (ip, "fe80:") || strchr (ip, '%') != NULL)
+        continue;
+      g_ptr_array_add (out, g_strdup (ip));
+    }
     g_list_free_full (ips, g_free);
     g_ptr_array_add (out, g_strdup ("127.0.0.1"));
   }
