@@ -267,40 +267,44 @@ participant_post_candidate (MediaParticipant *p, MediaPcKind pc, const char *can
   post_event (p->room, e);
 }
 
+/* A peer's state change: logged with its selected pair, told to signaling,
+ * and on connection the tracks it carries get a key frame at once. */
 static void
-publish_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
+participant_on_state (MediaParticipant *p, MediaPeer *peer, MediaPcKind pc, MediaState state)
 {
-  MediaParticipant *p = user_data;
   g_autofree gchar *pair = NULL;
 
   if (state == MEDIA_STATE_CONNECTED)
     pair = media_peer_describe_selected_pair (peer);
-  g_info ("room %s participant %s publish %s%s%s", p->room->id, p->id,
-          media_state_to_string (state), pair ? " via " : "", pair ? pair : "");
-  participant_post_state (p, MEDIA_PC_PUBLISH, state);
-  if (state == MEDIA_STATE_CONNECTED)
+  g_info ("room %s participant %s %s %s%s%s", p->room->id, p->id,
+          media_pc_kind_to_string (pc), media_state_to_string (state),
+          pair ? " via " : "", pair ? pair : "");
+  participant_post_state (p, pc, state);
+  if (state != MEDIA_STATE_CONNECTED)
+    return;
+  if (pc == MEDIA_PC_PUBLISH) {
     for (guint i = 0; i < p->tracks->len; i++)
       media_track_request_keyframe (g_ptr_array_index (p->tracks, i), TRUE);
+    return;
+  }
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->track != NULL)
+      media_track_request_keyframe (s->track, TRUE);
+  }
+}
+
+static void
+publish_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  participant_on_state (user_data, peer, MEDIA_PC_PUBLISH, state);
 }
 
 static void
 subscribe_on_state (MediaPeer *peer, MediaState state, gpointer user_data)
 {
-  MediaParticipant *p = user_data;
-  g_autofree gchar *pair = NULL;
-
-  if (state == MEDIA_STATE_CONNECTED)
-    pair = media_peer_describe_selected_pair (peer);
-  g_info ("room %s participant %s subscribe %s%s%s", p->room->id, p->id,
-          media_state_to_string (state), pair ? " via " : "", pair ? pair : "");
-  participant_post_state (p, MEDIA_PC_SUBSCRIBE, state);
-  if (state == MEDIA_STATE_CONNECTED)
-    for (guint i = 0; i < p->slots->len; i++) {
-      MediaSlot *s = g_ptr_array_index (p->slots, i);
-
-      if (s->track != NULL)
-        media_track_request_keyframe (s->track, TRUE);
-    }
+  participant_on_state (user_data, peer, MEDIA_PC_SUBSCRIBE, state);
 }
 
 static void
