@@ -130,10 +130,16 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
 
   switch (media_packet_classify ((const uint8_t *) data, len)) {
   case MEDIA_PACKET_DTLS:
-    if (peer->dtls != NULL && peer->dtls_started)
+    if (peer->dtls != NULL && peer->dtls_started) {
+      guint64 dropped = media_dtls_get_dropped_packets (peer->dtls);
+
+      /* May free nothing: done() only changes state; the peer stays. */
       media_dtls_handle_packet (peer->dtls, (const uint8_t *) data, len);
-    else
+      if (media_dtls_get_dropped_packets (peer->dtls) != dropped)
+        MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    } else {
       MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    }
     return;
 
   case MEDIA_PACKET_RTP:
