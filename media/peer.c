@@ -133,7 +133,7 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
     if (peer->dtls != NULL && peer->dtls_started) {
       guint64 dropped = media_dtls_get_dropped_packets (peer->dtls);
 
-      /* May free nothing: done() only changes state; the peer stays. */
+      /* peer_dtls_done() never frees the DTLS object: still valid after. */
       media_dtls_handle_packet (peer->dtls, (const uint8_t *) data, len);
       if (media_dtls_get_dropped_packets (peer->dtls) != dropped)
         MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
