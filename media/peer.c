@@ -28,6 +28,7 @@ struct MediaPeer {
   gboolean dtls_client;
   gboolean dtls_started;
   MediaSrtp *srtp;
+  gboolean rtp_encrypted;
 
   NiceComponentState ice_state;
   MediaState state;
@@ -148,6 +149,13 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
       return;
     }
     memcpy (buf, data, len);
+    if (peer->rtp_encrypted) {
+      MEDIA_STAT_ADD (peer->stats, rtp_packets_in, 1);
+      MEDIA_STAT_ADD (peer->stats, rtp_bytes_in, n);
+      if (peer->callbacks.rtp != NULL)
+        peer->callbacks.rtp (peer, buf, n, peer->user_data);
+      return;
+    }
     status = media_srtp_unprotect_rtp (peer->srtp, buf, &n);
     if (status != 0) {
       MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
@@ -253,6 +261,7 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
   if (callbacks != NULL)
     peer->callbacks = *callbacks;
   peer->user_data = user_data;
+  peer->rtp_encrypted = config->rtp_encrypted;
   peer->state = MEDIA_STATE_NEW;
   peer->ice_state = NICE_COMPONENT_STATE_DISCONNECTED;
 
@@ -489,6 +498,25 @@ media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len)
     return FALSE;
   MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
   MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
+  return TRUE;
+}
+
+gboolean
+media_peer_unprotect_rtp (MediaPeer *peer, uint8_t *buf, size_t *len)
+{
+  int status;
+
+  g_return_val_if_fail (peer != NULL && buf != NULL && len != NULL, FALSE);
+  if (peer->srtp == NULL) {
+    MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+    return FALSE;
+  }
+  status = media_srtp_unprotect_rtp (peer->srtp, buf, len);
+  if (status != 0) {
+    MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+    g_debug ("SRTP unprotect: %s", media_srtp_status_to_string (status));
+    return FALSE;
+  }
   return TRUE;
 }
 

@@ -23,7 +23,9 @@ typedef struct MediaPeer MediaPeer;
 typedef struct {
   void (*state_changed)   (MediaPeer *peer, MediaState state, gpointer user_data);
   /* A decrypted, length-checked RTP packet.  @buf may be modified in place
-   * and is valid only during the call; its capacity is MEDIA_PEER_BUFFER_SIZE. */
+   * and is valid only during the call; its capacity is MEDIA_PEER_BUFFER_SIZE.
+   * With MediaPeerConfig.rtp_encrypted the packet is still SRTP (its header
+   * is in the clear, RFC 3711 §3.1): see media_peer_unprotect_rtp(). */
   void (*rtp)             (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data);
   void (*rtcp)            (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data);
   /* "candidate:..." or NULL at end of gathering. */
@@ -37,6 +39,11 @@ typedef struct {
   const char *const *addresses;    /* local IPs to gather on (already resolved) */
   gboolean controlling;            /* RFC 8445 §6.1.1: the offerer controls */
   MediaStats *stats;               /* engine counters, updated atomically */
+  /* Opt-in for receivers that only need most packets' headers (the load
+   * generator in bench/): the rtp callback gets the SRTP packet as received,
+   * not authenticated or decrypted, and may decrypt some of them with
+   * media_peer_unprotect_rtp().  RTCP is always decrypted. */
+  gboolean rtp_encrypted;
 } MediaPeerConfig;
 
 /* (transfer full).  Gathers host candidates at once: after a successful
@@ -72,6 +79,15 @@ MediaState media_peer_get_state (MediaPeer *peer);
  * Returns FALSE, counting the drop, when not connected or protection fails. */
 gboolean media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len);
 gboolean media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len);
+
+/* For peers made with rtp_encrypted: authenticates and decrypts, in place,
+ * an SRTP packet handed to the rtp callback (inside that call, or a copy
+ * made there; *@len updated).  Packets must be unprotected in the order
+ * they arrived (replay window MEDIA_SRTP_REPLAY_WINDOW, and the rollover
+ * counter is guessed from the last decrypted one: leave gaps of far fewer
+ * than 2^15 sequence numbers between two calls).  FALSE, counting the
+ * drop, when authentication fails or the peer has no SRTP session. */
+gboolean media_peer_unprotect_rtp (MediaPeer *peer, uint8_t *buf, size_t *len);
 
 /* The selected pair's remote address, for logs ("ip:port"), or NULL. */
 gchar *media_peer_describe_selected_pair (MediaPeer *peer);

@@ -99,7 +99,8 @@ rtp_arrived (Side *a, Side *b)
 }
 
 static void
-side_init (Side *side, MediaCertificate *cert, gboolean controlling)
+side_init_full (Side *side, MediaCertificate *cert, gboolean controlling,
+                gboolean rtp_encrypted)
 {
   static const char *const addresses[] = { "127.0.0.1", NULL };
   MediaPeerConfig config = {
@@ -110,6 +111,7 @@ side_init (Side *side, MediaCertificate *cert, gboolean controlling)
     .addresses = addresses,
     .controlling = controlling,
     .stats = &stats,
+    .rtp_encrypted = rtp_encrypted,
   };
   g_autoptr (GError) error = NULL;
 
@@ -118,6 +120,12 @@ side_init (Side *side, MediaCertificate *cert, gboolean controlling)
   side->peer = media_peer_new (&config, &callbacks, side, &error);
   g_assert_no_error (error);
   g_assert_nonnull (side->peer);
+}
+
+static void
+side_init (Side *side, MediaCertificate *cert, gboolean controlling)
+{
+  side_init_full (side, cert, controlling, FALSE);
 }
 
 static void
@@ -204,6 +212,65 @@ test_peer_connect_and_relay (void)
   media_certificate_unref (cert_b);
 }
 
+/* b receives in rtp_encrypted mode: the callback sees the SRTP packet with
+ * its header in the clear and the payload still encrypted (plus the auth
+ * tag); media_peer_unprotect_rtp() then yields the original packet, and
+ * refuses a tampered one. */
+static void
+test_peer_encrypted_rtp (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert_a = media_certificate_new (&error);
+  MediaCertificate *cert_b = media_certificate_new (&error);
+  Side a, b;
+  uint8_t pkt[MEDIA_PEER_BUFFER_SIZE], copy[MEDIA_PEER_BUFFER_SIZE];
+  size_t n;
+  /* RTP: V=2, PT 96, seq 0x0001, ts 0x00000100, SSRC 0x11223344, 200-byte payload */
+  static const uint8_t header[12] = { 0x80, 0x60, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00,
+                                      0x11, 0x22, 0x33, 0x44 };
+  static const uint8_t rr[8] = { 0x80, 0xc9, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01 };
+
+  g_assert_no_error (error);
+  side_init_full (&a, cert_a, TRUE, FALSE);
+  side_init_full (&b, cert_b, FALSE, TRUE);
+  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (cert_a), FALSE,
+                                &error));
+  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
+                                &error));
+  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
+
+  memset (pkt, 0, sizeof pkt);
+  memcpy (pkt, header, sizeof header);
+  for (guint i = 0; i < 200; i++)
+    pkt[12 + i] = (uint8_t) i;
+  g_assert_true (media_peer_send_rtp (a.peer, pkt, 212));
+  memcpy (pkt, rr, sizeof rr);
+  g_assert_true (media_peer_send_rtcp (a.peer, pkt, sizeof rr));
+  g_assert_true (iterate_until (rtp_arrived, &a, &b, 5000));
+
+  /* Still SRTP: clear header, longer by the tag, payload not the plain one. */
+  g_assert_cmpuint (b.last_rtp_len, >, 212);
+  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
+  g_assert_true (b.last_rtp[12] != 0 || b.last_rtp[13] != 1 || b.last_rtp[14] != 2);
+
+  memcpy (copy, b.last_rtp, b.last_rtp_len);
+  n = b.last_rtp_len;
+  copy[20] ^= 0x01;
+  g_assert_false (media_peer_unprotect_rtp (b.peer, copy, &n));
+
+  memcpy (copy, b.last_rtp, b.last_rtp_len);
+  n = b.last_rtp_len;
+  g_assert_true (media_peer_unprotect_rtp (b.peer, copy, &n));
+  g_assert_cmpuint (n, ==, 212);
+  for (guint i = 0; i < 200; i++)
+    g_assert_cmpuint (copy[12 + i], ==, i);
+
+  side_clear (&a);
+  side_clear (&b);
+  media_certificate_unref (cert_a);
+  media_certificate_unref (cert_b);
+}
+
 /* b is told a fingerprint that is not a's: DTLS must fail, never connect. */
 static void
 test_peer_fingerprint_mismatch (void)
@@ -263,5 +330,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/peer/connect-and-relay", test_peer_connect_and_relay);
   g_test_add_func ("/media/peer/fingerprint-mismatch", test_peer_fingerprint_mismatch);
   g_test_add_func ("/media/peer/bad-candidates", test_peer_rejects_bad_candidates);
+  g_test_add_func ("/media/peer/encrypted-rtp", test_peer_encrypted_rtp);
   return g_test_run ();
 }
