@@ -1,0 +1,109 @@
+/* session.c — picks the signaling back end; see session.h and
+ * session-priv.h. */
+#include "session-priv.h"
+
+G_DEFINE_QUARK (bench-session-error-quark, bench_session_error)
+
+void
+bench_session_init_base (BenchSession *session, const BenchSessionOps *ops,
+                         BenchBackend backend, const char *url, const char *room,
+                         BenchRole role, const BenchSessionCallbacks *callbacks,
+                         gpointer user_data)
+{
+  session->ops = ops;
+  session->backend = backend;
+  session->role = role;
+  session->url = g_strdup (url);
+  session->room = g_strdup (room);
+  if (callbacks != NULL)
+    session->callbacks = *callbacks;
+  session->user_data = user_data;
+}
+
+void
+bench_session_clear_base (BenchSession *session)
+{
+  g_clear_pointer (&session->url, g_free);
+  g_clear_pointer (&session->room, g_free);
+}
+
+void
+bench_session_emit_failed (BenchSession *session, BenchSessionError code,
+                           const char *format, ...)
+{
+  g_autoptr (GError) error = NULL;
+  va_list args;
+
+  if (session->failed)
+    return;
+  session->failed = TRUE;
+  va_start (args, format);
+  error = g_error_new_valist (BENCH_SESSION_ERROR, code, format, args);
+  va_end (args);
+  if (session->callbacks.failed != NULL)
+    session->callbacks.failed (session, error, session->user_data);
+}
+
+#ifndef BENCH_HAVE_JANUS
+/* Until session-janus.c lands: a constructor that refuses (the generator
+ * checks for NULL and says which back end is missing). */
+BenchSession *
+bench_session_janus_new (const char *url, const char *room, BenchRole role,
+                         const BenchSessionCallbacks *callbacks, gpointer user_data)
+{
+  g_printerr ("cau-bench: the Janus back end is not built in this tree yet\n");
+  return NULL;
+}
+#endif
+
+BenchSession *
+bench_session_new (BenchBackend backend, const char *url, const char *room,
+                   BenchRole role, const BenchSessionCallbacks *callbacks,
+                   gpointer user_data)
+{
+  g_return_val_if_fail (url != NULL && room != NULL, NULL);
+
+  switch (backend) {
+  case BENCH_BACKEND_CAUD:
+    return bench_session_caud_new (url, room, role, callbacks, user_data);
+  case BENCH_BACKEND_JANUS:
+    return bench_session_janus_new (url, room, role, callbacks, user_data);
+  default:
+    g_return_val_if_reached (NULL);
+  }
+}
+
+void
+bench_session_publish (BenchSession *session, const char *offer_sdp)
+{
+  g_return_if_fail (session != NULL && offer_sdp != NULL);
+  session->ops->publish (session, offer_sdp);
+}
+
+void
+bench_session_answer (BenchSession *session, const char *answer_sdp)
+{
+  g_return_if_fail (session != NULL && answer_sdp != NULL);
+  session->ops->answer (session, answer_sdp);
+}
+
+void
+bench_session_free (BenchSession *session)
+{
+  if (session == NULL)
+    return;
+  session->ops->free (session);
+}
+
+const char *
+bench_backend_to_string (BenchBackend backend)
+{
+  switch (backend) {
+  case BENCH_BACKEND_CAUD:
+    return "caud";
+  case BENCH_BACKEND_JANUS:
+    return "janus";
+  default:
+    return "unknown";
+  }
+}
