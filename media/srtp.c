@@ -1,5 +1,6 @@
-/* srtp.c — SRTP sessions on libsrtp2. */
+/* srtp.c — SRTP sessions on libsrtp2, protect on OpenSSL (srtp-openssl.c). */
 #include "srtp.h"
+#include "srtp-openssl.h"
 #include "dtls.h"
 
 #include <string.h>
@@ -16,12 +17,53 @@ G_STATIC_ASSERT (MEDIA_SRTP_MAX_TRAILER == SRTP_MAX_TRAILER_LEN);
 G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
 
 /* libsrtp allows one wildcard (ssrc_any_*) template per srtp_t, so the two
- * directions are two libsrtp sessions. */
+ * directions are two libsrtp sessions.  The outbound direction is either
+ * libsrtp (outbound) or the OpenSSL transform (tx), never both. */
 struct MediaSrtp {
   srtp_t inbound;
-  srtp_t outbound;
+  srtp_t outbound;                      /* NULL when tx is set */
+  MediaSrtpOpenssl *tx;
   MediaSrtpProfile profile;
 };
+
+/* CAU_SRTP_BACKEND=libsrtp keeps protect on libsrtp2 (before/after
+ * benchmarks; a safety valve).  Read per session, so a test can switch. */
+static gboolean
+use_openssl_tx (MediaSrtpProfile profile)
+{
+  const char *backend = g_getenv ("CAU_SRTP_BACKEND");
+
+  if (backend != NULL && g_ascii_strcasecmp (backend, "libsrtp") == 0)
+    return FALSE;
+  if (backend != NULL && *backend != '\0' && g_ascii_strcasecmp (backend, "openssl") != 0)
+    {
+      static gsize warned = 0;
+
+      if (g_once_init_enter (&warned))
+        {
+          g_warning ("CAU_SRTP_BACKEND=%s is neither 'libsrtp' nor 'openssl'; using openssl",
+                     backend);
+          g_once_init_leave (&warned, 1);
+        }
+    }
+  return media_srtp_openssl_profile_is_supported (profile);
+}
+
+/* MediaSrtpOpensslStatus → the libsrtp status libsrtp gives for the same
+ * packet, so callers see one set of codes whichever side protected. */
+static srtp_err_status_t
+status_from_openssl (MediaSrtpOpensslStatus status)
+{
+  switch (status)
+    {
+    case MEDIA_SRTP_OPENSSL_OK: return srtp_err_status_ok;
+    case MEDIA_SRTP_OPENSSL_BAD_PARAM: return srtp_err_status_bad_param;
+    case MEDIA_SRTP_OPENSSL_REPLAY_OLD: return srtp_err_status_replay_old;
+    case MEDIA_SRTP_OPENSSL_KEY_EXPIRED: return srtp_err_status_key_expired;
+    case MEDIA_SRTP_OPENSSL_CIPHER_FAIL: return srtp_err_status_cipher_fail;
+    }
+  return srtp_err_status_fail;
+}
 
 static srtp_err_status_t global_status = srtp_err_status_ok;
 
@@ -147,7 +189,7 @@ media_srtp_new (MediaSrtpProfile profile,
     {
       g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
                    "unknown SRTP profile %d", (int) profile);
-      goto fail;
+      goto out;
     }
   if (local_key_len != key_len + salt_len || remote_key_len != key_len + salt_len)
     {
@@ -155,7 +197,7 @@ media_srtp_new (MediaSrtpProfile profile,
                    "%s needs %zu-byte keys, got %zu (local) and %zu (remote)",
                    media_srtp_profile_to_string (profile), key_len + salt_len,
                    local_key_len, remote_key_len);
-      goto fail;
+      goto out;
     }
 
   memcpy (local_copy, local_key, local_key_len);
@@ -176,23 +218,37 @@ media_srtp_new (MediaSrtpProfile profile,
   srtp = g_new0 (MediaSrtp, 1);
   srtp->profile = profile;
   status = srtp_create (&srtp->inbound, &inbound);
-  if (status == srtp_err_status_ok)
-    {
-      status = srtp_create (&srtp->outbound, &outbound);
-      if (status != srtp_err_status_ok)
-        srtp_dealloc (srtp->inbound);
-    }
   if (status != srtp_err_status_ok)
     {
       g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
                    "srtp_create (%s) failed: %s",
                    media_srtp_profile_to_string (profile),
                    media_srtp_status_to_string (status));
-      g_free (srtp);
-      srtp = NULL;
+      g_clear_pointer (&srtp, g_free);
+      goto out;
+    }
+  if (use_openssl_tx (profile))
+    {
+      srtp->tx = media_srtp_openssl_new (profile, local_key, local_key_len, error);
+      if (srtp->tx == NULL)
+        {
+          srtp_dealloc (srtp->inbound);
+          g_clear_pointer (&srtp, g_free);
+        }
+      goto out;
+    }
+  status = srtp_create (&srtp->outbound, &outbound);
+  if (status != srtp_err_status_ok)
+    {
+      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
+                   "srtp_create (%s) failed: %s",
+                   media_srtp_profile_to_string (profile),
+                   media_srtp_status_to_string (status));
+      srtp_dealloc (srtp->inbound);
+      g_clear_pointer (&srtp, g_free);
     }
 
-fail:
+out:
   /* Wipe our copies of the master keys; libsrtp has derived its own. */
   OPENSSL_cleanse (local_copy, sizeof local_copy);
   OPENSSL_cleanse (remote_copy, sizeof remote_copy);
@@ -205,7 +261,9 @@ media_srtp_free (MediaSrtp *srtp)
   if (srtp == NULL)
     return;
   srtp_dealloc (srtp->inbound);
-  srtp_dealloc (srtp->outbound);
+  if (srtp->outbound != NULL)
+    srtp_dealloc (srtp->outbound);
+  media_srtp_openssl_free (srtp->tx);
   g_free (srtp);
 }
 
@@ -214,6 +272,13 @@ media_srtp_get_profile (MediaSrtp *srtp)
 {
   g_return_val_if_fail (srtp != NULL, 0);
   return srtp->profile;
+}
+
+const char *
+media_srtp_get_backend (MediaSrtp *srtp)
+{
+  g_return_val_if_fail (srtp != NULL, NULL);
+  return srtp->tx != NULL ? "openssl" : "libsrtp";
 }
 
 int
@@ -227,6 +292,8 @@ media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
   if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET
       || cap < *len + MEDIA_SRTP_MAX_TRAILER)
     return srtp_err_status_bad_param;
+  if (srtp->tx != NULL)
+    return status_from_openssl (media_srtp_openssl_protect_rtp (srtp->tx, buf, len, cap));
   n = (int) *len;
   status = srtp_protect (srtp->outbound, buf, &n);
   if (status == srtp_err_status_ok)
@@ -262,6 +329,8 @@ media_srtp_protect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
   if (*len < RTCP_MIN_LEN || *len > SRTP_MAX_PACKET
       || cap < *len + MEDIA_SRTP_MAX_TRAILER)
     return srtp_err_status_bad_param;
+  if (srtp->tx != NULL)
+    return status_from_openssl (media_srtp_openssl_protect_rtcp (srtp->tx, buf, len, cap));
   n = (int) *len;
   status = srtp_protect_rtcp (srtp->outbound, buf, &n);
   if (status == srtp_err_status_ok)

@@ -2,7 +2,11 @@
  *
  * A MediaSrtp is one direction pair of one transport: an inbound policy
  * (any SSRC, the remote master key) and an outbound policy (any SSRC, the
- * local master key).  Protect and unprotect work in place on a caller's
+ * local master key).  Unprotect runs on libsrtp2.  Protect runs once per
+ * subscriber per forwarded packet, so it uses the OpenSSL transform of
+ * srtp-openssl.h, byte-identical to libsrtp2's output and faster; the
+ * environment variable CAU_SRTP_BACKEND=libsrtp (read by media_srtp_new())
+ * keeps protect on libsrtp2.  Protect and unprotect work in place on a caller's
  * buffer and return libsrtp's status (0 = srtp_err_status_ok), so that the
  * packet path allocates nothing and builds no GError: count and drop.
  *
@@ -72,6 +76,9 @@ MediaSrtp *media_srtp_new (MediaSrtpProfile profile,
 void media_srtp_free (MediaSrtp *srtp);
 
 MediaSrtpProfile media_srtp_get_profile (MediaSrtp *srtp);
+
+/* Which code protects: "openssl" or "libsrtp".  Static string. */
+const char *media_srtp_get_backend (MediaSrtp *srtp);
 
 /* In place; *len is updated.  Return 0 (srtp_err_status_ok) or a libsrtp
  * srtp_err_status_t; media_srtp_status_to_string() names it.

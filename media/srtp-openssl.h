@@ -1,0 +1,117 @@
+/* srtp-openssl.h — the sending half of SRTP/SRTCP on OpenSSL EVP.
+ *
+ * The relay protects every forwarded RTP packet once per subscriber, so
+ * protect is the hot path; libsrtp2 as Debian builds it (on NSS) is about
+ * three times slower than OpenSSL for AES-CM + HMAC-SHA1.  This transform
+ * does only what a sender needs:
+ *
+ *   - RFC 3711 §4.3.1 key derivation (AES-CM PRF, key derivation rate 0);
+ *   - RFC 3711 §4.1.1 AES-CM encryption and §4.2 HMAC-SHA1 tags (80 or 32
+ *     bits for SRTP, 80 for SRTCP: RFC 5764 §4.1.2);
+ *   - RFC 7714 AEAD_AES_128_GCM / AEAD_AES_256_GCM for SRTP and SRTCP;
+ *   - the sender's packet index: ROC estimated per SSRC from the highest
+ *     index sent (RFC 3711 §3.3.1, Appendix A), and a per-SSRC 31-bit SRTCP
+ *     index with the E bit (§3.4).
+ *
+ * Its output is byte-identical to a libsrtp2 session with an
+ * ssrc_any_outbound policy and allow_repeat_tx set (the unit tests check
+ * this packet for packet): the first SRTCP index of an SSRC is 1; an RTP
+ * sequence number at most 1023 behind the highest one sent for its SSRC is
+ * protected again with the index it had (a NACK retransmission gives the
+ * identical packet), one further behind is refused.  There is no MKI and no
+ * header-extension encryption (RFC 6904): WebRTC uses neither.
+ *
+ * Unprotect is not here: received packets go through libsrtp2 once each,
+ * not once per subscriber.
+ *
+ * Allocation.  Contexts and keys are set up in media_srtp_openssl_new();
+ * protect allocates nothing, except when a packet brings an SSRC that does
+ * not fit the SSRC table, which then doubles (a subscriber has a handful).
+ *
+ * Threads.  One thread at a time per session; no lock.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "srtp.h"
+
+G_BEGIN_DECLS
+
+typedef struct MediaSrtpOpenssl MediaSrtpOpenssl;
+
+/* What protect returns.  media/srtp.c turns these into the libsrtp
+ * statuses libsrtp2 would have returned for the same packet. */
+typedef enum {
+  MEDIA_SRTP_OPENSSL_OK = 0,
+  /* RTP shorter than its header (12 + 4·CC, + 4 + 4·length with X), RTCP
+   * shorter than 8, longer than 65535, or no room for the trailer. */
+  MEDIA_SRTP_OPENSSL_BAD_PARAM,
+  /* sequence number more than 1023 behind the highest sent for the SSRC */
+  MEDIA_SRTP_OPENSSL_REPLAY_OLD,
+  /* the SSRC's SRTCP index is used up (2^31 - 1 packets) */
+  MEDIA_SRTP_OPENSSL_KEY_EXPIRED,
+  /* an OpenSSL call failed, or the SSRC table could not grow */
+  MEDIA_SRTP_OPENSSL_CIPHER_FAIL,
+} MediaSrtpOpensslStatus;
+
+/* Largest trailer protect appends: SRTCP index (4) + GCM tag (16). */
+#define MEDIA_SRTP_OPENSSL_MAX_TRAILER 20
+
+/* TRUE for the four profiles of srtp.h. */
+gboolean media_srtp_openssl_profile_is_supported (MediaSrtpProfile profile);
+
+/* A sending session keyed by @key = master key || master salt, exactly the
+ * profile's length (media_srtp_profile_get_key_lengths()).  The key is not
+ * kept; only the derived session keys are (wiped on free).
+ * (transfer full); NULL + @error (MEDIA_DTLS_ERROR_SRTP) on a bad profile
+ * or key length, or if OpenSSL lacks a cipher. */
+MediaSrtpOpenssl *media_srtp_openssl_new (MediaSrtpProfile profile,
+                                          const uint8_t *key, size_t key_len,
+                                          GError **error);
+
+/* As media_srtp_openssl_new(), from session keys instead of a master key
+ * (no derivation; RTCP uses the same keys as RTP).  For known-answer tests
+ * such as RFC 7714 §16, whose vectors start from session keys.
+ * @auth_key is the 20-byte HMAC key for the AES-CM profiles, NULL for GCM;
+ * @salt is 14 bytes (AES-CM) or 12 (GCM). */
+MediaSrtpOpenssl *media_srtp_openssl_new_from_session_keys (MediaSrtpProfile profile,
+                                                            const uint8_t *cipher_key,
+                                                            const uint8_t *salt,
+                                                            const uint8_t *auth_key,
+                                                            GError **error);
+void media_srtp_openssl_free (MediaSrtpOpenssl *tx);
+
+/* In place: *len grows by the tag (and for SRTCP the E bit + index).  The
+ * buffer needs @cap >= *len + MEDIA_SRTP_OPENSSL_MAX_TRAILER; nothing is
+ * read or written outside buf[0 .. *len + trailer).  After BAD_PARAM,
+ * REPLAY_OLD or KEY_EXPIRED the buffer, *len and the SSRC's index are
+ * untouched; after CIPHER_FAIL the buffer content is unspecified. */
+MediaSrtpOpensslStatus media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx,
+                                                       uint8_t *buf, size_t *len,
+                                                       size_t cap);
+MediaSrtpOpensslStatus media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx,
+                                                        uint8_t *buf, size_t *len,
+                                                        size_t cap);
+
+/* ---- building blocks, public for the RFC 3711 Appendix B tests ---------- */
+
+/* RFC 3711 §4.3.1 with key_derivation_rate 0: @out_len bytes of AES-CM
+ * keystream under @master_key (16 or 32 bytes) with IV
+ * ((label << 48) XOR master_salt) · 2^16; a @master_salt shorter than 14
+ * bytes (GCM's 12) is padded with zeros on the right.  FALSE if OpenSSL
+ * fails. */
+gboolean media_srtp_openssl_derive (const uint8_t *master_key, size_t master_key_len,
+                                    const uint8_t *master_salt, size_t master_salt_len,
+                                    uint8_t label, uint8_t *out, size_t out_len);
+
+/* RFC 3711 §4.1.1: @len bytes of AES-128-CM keystream for packet index
+ * @index (48 bits) of @ssrc under session key @key and 14-byte session
+ * salt @salt.  FALSE if OpenSSL fails. */
+gboolean media_srtp_openssl_aes_cm_keystream (const uint8_t key[16], const uint8_t salt[14],
+                                              uint32_t ssrc, uint64_t index,
+                                              uint8_t *out, size_t len);
+
+G_END_DECLS
