@@ -1,0 +1,1039 @@
+/* cau-bench.c — WebRTC load generator for caud and Janus (issue 3).
+ *
+ * Many peers in one process on one thread (the default GMainContext), so
+ * that it can be pinned to one core.  Peers are media/'s MediaPeer (libnice
+ * ICE, OpenSSL DTLS, libsrtp2); signaling goes through bench/session.h.
+ *
+ * Publishers send VP8-shaped video (key frame every few seconds) and
+ * Opus-shaped audio, paced by one timer.  Subscribers receive with
+ * MediaPeer's rtp_encrypted mode: most packets are counted from their clear
+ * RTP header (loss and reordering by SSRC and sequence number), one in
+ * --sample is decrypted to read the send stamp for the latency histogram.
+ *
+ * Output: one JSON line per step on stdout; progress on stderr.
+ * Scenarios:
+ *   fanout   1 video publisher → N subscribers in one room
+ *   consult  K rooms × 4 participants, each publishing and receiving the 3 others
+ *   audio    one room, --speakers audio publishers (hearing each other) → N listeners
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <jansson.h>
+
+#include "certificate.h"
+#include "peer.h"
+#include "rtcp.h"
+#include "rtp.h"
+#include "sdp.h"
+#include "srtp.h"
+
+#include "session.h"
+#include "traffic.h"
+
+#define MAX_RECV_STREAMS 64
+#define STALL_LIMIT_US (200 * 1000)    /* a publisher further behind skips ahead */
+#define KEYFRAME_MIN_GAP_US (500 * 1000)
+
+typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO } Scenario;
+
+typedef struct {
+  BenchBackend backend;
+  gchar *url;
+  Scenario scenario;
+  gchar *scenario_name;
+  guint count;                 /* N (fanout/audio subscribers) or K (consult rooms) */
+  gboolean step;
+  gchar *steps;                /* explicit list "10,20,30" */
+  guint start, max;
+  gdouble warmup_s, window_s;
+  guint video_kbps, audio_kbps, fps;
+  gdouble keyframe_interval_s;
+  guint sample;                /* decrypt 1 in N received packets */
+  guint tick_ms;
+  gchar *local_address;
+  guint port_min, port_max;
+  guint speakers;
+  gchar *room_prefix;
+  gboolean smoke;
+  gdouble max_loss, max_p99;
+  guint join_batch;
+  gdouble connect_timeout_s;
+} Options;
+
+typedef struct Bench Bench;
+
+typedef struct {
+  Bench *bench;
+  guint index;
+  guint room_index;
+  gchar *room;
+  BenchRole role;
+  gboolean video;              /* publishes video as well as audio */
+  guint expected_streams;      /* streams this participant should receive */
+  BenchSession *session;
+  gboolean started, failed, ready;
+
+  /* publishing */
+  MediaPeer *pub;
+  MediaState pub_state;
+  TrafficStream vstream, astream;
+  gint64 next_frame_us, next_audio_us;
+  guint64 frame_index;
+  gboolean keyframe_wanted;
+  gint64 last_keyframe_us;
+  guint64 sent_pkts, sent_bytes;         /* in the window */
+  guint64 total_sent;
+  guint64 plis, firs, nacks;
+
+  /* receiving */
+  MediaPeer *sub;
+  MediaState sub_state;
+  guint64 sdp_version;
+  TrafficRecvStream recv[MAX_RECV_STREAMS];
+  guint n_recv;
+  guint sample_counter;
+  guint64 undecryptable;
+  uint32_t rtcp_ssrc;
+} Participant;
+
+struct Bench {
+  Options opt;
+  MediaCertificate *cert;
+  MediaStats stats;
+  GMainLoop *loop;
+  GPtrArray *participants;     /* Participant* */
+  guint next_to_start;
+  guint rooms;
+  TrafficHistogram hist;
+  gboolean measuring;
+  guint64 lagging;             /* ticks where a publisher fell behind */
+  guint64 sampled, sample_failed;
+  gsize video_frame_bytes, key_frame_bytes, audio_bytes;
+  guint keyframe_every;        /* frames */
+  gint64 frame_us, audio_us;
+  int exit_code;
+  gboolean stop;
+};
+
+static Bench bench;
+
+static void participant_fail (Participant *p, const char *why);
+
+/* ---- publishing ----------------------------------------------------------- */
+
+static void
+send_video_frame (Participant *p, gint64 now)
+{
+  Bench *b = p->bench;
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  gboolean key = p->frame_index % b->keyframe_every == 0;
+  gsize bytes;
+  unsigned n;
+
+  if (p->keyframe_wanted && now - p->last_keyframe_us >= KEYFRAME_MIN_GAP_US)
+    key = TRUE;
+  if (key) {
+    p->keyframe_wanted = FALSE;
+    p->last_keyframe_us = now;
+  }
+  bytes = key ? b->key_frame_bytes : b->video_frame_bytes;
+  n = traffic_vp8_packet_count (bytes);
+  for (unsigned i = 0; i < n; i++) {
+    size_t len = traffic_write_vp8 (&p->vstream, buf, key, bytes, i, n, (uint64_t) now);
+
+    if (media_peer_send_rtp (p->pub, buf, len)) {
+      p->sent_pkts++;
+      p->sent_bytes += len;
+      p->total_sent++;
+    }
+  }
+  traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
+  p->frame_index++;
+}
+
+static void
+send_audio_packet (Participant *p, gint64 now)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  size_t len = traffic_write_opus (&p->astream, buf, p->bench->audio_bytes, 960,
+                                   (uint64_t) now);
+
+  if (media_peer_send_rtp (p->pub, buf, len)) {
+    p->sent_pkts++;
+    p->sent_bytes += len;
+    p->total_sent++;
+  }
+}
+
+/* One pacing tick: every connected publisher sends what is due. */
+static gboolean
+on_tick (gpointer user_data)
+{
+  Bench *b = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->pub == NULL || p->pub_state != MEDIA_STATE_CONNECTED)
+      continue;
+    if (p->next_frame_us == 0) {
+      p->next_frame_us = now;
+      p->next_audio_us = now;
+    }
+    if (now - p->next_audio_us > STALL_LIMIT_US || now - p->next_frame_us > STALL_LIMIT_US) {
+      b->lagging++;
+      p->next_audio_us = now;
+      p->next_frame_us = now;
+    }
+    while (p->video && p->next_frame_us <= now) {
+      send_video_frame (p, now);
+      p->next_frame_us += b->frame_us;
+    }
+    while (p->next_audio_us <= now) {
+      send_audio_packet (p, now);
+      p->next_audio_us += b->audio_us;
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- receiving ------------------------------------------------------------ */
+
+static TrafficRecvStream *
+participant_recv_stream (Participant *p, uint32_t ssrc)
+{
+  for (guint i = 0; i < p->n_recv; i++)
+    if (p->recv[i].ssrc == ssrc)
+      return &p->recv[i];
+  if (p->n_recv == MAX_RECV_STREAMS)
+    return NULL;
+  traffic_recv_init (&p->recv[p->n_recv], ssrc);
+  if (p->bench->measuring)
+    traffic_recv_window_begin (&p->recv[p->n_recv]);
+  return &p->recv[p->n_recv++];
+}
+
+static void
+on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  Participant *p = user_data;
+  Bench *b = p->bench;
+  uint32_t ssrc;
+  uint16_t seq;
+  TrafficRecvStream *r;
+
+  /* media_peer guarantees a 12-byte RTP header (RFC 7983 demux). */
+  seq = (uint16_t) ((buf[2] << 8) | buf[3]);
+  ssrc = ((uint32_t) buf[8] << 24) | ((uint32_t) buf[9] << 16) | ((uint32_t) buf[10] << 8) |
+         buf[11];
+  r = participant_recv_stream (p, ssrc);
+  if (r == NULL)
+    return;
+  traffic_recv_packet (r, seq, len);
+
+  if (b->measuring && ++p->sample_counter >= b->opt.sample) {
+    size_t n = len;
+    uint64_t sent_us;
+    uint32_t counter;
+
+    p->sample_counter = 0;
+    if (media_peer_unprotect_rtp (peer, buf, &n) &&
+        traffic_read_stamp (buf, n, &sent_us, &counter)) {
+      traffic_hist_add (&b->hist, g_get_monotonic_time () - (gint64) sent_us);
+      b->sampled++;
+    } else {
+      b->sample_failed++;
+    }
+  }
+}
+
+/* Publishers: PLI/FIR ask for a key frame (sent at the next frame, at most
+ * every 500 ms, as a browser's encoder would); NACKs are counted only.
+ * Subscribers ignore what the server sends (SR, nothing else expected). */
+static void
+on_pub_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+  Participant *p = user_data;
+  RtcpIter it;
+  RtcpPacket pkt;
+
+  rtcp_iter_init (&it, buf, len);
+  while (rtcp_iter_next (&it, &pkt)) {
+    if (pkt.type == 206 && pkt.count == 1) {        /* RFC 4585 §6.3.1 PLI */
+      p->plis++;
+      p->keyframe_wanted = TRUE;
+    } else if (pkt.type == 206 && pkt.count == 4) { /* RFC 5104 §4.3.1 FIR */
+      p->firs++;
+      p->keyframe_wanted = TRUE;
+    } else if (pkt.type == 205 && pkt.count == 1) { /* RFC 4585 §6.2.1 NACK */
+      p->nacks++;
+    }
+  }
+}
+
+static void
+on_sub_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
+{
+}
+
+/* Every second: subscribers send a receiver report (RFC 3550 §6.4.2) for
+ * their streams, publishers a sender report per stream. */
+static gboolean
+on_rtcp_timer (gpointer user_data)
+{
+  Bench *b = user_data;
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->sub != NULL && p->sub_state == MEDIA_STATE_CONNECTED && p->n_recv > 0) {
+      RtcpReportBlock blocks[RTCP_MAX_REPORT_BLOCKS];
+      guint n = MIN (p->n_recv, RTCP_MAX_REPORT_BLOCKS);
+      size_t len;
+
+      memset (blocks, 0, sizeof blocks);
+      for (guint j = 0; j < n; j++) {
+        blocks[j].ssrc = p->recv[j].ssrc;
+        blocks[j].ext_highest_seq = (uint32_t) p->recv[j].max_ext;
+      }
+      len = rtcp_write_rr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->rtcp_ssrc, blocks, n);
+      if (len > 0)
+        media_peer_send_rtcp (p->sub, buf, len);
+    }
+    if (p->pub != NULL && p->pub_state == MEDIA_STATE_CONNECTED) {
+      gint64 now = g_get_real_time ();
+      /* NTP time (RFC 3550 §4): seconds since 1900 in 32.32 fixed point. */
+      uint64_t ntp = ((uint64_t) (now / G_USEC_PER_SEC + 2208988800u) << 32) |
+                     (uint64_t) ((now % G_USEC_PER_SEC) * 4294.967296);
+      size_t len;
+
+      len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->astream.ssrc, ntp,
+                           p->astream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
+      if (len > 0)
+        media_peer_send_rtcp (p->pub, buf, len);
+      if (p->video) {
+        len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->vstream.ssrc, ntp,
+                             p->vstream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
+        if (len > 0)
+          media_peer_send_rtcp (p->pub, buf, len);
+      }
+    }
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- peers and signaling -------------------------------------------------- */
+
+static void
+on_pub_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  Participant *p = user_data;
+
+  p->pub_state = state;
+  if (state == MEDIA_STATE_FAILED)
+    participant_fail (p, "publish connection failed");
+}
+
+static void
+on_sub_state (MediaPeer *peer, MediaState state, gpointer user_data)
+{
+  Participant *p = user_data;
+
+  p->sub_state = state;
+  if (state == MEDIA_STATE_FAILED)
+    participant_fail (p, "subscribe connection failed");
+}
+
+static const MediaPeerCallbacks pub_callbacks = {
+  .state_changed = on_pub_state,
+  .rtcp = on_pub_rtcp,
+};
+
+static const MediaPeerCallbacks sub_callbacks = {
+  .state_changed = on_sub_state,
+  .rtp = on_sub_rtp,
+  .rtcp = on_sub_rtcp,
+};
+
+static MediaPeer *
+participant_new_peer (Participant *p, gboolean publish)
+{
+  const char *addresses[] = { p->bench->opt.local_address, NULL };
+  MediaPeerConfig config = {
+    .context = g_main_context_default (),
+    .certificate = p->bench->cert,
+    .port_min = p->bench->opt.port_min,
+    .port_max = p->bench->opt.port_max,
+    .addresses = addresses,
+    .controlling = publish,       /* RFC 8445 §6.1.1: the offerer controls */
+    .stats = &p->bench->stats,
+    .rtp_encrypted = !publish,
+  };
+  g_autoptr (GError) error = NULL;
+  MediaPeer *peer = media_peer_new (&config, publish ? &pub_callbacks : &sub_callbacks, p,
+                                    &error);
+
+  if (peer == NULL)
+    g_printerr ("cau-bench: peer: %s\n", error->message);
+  return peer;
+}
+
+static void
+local_init (Participant *p, MediaPeer *peer, MediaSdpSetup setup, gchar **candidates,
+            MediaSdpLocal *local)
+{
+  memset (local, 0, sizeof *local);
+  media_peer_get_local_credentials (peer, &local->ice_ufrag, &local->ice_pwd);
+  local->fingerprint = media_certificate_get_fingerprint (p->bench->cert);
+  local->setup = setup;
+  local->candidates = (const gchar *const *) candidates;
+  local->end_of_candidates = TRUE;
+  local->session_id = g_random_int () | ((guint64) g_random_int () << 31);
+  local->session_version = ++p->sdp_version;
+}
+
+static void
+apply_remote (Participant *p, MediaPeer *peer, MediaSdpDescription *remote,
+              gboolean dtls_client)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!media_peer_set_remote (peer, remote->ice_ufrag, remote->ice_pwd,
+                              remote->fingerprint_hash, remote->fingerprint, dtls_client,
+                              &error)) {
+    participant_fail (p, error->message);
+    return;
+  }
+  for (guint i = 0; i < remote->candidates->len; i++)
+    media_peer_add_remote_candidate (peer, g_ptr_array_index (remote->candidates, i));
+  if (remote->end_of_candidates)
+    media_peer_remote_gathering_done (peer);
+}
+
+/* The publisher's offer: media_sdp_create_subscribe_offer() writes exactly a
+ * browser-like sendonly offer (BUNDLE, ssrc/msid, rtcp-mux, actpass). */
+static void
+on_session_ready (BenchSession *session, gpointer user_data)
+{
+  Participant *p = user_data;
+  MediaSdpCodec opus = { .payload_type = TRAFFIC_AUDIO_PT, .encoding = (gchar *) "opus",
+                         .clock_rate = 48000, .channels = 2,
+                         .fmtp = (gchar *) "minptime=10;useinbandfec=1" };
+  MediaSdpCodec vp8 = { .payload_type = TRAFFIC_VIDEO_PT, .encoding = (gchar *) "VP8",
+                        .clock_rate = 90000 };
+  g_autofree gchar *stream = NULL;
+  g_auto (GStrv) candidates = NULL;
+  g_autofree gchar *offer = NULL;
+  g_autoptr (GError) error = NULL;
+  MediaSdpOfferTrack tracks[2];
+  MediaSdpLocal local;
+
+  if (p->role != BENCH_ROLE_PUBLISHER)
+    return;
+  p->pub = participant_new_peer (p, TRUE);
+  if (p->pub == NULL) {
+    participant_fail (p, "no publish peer");
+    return;
+  }
+  stream = g_strdup_printf ("bench%u", p->index);
+  memset (tracks, 0, sizeof tracks);
+  tracks[0] = (MediaSdpOfferTrack) { .mid = "0", .kind = "audio", .active = TRUE,
+                                     .codec = &opus, .ssrc = p->astream.ssrc,
+                                     .cname = stream, .msid_stream = stream,
+                                     .msid_track = "a" };
+  tracks[1] = (MediaSdpOfferTrack) { .mid = "1", .kind = "video", .active = TRUE,
+                                     .codec = &vp8, .ssrc = p->vstream.ssrc,
+                                     .cname = stream, .msid_stream = stream,
+                                     .msid_track = "v" };
+  candidates = media_peer_get_local_candidates (p->pub);
+  local_init (p, p->pub, MEDIA_SDP_SETUP_ACTPASS, candidates, &local);
+  offer = media_sdp_create_subscribe_offer (tracks, p->video ? 2 : 1, &local, &error);
+  if (offer == NULL) {
+    participant_fail (p, error->message);
+    return;
+  }
+  bench_session_publish (session, offer);
+}
+
+static void
+on_publish_answer (BenchSession *session, const char *sdp, gpointer user_data)
+{
+  Participant *p = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MediaSdpDescription) answer = media_sdp_parse (sdp, strlen (sdp), 256 * 1024,
+                                                            &error);
+
+  if (answer == NULL) {
+    participant_fail (p, error->message);
+    return;
+  }
+  /* RFC 5763 §5: an answer of passive makes us, the offerer, the client. */
+  apply_remote (p, p->pub, answer, answer->setup == MEDIA_SDP_SETUP_PASSIVE);
+}
+
+/* The server's offer: media_sdp_create_publish_answer() chooses the codecs
+ * and answers recvonly (its "publish" is the server's receiving side, which
+ * is what a subscriber is here). */
+static void
+on_subscribe_offer (BenchSession *session, const char *sdp, gpointer user_data)
+{
+  Participant *p = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (MediaSdpDescription) offer = NULL;
+  g_auto (GStrv) candidates = NULL;
+  g_autofree gchar *answer = NULL;
+  MediaSdpLocal local;
+  MediaSdpSetup setup;
+
+  offer = media_sdp_parse (sdp, strlen (sdp), 256 * 1024, &error);
+  if (offer == NULL) {
+    participant_fail (p, error->message);
+    return;
+  }
+  if (p->sub == NULL) {
+    p->sub = participant_new_peer (p, FALSE);
+    if (p->sub == NULL) {
+      participant_fail (p, "no subscribe peer");
+      return;
+    }
+  }
+  candidates = media_peer_get_local_candidates (p->sub);
+  /* Be the DTLS client when the offer leaves the choice, as browsers are. */
+  local_init (p, p->sub, MEDIA_SDP_SETUP_ACTIVE, candidates, &local);
+  setup = media_sdp_answer_setup (offer->setup, MEDIA_SDP_SETUP_ACTIVE);
+  answer = media_sdp_create_publish_answer (offer, &local, &error);
+  if (answer == NULL) {
+    participant_fail (p, error->message);
+    return;
+  }
+  apply_remote (p, p->sub, offer, setup == MEDIA_SDP_SETUP_ACTIVE);
+  if (!p->failed)
+    bench_session_answer (session, answer);
+}
+
+static void
+on_session_failed (BenchSession *session, const GError *error, gpointer user_data)
+{
+  participant_fail (user_data, error->message);
+}
+
+static const BenchSessionCallbacks session_callbacks = {
+  .ready = on_session_ready,
+  .publish_answer = on_publish_answer,
+  .subscribe_offer = on_subscribe_offer,
+  .failed = on_session_failed,
+};
+
+static void
+participant_fail (Participant *p, const char *why)
+{
+  if (p->failed)
+    return;
+  p->failed = TRUE;
+  g_printerr ("cau-bench: participant %u (%s, room %s) failed: %s\n", p->index,
+              p->role == BENCH_ROLE_PUBLISHER ? "publisher" : "subscriber", p->room, why);
+}
+
+static Participant *
+participant_new (Bench *b, guint room_index, BenchRole role, gboolean video,
+                 guint expected_streams)
+{
+  Participant *p = g_new0 (Participant, 1);
+
+  p->bench = b;
+  p->index = b->participants->len;
+  p->room_index = room_index;
+  p->room = g_strdup_printf ("%s-%s-%u", b->opt.room_prefix, b->opt.scenario_name,
+                             room_index);
+  p->role = role;
+  p->video = video;
+  p->expected_streams = expected_streams;
+  p->rtcp_ssrc = g_random_int ();
+  traffic_stream_init (&p->astream, g_random_int (), (uint16_t) g_random_int (),
+                       g_random_int ());
+  traffic_stream_init (&p->vstream, g_random_int (), (uint16_t) g_random_int (),
+                       g_random_int ());
+  g_ptr_array_add (b->participants, p);
+  return p;
+}
+
+static void
+participant_start (Participant *p)
+{
+  p->started = TRUE;
+  p->session = bench_session_new (p->bench->opt.backend, p->bench->opt.url, p->room,
+                                  p->role, &session_callbacks, p);
+  if (p->session == NULL)
+    participant_fail (p, "no signaling session");
+}
+
+static void
+participant_free (Participant *p)
+{
+  g_clear_pointer (&p->session, bench_session_free);
+  g_clear_pointer (&p->pub, media_peer_free);
+  g_clear_pointer (&p->sub, media_peer_free);
+  g_free (p->room);
+  g_free (p);
+}
+
+/* Connected, and receiving every stream it should. */
+static gboolean
+participant_check_ready (Participant *p)
+{
+  guint streams = 0;
+
+  if (p->ready)
+    return TRUE;
+  if (p->failed || !p->started)
+    return FALSE;
+  if (p->role == BENCH_ROLE_PUBLISHER && p->pub_state != MEDIA_STATE_CONNECTED)
+    return FALSE;
+  if (p->expected_streams > 0) {
+    if (p->sub_state != MEDIA_STATE_CONNECTED)
+      return FALSE;
+    for (guint i = 0; i < p->n_recv; i++)
+      if (p->recv[i].total_received > 0)
+        streams++;
+    if (streams < p->expected_streams)
+      return FALSE;
+  }
+  p->ready = TRUE;
+  return TRUE;
+}
+
+/* ---- scenarios ------------------------------------------------------------ */
+
+/* Adds participants so that the scenario has size @n (N or K). */
+static void
+scenario_grow (Bench *b, guint n)
+{
+  switch (b->opt.scenario) {
+  case SCENARIO_FANOUT:
+    if (b->participants->len == 0)
+      participant_new (b, 0, BENCH_ROLE_PUBLISHER, TRUE, 0);
+    while (b->participants->len < 1 + n)
+      participant_new (b, 0, BENCH_ROLE_SUBSCRIBER, FALSE, 2);
+    break;
+  case SCENARIO_AUDIO:
+    if (b->participants->len == 0)
+      for (guint i = 0; i < b->opt.speakers; i++)
+        participant_new (b, 0, BENCH_ROLE_PUBLISHER, FALSE, b->opt.speakers - 1);
+    while (b->participants->len < b->opt.speakers + n)
+      participant_new (b, 0, BENCH_ROLE_SUBSCRIBER, FALSE, b->opt.speakers);
+    break;
+  case SCENARIO_CONSULT:
+    /* Each participant publishes; caud offers it the other three's tracks
+     * on the same session (a Janus back end must do the same). */
+    while (b->rooms < n) {
+      for (guint i = 0; i < 4; i++)
+        participant_new (b, b->rooms, BENCH_ROLE_PUBLISHER, TRUE, 6);
+      b->rooms++;
+    }
+    break;
+  }
+  if (b->opt.scenario != SCENARIO_CONSULT)
+    b->rooms = 1;
+}
+
+static void
+iterate_for (gdouble seconds)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
+
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* Wakes the loop at least every 50 ms while we poll for conditions. */
+static gboolean
+on_wakeup (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Starts waiting participants, --join-batch at a time, until all are
+ * ready or have failed, or the timeout.  Returns the number ready. */
+static guint
+connect_all (Bench *b, gdouble timeout_s)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
+
+  for (;;) {
+    guint ready = 0, failed = 0, in_flight = 0;
+
+    for (guint i = 0; i < b->participants->len; i++) {
+      Participant *p = g_ptr_array_index (b->participants, i);
+
+      if (participant_check_ready (p))
+        ready++;
+      else if (p->failed)
+        failed++;
+      else if (p->started)
+        in_flight++;
+    }
+    while (b->next_to_start < b->participants->len && in_flight < b->opt.join_batch) {
+      /* Publishers first: a subscriber's offer needs the tracks. */
+      participant_start (g_ptr_array_index (b->participants, b->next_to_start++));
+      in_flight++;
+    }
+    if (ready + failed == b->participants->len || failed > 0 ||
+        g_get_monotonic_time () > deadline)
+      return ready;
+    g_main_context_iteration (NULL, TRUE);
+  }
+}
+
+static void
+window_begin (Bench *b)
+{
+  b->measuring = TRUE;
+  traffic_hist_reset (&b->hist);
+  b->sampled = b->sample_failed = 0;
+  b->lagging = 0;
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    p->sent_pkts = p->sent_bytes = 0;
+    p->plis = p->firs = p->nacks = 0;
+    for (guint j = 0; j < p->n_recv; j++)
+      traffic_recv_window_begin (&p->recv[j]);
+  }
+}
+
+static gdouble
+rusage_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+         ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Runs one step of size @n; prints its JSON line.  Returns TRUE when the
+ * step passed (loss and p99 under the limits, everyone connected). */
+static gboolean
+run_step (Bench *b, guint n)
+{
+  guint ready, subscribers = 0, receivers = 0, streams_missing = 0;
+  guint64 sent = 0, sent_bytes = 0, expected = 0, received = 0, recv_bytes = 0;
+  guint64 reordered = 0, plis = 0, nacks = 0, expected_by_sent = 0;
+  gint64 t0, t1;
+  gdouble cpu0, cpu1, elapsed, cpu, loss, p50, p99, worst_loss = 0;
+  gboolean pass;
+  json_t *line;
+  g_autofree char *text = NULL;
+  g_autofree gchar *error = NULL;
+
+  scenario_grow (b, n);
+  g_printerr ("cau-bench: step %s n=%u: %u participants, connecting\n",
+              b->opt.scenario_name, n, b->participants->len);
+  ready = connect_all (b, b->opt.connect_timeout_s + 0.05 * b->participants->len);
+  if (ready < b->participants->len)
+    error = g_strdup_printf ("only %u of %u participants connected and receiving",
+                             ready, b->participants->len);
+
+  if (error == NULL) {
+    g_printerr ("cau-bench: all connected; warm-up %.0f s, window %.0f s\n",
+                b->opt.warmup_s, b->opt.window_s);
+    iterate_for (b->opt.warmup_s);
+  }
+  window_begin (b);
+  cpu0 = rusage_seconds ();
+  t0 = g_get_monotonic_time ();
+  if (error == NULL)
+    iterate_for (b->opt.window_s);
+  t1 = g_get_monotonic_time ();
+  cpu1 = rusage_seconds ();
+  b->measuring = FALSE;
+  elapsed = (t1 - t0) / 1e6;
+  cpu = cpu1 - cpu0;
+
+  /* Per room: what its publishers sent times how many receive each. */
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->role == BENCH_ROLE_SUBSCRIBER)
+      subscribers++;
+    if (p->expected_streams > 0)
+      receivers++;
+    sent += p->sent_pkts;
+    sent_bytes += p->sent_bytes;
+    plis += p->plis + p->firs;
+    nacks += p->nacks;
+    if (p->expected_streams > 0) {
+      guint active = 0;
+
+      for (guint j = 0; j < p->n_recv; j++) {
+        TrafficRecvStream *r = &p->recv[j];
+        guint64 e = traffic_recv_window_expected (r);
+        gdouble l;
+
+        if (r->window_received > 0)
+          active++;
+        expected += e;
+        received += r->window_received;
+        recv_bytes += r->window_bytes;
+        reordered += r->window_reordered;
+        l = e > 0 ? 100.0 * (gdouble) (e - MIN (e, r->window_received)) / e : 0;
+        worst_loss = MAX (worst_loss, l);
+      }
+      if (active < p->expected_streams)
+        streams_missing += p->expected_streams - active;
+    }
+  }
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->role != BENCH_ROLE_PUBLISHER)
+      continue;
+    for (guint j = 0; j < b->participants->len; j++) {
+      Participant *q = g_ptr_array_index (b->participants, j);
+
+      if (q != p && q->room_index == p->room_index && q->expected_streams > 0)
+        expected_by_sent += p->sent_pkts;
+    }
+  }
+  loss = expected > 0 ? 100.0 * (gdouble) (expected - MIN (expected, received)) / expected
+                      : 100.0;
+  p50 = traffic_hist_quantile (&b->hist, 0.50);
+  p99 = traffic_hist_quantile (&b->hist, 0.99);
+  if (error == NULL && streams_missing > 0)
+    error = g_strdup_printf ("%u streams got nothing in the window", streams_missing);
+  pass = error == NULL && loss <= b->opt.max_loss && p99 >= 0 && p99 <= b->opt.max_p99;
+
+  line = json_pack ("{s:s, s:s, s:i, s:i, s:i, s:i, s:f, s:I, s:I, s:I, s:I, s:f, s:f,"
+                    " s:I, s:f, s:f, s:f, s:f, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:b}",
+                    "server", bench_backend_to_string (b->opt.backend),
+                    "scenario", b->opt.scenario_name,
+                    "n", (int) n,
+                    "rooms", (int) b->rooms,
+                    "subscribers", (int) subscribers,
+                    "receivers", (int) receivers,
+                    "window_s", elapsed,
+                    "sent_pkts", (json_int_t) sent,
+                    "expected_pkts", (json_int_t) expected,
+                    "expected_by_sent", (json_int_t) expected_by_sent,
+                    "received_pkts", (json_int_t) received,
+                    "loss_pct", loss,
+                    "worst_stream_loss_pct", worst_loss,
+                    "reordered", (json_int_t) reordered,
+                    "in_mbps", sent_bytes * 8 / elapsed / 1e6,
+                    "out_pps", received / elapsed,
+                    "out_mbps", recv_bytes * 8 / elapsed / 1e6,
+                    "lat_p50_ms", p50,
+                    "lat_samples", (json_int_t) b->sampled,
+                    "lat_p99_ms", p99,
+                    "gen_cpu_pct", 100.0 * cpu / elapsed,
+                    "gen_ns_per_pkt", received + sent > 0 ? cpu * 1e9 / (received + sent) : 0,
+                    "plis", (json_int_t) plis,
+                    "nacks", (json_int_t) nacks,
+                    "gen_lag_events", (json_int_t) b->lagging,
+                    "sample_failed", (json_int_t) b->sample_failed,
+                    "pass", pass);
+  if (error != NULL)
+    json_object_set_new (line, "error", json_string (error));
+  text = json_dumps (line, JSON_COMPACT | JSON_REAL_PRECISION (6));
+  json_decref (line);
+  printf ("%s\n", text);
+  fflush (stdout);
+  return pass;
+}
+
+static GArray *
+step_sizes (Bench *b)
+{
+  GArray *sizes = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  if (b->opt.steps != NULL) {
+    g_auto (GStrv) parts = g_strsplit (b->opt.steps, ",", -1);
+
+    for (guint i = 0; parts[i] != NULL; i++) {
+      guint v = (guint) g_ascii_strtoull (parts[i], NULL, 10);
+
+      if (v > 0)
+        g_array_append_val (sizes, v);
+    }
+  } else if (b->opt.step) {
+    for (guint v = b->opt.start; v <= b->opt.max; v *= 2)
+      g_array_append_val (sizes, v);
+  } else {
+    g_array_append_val (sizes, b->opt.count);
+  }
+  return sizes;
+}
+
+/* ---- main ----------------------------------------------------------------- */
+
+static gboolean
+parse_options (int argc, char **argv, Options *o, GError **error)
+{
+  g_autofree gchar *server = NULL;
+  g_autofree gchar *scenario = NULL;
+  guint count = 0;
+  GOptionEntry entries[] = {
+    { "server", 0, 0, G_OPTION_ARG_STRING, &server, "caud (default) or janus", "NAME" },
+    { "url", 0, 0, G_OPTION_ARG_STRING, &o->url,
+      "caud: wss://HOST:PORT/ws, janus: http://HOST:PORT/janus", "URL" },
+    { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "fanout, consult or audio", "NAME" },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &count,
+      "subscribers (fanout, audio) or rooms (consult)", "N" },
+    { "step", 0, 0, G_OPTION_ARG_NONE, &o->step,
+      "double N from --start until it fails or passes --max", NULL },
+    { "steps", 0, 0, G_OPTION_ARG_STRING, &o->steps, "explicit sizes, e.g. 10,20,30", "LIST" },
+    { "start", 0, 0, G_OPTION_ARG_INT, &o->start, "first N with --step (10)", "N" },
+    { "max", 0, 0, G_OPTION_ARG_INT, &o->max, "largest N with --step (640)", "N" },
+    { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup_s, "seconds before each window (5)", "S" },
+    { "window", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_s, "measured seconds per step (10)", "S" },
+    { "video-kbps", 0, 0, G_OPTION_ARG_INT, &o->video_kbps, "video bitrate (1500)", "K" },
+    { "audio-kbps", 0, 0, G_OPTION_ARG_INT, &o->audio_kbps, "audio bitrate (40)", "K" },
+    { "fps", 0, 0, G_OPTION_ARG_INT, &o->fps, "video frames per second (30)", "N" },
+    { "keyframe-interval", 0, 0, G_OPTION_ARG_DOUBLE, &o->keyframe_interval_s,
+      "seconds between key frames (3)", "S" },
+    { "sample", 0, 0, G_OPTION_ARG_INT, &o->sample,
+      "decrypt 1 in N received packets for latency (50)", "N" },
+    { "tick-ms", 0, 0, G_OPTION_ARG_INT, &o->tick_ms, "pacing tick (5)", "MS" },
+    { "local-address", 0, 0, G_OPTION_ARG_STRING, &o->local_address,
+      "the generator's ICE address (127.0.0.1)", "IP" },
+    { "port-min", 0, 0, G_OPTION_ARG_INT, &o->port_min, "generator UDP ports (0 = any)", "P" },
+    { "port-max", 0, 0, G_OPTION_ARG_INT, &o->port_max, "", "P" },
+    { "speakers", 0, 0, G_OPTION_ARG_INT, &o->speakers, "audio: publishers (4)", "N" },
+    { "room-prefix", 0, 0, G_OPTION_ARG_STRING, &o->room_prefix, "room names (bench)", "S" },
+    { "max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "pass: loss %% at most (1)", "P" },
+    { "max-p99", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_p99, "pass: p99 ms at most (50)", "MS" },
+    { "join-batch", 0, 0, G_OPTION_ARG_INT, &o->join_batch,
+      "participants connecting at once (20)", "N" },
+    { "connect-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->connect_timeout_s,
+      "seconds for a step's participants to connect (30, + 50 ms each)", "S" },
+    { "smoke", 0, 0, G_OPTION_ARG_NONE, &o->smoke,
+      "1 publisher, 3 subscribers, 5 s: exit 1 unless all receive with < 5 % loss", NULL },
+    { NULL }
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- WebRTC load generator for caud and Janus");
+
+  o->start = 10;
+  o->max = 640;
+  o->warmup_s = 5;
+  o->window_s = 10;
+  o->video_kbps = 1500;
+  o->audio_kbps = 40;
+  o->fps = 30;
+  o->keyframe_interval_s = 3;
+  o->sample = 50;
+  o->tick_ms = 5;
+  o->speakers = 4;
+  o->max_loss = 1;
+  o->max_p99 = 50;
+  o->join_batch = 20;
+  o->connect_timeout_s = 30;
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, error))
+    return FALSE;
+
+  o->backend = BENCH_BACKEND_CAUD;
+  if (server != NULL && g_strcmp0 (server, "janus") == 0)
+    o->backend = BENCH_BACKEND_JANUS;
+  else if (server != NULL && g_strcmp0 (server, "caud") != 0)
+    goto bad;
+  if (o->url == NULL)
+    o->url = g_strdup (o->backend == BENCH_BACKEND_CAUD ? "wss://127.0.0.1:8443/ws"
+                                                        : "http://198.18.0.1:8088/janus");
+  if (o->smoke) {
+    g_clear_pointer (&scenario, g_free);
+    scenario = g_strdup ("fanout");
+    count = 3;
+    o->step = FALSE;
+    g_clear_pointer (&o->steps, g_free);
+    o->warmup_s = 1;
+    o->window_s = 4;
+    o->max_loss = 5;
+    o->max_p99 = 1000;
+  }
+  o->scenario_name = g_strdup (scenario != NULL ? scenario : "fanout");
+  if (g_strcmp0 (o->scenario_name, "fanout") == 0)
+    o->scenario = SCENARIO_FANOUT;
+  else if (g_strcmp0 (o->scenario_name, "consult") == 0)
+    o->scenario = SCENARIO_CONSULT;
+  else if (g_strcmp0 (o->scenario_name, "audio") == 0)
+    o->scenario = SCENARIO_AUDIO;
+  else
+    goto bad;
+  o->count = count > 0 ? count : 10;
+  if (o->local_address == NULL)
+    o->local_address = g_strdup ("127.0.0.1");
+  if (o->room_prefix == NULL)
+    o->room_prefix = g_strdup_printf ("bench%04x", g_random_int_range (0, 0xffff));
+  if (o->fps == 0 || o->fps > 120 || o->sample == 0 || o->tick_ms == 0 || o->speakers < 1 ||
+      o->speakers > 16 || o->join_batch == 0 || o->keyframe_interval_s <= 0)
+    goto bad;
+  return TRUE;
+
+bad:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               "bad --server, --scenario or numeric option");
+  return FALSE;
+}
+
+int
+main (int argc, char **argv)
+{
+  Bench *b = &bench;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) sizes = NULL;
+  guint tick_id, rtcp_id, wake_id;
+  gboolean all_passed = TRUE;
+  guint frames_per_interval;
+  gdouble bytes_per_interval;
+
+  if (!parse_options (argc, argv, &b->opt, &error)) {
+    g_printerr ("cau-bench: %s\n", error->message);
+    return 2;
+  }
+  if (!media_srtp_global_init (&error) || (b->cert = media_certificate_new (&error)) == NULL) {
+    g_printerr ("cau-bench: %s\n", error->message);
+    return 2;
+  }
+
+  /* Frame sizes: a key frame is 4 delta frames, the average is the bitrate. */
+  frames_per_interval = (guint) MAX (1, lround (b->opt.fps * b->opt.keyframe_interval_s));
+  bytes_per_interval = b->opt.video_kbps * 1000.0 / 8 * b->opt.keyframe_interval_s;
+  b->keyframe_every = frames_per_interval;
+  b->video_frame_bytes = (gsize) (bytes_per_interval / (frames_per_interval + 3));
+  b->key_frame_bytes = 4 * b->video_frame_bytes;
+  b->audio_bytes = MAX (TRAFFIC_STAMP_LEN + 1, b->opt.audio_kbps * 1000 / 8 / 50);
+  b->frame_us = G_USEC_PER_SEC / b->opt.fps;
+  b->audio_us = 20000;
+  b->participants = g_ptr_array_new ();
+
+  tick_id = g_timeout_add_full (G_PRIORITY_HIGH, b->opt.tick_ms, on_tick, b, NULL);
+  rtcp_id = g_timeout_add (1000, on_rtcp_timer, b);
+  wake_id = g_timeout_add (50, on_wakeup, b);
+
+  sizes = step_sizes (b);
+  for (guint i = 0; i < sizes->len; i++) {
+    if (!run_step (b, g_array_index (sizes, guint, i))) {
+      all_passed = FALSE;
+      break;
+    }
+  }
+
+  g_source_remove (tick_id);
+  g_source_remove (rtcp_id);
+  for (guint i = 0; i < b->participants->len; i++)
+    participant_free (g_ptr_array_index (b->participants, i));
+  g_ptr_array_unref (b->participants);
+  iterate_for (0.3);   /* let the leave messages go out */
+  g_source_remove (wake_id);
+  media_certificate_unref (b->cert);
+
+  /* A stepped run ends by failing a step: that is its result, not an error. */
+  if (b->opt.smoke || (!b->opt.step && b->opt.steps == NULL))
+    return all_passed ? 0 : 1;
+  return 0;
+}

@@ -1,0 +1,97 @@
+/* traffic.h — synthetic media for the load generator, and what a receiver
+ * counts.  Plain C over byte buffers (STYLE.md §1): no GLib, no I/O.
+ *
+ * Every payload ends with a 16-byte stamp: "CAUB", the sender's monotonic
+ * clock in µs (big endian, 8 bytes) and the publisher's own packet counter
+ * (4 bytes).  It sits at the end so that the VP8 descriptor and frame tag
+ * at the start stay what a real encoder writes (the server rewrites
+ * PictureID in place; it never touches the tail). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TRAFFIC_STAMP_LEN 16
+#define TRAFFIC_MAX_PAYLOAD 1200          /* per RTP packet, as browsers do */
+#define TRAFFIC_VIDEO_PT 96
+#define TRAFFIC_AUDIO_PT 111
+
+/* ---- sending ------------------------------------------------------------ */
+
+typedef struct {
+  uint32_t ssrc;
+  uint16_t seq;
+  uint32_t timestamp;
+  uint16_t picture_id;      /* VP8, 15 bits */
+  uint32_t counter;         /* packets written, goes into the stamp */
+} TrafficStream;
+
+void traffic_stream_init (TrafficStream *s, uint32_t ssrc, uint16_t first_seq,
+                          uint32_t first_ts);
+
+/* Writes packet @index (0-based) of @n_packets of one VP8 frame of
+ * @frame_bytes payload bytes in total into @buf (capacity >= 12 +
+ * TRAFFIC_MAX_PAYLOAD) and returns its length.  RFC 7741 §4.2 descriptor
+ * with a 15-bit PictureID (S=1 on the first packet), on the first packet of
+ * a key frame the RFC 6386 §9.1 frame tag with P=0 and the 9d 01 2a start
+ * code (so rtp_vp8_is_keyframe() matches), marker on the last packet.  The
+ * stream's seq advances per packet; call traffic_stream_end_frame() after
+ * the last to advance the timestamp by @ts_step and the PictureID. */
+size_t traffic_write_vp8 (TrafficStream *s, uint8_t *buf, bool keyframe, size_t frame_bytes,
+                          unsigned index, unsigned n_packets, uint64_t now_us);
+void traffic_stream_end_frame (TrafficStream *s, uint32_t ts_step);
+
+/* Packets one frame of @frame_bytes needs. */
+unsigned traffic_vp8_packet_count (size_t frame_bytes);
+
+/* One Opus-shaped packet (TOC byte, filler, stamp) of @payload_bytes
+ * (>= TRAFFIC_STAMP_LEN + 1); timestamp advances by @ts_step. */
+size_t traffic_write_opus (TrafficStream *s, uint8_t *buf, size_t payload_bytes,
+                           uint32_t ts_step, uint64_t now_us);
+
+/* Reads the stamp at the end of a decrypted RTP packet.  False when the
+ * packet is too short or the magic is absent. */
+bool traffic_read_stamp (const uint8_t *rtp, size_t len, uint64_t *sent_us,
+                         uint32_t *counter);
+
+/* ---- receiving ---------------------------------------------------------- */
+
+/* Per incoming SSRC.  Loss and reordering from the RTP sequence number only
+ * (RFC 3550 §A.1 extended sequence numbers), so the SRTP packet need not be
+ * decrypted. */
+typedef struct {
+  uint32_t ssrc;
+  bool started;
+  uint64_t max_ext;         /* highest extended seq seen */
+  /* the measured window */
+  bool window_open;
+  bool window_started;
+  uint64_t window_base;     /* first extended seq in the window */
+  uint64_t window_received;
+  uint64_t window_bytes;
+  uint64_t window_reordered;
+  uint64_t total_received;
+} TrafficRecvStream;
+
+void traffic_recv_init (TrafficRecvStream *r, uint32_t ssrc);
+/* Accounts one packet with sequence number @seq and wire length @len. */
+void traffic_recv_packet (TrafficRecvStream *r, uint16_t seq, size_t len);
+/* Starts counting a window at the next packet. */
+void traffic_recv_window_begin (TrafficRecvStream *r);
+/* Packets expected in the window (highest - first + 1), 0 if none came. */
+uint64_t traffic_recv_window_expected (const TrafficRecvStream *r);
+
+/* ---- latency histogram: 0.1 ms buckets up to 1 s, then one overflow ---- */
+
+#define TRAFFIC_HIST_BUCKETS 10001
+
+typedef struct {
+  uint32_t buckets[TRAFFIC_HIST_BUCKETS];
+  uint64_t count;
+} TrafficHistogram;
+
+void traffic_hist_reset (TrafficHistogram *h);
+void traffic_hist_add (TrafficHistogram *h, int64_t latency_us);
+/* The @q quantile (0..1) in ms (bucket upper bound); -1 when empty. */
+double traffic_hist_quantile (const TrafficHistogram *h, double q);
