@@ -124,11 +124,39 @@ remove_tree (const char *path)
   }
 }
 
+static char *http_get (Fixture *f, const char *path, guint *status, char **content_type);
+
+/* Every test closes its clients; the server must have seen every close
+ * (its socket gauge back at 0) before it is torn down, or libsoup may still
+ * hold accepted connections mid-close (LeakSanitizer then reports them). */
+static void
+assert_all_sockets_closed (Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  gboolean closed = FALSE;
+
+  while (!closed && g_get_monotonic_time () < deadline) {
+    guint status;
+    g_autofree char *body = http_get (f, "/metrics", &status, NULL);
+
+    closed = strstr (body, "\ncau_signaling_sockets 0\n") != NULL;
+    if (!closed) {
+      gint64 pause = g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND;
+
+      while (g_get_monotonic_time () < pause)
+        if (!g_main_context_iteration (NULL, FALSE))
+          g_usleep (1000);
+    }
+  }
+  g_assert_true (closed);
+}
+
 static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   gint64 settle_until;
 
+  assert_all_sockets_closed (f);
   g_clear_object (&f->session);
   signaling_server_shutdown (f->server);
   /* Let the WebSocket close handshakes of the sockets the test (or the
