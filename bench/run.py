@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+"""run.py — one benchmark scenario against caud (and Janus) in one run.
+
+    bench/run.py --scenario fanout --step                # caud, in the namespaces
+    bench/run.py --scenario fanout --step --server both  # caud, then Janus
+    bench/run.py --loopback -n 20 --window 5             # caud on 127.0.0.1
+    bench/run.py --smoke --loopback                      # the meson test
+
+The server under test runs pinned to CPU 0 (taskset -c 0), cau-bench pinned to
+CPU 1.  By default both run in the network namespaces of bench/netns.sh
+(server 198.18.0.1, generator 198.18.0.2; created if absent, needs root);
+--loopback runs both on 127.0.0.1 instead.  While cau-bench measures a window
+this script samples the server's CPU time and RSS from /proc/PID; each
+cau-bench JSON line gets the server's CPU % over that window, packets and
+Mbit/s per server core, and RSS per subscriber.  Prints a table, and the
+caud/Janus ratios when both ran; --json-out keeps the lines.
+
+Options after `--` go to cau-bench unchanged.  Exit status: 0, or 1 when
+--smoke fails, 2 on a set-up error, 77 (skip) when caud or cau-bench is not
+built.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SRV_NS, GEN_NS = "cau-bench-srv", "cau-bench-gen"
+SRV_ADDR, GEN_ADDR = "198.18.0.1", "198.18.0.2"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+SKIP = 77
+
+
+def log(msg):
+    sys.stderr.write("run.py: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def find_exe(env, rel):
+    exe = os.environ.get(env)
+    if exe and os.access(exe, os.X_OK):
+        return exe
+    for b in ("build-bench", "build"):
+        p = os.path.join(ROOT, b, rel)
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
+def free_port(addr):
+    import socket
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((addr, 0))
+        return s.getsockname()[1]
+
+
+class ProcSampler(threading.Thread):
+    """Samples utime+stime (s) and RSS (bytes) of one PID every 0.25 s."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.samples = []   # (monotonic, cpu_s, rss_bytes)
+        self.stopped = threading.Event()
+
+    def read(self):
+        try:
+            with open("/proc/%d/stat" % self.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
+            rss = int(fields[21]) * PAGE
+            return time.monotonic(), cpu, rss
+        except (OSError, IndexError, ValueError):
+            return None
+
+    def run(self):
+        while not self.stopped.wait(0.25):
+            s = self.read()
+            if s:
+                self.samples.append(s)
+
+    def window(self, seconds):
+        """CPU % and RSS over the last @seconds."""
+        now = self.read()
+        if now:
+            self.samples.append(now)
+        if not self.samples:
+            return None, None
+        end = self.samples[-1]
+        start = end
+        for s in reversed(self.samples):
+            start = s
+            if end[0] - s[0] >= seconds:
+                break
+        dt = end[0] - start[0]
+        cpu = 100.0 * (end[1] - start[1]) / dt if dt > 0 else None
+        return cpu, end[2]
+
+
+class Server:
+    """caud or Janus, pinned to CPU 0, in the server namespace or on loopback."""
+
+    def __init__(self, kind, args):
+        self.kind = kind
+        self.args = args
+        self.proc = None
+        self.pid = None
+        self.tmp = tempfile.mkdtemp(prefix="cau-bench-%s-" % kind)
+        self.log_path = os.path.join(self.tmp, "%s.log" % kind)
+        self.addr = "127.0.0.1" if args.loopback else SRV_ADDR
+        self.url = None
+
+    def start(self):
+        if self.kind == "caud":
+            self.start_caud()
+        else:
+            self.start_janus()
+        self.baseline_rss = ProcSampler(self.pid).read()[2]
+
+    def start_caud(self):
+        a = self.args
+        port = free_port(self.addr) if a.loopback else 8443
+        cmd = []
+        if not a.loopback:
+            cmd += ["ip", "netns", "exec", SRV_NS]
+        cmd += ["taskset", "-c", str(a.server_cpu), a.caud,
+                "--https-port", str(port),
+                "--listen-address", self.addr,
+                "--data-dir", os.path.join(self.tmp, "data"),
+                "--ice-addresses", self.addr,
+                "--rtp-port-min", str(a.rtp_port_min),
+                "--rtp-port-max", str(a.rtp_port_max),
+                "--media-workers", "1",
+                "--max-participants", "1000",
+                "--log-level", "warning"]
+        env = dict(os.environ)
+        if a.srtp_backend:
+            env["CAU_SRTP_BACKEND"] = a.srtp_backend
+        log("starting " + " ".join(cmd))
+        out = open(self.log_path, "w")
+        # ip netns exec and taskset exec the next program: the PID is caud's.
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
+                                     stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True)
+        self.pid = self.proc.pid
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with open(self.log_path) as f:
+                if "caud listening on" in f.read():
+                    self.url = "wss://%s:%d/ws" % (self.addr, port)
+                    log("caud pid %d at %s" % (self.pid, self.url))
+                    return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("caud did not start; log %s" % self.log_path)
+
+    def start_janus(self):
+        a = self.args
+        script = os.path.join(HERE, "janus", "run-janus.sh")
+        pidfile = os.path.join(self.tmp, "janus.pid")
+        cmd = [script, "start", "--cpu", str(a.server_cpu), "--ip", self.addr,
+               "--rundir", self.tmp, "--pidfile", pidfile]
+        log("starting " + " ".join(cmd))
+        subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
+        with open(pidfile) as f:
+            self.pid = int(f.read().strip())
+        self.url = "http://%s:8088/janus" % self.addr
+
+    def stop(self):
+        if self.kind == "janus":
+            subprocess.run([os.path.join(HERE, "janus", "run-janus.sh"), "stop",
+                            "--rundir", self.tmp], stdin=subprocess.DEVNULL)
+            return
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        if not self.args.keep:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def run_generator(server, args, extra, sampler, perf):
+    """Runs cau-bench against @server; returns its JSON lines, each with the
+    server's CPU and RSS over the window added."""
+    a = args
+    cmd = []
+    if not a.loopback:
+        cmd += ["ip", "netns", "exec", GEN_NS]
+    cmd += ["taskset", "-c", str(a.generator_cpu), a.cau_bench,
+            "--server", server.kind, "--url", server.url,
+            "--local-address", "127.0.0.1" if a.loopback else GEN_ADDR]
+    if a.smoke:
+        cmd += ["--smoke"]
+    else:
+        cmd += ["--scenario", a.scenario]
+    cmd += extra
+    log("starting " + " ".join(cmd))
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    results = []
+    for line in proc.stdout:
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        r = json.loads(line)
+        cpu, rss = sampler.window(r.get("window_s", 10))
+        r["server_cpu_pct"] = cpu
+        r["server_rss_kib"] = rss // 1024 if rss else None
+        subs = max(1, r.get("receivers", 1))
+        if rss:
+            r["rss_per_sub_kib"] = (rss - server.baseline_rss) / 1024 / subs
+        if cpu:
+            r["pps_per_core"] = r["out_pps"] / (cpu / 100.0)
+            r["mbps_per_core"] = r["out_mbps"] / (cpu / 100.0)
+        results.append(r)
+        print_row(r, sys.stderr)
+        if perf is not None and r.get("pass") and perf.wants(r["n"]):
+            perf.record(server.pid)
+    rc = proc.wait()
+    return results, rc
+
+
+class Perf:
+    """perf record -g of the server during the window of step --perf-at N
+    (the generator keeps sending while the next step connects, so the
+    profile is taken right after that step's line, for --perf-seconds)."""
+
+    def __init__(self, n, seconds, out):
+        self.n, self.seconds, self.out = n, seconds, out
+
+    def wants(self, n):
+        return n == self.n
+
+    def record(self, pid):
+        cmd = ["perf", "record", "-g", "-p", str(pid), "-o", self.out, "--",
+               "sleep", str(self.seconds)]
+        log("profiling: " + " ".join(cmd))
+        subprocess.run(cmd, stdin=subprocess.DEVNULL)
+
+
+COLUMNS = [("server", "%-6s", "server"), ("n", "%5s", "N"),
+           ("loss_pct", "%7.3f", "loss%"), ("out_pps", "%8.0f", "out pps"),
+           ("out_mbps", "%7.1f", "Mbit/s"), ("server_cpu_pct", "%6.1f", "CPU%"),
+           ("pps_per_core", "%8.0f", "pps/core"), ("mbps_per_core", "%8.1f", "Mb/core"),
+           ("lat_p50_ms", "%6.1f", "p50ms"), ("lat_p99_ms", "%6.1f", "p99ms"),
+           ("rss_per_sub_kib", "%7.0f", "KiB/sub"), ("gen_cpu_pct", "%6.1f", "genCPU"),
+           ("pass", "%5s", "pass")]
+
+
+def fmt(r, key, f):
+    v = r.get(key)
+    if v is None:
+        return ("%" + re.sub(r"[^0-9]", "", f.split(".")[0]) + "s") % "-"
+    if isinstance(v, bool):
+        return f % ("yes" if v else "NO")
+    return f % v
+
+
+def print_header(out):
+    out.write(" ".join(("%" + re.sub(r"[^0-9]", "", c[1].split(".")[0]) + "s") % c[2]
+                       for c in COLUMNS) + "\n")
+
+
+def print_row(r, out):
+    out.write(" ".join(fmt(r, k, f) for k, f, _ in COLUMNS))
+    if r.get("error"):
+        out.write("  (%s)" % r["error"])
+    out.write("\n")
+    out.flush()
+
+
+def summary(all_results, out):
+    best = {}
+    for r in all_results:
+        s = r["server"]
+        if r.get("pass"):
+            if s not in best or r["n"] > best[s]["n"]:
+                best[s] = r
+    out.write("\nmax N passing (loss <= limit, p99 <= limit):\n")
+    for s, r in best.items():
+        out.write("  %-6s N=%d  %.0f pps/core  %.1f Mbit/s per core  CPU %.1f%%  p50 %.1f ms"
+                  "  p99 %.1f ms  %.0f KiB RSS/subscriber\n"
+                  % (s, r["n"], r.get("pps_per_core") or 0, r.get("mbps_per_core") or 0,
+                     r.get("server_cpu_pct") or 0, r["lat_p50_ms"], r["lat_p99_ms"],
+                     r.get("rss_per_sub_kib") or 0))
+    if "caud" in best and "janus" in best:
+        c, j = best["caud"], best["janus"]
+        out.write("  caud/janus: max N %.2f, pps/core %.2f\n"
+                  % (c["n"] / j["n"],
+                     (c.get("pps_per_core") or 0) / max(1e-9, j.get("pps_per_core") or 0)))
+
+
+def ensure_netns():
+    script = os.path.join(HERE, "netns.sh")
+    if not os.access(script, os.X_OK) and not os.path.exists(script):
+        raise RuntimeError("bench/netns.sh is missing: use --loopback")
+    subprocess.run(["sh", script, "up"], check=True, stdin=subprocess.DEVNULL)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--server", default="caud", choices=["caud", "janus", "both"])
+    p.add_argument("--scenario", default="fanout", choices=["fanout", "consult", "audio"])
+    p.add_argument("--loopback", action="store_true",
+                   help="run on 127.0.0.1 instead of the namespaces")
+    p.add_argument("--smoke", action="store_true",
+                   help="1 publisher, 3 subscribers, 5 s; caud only")
+    p.add_argument("--server-cpu", type=int, default=0)
+    p.add_argument("--generator-cpu", type=int, default=1)
+    p.add_argument("--rtp-port-min", type=int, default=40000)
+    p.add_argument("--rtp-port-max", type=int, default=44999)
+    p.add_argument("--srtp-backend", default=None,
+                   help="CAU_SRTP_BACKEND for caud (e.g. libsrtp for the old path)")
+    p.add_argument("--perf-at", type=int, default=None,
+                   help="perf record -g the server after step N passes")
+    p.add_argument("--perf-seconds", type=float, default=10)
+    p.add_argument("--perf-out", default="perf.data")
+    p.add_argument("--json-out", default=None, help="append the JSON lines here")
+    p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
+    args, extra = p.parse_known_args()
+    if extra and extra[0] == "--":
+        extra = extra[1:]
+
+    args.caud = find_exe("CAUD", "server/caud")
+    args.cau_bench = find_exe("CAU_BENCH", "bench/cau-bench")
+    if not args.caud or not args.cau_bench:
+        log("caud or cau-bench not built; skipping")
+        return SKIP
+    if args.smoke:
+        args.server = "caud"
+        if args.loopback:
+            # A private port window, so that the smoke test does not collide
+            # with another build's tests or a benchmark.
+            import random
+            args.rtp_port_min = random.randrange(45000, 59000, 100)
+            args.rtp_port_max = args.rtp_port_min + 99
+    if not args.loopback:
+        ensure_netns()
+    # The smoke test must run on any machine, even with one CPU.
+    if os.cpu_count() < 2:
+        args.generator_cpu = args.server_cpu
+
+    servers = ["caud", "janus"] if args.server == "both" else [args.server]
+    all_results = []
+    rc_total = 0
+    print_header(sys.stderr)
+    for kind in servers:
+        server = Server(kind, args)
+        try:
+            server.start()
+        except (RuntimeError, subprocess.CalledProcessError) as e:
+            log("%s: %s" % (kind, e))
+            return 2
+        sampler = ProcSampler(server.pid)
+        sampler.start()
+        perf = None
+        if args.perf_at is not None and kind == "caud":
+            perf = Perf(args.perf_at, args.perf_seconds, args.perf_out)
+        try:
+            results, rc = run_generator(server, args, extra, sampler, perf)
+            if kind == "caud" and rc != 0:
+                with open(server.log_path) as f:
+                    sys.stderr.write(f.read()[-5000:])
+        finally:
+            sampler.stopped.set()
+            server.stop()
+        all_results += results
+        if rc != 0:
+            rc_total = rc
+
+    if args.json_out:
+        with open(args.json_out, "a") as f:
+            for r in all_results:
+                f.write(json.dumps(r) + "\n")
+    print_header(sys.stdout)
+    for r in all_results:
+        print_row(r, sys.stdout)
+    summary(all_results, sys.stdout)
+    if args.smoke:
+        ok = bool(all_results) and all(r.get("pass") for r in all_results) and rc_total == 0
+        print("smoke: %s" % ("ok" if ok else "FAILED"))
+        return 0 if ok else 1
+    return 0 if rc_total == 0 else rc_total
+
+
+if __name__ == "__main__":
+    sys.exit(main())
