@@ -78,7 +78,8 @@ typedef enum {
 
 typedef struct {
   BenchSession base;
-  SoupSession *soup;
+  SoupSession *api_soup;      /* requests: a small shared pool          */
+  SoupSession *poll_soup;     /* long polls: one connection each        */
   GCancellable *cancellable;  /* cancels every request on free        */
   char *api;                  /* http://HOST:PORT/janus, no trailing / */
   json_int_t room_id;
@@ -101,12 +102,58 @@ typedef void (*JanusReplyFunc) (JanusSession *s, json_t *reply, json_t *data);
 
 typedef struct {
   JanusSession *s;            /* not valid once the request is cancelled */
+  SoupSession *soup;
+  GCancellable *cancellable;  /* NULL for fire and forget               */
   SoupMessage *msg;
   JanusReplyFunc on_reply;    /* NULL: fire and forget                  */
   const char *what;           /* for error messages                     */
 } JanusRequest;
 
-static SoupSession *shared_soup;
+/* Shared by every participant (all on one thread, as session.h says).
+ * Requests go through a pool of at most JANUS_API_CONNECTIONS keep-alive
+ * connections, queueing when all are busy; long polls, which hold their
+ * connection for up to 30 s, through a pool without limit.  With one pool
+ * for both, libsoup 3.2 opened a new connection for most requests (20 for
+ * 5 idle participants), which at hundreds of participants runs out of file
+ * descriptors in the generator and gives Janus's HTTP server thousands of
+ * connections. */
+#define JANUS_API_CONNECTIONS 16
+static SoupSession *shared_api_soup;
+static SoupSession *shared_poll_soup;
+
+static SoupSession *
+janus_shared_soup (SoupSession **shared, int max_conns, guint idle_timeout_s)
+{
+  if (*shared != NULL)
+    return g_object_ref (*shared);
+  *shared = soup_session_new_with_options ("max-conns", max_conns,
+                                           "max-conns-per-host", max_conns,
+                                           /* > Janus's 30 s long poll */
+                                           "timeout", 60,
+                                           "idle-timeout", idle_timeout_s, NULL);
+  g_object_add_weak_pointer (G_OBJECT (*shared), (gpointer *) shared);
+  return *shared;
+}
+
+static void
+janus_request_free (JanusRequest *req)
+{
+  g_clear_object (&req->msg);
+  g_clear_object (&req->cancellable);
+  g_clear_object (&req->soup);
+  g_free (req);
+}
+
+static void
+janus_request_send (JanusSession *s, SoupSession *soup, JanusRequest *req, gboolean cancellable,
+                    GAsyncReadyCallback done)
+{
+  req->s = s;
+  req->soup = g_object_ref (soup);
+  req->cancellable = cancellable ? g_object_ref (s->cancellable) : NULL;
+  soup_session_send_and_read_async (req->soup, req->msg, G_PRIORITY_DEFAULT, req->cancellable,
+                                    done, req);
+}
 
 static void janus_poll (JanusSession *s);
 static void janus_list_participants (JanusSession *s);
@@ -258,8 +305,7 @@ janus_on_post_reply (GObject *source, GAsyncResult *result, gpointer user_data)
     janus_fail_janus (s, code, reason, req->what);
   json_decref (reply);
 out:
-  g_object_unref (req->msg);
-  g_free (req);
+  janus_request_free (req);
 }
 
 /* POSTs @body (stolen) to the session (or handle) path.  "transaction" is
@@ -282,16 +328,13 @@ janus_post (JanusSession *s, gboolean to_handle, json_t *body, const char *what,
   len = strlen (text);
   bytes = g_bytes_new_take (g_steal_pointer (&text), len);
   req = g_new0 (JanusRequest, 1);
-  req->s = s;
   req->on_reply = on_reply;
   req->what = what;
   req->msg = soup_message_new (SOUP_METHOD_POST, path);
   soup_message_set_request_body_from_bytes (req->msg, "application/json", bytes);
   /* Fire-and-forget requests (the destroy in free) must outlive the
    * session, so they are not cancellable. */
-  soup_session_send_and_read_async (s->soup, req->msg, G_PRIORITY_DEFAULT,
-                                    on_reply != NULL ? s->cancellable : NULL,
-                                    janus_on_post_reply, req);
+  janus_request_send (s, s->api_soup, req, on_reply != NULL, janus_on_post_reply);
 }
 
 /* A "message" to the VideoRoom plugin on our handle, optionally with a jsep. */
@@ -607,8 +650,7 @@ janus_on_poll (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!s->base.failed)
     janus_poll (s);
 out:
-  g_object_unref (req->msg);
-  g_free (req);
+  janus_request_free (req);
 }
 
 /* Keeps one long poll outstanding: Janus answers it with up to @maxev
@@ -625,11 +667,9 @@ janus_poll (JanusSession *s)
     return;
   s->polling = TRUE;
   req = g_new0 (JanusRequest, 1);
-  req->s = s;
   req->what = "polling for events";
   req->msg = soup_message_new (SOUP_METHOD_GET, uri);
-  soup_session_send_and_read_async (s->soup, req->msg, G_PRIORITY_DEFAULT, s->cancellable,
-                                    janus_on_poll, req);
+  janus_request_send (s, s->poll_soup, req, TRUE, janus_on_poll);
 }
 
 /* ---- session set-up ------------------------------------------------------ */
@@ -698,7 +738,8 @@ janus_free (BenchSession *base)
   if (s->session_id != 0)
     janus_post (s, FALSE, json_pack ("{s:s}", "janus", "destroy"), "destroying the session",
                 NULL);
-  g_clear_object (&s->soup);
+  g_clear_object (&s->api_soup);
+  g_clear_object (&s->poll_soup);
   g_free (s->api);
   bench_session_clear_base (base);
   g_free (s);
@@ -730,17 +771,8 @@ bench_session_janus_new (const char *url, const char *room, BenchRole role,
   while (g_str_has_suffix (s->api, "/"))
     s->api[strlen (s->api) - 1] = '\0';
   s->room_id = janus_room_id_from_name (room);
-  /* One SoupSession for every participant: requests share pooled
-   * keep-alive connections; each participant's long poll holds one. */
-  if (shared_soup == NULL) {
-    shared_soup = soup_session_new_with_options ("max-conns", 8192,
-                                                 "max-conns-per-host", 8192,
-                                                 "timeout", 60, NULL);
-    g_object_add_weak_pointer (G_OBJECT (shared_soup), (gpointer *) &shared_soup);
-    s->soup = shared_soup;
-  } else {
-    s->soup = g_object_ref (shared_soup);
-  }
+  s->api_soup = janus_shared_soup (&shared_api_soup, JANUS_API_CONNECTIONS, 60);
+  s->poll_soup = janus_shared_soup (&shared_poll_soup, 8192, 5);
   s->cancellable = g_cancellable_new ();
   s->state = JANUS_STATE_CREATING;
   janus_post (s, FALSE, json_pack ("{s:s}", "janus", "create"), "creating a Janus session",
