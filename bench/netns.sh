@@ -17,7 +17,7 @@
 #   Nothing for UDP socket buffers, deliberately: on this kernel (6.18) a new
 #       namespace gets read-only copies of the host's net.core.{r,w}mem_{max,
 #       default} taken when it is created (root inside cannot write them:
-#       EACCES), and on Debian 12's 6.1 they are host-wide.  Raising them
+#       EACCES), and on older kernels they are host-wide.  Raising them
 #       would mean changing the host, which the benchmark must not do.
 #       "status" prints the values in force; both servers and the generator
 #       see the same ones, so the comparison stays fair.  A program that wants
