@@ -23,6 +23,7 @@ built.
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -129,7 +130,9 @@ class Server:
 
     def start_caud(self):
         a = self.args
-        port = free_port(self.addr) if a.loopback else 8443
+        # In the namespace: a port of our own (another caud or a Janus may
+        # be running there for someone else's run).
+        port = free_port(self.addr) if a.loopback else random.randrange(18400, 18500)
         cmd = []
         if not a.loopback:
             cmd += ["ip", "netns", "exec", SRV_NS]
@@ -169,13 +172,14 @@ class Server:
         a = self.args
         script = os.path.join(HERE, "janus", "run-janus.sh")
         pidfile = os.path.join(self.tmp, "janus.pid")
+        port = random.randrange(18100, 18200)
         cmd = [script, "start", "--cpu", str(a.server_cpu), "--ip", self.addr,
-               "--rundir", self.tmp, "--pidfile", pidfile]
+               "--port", str(port), "--rundir", self.tmp, "--pidfile", pidfile]
         log("starting " + " ".join(cmd))
         subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
         with open(pidfile) as f:
             self.pid = int(f.read().strip())
-        self.url = "http://%s:8088/janus" % self.addr
+        self.url = "http://%s:%d/janus" % (self.addr, port)
 
     def stop(self):
         if self.kind == "janus":
@@ -322,8 +326,9 @@ def main():
                    help="1 publisher, 3 subscribers, 5 s; caud only")
     p.add_argument("--server-cpu", type=int, default=0)
     p.add_argument("--generator-cpu", type=int, default=1)
-    p.add_argument("--rtp-port-min", type=int, default=40000)
-    p.add_argument("--rtp-port-max", type=int, default=44999)
+    # Not Janus's 40000-40999 (it may share the server namespace).
+    p.add_argument("--rtp-port-min", type=int, default=20000)
+    p.add_argument("--rtp-port-max", type=int, default=24999)
     p.add_argument("--srtp-backend", default=None,
                    help="CAU_SRTP_BACKEND for caud (e.g. libsrtp for the old path)")
     p.add_argument("--perf-at", type=int, default=None,
@@ -346,7 +351,6 @@ def main():
         if args.loopback:
             # A private port window, so that the smoke test does not collide
             # with another build's tests or a benchmark.
-            import random
             args.rtp_port_min = random.randrange(45000, 59000, 100)
             args.rtp_port_max = args.rtp_port_min + 99
     if not args.loopback:
