@@ -1,0 +1,169 @@
+/* fuzz-srtp.c — libFuzzer target for media/srtp-openssl.c.
+ *
+ * Input: one byte choosing the profile (low two bits), then records of
+ *   flags (bit 0: RTCP) | length (16 bits, big-endian) | that many bytes
+ * (the last record takes what is left).  Each record is protected by the
+ * OpenSSL transform in an exact-size heap buffer (packet + trailer, so
+ * ASan sees any access outside) and by an identically keyed libsrtp2
+ * session: same verdict, same bytes.  What was protected goes to a libsrtp2
+ * receiver: it must come back as the original packet, or be refused only as
+ * a replay (the input may repeat a sequence number).  Broken invariants
+ * trap.  Sessions are fresh for each input, so a crash replays alone. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <srtp2/srtp.h>
+
+#include "srtp.h"
+#include "srtp-openssl.h"
+
+#define CHECK(cond) do { if (!(cond)) __builtin_trap (); } while (0)
+
+#define MAX_RECORD 1500
+
+static const MediaSrtpProfile profiles[4] = {
+  MEDIA_SRTP_AES128_CM_SHA1_80, MEDIA_SRTP_AES128_CM_SHA1_32,
+  MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_AEAD_AES_256_GCM,
+};
+
+static void
+set_policy (MediaSrtpProfile profile, srtp_policy_t *policy, uint8_t *key, int outbound)
+{
+  memset (policy, 0, sizeof *policy);
+  switch (profile)
+    {
+    case MEDIA_SRTP_AES128_CM_SHA1_80:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
+      break;
+    case MEDIA_SRTP_AES128_CM_SHA1_32:
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32 (&policy->rtp);
+      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
+      break;
+    case MEDIA_SRTP_AEAD_AES_128_GCM:
+      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtp);
+      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtcp);
+      break;
+    default:
+      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtp);
+      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtcp);
+      break;
+    }
+  policy->ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+  policy->key = key;
+  policy->window_size = MEDIA_SRTP_REPLAY_WINDOW;
+  policy->allow_repeat_tx = outbound;
+}
+
+static int
+as_libsrtp (MediaSrtpOpensslStatus status)
+{
+  switch (status)
+    {
+    case MEDIA_SRTP_OPENSSL_OK: return srtp_err_status_ok;
+    case MEDIA_SRTP_OPENSSL_BAD_PARAM: return srtp_err_status_bad_param;
+    case MEDIA_SRTP_OPENSSL_REPLAY_OLD: return srtp_err_status_replay_old;
+    case MEDIA_SRTP_OPENSSL_KEY_EXPIRED: return srtp_err_status_key_expired;
+    case MEDIA_SRTP_OPENSSL_CIPHER_FAIL: return srtp_err_status_cipher_fail;
+    }
+  return -1;
+}
+
+static void
+one_record (MediaSrtpOpenssl *tx, srtp_t oracle, srtp_t receiver, int rtcp,
+            const uint8_t *data, size_t len)
+{
+  size_t cap = len + MEDIA_SRTP_OPENSSL_MAX_TRAILER;
+  uint8_t *ours = malloc (cap ? cap : 1);
+  uint8_t *theirs = malloc (len + MEDIA_SRTP_MAX_TRAILER);
+  size_t our_len = len;
+  int their_len = (int) len, ours_status, theirs_status, rx;
+
+  CHECK (ours != NULL && theirs != NULL);
+  if (len > 0)
+    {
+      memcpy (ours, data, len);
+      memcpy (theirs, data, len);
+    }
+  if (rtcp)
+    {
+      ours_status = as_libsrtp (media_srtp_openssl_protect_rtcp (tx, ours, &our_len, cap));
+      theirs_status = len < 8 ? srtp_err_status_bad_param
+                              : srtp_protect_rtcp (oracle, theirs, &their_len);
+    }
+  else
+    {
+      ours_status = as_libsrtp (media_srtp_openssl_protect_rtp (tx, ours, &our_len, cap));
+      theirs_status = len < 12 ? srtp_err_status_bad_param
+                               : srtp_protect (oracle, theirs, &their_len);
+    }
+  CHECK (ours_status == theirs_status);
+  if (ours_status != srtp_err_status_ok)
+    {
+      CHECK (our_len == len);
+      CHECK (len == 0 || memcmp (ours, data, len) == 0);
+      goto out;
+    }
+  CHECK (our_len <= cap);
+  CHECK (our_len == (size_t) their_len && memcmp (ours, theirs, our_len) == 0);
+
+  their_len = (int) our_len;
+  rx = rtcp ? srtp_unprotect_rtcp (receiver, ours, &their_len)
+            : srtp_unprotect (receiver, ours, &their_len);
+  if (rx == srtp_err_status_ok)
+    CHECK ((size_t) their_len == len && memcmp (ours, data, len) == 0);
+  else
+    CHECK (!rtcp && (rx == srtp_err_status_replay_fail || rx == srtp_err_status_replay_old));
+
+out:
+  free (ours);
+  free (theirs);
+}
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+  uint8_t key[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+  MediaSrtpProfile profile;
+  size_t key_len, salt_len, pos = 1;
+  srtp_policy_t policy;
+  srtp_t oracle = NULL, receiver = NULL;
+  MediaSrtpOpenssl *tx;
+
+  if (size < 1)
+    return 0;
+  CHECK (media_srtp_global_init (NULL));
+  profile = profiles[data[0] & 3];
+  CHECK (media_srtp_profile_get_key_lengths (profile, &key_len, &salt_len));
+  for (size_t i = 0; i < sizeof key; i++)
+    key[i] = (uint8_t) (i * 61 + 17);
+
+  tx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
+  CHECK (tx != NULL);
+  set_policy (profile, &policy, key, 1);
+  CHECK (srtp_create (&oracle, &policy) == srtp_err_status_ok);
+  set_policy (profile, &policy, key, 0);
+  CHECK (srtp_create (&receiver, &policy) == srtp_err_status_ok);
+
+  while (pos + 3 <= size)
+    {
+      int rtcp = data[pos] & 1;
+      size_t len = (size_t) data[pos + 1] << 8 | data[pos + 2];
+
+      pos += 3;
+      if (len > size - pos)
+        len = size - pos;
+      if (len > MAX_RECORD)
+        len = MAX_RECORD;
+      one_record (tx, oracle, receiver, rtcp, data + pos, len);
+      pos += len;
+    }
+
+  media_srtp_openssl_free (tx);
+  srtp_dealloc (oracle);
+  srtp_dealloc (receiver);
+  return 0;
+}
