@@ -1,9 +1,10 @@
 /* srtp-openssl.h — the sending half of SRTP/SRTCP on OpenSSL EVP.
  *
  * The relay protects every forwarded RTP packet once per subscriber, so
- * protect is the hot path; libsrtp2 as Debian builds it (on NSS) is about
- * three times slower than OpenSSL for AES-CM + HMAC-SHA1.  This transform
- * does only what a sender needs:
+ * protect is the hot path; libsrtp2 as Debian builds it (on NSS) takes
+ * about five times as long as this for AES-CM + HMAC-SHA1 and twice as
+ * long for GCM (docs/performance.md).  This transform does only what a
+ * sender needs:
  *
  *   - RFC 3711 §4.3.1 key derivation (AES-CM PRF, key derivation rate 0);
  *   - RFC 3711 §4.1.1 AES-CM encryption and §4.2 HMAC-SHA1 tags (80 or 32
