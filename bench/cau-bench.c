@@ -1020,6 +1020,16 @@ main (int argc, char **argv)
   guint frames_per_interval;
   gdouble bytes_per_interval;
 
+  /* Two sockets per peer (UDP + the signaling TCP): the default soft limit
+   * of 1024 descriptors ends a fan-out near 500. */
+  {
+    struct rlimit rl;
+
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      setrlimit (RLIMIT_NOFILE, &rl);
+    }
+  }
   if (!parse_options (argc, argv, &b->opt, &error)) {
     g_printerr ("cau-bench: %s\n", error->message);
     return 2;

@@ -42,6 +42,15 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 SKIP = 77
 
 
+def raise_nofile():
+    """For the children: caud holds a WebSocket and a UDP socket per
+    participant, past the default soft limit of 1024 near 500 subscribers."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def log(msg):
     sys.stderr.write("run.py: %s\n" % msg)
     sys.stderr.flush()
@@ -154,7 +163,7 @@ class Server:
         # ip netns exec and taskset exec the next program: the PID is caud's.
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                      stderr=subprocess.STDOUT, env=env,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=raise_nofile)
         self.pid = self.proc.pid
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -214,7 +223,7 @@ def run_generator(server, args, extra, sampler, perf):
     cmd += extra
     log("starting " + " ".join(cmd))
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=raise_nofile)
     results = []
     for line in proc.stdout:
         line = line.strip()
@@ -235,6 +244,8 @@ def run_generator(server, args, extra, sampler, perf):
         if perf is not None and r.get("pass") and perf.wants(r["n"]):
             perf.record(server.pid)
     rc = proc.wait()
+    if rc != 0:
+        log("cau-bench exited with status %d" % rc)
     return results, rc
 
 
