@@ -213,7 +213,9 @@ def run_generator(server, args, extra, sampler, perf):
     cmd = []
     if not a.loopback:
         cmd += ["ip", "netns", "exec", GEN_NS]
-    cmd += ["taskset", "-c", str(a.generator_cpu), a.cau_bench,
+    # e.g. CAU_BENCH_WRAPPER="gdb -batch -ex run -ex bt --args" for a crash
+    wrapper = os.environ.get("CAU_BENCH_WRAPPER", "").split()
+    cmd += ["taskset", "-c", str(a.generator_cpu)] + wrapper + [a.cau_bench,
             "--server", server.kind, "--url", server.url,
             "--local-address", "127.0.0.1" if a.loopback else GEN_ADDR]
     if a.smoke:
@@ -223,7 +225,10 @@ def run_generator(server, args, extra, sampler, perf):
     cmd += extra
     log("starting " + " ".join(cmd))
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            text=True, start_new_session=True, preexec_fn=raise_nofile)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=raise_nofile)
+    threading.Thread(target=forward_stderr, args=(proc.stderr, server, perf),
+                     daemon=True).start()
     results = []
     for line in proc.stdout:
         line = line.strip()
@@ -241,30 +246,41 @@ def run_generator(server, args, extra, sampler, perf):
             r["mbps_per_core"] = r["out_mbps"] / (cpu / 100.0)
         results.append(r)
         print_row(r, sys.stderr)
-        if perf is not None and r.get("pass") and perf.wants(r["n"]):
-            perf.record(server.pid)
     rc = proc.wait()
     if rc != 0:
         log("cau-bench exited with status %d" % rc)
     return results, rc
 
 
+def forward_stderr(stream, server, perf):
+    """Copies cau-bench's progress to our stderr; starts the profile when
+    the step to profile has connected (it then warms up, then measures)."""
+    step = None
+    for line in stream:
+        sys.stderr.write(line)
+        m = re.search(r"step \S+ n=(\d+)", line)
+        if m:
+            step = int(m.group(1))
+        if perf is not None and "all connected" in line and step == perf.n:
+            threading.Thread(target=perf.record, args=(server.pid,), daemon=True).start()
+
+
 class Perf:
-    """perf record -g of the server during the window of step --perf-at N
-    (the generator keeps sending while the next step connects, so the
-    profile is taken right after that step's line, for --perf-seconds)."""
+    """perf record -g of the server during the measured window of step
+    --perf-at N: starts --perf-delay s (the warm-up) after that step's
+    participants are connected, for --perf-seconds (keep it within the
+    window)."""
 
-    def __init__(self, n, seconds, out):
-        self.n, self.seconds, self.out = n, seconds, out
-
-    def wants(self, n):
-        return n == self.n
+    def __init__(self, n, delay, seconds, out):
+        self.n, self.delay, self.seconds, self.out = n, delay, seconds, out
 
     def record(self, pid):
+        time.sleep(self.delay)
         cmd = ["perf", "record", "-g", "-p", str(pid), "-o", self.out, "--",
                "sleep", str(self.seconds)]
         log("profiling: " + " ".join(cmd))
-        subprocess.run(cmd, stdin=subprocess.DEVNULL)
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        log("profile written to %s" % self.out)
 
 
 COLUMNS = [("server", "%-6s", "server"), ("n", "%5s", "N"),
@@ -343,8 +359,10 @@ def main():
     p.add_argument("--srtp-backend", default=None,
                    help="CAU_SRTP_BACKEND for caud (e.g. libsrtp for the old path)")
     p.add_argument("--perf-at", type=int, default=None,
-                   help="perf record -g the server after step N passes")
-    p.add_argument("--perf-seconds", type=float, default=10)
+                   help="perf record -g the server in step N's window")
+    p.add_argument("--perf-delay", type=float, default=6,
+                   help="seconds from 'all connected' to the profile (warm-up + 1)")
+    p.add_argument("--perf-seconds", type=float, default=8)
     p.add_argument("--perf-out", default="perf.data")
     p.add_argument("--json-out", default=None, help="append the JSON lines here")
     p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
@@ -385,7 +403,7 @@ def main():
         sampler.start()
         perf = None
         if args.perf_at is not None and kind == "caud":
-            perf = Perf(args.perf_at, args.perf_seconds, args.perf_out)
+            perf = Perf(args.perf_at, args.perf_delay, args.perf_seconds, args.perf_out)
         try:
             results, rc = run_generator(server, args, extra, sampler, perf)
             if kind == "caud" and rc != 0:
