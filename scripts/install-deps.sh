@@ -12,7 +12,8 @@ gstreamer1.0-plugins-bad gstreamer1.0-nice
 python3 python3-gi python3-gst-1.0 gir1.2-gst-plugins-bad-1.0 gir1.2-gst-plugins-base-1.0 gir1.2-nice-0.1
 python3-aiortc python3-websockets
 chromium chromium-driver openssl ca-certificates
-iproute2 nftables"
+iproute2 nftables
+python3-matplotlib"
 # Node.js and npm: the machine's own when present (Debian's nodejs conflicts with it).
 command -v npm >/dev/null 2>&1 || PACKAGES="$PACKAGES nodejs npm"
 
