@@ -54,6 +54,7 @@ typedef struct {
   guint sample;                /* decrypt 1 in N received packets */
   guint tick_ms;
   gint batch_us;                /* -1 = auto */
+  gint seq_start;               /* -1 = random */
   gchar *local_address;
   guint port_min, port_max;
   guint speakers;
@@ -236,14 +237,25 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
     return;
   traffic_recv_packet (r, seq, len);
 
-  if (b->measuring && ++p->sample_counter >= b->opt.sample) {
+  /* libsrtp guesses the rollover counter from the last packet it decrypted
+   * on this SSRC (RFC 3711 §3.3.1): decrypt the stream's first packet (ROC
+   * 0 on both sides) and then at least every 8192 packets, or a stream whose
+   * sequence number wraps between two decrypted packets could never be
+   * authenticated again. */
+  if (r->total_received == 1 || r->since_unprotect >= 8192 ||
+      (b->measuring && ++p->sample_counter >= b->opt.sample)) {
     size_t n = len;
     uint64_t sent_us;
     uint32_t counter;
+    gboolean ok;
 
+    r->since_unprotect = 0;
+    ok = media_peer_unprotect_rtp (peer, buf, &n) &&
+         traffic_read_stamp (buf, n, &sent_us, &counter);
+    if (!b->measuring)
+      return;
     p->sample_counter = 0;
-    if (media_peer_unprotect_rtp (peer, buf, &n) &&
-        traffic_read_stamp (buf, n, &sent_us, &counter)) {
+    if (ok) {
       traffic_hist_add (&b->hist, g_get_monotonic_time () - (gint64) sent_us);
       b->sampled++;
     } else {
@@ -555,9 +567,13 @@ participant_new (Bench *b, guint room_index, BenchRole role, gboolean video,
   p->video = video;
   p->expected_streams = expected_streams;
   p->rtcp_ssrc = g_random_int ();
-  traffic_stream_init (&p->astream, g_random_int (), (uint16_t) g_random_int (),
+  traffic_stream_init (&p->astream, g_random_int (),
+                       (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
+                                                         : g_random_int ()),
                        g_random_int ());
-  traffic_stream_init (&p->vstream, g_random_int (), (uint16_t) g_random_int (),
+  traffic_stream_init (&p->vstream, g_random_int (),
+                       (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
+                                                         : g_random_int ()),
                        g_random_int ());
   g_ptr_array_add (b->participants, p);
   return p;
@@ -931,6 +947,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
       "the generator's ICE address (127.0.0.1)", "IP" },
     { "port-min", 0, 0, G_OPTION_ARG_INT, &o->port_min, "generator UDP ports (0 = any)", "P" },
     { "port-max", 0, 0, G_OPTION_ARG_INT, &o->port_max, "", "P" },
+    { "seq-start", 0, 0, G_OPTION_ARG_INT, &o->seq_start,
+      "publishers' first RTP sequence number (default random; e.g. 65000 to wrap soon)", "N" },
     { "speakers", 0, 0, G_OPTION_ARG_INT, &o->speakers, "audio: publishers (4)", "N" },
     { "room-prefix", 0, 0, G_OPTION_ARG_STRING, &o->room_prefix, "room names (bench)", "S" },
     { "max-loss", 0, 0, G_OPTION_ARG_DOUBLE, &o->max_loss, "pass: loss %% at most (1)", "P" },
@@ -956,6 +974,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
   o->sample = 50;
   o->tick_ms = 5;
   o->batch_us = -1;
+  o->seq_start = -1;
   o->speakers = 4;
   o->max_loss = 1;
   o->max_p99 = 50;

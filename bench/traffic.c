@@ -188,6 +188,7 @@ traffic_recv_packet (TrafficRecvStream *r, uint16_t seq, size_t len)
       late = true;   /* older than the newest (or a duplicate of it) */
   }
   r->total_received++;
+  r->since_unprotect++;
   if (!r->window_open)
     return;
   if (!r->window_started) {

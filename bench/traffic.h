@@ -72,6 +72,7 @@ typedef struct {
   uint64_t window_bytes;
   uint64_t window_reordered;
   uint64_t total_received;
+  uint32_t since_unprotect; /* packets since the receiver last decrypted one */
 } TrafficRecvStream;
 
 void traffic_recv_init (TrafficRecvStream *r, uint32_t ssrc);
