@@ -44,18 +44,6 @@ bench_session_emit_failed (BenchSession *session, BenchSessionError code,
     session->callbacks.failed (session, error, session->user_data);
 }
 
-#ifndef BENCH_HAVE_JANUS
-/* Until session-janus.c lands: a constructor that refuses (the generator
- * checks for NULL and says which back end is missing). */
-BenchSession *
-bench_session_janus_new (const char *url, const char *room, BenchRole role,
-                         const BenchSessionCallbacks *callbacks, gpointer user_data)
-{
-  g_printerr ("cau-bench: the Janus back end is not built in this tree yet\n");
-  return NULL;
-}
-#endif
-
 BenchSession *
 bench_session_new (BenchBackend backend, const char *url, const char *room,
                    BenchRole role, const BenchSessionCallbacks *callbacks,

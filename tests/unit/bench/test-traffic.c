@@ -1,0 +1,126 @@
+/* test-traffic.c — bench/traffic.c: the synthetic VP8/Opus packets parse as
+ * RTP, key frames are key frames to caud's detector, the stamp survives,
+ * and receiver loss/reordering counting across a sequence wrap. */
+#include <glib.h>
+#include <string.h>
+
+#include "rtp.h"
+#include "traffic.h"
+
+static void
+test_vp8_frames (void)
+{
+  TrafficStream s;
+  uint8_t buf[12 + TRAFFIC_MAX_PAYLOAD];
+  unsigned n = traffic_vp8_packet_count (24000);
+  RtpHeader h;
+
+  traffic_stream_init (&s, 0x01020304, 65534, 1000);
+  g_assert_cmpuint (n, ==, 21);
+  for (unsigned i = 0; i < n; i++) {
+    size_t len = traffic_write_vp8 (&s, buf, true, 24000, i, n, 123456789);
+    uint64_t sent;
+    uint32_t counter;
+
+    g_assert_cmpuint (len, <=, 12 + TRAFFIC_MAX_PAYLOAD);
+    g_assert_true (rtp_parse (buf, len, &h));
+    g_assert_cmpuint (h.ssrc, ==, 0x01020304);
+    g_assert_cmpuint (h.payload_type, ==, TRAFFIC_VIDEO_PT);
+    g_assert_cmpuint (h.seq, ==, (uint16_t) (65534 + i));     /* wraps after 1 */
+    g_assert_cmpuint (h.timestamp, ==, 1000);
+    g_assert_true (h.marker == (i + 1 == n));
+    g_assert_true (rtp_vp8_is_keyframe (buf + h.payload_offset, h.payload_len) == (i == 0));
+    g_assert_true (traffic_read_stamp (buf, len, &sent, &counter));
+    g_assert_cmpuint (sent, ==, 123456789);
+    g_assert_cmpuint (counter, ==, i);
+  }
+  traffic_stream_end_frame (&s, 3000);
+  /* A delta frame's first packet is not a key frame. */
+  {
+    size_t len = traffic_write_vp8 (&s, buf, false, 6000, 0, 6, 1);
+
+    g_assert_true (rtp_parse (buf, len, &h));
+    g_assert_cmpuint (h.timestamp, ==, 4000);
+    g_assert_false (rtp_vp8_is_keyframe (buf + h.payload_offset, h.payload_len));
+  }
+}
+
+static void
+test_opus (void)
+{
+  TrafficStream s;
+  uint8_t buf[12 + TRAFFIC_MAX_PAYLOAD];
+  RtpHeader h;
+  size_t len;
+  uint64_t sent;
+  uint32_t counter;
+
+  traffic_stream_init (&s, 7, 10, 0);
+  len = traffic_write_opus (&s, buf, 100, 960, 42);
+  g_assert_cmpuint (len, ==, 112);
+  g_assert_true (rtp_parse (buf, len, &h));
+  g_assert_cmpuint (h.payload_type, ==, TRAFFIC_AUDIO_PT);
+  g_assert_true (traffic_read_stamp (buf, len, &sent, &counter));
+  g_assert_cmpuint (sent, ==, 42);
+  len = traffic_write_opus (&s, buf, 100, 960, 43);
+  g_assert_true (rtp_parse (buf, len, &h));
+  g_assert_cmpuint (h.timestamp, ==, 960);
+  /* Not stamped: too short, or no magic. */
+  g_assert_false (traffic_read_stamp (buf, 20, &sent, &counter));
+  buf[len - TRAFFIC_STAMP_LEN] = 'X';
+  g_assert_false (traffic_read_stamp (buf, len, &sent, &counter));
+}
+
+static void
+test_recv_loss_across_wrap (void)
+{
+  TrafficRecvStream r;
+
+  traffic_recv_init (&r, 1);
+  traffic_recv_packet (&r, 65530, 100);        /* before the window */
+  traffic_recv_window_begin (&r);
+  /* 65531..65535, 0..9 with 3 lost (65533, 2, 5) and 7 arriving after 8 */
+  for (uint32_t v = 65531; v < 65536 + 10; v++) {
+    uint16_t seq = (uint16_t) v;
+
+    if (seq == 65533 || seq == 2 || seq == 5 || seq == 7)
+      continue;
+    traffic_recv_packet (&r, seq, 100);
+    if (seq == 8)
+      traffic_recv_packet (&r, 7, 100);
+  }
+  g_assert_cmpuint (traffic_recv_window_expected (&r), ==, 15);
+  g_assert_cmpuint (r.window_received, ==, 12);
+  g_assert_cmpuint (r.window_reordered, ==, 1);
+  g_assert_cmpuint (r.window_bytes, ==, 1200);
+  /* A late packet from before the window is not counted in it. */
+  traffic_recv_packet (&r, 65529, 100);
+  g_assert_cmpuint (r.window_received, ==, 12);
+}
+
+static void
+test_histogram (void)
+{
+  static TrafficHistogram h;
+
+  traffic_hist_reset (&h);
+  g_assert_cmpfloat (traffic_hist_quantile (&h, 0.5), <, 0);
+  for (int i = 0; i < 99; i++)
+    traffic_hist_add (&h, 1000);               /* 1 ms */
+  traffic_hist_add (&h, 40000);                /* 40 ms */
+  g_assert_cmpfloat_with_epsilon (traffic_hist_quantile (&h, 0.5), 1.1, 1e-9);
+  g_assert_cmpfloat_with_epsilon (traffic_hist_quantile (&h, 0.99), 40.1, 1e-9);
+  traffic_hist_add (&h, 5 * G_USEC_PER_SEC);   /* overflow bucket */
+  g_assert_cmpfloat (traffic_hist_quantile (&h, 1.0), >=, 1000);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/bench/traffic/vp8-frames", test_vp8_frames);
+  g_test_add_func ("/bench/traffic/opus", test_opus);
+  g_test_add_func ("/bench/traffic/recv-loss-across-wrap", test_recv_loss_across_wrap);
+  g_test_add_func ("/bench/traffic/histogram", test_histogram);
+  return g_test_run ();
+}
