@@ -3,6 +3,7 @@
 #include "peer.h"
 
 #include <string.h>
+#include <sys/socket.h>
 #include <agent.h>
 
 #include "dtls.h"
@@ -33,6 +34,13 @@ struct MediaPeer {
   NiceComponentState ice_state;
   MediaState state;
   gboolean closing;
+
+  /* The selected pair's socket and remote address, for sending media
+   * without libnice's per-packet locking (see peer_on_selected_pair). */
+  GSocket *send_socket;
+  int send_fd;
+  struct sockaddr_storage send_addr;
+  socklen_t send_addr_len;
 };
 
 static void
@@ -221,6 +229,49 @@ peer_on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
   }
 }
 
+/* Media (not STUN) to the selected pair goes straight to its socket with
+ * sendto(): nice_agent_send() takes the agent lock and walks GLib
+ * bookkeeping per packet, a measurable share of the fan-out (see
+ * docs/performance.md).  Only for a UDP pair whose local side is our own
+ * socket (host or peer-reflexive): a relayed pair needs libnice's TURN
+ * framing and keeps the libnice path. */
+static void
+peer_on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
+                       NiceCandidate *local, NiceCandidate *remote, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+
+  g_clear_object (&peer->send_socket);
+  peer->send_fd = -1;
+  if (local->type == NICE_CANDIDATE_TYPE_RELAYED ||
+      local->transport != NICE_CANDIDATE_TRANSPORT_UDP || g_getenv ("CAU_NICE_SEND") != NULL)
+    return;
+  peer->send_socket = nice_agent_get_selected_socket (agent, stream_id, component_id);
+  if (peer->send_socket == NULL)
+    return;
+  peer->send_fd = g_socket_get_fd (peer->send_socket);
+  memset (&peer->send_addr, 0, sizeof peer->send_addr);
+  nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer->send_addr);
+  peer->send_addr_len = peer->send_addr.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6)
+                                                               : sizeof (struct sockaddr_in);
+}
+
+/* One datagram of protected media to the peer. */
+static gboolean
+peer_send_datagram (MediaPeer *peer, const uint8_t *buf, size_t len)
+{
+  if (peer->send_fd >= 0) {
+    ssize_t sent = sendto (peer->send_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+                           (const struct sockaddr *) &peer->send_addr, peer->send_addr_len);
+
+    /* EAGAIN: the socket buffer is full; the packet is lost like any
+     * other on a congested path (NACK may repair it). */
+    return sent == (ssize_t) len;
+  }
+  return nice_agent_send (peer->agent, peer->stream_id, 1, len, (const gchar *) buf) ==
+         (gint) len;
+}
+
 static void
 peer_on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data)
 {
@@ -263,6 +314,7 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
   peer->user_data = user_data;
   peer->rtp_encrypted = config->rtp_encrypted;
   peer->state = MEDIA_STATE_NEW;
+  peer->send_fd = -1;
   peer->ice_state = NICE_COMPONENT_STATE_DISCONNECTED;
 
   peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245,
@@ -304,6 +356,8 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
                     G_CALLBACK (peer_on_component_state), peer);
   g_signal_connect (peer->agent, "new-candidate-full",
                     G_CALLBACK (peer_on_new_candidate), peer);
+  g_signal_connect (peer->agent, "new-selected-pair-full",
+                    G_CALLBACK (peer_on_selected_pair), peer);
   g_signal_connect (peer->agent, "candidate-gathering-done",
                     G_CALLBACK (peer_on_gathering_done), peer);
 
@@ -356,6 +410,8 @@ media_peer_free (MediaPeer *peer)
     media_dtls_free (peer->dtls);
   if (peer->srtp != NULL)
     media_srtp_free (peer->srtp);
+  g_clear_object (&peer->send_socket);
+  peer->send_fd = -1;
   if (peer->agent != NULL) {
     g_signal_handlers_disconnect_by_data (peer->agent, peer);
     nice_agent_attach_recv (peer->agent, peer->stream_id, 1, peer->context, NULL, NULL);
@@ -494,7 +550,7 @@ media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len)
     g_debug ("SRTP protect: %s", media_srtp_status_to_string (status));
     return FALSE;
   }
-  if (nice_agent_send (peer->agent, peer->stream_id, 1, n, (const gchar *) buf) < 0)
+  if (!peer_send_datagram (peer, buf, n))
     return FALSE;
   MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
   MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
@@ -533,7 +589,7 @@ media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len)
     g_debug ("SRTCP protect: %s", media_srtp_status_to_string (status));
     return FALSE;
   }
-  if (nice_agent_send (peer->agent, peer->stream_id, 1, n, (const gchar *) buf) < 0)
+  if (!peer_send_datagram (peer, buf, n))
     return FALSE;
   MEDIA_STAT_ADD (peer->stats, rtcp_packets_out, 1);
   return TRUE;

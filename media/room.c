@@ -606,8 +606,10 @@ participant_sync_slots (MediaParticipant *p)
         slot->subscriber = p;
         slot->mid = g_strdup_printf ("%u", p->slots->len);
         slot->kind = g_strdup (t->kind);
-        slot->cache = nack_cache_new (t->video ? VIDEO_CACHE_SLOTS : AUDIO_CACHE_SLOTS,
-                                      MEDIA_PEER_BUFFER_SIZE - 256);
+        /* Only video is NACKed (our offers put "nack" on video m-lines
+         * only): audio slots keep no retransmission cache. */
+        if (t->video)
+          slot->cache = nack_cache_new (VIDEO_CACHE_SLOTS, MEDIA_PEER_BUFFER_SIZE - 256);
         g_ptr_array_add (p->slots, slot);
       }
       slot_attach (slot, t);
