@@ -106,6 +106,7 @@ fi
 if [ "$sanitize" = 1 ]; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+    export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/lsan.supp:print_suppressions=0}"
     # GLib's slice allocator and type system keep memory for the process
     # lifetime; leak reports about it are noise.
     export G_SLICE=always-malloc
