@@ -875,6 +875,16 @@ run_step (Bench *b, guint n)
                     "gen_lag_events", (json_int_t) b->lagging,
                     "sample_failed", (json_int_t) b->sample_failed,
                     "pass", pass);
+  if (line == NULL) {
+    /* json_pack refuses NaN and infinity (a step whose window never
+     * started: elapsed 0, nothing expected).  Report the step as failed
+     * instead of crashing on a NULL line. */
+    line = json_pack ("{s:s, s:s, s:i, s:b}", "server", bench_backend_to_string (b->opt.backend),
+                      "scenario", b->opt.scenario_name, "n", (int) n, "pass", 0);
+    pass = FALSE;
+    if (error == NULL)
+      error = g_strdup ("the step could not be measured (no measured window)");
+  }
   json_object_set_new (line, "lat_p90_ms", json_real (traffic_hist_quantile (&b->hist, 0.90)));
   json_object_set_new (line, "lat_p999_ms", json_real (traffic_hist_quantile (&b->hist, 0.999)));
   json_object_set_new (line, "lat_max_ms", json_real (traffic_hist_quantile (&b->hist, 1.0)));
