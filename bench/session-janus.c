@@ -76,6 +76,18 @@ typedef enum {
   JANUS_STATE_STARTED,
 } JanusState;
 
+/* The publisher's own subscription (a second VideoRoom handle). */
+typedef enum {
+  JANUS_SUB_NONE,             /* no handle yet                            */
+  JANUS_SUB_ATTACHING,
+  JANUS_SUB_ATTACHED,         /* handle, not joined (nothing to subscribe) */
+  JANUS_SUB_JOINING,          /* join as subscriber sent                  */
+  JANUS_SUB_CHANGING,         /* subscribe sent, waiting for the offer    */
+  JANUS_SUB_OFFERED,          /* offer handed to subscribe_offer()        */
+  JANUS_SUB_STARTING,         /* start + answer sent                      */
+  JANUS_SUB_IDLE,             /* negotiated; may subscribe to more        */
+} JanusSubState;
+
 typedef struct {
   BenchSession base;
   SoupSession *api_soup;      /* requests: a small shared pool          */
@@ -94,6 +106,17 @@ typedef struct {
   guint retry_ms;
   gint64 wait_deadline_us;    /* subscriber: give up waiting after this */
   gboolean *freed_flag;       /* set to TRUE by free while dispatching */
+
+  /* Publisher only: the multistream subscriber handle that receives the
+   * other publishers of the room (see "publisher's subscription" below). */
+  json_int_t feed_id;         /* our own publisher id in the room        */
+  json_int_t sub_handle_id;   /* 0 until attached                        */
+  JanusSubState sub_state;
+  GArray *sub_want;           /* json_int_t: other publishers up         */
+  GArray *sub_have;           /* json_int_t: feeds in the subscription   */
+  GArray *sub_pending;        /* json_int_t: subscribe sent, no offer yet */
+  gboolean sub_trickle_done;
+  guint sub_retry_id;
 } JanusSession;
 
 /* What a reply to one POST is for.  @data is plugindata.data (NULL when
@@ -107,6 +130,7 @@ typedef struct {
   SoupMessage *msg;
   JanusReplyFunc on_reply;    /* NULL: fire and forget                  */
   const char *what;           /* for error messages                     */
+  gboolean sub;               /* to a publisher's subscriber handle     */
 } JanusRequest;
 
 /* Shared by every participant (all on one thread, as session.h says).
@@ -158,6 +182,9 @@ janus_request_send (JanusSession *s, SoupSession *soup, JanusRequest *req, gbool
 static void janus_poll (JanusSession *s);
 static void janus_list_participants (JanusSession *s);
 static void janus_retry_later (JanusSession *s, const char *why);
+static void janus_sub_error (JanusSession *s, json_int_t code, const char *reason,
+                             const char *what);
+static void janus_sub_answer (JanusSession *s, const char *answer_sdp);
 
 /* Errors that mean, for a subscriber asking for its offer, that the
  * publisher is not up yet (shared/LAB-NOTES.md: "No such feed"). */
@@ -231,12 +258,13 @@ janus_room_id_from_name (const char *room)
   return h == 0 ? 1 : (json_int_t) h;
 }
 
+/* @handle 0: the session's path. */
 static char *
-janus_path (JanusSession *s, gboolean with_handle)
+janus_path (JanusSession *s, json_int_t handle)
 {
-  if (with_handle)
+  if (handle != 0)
     return g_strdup_printf ("%s/%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT, s->api,
-                            s->session_id, s->handle_id);
+                            s->session_id, handle);
   if (s->session_id != 0)
     return g_strdup_printf ("%s/%" JSON_INTEGER_FORMAT, s->api, s->session_id);
   return g_strdup (s->api);
@@ -295,7 +323,9 @@ janus_on_post_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     goto out;
   data = janus_plugin_data (reply);
-  if (!janus_find_error (reply, data, &code, &reason) ||
+  if (req->sub && janus_find_error (reply, data, &code, &reason))
+    janus_sub_error (s, code, reason, req->what);
+  else if (!janus_find_error (reply, data, &code, &reason) ||
       (s->state == JANUS_STATE_CREATING_ROOM && code == JANUS_VIDEOROOM_ERROR_ROOM_EXISTS) ||
       (s->state == JANUS_STATE_LISTING && code == JANUS_VIDEOROOM_ERROR_NO_SUCH_ROOM))
     req->on_reply (s, reply, data);
@@ -312,10 +342,10 @@ out:
  * added here.  @on_reply runs only for a reply that is not an error (except
  * the two errors the flow expects, which it handles itself). */
 static void
-janus_post (JanusSession *s, gboolean to_handle, json_t *body, const char *what,
+janus_post (JanusSession *s, json_int_t handle, json_t *body, const char *what,
             JanusReplyFunc on_reply)
 {
-  g_autofree char *path = janus_path (s, to_handle);
+  g_autofree char *path = janus_path (s, handle);
   g_autofree char *tx = g_strdup_printf ("cb%" G_GUINT64_FORMAT, ++s->next_transaction);
   g_autofree char *text = NULL;
   g_autoptr (GBytes) bytes = NULL;
@@ -330,6 +360,7 @@ janus_post (JanusSession *s, gboolean to_handle, json_t *body, const char *what,
   req = g_new0 (JanusRequest, 1);
   req->on_reply = on_reply;
   req->what = what;
+  req->sub = handle != 0 && handle == s->sub_handle_id;
   req->msg = soup_message_new (SOUP_METHOD_POST, path);
   soup_message_set_request_body_from_bytes (req->msg, "application/json", bytes);
   /* Fire-and-forget requests (the destroy in free) must outlive the
@@ -337,16 +368,24 @@ janus_post (JanusSession *s, gboolean to_handle, json_t *body, const char *what,
   janus_request_send (s, s->api_soup, req, on_reply != NULL, janus_on_post_reply);
 }
 
-/* A "message" to the VideoRoom plugin on our handle, optionally with a jsep. */
+/* A "message" to the VideoRoom plugin on @handle, optionally with a jsep. */
 static void
-janus_message (JanusSession *s, json_t *request, const char *jsep_type, const char *sdp,
-               const char *what, JanusReplyFunc on_reply)
+janus_message_to (JanusSession *s, json_int_t handle, json_t *request, const char *jsep_type,
+                  const char *sdp, const char *what, JanusReplyFunc on_reply)
 {
   json_t *body = json_pack ("{s:s, s:o}", "janus", "message", "body", request);
 
   if (jsep_type != NULL)
     json_object_set_new (body, "jsep", json_pack ("{s:s, s:s}", "type", jsep_type, "sdp", sdp));
-  janus_post (s, TRUE, body, what, on_reply);
+  janus_post (s, handle, body, what, on_reply);
+}
+
+/* The same on our (main) handle. */
+static void
+janus_message (JanusSession *s, json_t *request, const char *jsep_type, const char *sdp,
+               const char *what, JanusReplyFunc on_reply)
+{
+  janus_message_to (s, s->handle_id, request, jsep_type, sdp, what, on_reply);
 }
 
 static void
@@ -361,7 +400,7 @@ janus_send_trickle_completed (JanusSession *s, json_t *reply, json_t *data)
   if (s->trickle_done)
     return;
   s->trickle_done = TRUE;
-  janus_post (s, TRUE, json_pack ("{s:s, s:{s:b}}", "janus", "trickle",
+  janus_post (s, s->handle_id, json_pack ("{s:s, s:{s:b}}", "janus", "trickle",
                                   "candidate", "completed", TRUE),
               "sending end-of-candidates", janus_on_ack);
 }
@@ -454,6 +493,12 @@ janus_answer (BenchSession *base, const char *answer_sdp)
 
   if (base->failed)
     return;
+  /* A publisher's own offer is answered by Janus, never by us: an answer on
+   * a publisher session is for its subscriber handle. */
+  if (base->role == BENCH_ROLE_PUBLISHER) {
+    janus_sub_answer (s, answer_sdp);
+    return;
+  }
   if (s->state != JANUS_STATE_OFFERED) {
     g_warning ("bench: Janus subscribe answer with no offer outstanding");
     return;
@@ -513,6 +558,265 @@ janus_publish (BenchSession *base, const char *offer_sdp)
                  "offer", offer_sdp, "publishing", janus_on_configure_acked);
 }
 
+/* ---- a publisher's own subscription -------------------------------------- */
+
+/* caud offers a publishing participant the other participants' tracks on
+ * the same session; the VideoRoom equivalent is a second handle on the
+ * same Janus session that joins as a multistream subscriber:
+ *
+ *   attach (once another publisher is known) → join ptype subscriber with
+ *   "streams":[{"feed":F}...] for every other publisher → "attached" + jsep
+ *   offer → subscribe_offer() → answer: start + jsep answer (trickle
+ *   completed after the first start's ack).  Publishers that come later
+ *   ("publishers" events): subscribe with their feeds → "updated" + jsep
+ *   offer → answered with start again.  One change in flight at a time;
+ *   more are made once the previous start is acked.
+ *
+ * Publishers come from the "joined" event's "publishers" and later
+ * "publishers" events (never our own feed); "unpublished"/"leaving" take
+ * a feed out of the lists only: Janus itself removes a gone publisher's
+ * streams from subscriptions and sends an "updated" offer.  "No such
+ * feed" (428, the publisher's PeerConnection is not up yet) undoes the
+ * change and tries again after JANUS_RETRY_FIRST_MS. */
+
+static gboolean
+janus_feeds_has (GArray *feeds, json_int_t id)
+{
+  for (guint i = 0; i < feeds->len; i++)
+    if (g_array_index (feeds, json_int_t, i) == id)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+janus_feeds_remove (GArray *feeds, json_int_t id)
+{
+  for (guint i = 0; i < feeds->len; i++)
+    if (g_array_index (feeds, json_int_t, i) == id) {
+      g_array_remove_index (feeds, i);
+      return;
+    }
+}
+
+static void janus_sub_reconcile (JanusSession *s);
+
+static void
+janus_sub_on_attached (JanusSession *s, json_t *reply, json_t *data)
+{
+  json_int_t id = json_integer_value (json_object_get (json_object_get (reply, "data"), "id"));
+
+  if (id <= 0) {
+    bench_session_emit_failed (&s->base, BENCH_SESSION_ERROR_PROTOCOL,
+                               "Janus attach reply without a handle id (subscriber handle)");
+    return;
+  }
+  s->sub_handle_id = id;
+  s->sub_state = JANUS_SUB_ATTACHED;
+  janus_sub_reconcile (s);
+}
+
+static gboolean
+janus_sub_on_retry (gpointer user_data)
+{
+  JanusSession *s = user_data;
+
+  s->sub_retry_id = 0;
+  janus_sub_reconcile (s);
+  return G_SOURCE_REMOVE;
+}
+
+static json_t *
+janus_feeds_to_streams (GArray *feeds)
+{
+  json_t *streams = json_array ();
+
+  for (guint i = 0; i < feeds->len; i++)
+    json_array_append_new (streams, json_pack ("{s:I}", "feed",
+                                               g_array_index (feeds, json_int_t, i)));
+  return streams;
+}
+
+/* Makes the subscription follow sub_want, one step at a time. */
+static void
+janus_sub_reconcile (JanusSession *s)
+{
+  if (s->base.failed || s->sub_retry_id != 0)
+    return;
+  switch (s->sub_state) {
+  case JANUS_SUB_NONE:
+    if (s->sub_want->len == 0)
+      return;
+    s->sub_state = JANUS_SUB_ATTACHING;
+    janus_post (s, 0, json_pack ("{s:s, s:s}", "janus", "attach", "plugin", JANUS_PLUGIN),
+                "attaching the subscriber handle to " JANUS_PLUGIN, janus_sub_on_attached);
+    return;
+  case JANUS_SUB_ATTACHED:
+    if (s->sub_want->len == 0)
+      return;
+    g_array_set_size (s->sub_have, 0);
+    g_array_append_vals (s->sub_have, s->sub_want->data, s->sub_want->len);
+    g_array_set_size (s->sub_pending, 0);
+    g_array_append_vals (s->sub_pending, s->sub_want->data, s->sub_want->len);
+    s->sub_state = JANUS_SUB_JOINING;
+    janus_message_to (s, s->sub_handle_id,
+                      json_pack ("{s:s, s:s, s:I, s:o}", "request", "join", "ptype", "subscriber",
+                                 "room", s->room_id,
+                                 "streams", janus_feeds_to_streams (s->sub_want)),
+                      NULL, NULL, "joining as subscriber (publisher's own subscription)",
+                      janus_on_ack);
+    return;
+  case JANUS_SUB_IDLE:
+    g_array_set_size (s->sub_pending, 0);
+    for (guint i = 0; i < s->sub_want->len; i++) {
+      json_int_t id = g_array_index (s->sub_want, json_int_t, i);
+
+      if (!janus_feeds_has (s->sub_have, id))
+        g_array_append_val (s->sub_pending, id);
+    }
+    if (s->sub_pending->len == 0)
+      return;
+    g_array_append_vals (s->sub_have, s->sub_pending->data, s->sub_pending->len);
+    s->sub_state = JANUS_SUB_CHANGING;
+    janus_message_to (s, s->sub_handle_id,
+                      json_pack ("{s:s, s:o}", "request", "subscribe",
+                                 "streams", janus_feeds_to_streams (s->sub_pending)),
+                      NULL, NULL, "subscribing to more publishers", janus_on_ack);
+    return;
+  default:
+    return;   /* a change is in flight: again once it is done */
+  }
+}
+
+/* An error on the subscriber handle (reply or event). */
+static void
+janus_sub_error (JanusSession *s, json_int_t code, const char *reason, const char *what)
+{
+  if ((code == JANUS_VIDEOROOM_ERROR_NO_SUCH_FEED || code == JANUS_VIDEOROOM_ERROR_NO_SUCH_ROOM) &&
+      (s->sub_state == JANUS_SUB_JOINING || s->sub_state == JANUS_SUB_CHANGING)) {
+    g_debug ("janus: session %" JSON_INTEGER_FORMAT ": %s (%s); trying again",
+             s->session_id, what, reason != NULL ? reason : "no reason");
+    for (guint i = 0; i < s->sub_pending->len; i++)
+      janus_feeds_remove (s->sub_have, g_array_index (s->sub_pending, json_int_t, i));
+    g_array_set_size (s->sub_pending, 0);
+    s->sub_state = s->sub_state == JANUS_SUB_JOINING ? JANUS_SUB_ATTACHED : JANUS_SUB_IDLE;
+    s->sub_retry_id = g_timeout_add (JANUS_RETRY_FIRST_MS, janus_sub_on_retry, s);
+    return;
+  }
+  janus_fail_janus (s, code, reason, what);
+}
+
+static void
+janus_sub_on_start_acked (JanusSession *s, json_t *reply, json_t *data)
+{
+  if (!s->sub_trickle_done) {
+    s->sub_trickle_done = TRUE;
+    janus_post (s, s->sub_handle_id, json_pack ("{s:s, s:{s:b}}", "janus", "trickle",
+                                                "candidate", "completed", TRUE),
+                "sending end-of-candidates (subscriber handle)", janus_on_ack);
+  }
+  /* Janus handles a handle's messages in order: the next change may go. */
+  if (s->sub_state == JANUS_SUB_STARTING) {
+    s->sub_state = JANUS_SUB_IDLE;
+    janus_sub_reconcile (s);
+  }
+}
+
+static void
+janus_sub_answer (JanusSession *s, const char *answer_sdp)
+{
+  if (s->sub_state != JANUS_SUB_OFFERED) {
+    g_warning ("bench: Janus subscribe answer with no offer outstanding (publisher)");
+    return;
+  }
+  s->sub_state = JANUS_SUB_STARTING;
+  janus_message_to (s, s->sub_handle_id, json_pack ("{s:s}", "request", "start"),
+                    "answer", answer_sdp, "starting the publisher's subscription",
+                    janus_sub_on_start_acked);
+}
+
+/* Events on the subscriber handle.  subscribe_offer() may free the
+ * session: nothing touches it after the callback. */
+static void
+janus_sub_handle_event (JanusSession *s, json_t *event, const char *kind, json_t *data)
+{
+  BenchSession *base = &s->base;
+  json_t *jsep = json_object_get (event, "jsep");
+  const char *jsep_type = json_string_value (json_object_get (jsep, "type"));
+  const char *sdp = json_string_value (json_object_get (jsep, "sdp"));
+  const char *videoroom = json_string_value (json_object_get (data, "videoroom"));
+  json_int_t code = 0;
+  const char *reason = NULL;
+
+  if (strcmp (kind, "hangup") == 0 || strcmp (kind, "detached") == 0) {
+    const char *why = json_string_value (json_object_get (event, "reason"));
+
+    bench_session_emit_failed (base, BENCH_SESSION_ERROR_REFUSED,
+                               "Janus %s the subscriber handle%s%s",
+                               strcmp (kind, "hangup") == 0 ? "hung up" : "detached",
+                               why != NULL ? ": " : "", why != NULL ? why : "");
+    return;
+  }
+  if (janus_find_error (event, data, &code, &reason)) {
+    janus_sub_error (s, code, reason,
+                     s->sub_state == JANUS_SUB_JOINING ? "joining as subscriber (publisher)" :
+                     s->sub_state == JANUS_SUB_CHANGING ? "subscribing to more publishers" :
+                     s->sub_state == JANUS_SUB_STARTING ? "starting the publisher's subscription" :
+                     "in a VideoRoom event (subscriber handle)");
+    return;
+  }
+  if (strcmp (kind, "event") != 0 || videoroom == NULL)
+    return;   /* webrtcup, media, slowlink, keepalive... */
+  if (jsep_type != NULL && sdp != NULL) {
+    if (strcmp (jsep_type, "offer") == 0 &&
+        (strcmp (videoroom, "attached") == 0 || strcmp (videoroom, "updated") == 0)) {
+      g_array_set_size (s->sub_pending, 0);
+      s->sub_state = JANUS_SUB_OFFERED;
+      if (base->callbacks.subscribe_offer != NULL)
+        base->callbacks.subscribe_offer (base, sdp, base->user_data);
+      return;
+    }
+    bench_session_emit_failed (base, BENCH_SESSION_ERROR_PROTOCOL,
+                               "unexpected jsep %s in Janus '%s' event (subscriber handle)",
+                               jsep_type, videoroom);
+    return;
+  }
+  /* "updated" with nothing to negotiate, or the start's "started". */
+  if ((strcmp (videoroom, "updated") == 0 && s->sub_state == JANUS_SUB_CHANGING) ||
+      (json_object_get (data, "started") != NULL && s->sub_state == JANUS_SUB_STARTING)) {
+    g_array_set_size (s->sub_pending, 0);
+    s->sub_state = JANUS_SUB_IDLE;
+    janus_sub_reconcile (s);
+  }
+}
+
+/* Publisher: other publishers from a "joined" or "event" event. */
+static void
+janus_sub_note_room (JanusSession *s, json_t *data)
+{
+  json_t *publishers = json_object_get (data, "publishers");
+  const char *gone_keys[] = { "unpublished", "leaving", "kicked" };
+  json_t *p;
+  size_t i;
+
+  json_array_foreach (publishers, i, p) {
+    json_int_t id = json_integer_value (json_object_get (p, "id"));
+
+    if (id > 0 && id != s->feed_id && !janus_feeds_has (s->sub_want, id))
+      g_array_append_val (s->sub_want, id);
+  }
+  for (i = 0; i < G_N_ELEMENTS (gone_keys); i++) {
+    json_t *gone = json_object_get (data, gone_keys[i]);
+
+    /* Our own unpublishing/leaving says "ok" instead of an id. */
+    if (json_is_integer (gone)) {
+      janus_feeds_remove (s->sub_want, json_integer_value (gone));
+      janus_feeds_remove (s->sub_have, json_integer_value (gone));
+      janus_feeds_remove (s->sub_pending, json_integer_value (gone));
+    }
+  }
+  janus_sub_reconcile (s);
+}
+
 /* ---- events (long poll) -------------------------------------------------- */
 
 /* Handles one event.  Callbacks may fail or free the session: the caller
@@ -532,6 +836,11 @@ janus_handle_event (JanusSession *s, json_t *event, gboolean *freed)
 
   if (kind == NULL) {
     bench_session_emit_failed (base, BENCH_SESSION_ERROR_PROTOCOL, "Janus event without 'janus'");
+    return;
+  }
+  if (s->sub_handle_id != 0 &&
+      json_integer_value (json_object_get (event, "sender")) == s->sub_handle_id) {
+    janus_sub_handle_event (s, event, kind, data);
     return;
   }
   if (strcmp (kind, "webrtcup") == 0) {
@@ -568,6 +877,11 @@ janus_handle_event (JanusSession *s, json_t *event, gboolean *freed)
   if (strcmp (kind, "event") != 0 || videoroom == NULL)
     return;
 
+  if (base->role == BENCH_ROLE_PUBLISHER) {
+    if (strcmp (videoroom, "joined") == 0)
+      s->feed_id = json_integer_value (json_object_get (data, "id"));
+    janus_sub_note_room (s, data);
+  }
   if (strcmp (videoroom, "joined") == 0 && s->state == JANUS_STATE_JOINING) {
     s->state = JANUS_STATE_READY;
     if (base->callbacks.ready != NULL)
@@ -658,7 +972,7 @@ out:
 static void
 janus_poll (JanusSession *s)
 {
-  g_autofree char *path = janus_path (s, FALSE);
+  g_autofree char *path = janus_path (s, 0);
   g_autofree char *uri = g_strdup_printf ("%s?maxev=%d&rid=%" G_GINT64_FORMAT, path,
                                           JANUS_LONG_POLL_MAXEV, g_get_real_time () / 1000);
   JanusRequest *req;
@@ -679,7 +993,7 @@ janus_on_keepalive (gpointer user_data)
 {
   JanusSession *s = user_data;
 
-  janus_post (s, FALSE, json_pack ("{s:s}", "janus", "keepalive"), "sending a keepalive",
+  janus_post (s, 0, json_pack ("{s:s}", "janus", "keepalive"), "sending a keepalive",
               janus_on_ack);
   return G_SOURCE_CONTINUE;
 }
@@ -718,7 +1032,7 @@ janus_on_created (JanusSession *s, json_t *reply, json_t *data)
   janus_poll (s);
   s->keepalive_id = g_timeout_add_seconds (JANUS_KEEPALIVE_S, janus_on_keepalive, s);
   s->state = JANUS_STATE_ATTACHING;
-  janus_post (s, FALSE, json_pack ("{s:s, s:s}", "janus", "attach", "plugin", JANUS_PLUGIN),
+  janus_post (s, 0, json_pack ("{s:s, s:s}", "janus", "attach", "plugin", JANUS_PLUGIN),
               "attaching to " JANUS_PLUGIN, janus_on_attached);
 }
 
@@ -731,16 +1045,20 @@ janus_free (BenchSession *base)
     *s->freed_flag = TRUE;
   g_clear_handle_id (&s->keepalive_id, g_source_remove);
   g_clear_handle_id (&s->retry_id, g_source_remove);
+  g_clear_handle_id (&s->sub_retry_id, g_source_remove);
   g_cancellable_cancel (s->cancellable);
   g_clear_object (&s->cancellable);
   /* Leave politely: destroying the Janus session detaches the handle, which
    * leaves the room and hangs up the PeerConnection.  Not waited for. */
   if (s->session_id != 0)
-    janus_post (s, FALSE, json_pack ("{s:s}", "janus", "destroy"), "destroying the session",
+    janus_post (s, 0, json_pack ("{s:s}", "janus", "destroy"), "destroying the session",
                 NULL);
   g_clear_object (&s->api_soup);
   g_clear_object (&s->poll_soup);
   g_free (s->api);
+  g_array_unref (s->sub_want);
+  g_array_unref (s->sub_have);
+  g_array_unref (s->sub_pending);
   bench_session_clear_base (base);
   g_free (s);
 }
@@ -774,8 +1092,11 @@ bench_session_janus_new (const char *url, const char *room, BenchRole role,
   s->api_soup = janus_shared_soup (&shared_api_soup, JANUS_API_CONNECTIONS, 60);
   s->poll_soup = janus_shared_soup (&shared_poll_soup, 8192, 5);
   s->cancellable = g_cancellable_new ();
+  s->sub_want = g_array_new (FALSE, FALSE, sizeof (json_int_t));
+  s->sub_have = g_array_new (FALSE, FALSE, sizeof (json_int_t));
+  s->sub_pending = g_array_new (FALSE, FALSE, sizeof (json_int_t));
   s->state = JANUS_STATE_CREATING;
-  janus_post (s, FALSE, json_pack ("{s:s}", "janus", "create"), "creating a Janus session",
+  janus_post (s, 0, json_pack ("{s:s}", "janus", "create"), "creating a Janus session",
               janus_on_created);
   return &s->base;
 }
