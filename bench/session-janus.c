@@ -2,7 +2,8 @@
  * (janus.plugin.videoroom, Janus 1.1.x) over Janus's plain-HTTP API, with
  * libsoup-3.0 and jansson.  bench/README.md lists the same flow.
  *
- * Every participant is one Janus session with one plugin handle:
+ * Every participant is one Janus session with one plugin handle (a
+ * publisher has a second one for what it receives, below):
  *
  *   POST /janus              {"janus":"create"}            → session id S
  *   GET  /janus/S?maxev=N    long poll, always one outstanding (events)
@@ -26,6 +27,13 @@
  *             subscribe_offer() again.  Publishers that come up after the
  *             subscriber joined are not added (the benchmark starts the
  *             publishers of a room first).
+ * A publisher also receives the room's other publishers, as with caud:
+ *             a second handle on the same Janus session joins as a
+ *             multistream subscriber once another publisher is known
+ *             ("joined"/"publishers" events) and subscribes to later ones;
+ *             its offers go to subscribe_offer(), and bench_session_answer()
+ *             on a publisher session answers them (see "a publisher's own
+ *             subscription" below).
  *
  * Errors: a Janus error ({"janus":"error"} or a plugin "error_code") reaches
  * failed() as a GError in BENCH_SESSION_JANUS_ERROR whose code is Janus's
