@@ -159,7 +159,7 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   MediaStats *stats = p->room->env.stats;
   RtpHeader h;
   MediaTrack *track;
-  guint64 now;
+  guint64 now, now_us;
 
   if (!rtp_parse (buf, len, &h)) {
     MEDIA_STAT_ADD (stats, dropped_malformed, 1);
@@ -175,9 +175,10 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
     MEDIA_STAT_ADD (stats, dropped_unknown, 1);
     return;
   }
-  now = now_ms ();
-  rtp_source_stats_update (&track->stats, h.seq, h.timestamp,
-                           (guint64) g_get_monotonic_time ());
+  /* One clock read per received packet, shared by the stats and the cache. */
+  now_us = (guint64) g_get_monotonic_time ();
+  now = now_us / 1000;
+  rtp_source_stats_update (&track->stats, h.seq, h.timestamp, now_us);
   track_nack_missing (track);
 
   for (guint i = 0; i < track->slots->len; i++)

@@ -510,14 +510,6 @@ participant_receives_track (MediaParticipant *p, MediaTrack *track)
   return FALSE;
 }
 
-static gboolean
-codec_same (const MediaSdpCodec *a, const MediaSdpCodec *b)
-{
-  return g_ascii_strcasecmp (a->encoding, b->encoding) == 0 &&
-         a->clock_rate == b->clock_rate && a->channels == b->channels &&
-         g_strcmp0 (a->fmtp, b->fmtp) == 0;
-}
-
 /* The payload type @codec already has in @p's subscribe session, the
  * publisher's own when it is free, or the first free dynamic one; -1 when
  * all are taken. */
@@ -534,7 +526,7 @@ participant_choose_payload_type (MediaParticipant *p, const MediaSdpCodec *codec
       by_pt[s->codec_out->payload_type & 127] = s->codec_out;
   }
   for (pt = 0; pt < 128; pt++)
-    if (by_pt[pt] != NULL && codec_same (by_pt[pt], codec))
+    if (by_pt[pt] != NULL && media_sdp_codec_equal (by_pt[pt], codec))
       return pt;
   if (by_pt[codec->payload_type & 127] == NULL)
     return codec->payload_type;
@@ -562,7 +554,7 @@ slot_assign_codec (MediaSlot *slot, GError **error)
   /* A slot keeps its payload type while it carries the same codec, also
    * across a change of track. */
   if (slot->codec_out != NULL) {
-    if (codec_same (slot->codec_out, slot->track->codec))
+    if (media_sdp_codec_equal (slot->codec_out, slot->track->codec))
       return TRUE;
     g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
   }

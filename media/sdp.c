@@ -1236,8 +1236,8 @@ codec_valid (const MediaSdpCodec *c)
          c->channels <= 255 && (c->fmtp == NULL || is_printable (c->fmtp, MAX_FMTP));
 }
 
-static gboolean
-codec_same (const MediaSdpCodec *a, const MediaSdpCodec *b)
+gboolean
+media_sdp_codec_equal (const MediaSdpCodec *a, const MediaSdpCodec *b)
 {
   return g_ascii_strcasecmp (a->encoding, b->encoding) == 0 && a->clock_rate == b->clock_rate &&
          a->channels == b->channels && g_strcmp0 (a->fmtp, b->fmtp) == 0;
@@ -1271,7 +1271,7 @@ check_tracks (const MediaSdpOfferTrack *tracks, guint n_tracks, GError **error)
         continue;
       if (t->ssrc == u->ssrc)
         FAIL (MEDIA_SDP_ERROR_INVALID, "SSRC %u used by mids %s and %s", t->ssrc, t->mid, u->mid);
-      if (t->codec->payload_type == u->codec->payload_type && !codec_same (t->codec, u->codec))
+      if (t->codec->payload_type == u->codec->payload_type && !media_sdp_codec_equal (t->codec, u->codec))
         FAIL (MEDIA_SDP_ERROR_INVALID, "payload type %u means %s in mid %s and %s in mid %s",
               t->codec->payload_type, t->codec->encoding, t->mid, u->codec->encoding, u->mid);
       for (guint a = 0; t->extmaps && a < t->extmaps->len; a++)

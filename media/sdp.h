@@ -112,6 +112,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (MediaSdpDescription, media_sdp_description_free)
 
 MediaSdpCodec *media_sdp_codec_copy (const MediaSdpCodec *codec);
 void media_sdp_codec_free (MediaSdpCodec *codec);
+/* Same encoding (case-insensitive), clock rate, channels and fmtp: the
+ * same codec whatever its payload type. */
+gboolean media_sdp_codec_equal (const MediaSdpCodec *a, const MediaSdpCodec *b);
 
 /* Parses and validates an SDP from the network.  @sdp need not be
  * NUL-terminated; @len is its length.  Rules, in the order checked:
