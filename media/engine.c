@@ -260,7 +260,7 @@ op_for_room (MediaEngine *engine, OpKind kind, const char *room_id,
   op->kind = kind;
   op->engine = engine;
   op->worker = entry->worker;
-  op->room = entry->room;
+  op->entry = entry;
   op->participant_id = g_strdup (participant_id);
   op->sdp_cb = sdp_cb;
   op->done_cb = done_cb;
@@ -314,20 +314,12 @@ op_run_deferred (gpointer data)
   return op_run (op);
 }
 
+/* Posts an op made by op_for_room() (which found its entry). */
 static void
-op_post_for_entry (Op *op, RoomEntry *entry)
+engine_dispatch (Op *op)
 {
-  op->entry = entry;
   g_main_context_invoke_full (op->worker->context, G_PRIORITY_DEFAULT, op_run_deferred,
                               op, op_free);
-}
-
-static void
-engine_dispatch (MediaEngine *engine, Op *op, const char *room_id)
-{
-  RoomEntry *entry = g_hash_table_lookup (engine->rooms, room_id);
-
-  op_post_for_entry (op, entry);
 }
 
 void
@@ -377,7 +369,7 @@ media_engine_add_participant (MediaEngine *engine, const char *room_id,
     op->participant_callbacks = *callbacks;
   op->user_data = user_data;
   op->notify = notify;
-  engine_dispatch (engine, op, room_id);
+  engine_dispatch (op);
 }
 
 void
@@ -389,7 +381,7 @@ media_engine_remove_participant (MediaEngine *engine, const char *room_id,
   g_return_if_fail (engine != NULL && room_id != NULL && participant_id != NULL);
   op = op_for_room (engine, OP_REMOVE_PARTICIPANT, room_id, participant_id, NULL, NULL, NULL);
   if (op != NULL)
-    engine_dispatch (engine, op, room_id);
+    engine_dispatch (op);
 }
 
 void
@@ -404,7 +396,7 @@ media_engine_publish (MediaEngine *engine, const char *room_id, const char *part
   if (op == NULL)
     return;
   op->sdp = g_strdup (offer_sdp);
-  engine_dispatch (engine, op, room_id);
+  engine_dispatch (op);
 }
 
 void
@@ -419,7 +411,7 @@ media_engine_subscribe_offer (MediaEngine *engine, const char *room_id,
   op = op_for_room (engine, OP_SUBSCRIBE_OFFER, room_id, participant_id, callback, NULL,
                     user_data);
   if (op != NULL)
-    engine_dispatch (engine, op, room_id);
+    engine_dispatch (op);
 }
 
 void
@@ -436,7 +428,7 @@ media_engine_subscribe_answer (MediaEngine *engine, const char *room_id,
   if (op == NULL)
     return;
   op->sdp = g_strdup (answer_sdp);
-  engine_dispatch (engine, op, room_id);
+  engine_dispatch (op);
 }
 
 void
@@ -454,7 +446,7 @@ media_engine_add_remote_candidate (MediaEngine *engine, const char *room_id,
     return;
   op->pc = pc;
   op->sdp = g_strdup (candidate);
-  engine_dispatch (engine, op, room_id);
+  engine_dispatch (op);
 }
 
 void
@@ -466,7 +458,7 @@ media_engine_request_keyframe (MediaEngine *engine, const char *room_id,
   g_return_if_fail (engine != NULL && room_id != NULL);
   op = op_for_room (engine, OP_KEYFRAME, room_id, publisher_id, NULL, NULL, NULL);
   if (op != NULL)
-    engine_dispatch (engine, op, room_id);
+    engine_dispatch (op);
 }
 
 const char *
