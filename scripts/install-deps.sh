@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential meson ninja-build pkg-config clang
 libglib2.0-dev libnice-dev libssl-dev libsrtp2-dev libjansson-dev
-libsoup-3.0-dev glib-networking libsqlite3-dev
+libsoup-3.0-dev glib-networking libsqlite3-dev libpq-dev postgresql libargon2-dev
 libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
 gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
 gstreamer1.0-plugins-bad gstreamer1.0-nice
