@@ -1,15 +1,36 @@
-// Boot: translations, the language switch, URL parameters (?room=&name=&autojoin=1&lang=),
-// and the move between the join form and the call view. Also exposes `window.cau`, a
-// read-only hook the browser tests use to reach the peer connections and their stats.
+// Boot: translations, the language switch, the hash router, and the move between the
+// views and the call. Routes:
+//   #/login                 staff log in
+//   #/worklist              today's consultations               (staff)
+//   #/patients              patient search                      (staff)
+//   #/patients/new          create a patient                    (staff)
+//   #/patients/<id>         the patient's chart                 (staff)
+//   #/schedule[/<patient>]  schedule a consultation             (staff)
+//   #/call/<consultation>   the consultation's call, with the lobby panel (staff)
+//   #/join/<secret>         a patient's invitation link: lobby, then the call
+//   #/room                  the anonymous room-code form (?room=&name=&autojoin=1&lang=),
+//                           for servers that allow anonymous rooms (tests, benchmarks)
+// With no hash: #/room when ?room= or ?autojoin= is given, else #/worklist when logged
+// in, else #/login. Also exposes `window.cau`, a read-only hook the browser tests use to
+// reach the peer connections, their stats, the route and the lobby.
 
-import { applyTranslations, getLanguage, setLanguage } from './i18n.js';
+import { applyTranslations, getLanguage, setLanguage, t } from './i18n.js';
 import { Call } from './call.js';
 import { defaultSignalingUrl } from './signaling.js';
 import { showError, hideBanner } from './banner.js';
+import { currentUser, currentToken, logout, sessionEvents } from './api.js';
 import { initJoinView, showJoinView, hideJoinView, setJoinBusy, setJoinStatus, validateJoin } from './join-view.js';
 import { showCallView, hideCallView } from './call-view.js';
+import { showLogin } from './login-view.js';
+import { showWorklist } from './worklist-view.js';
+import { showPatients, showNewPatient, showChart } from './patients-view.js';
+import { showSchedule } from './schedule-view.js';
+import { showPatientJoin, hidePatientJoin, returnToPatientJoin } from './patient-join-view.js';
+import { consultationNames } from './consultation-item.js';
 
 let call = null;
+let route = { name: '', params: [] };
+const NEXT_KEY = 'cau.next';
 
 window.cau = {
   get state() { return call?.state ?? 'idle'; },
@@ -26,44 +47,239 @@ window.cau = {
   get self() { return call?.selfId ?? null; },
   get connection() { return call ? structuredClone(call.connection) : null; },
   get call() { return call; },
+  /** The current route: {name, params}. */
+  get route() { return structuredClone(route); },
+  /** The logged-in staff user, or null. */
+  get user() { return currentUser(); },
+  /** Waiting patients [{id, name}] (care-team members in a call). */
+  get lobby() { return structuredClone(call?.lobby ?? []); },
 };
+
+const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call']);
+const VIEW_IDS = ['login-view', 'worklist-view', 'patients-view', 'patient-new-view', 'chart-view',
+  'schedule-view', 'patient-join-view', 'join-view', 'call-view'];
+
+const nav = document.getElementById('app-nav');
+const navUser = document.getElementById('nav-user');
+const logoutButton = document.getElementById('logout');
 
 applyTranslations(document);
 document.getElementById('lang-switch').addEventListener('click', () => {
   setLanguage(getLanguage() === 'vi' ? 'en' : 'vi');
+  renderNav();
 });
+logoutButton.addEventListener('click', async () => {
+  await leaveCall();
+  await logout();
+  go('#/login', { notice: 'login.loggedout' });
+});
+sessionEvents.addEventListener('expired', () => {
+  if (!STAFF_ROUTES.has(route.name)) return;
+  rememberNext();
+  go('#/login', { notice: 'login.expired' });
+});
+sessionEvents.addEventListener('change', renderNav);
 
+// The anonymous join form (#/room).
 const params = new URLSearchParams(location.search);
 const prefill = { room: params.get('room') ?? '', name: params.get('name') ?? '' };
-initJoinView({ ...prefill, onSubmit: startCall });
-showJoinView();
-if (params.get('autojoin') === '1' && !validateJoin(prefill.room.trim(), prefill.name.trim())) {
-  startCall({ room: prefill.room.trim(), name: prefill.name.trim() });
+initJoinView({ ...prefill, onSubmit: startAnonymousCall });
+
+let pendingNotice = null;
+
+/** Navigate; `notice` is a message key for the login page. */
+function go(hash, { notice = null } = {}) {
+  pendingNotice = notice;
+  if (location.hash === hash) onRoute();
+  else location.hash = hash;
 }
 
-async function startCall({ room, name }) {
-  if (call && (call.state === 'joining' || call.state === 'joined')) return;
-  hideBanner();
-  setJoinBusy(true);
-  call = new Call();
-  call.addEventListener('error', (e) => showError(e.detail));
-  call.addEventListener('state', (e) => onStateChange(e.detail.state));
+function parseRoute() {
+  let hash = location.hash.replace(/^#\/?/, '');
+  if (!hash) {
+    if (params.has('room') || params.has('autojoin')) hash = 'room';
+    else hash = currentUser() ? 'worklist' : 'login';
+    history.replaceState(null, '', `${location.pathname}${location.search}#/${hash}`);
+  }
+  const parts = hash.split('/').filter(Boolean).map((p) => {
+    try { return decodeURIComponent(p); } catch { return p; }
+  });
+  const [head, second] = parts;
+  switch (head) {
+    case 'login': return { name: 'login', params: [] };
+    case 'worklist': return { name: 'worklist', params: [] };
+    case 'patients':
+      if (second === 'new') return { name: 'patient-new', params: [] };
+      if (second) return { name: 'chart', params: [second] };
+      return { name: 'patients', params: [] };
+    case 'schedule': return { name: 'schedule', params: second ? [second] : [] };
+    case 'call': return second ? { name: 'call', params: [second] } : { name: 'worklist', params: [] };
+    case 'join': return second ? { name: 'join', params: [second] } : { name: 'login', params: [] };
+    case 'room': return { name: 'room', params: [] };
+    default: return { name: currentUser() ? 'worklist' : 'login', params: [] };
+  }
+}
+
+function rememberNext() {
+  try { sessionStorage.setItem(NEXT_KEY, location.hash); } catch { /* not fatal */ }
+}
+
+function takeNext() {
   try {
-    await call.join({ url: defaultSignalingUrl(), room, name });
+    const next = sessionStorage.getItem(NEXT_KEY);
+    sessionStorage.removeItem(NEXT_KEY);
+    if (next && next.startsWith('#/') && !next.startsWith('#/login')) return next;
+  } catch { /* not fatal */ }
+  return '#/worklist';
+}
+
+async function onRoute() {
+  const next = parseRoute();
+  const notice = pendingNotice;
+  pendingNotice = null;
+  // A call belongs to its route: navigating away leaves it.
+  const sameCall = call && route.name === next.name && route.params[0] === next.params[0]
+    && ['call', 'join', 'room'].includes(next.name);
+  if (call && !sameCall && ['joining', 'lobby', 'joined'].includes(call.state)) await leaveCall();
+  if (STAFF_ROUTES.has(next.name) && !currentUser()) {
+    rememberNext();
+    route = { name: 'login', params: [] };
+    history.replaceState(null, '', '#/login');
+  } else if (next.name === 'login' && currentUser()) {
+    location.replace(takeNext());
+    return;
+  } else {
+    route = next;
+  }
+  if (sameCall) return;
+  for (const id of VIEW_IDS) document.getElementById(id).hidden = true;
+  hideCallView();
+  hidePatientJoin();
+  renderNav();
+  document.body.dataset.route = route.name;
+  const [param] = route.params;
+  switch (route.name) {
+    case 'login':
+      showLogin({ notice, onSuccess: () => { hideBanner(); location.hash = takeNext(); } });
+      break;
+    case 'worklist': showWorklist(); break;
+    case 'patients': showPatients(); break;
+    case 'patient-new': showNewPatient({ go }); break;
+    case 'chart': showChart(param); break;
+    case 'schedule': showSchedule({ patientId: param, go }); break;
+    case 'call': startStaffCall(param); break;
+    case 'join': showPatientJoin(param, startPatientCall); break;
+    case 'room':
+      showJoinView();
+      if (params.get('autojoin') === '1' && !call && !validateJoin(prefill.room.trim(), prefill.name.trim())) {
+        startAnonymousCall({ room: prefill.room.trim(), name: prefill.name.trim() });
+      }
+      break;
+    default: break;
+  }
+}
+
+function renderNav() {
+  const user = currentUser();
+  const staffPage = !!user && route.name !== 'join' && route.name !== 'room';
+  nav.hidden = !staffPage || route.name === 'call';
+  logoutButton.hidden = !staffPage;
+  if (user) navUser.textContent = t('nav.user', { name: user.display_name, role: t(`role.${user.role}`) });
+  const section = { chart: 'patients', 'patient-new': 'patients' }[route.name] ?? route.name;
+  for (const a of nav.querySelectorAll('a[data-route]')) {
+    if (a.dataset.route === section) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  // Only clinicians schedule (docs/api.md).
+  nav.querySelector('[data-route="schedule"]').hidden = user?.role !== 'clinician';
+}
+
+/** Leave the current call, if any, without its view reacting (we are going elsewhere). */
+async function leaveCall() {
+  const c = call;
+  if (!c) return;
+  call = null;
+  hideCallView();
+  if (['joining', 'lobby', 'joined'].includes(c.state)) await c.leave();
+}
+
+function newCall() {
+  hideBanner();
+  const c = new Call();
+  c.addEventListener('error', (e) => { if (c === call) showError(e.detail); });
+  c.addEventListener('state', (e) => { if (c === call) document.body.dataset.callState = e.detail.state; });
+  call = c;
+  return c;
+}
+
+// --- #/room: anonymous --------------------------------------------------------------------
+
+async function startAnonymousCall({ room, name }) {
+  if (call && ['joining', 'lobby', 'joined'].includes(call.state)) return;
+  setJoinBusy(true);
+  const c = newCall();
+  c.addEventListener('state', (e) => {
+    if (c !== call || route.name !== 'room') return;
+    const state = e.detail.state;
+    if (state === 'joined') {
+      hideJoinView();
+      showCallView(c, { onError: showError });
+    } else if (state === 'left' || state === 'failed') {
+      hideCallView();
+      showJoinView();
+      if (state === 'left') setJoinStatus('call.left');
+    }
+  });
+  try {
+    await c.join({ url: defaultSignalingUrl(), room, name });
   } catch {
     // Already reported through the 'error' event; back to the form.
     setJoinBusy(false);
   }
 }
 
-function onStateChange(state) {
-  document.body.dataset.callState = state;
-  if (state === 'joined') {
-    hideJoinView();
-    showCallView(call);
-  } else if (state === 'left' || state === 'failed') {
-    hideCallView();
-    showJoinView();
-    if (state === 'left') setJoinStatus('call.left');
-  }
+// --- #/call/<id>: staff --------------------------------------------------------------------
+
+function startStaffCall(consultationId) {
+  const user = currentUser();
+  const c = newCall();
+  c.title = () => {
+    const name = consultationNames.get(consultationId);
+    return name ? t('call.consultation', { name }) : t('call.consultation.plain');
+  };
+  c.addEventListener('state', (e) => {
+    if (c !== call) return;
+    const state = e.detail.state;
+    if ((state === 'left' || state === 'failed') && route.name === 'call' && route.params[0] === consultationId) {
+      hideCallView();
+      go('#/worklist');
+    }
+  });
+  showCallView(c, { onError: showError });
+  const name = [...(user.display_name || user.username)].slice(0, 64).join('');
+  c.join({ url: defaultSignalingUrl(), room: consultationId, name, token: currentToken() }).catch(() => {});
 }
+
+// --- #/join/<secret>: patient ----------------------------------------------------------------
+
+function startPatientCall({ room, name, token }) {
+  const c = newCall();
+  let wasJoined = false;
+  c.addEventListener('state', (e) => {
+    if (c !== call) return;
+    const state = e.detail.state;
+    if (state === 'joined') {
+      wasJoined = true;
+      hidePatientJoin();
+      showCallView(c, { onError: showError });
+    } else if ((state === 'left' || state === 'failed') && wasJoined && route.name === 'join') {
+      hideCallView();
+      returnToPatientJoin();
+    }
+  });
+  c.join({ url: defaultSignalingUrl(), room, name, token }).catch(() => {});
+  return c;
+}
+
+window.addEventListener('hashchange', onRoute);
+onRoute();

@@ -1,7 +1,8 @@
 // The call view: remote tiles in a grid sized to the screen, our own tile (mirrored,
 // muted; picture-in-picture once someone else is here), per-pc connection state and
-// the mic / camera / leave controls. It renders a Call (call.js) and sends the user's
-// actions back to it.
+// the mic / camera / leave controls, and for care-team members the lobby panel: waiting
+// patients with Admit / Deny. It renders a Call (call.js) and sends the user's actions
+// back to it.
 
 import { t, i18nEvents } from './i18n.js';
 
@@ -17,12 +18,17 @@ const camButton = document.getElementById('btn-cam');
 const leaveButton = document.getElementById('btn-leave');
 const audioUnblock = document.getElementById('audio-unblock');
 const tileTemplate = document.getElementById('tile-template');
+const lobbyPanel = document.getElementById('lobby-panel');
+const lobbyList = document.getElementById('lobby-list');
+const lobbyAnnounce = document.getElementById('lobby-announce');
 
 const TILE_ASPECT = 4 / 3;
 const GRID_GAP = 8;
 
 let call = null;
 const tiles = new Map(); // participant id -> <figure>
+let onActionError = () => {};
+let announced = new Set(); // lobby ids already announced
 
 micButton.addEventListener('click', () => call?.setMicMuted(!call.audioMuted));
 camButton.addEventListener('click', () => call?.setCameraOff(!call.videoMuted));
@@ -42,8 +48,11 @@ audioUnblock.addEventListener('click', () => {
 i18nEvents.addEventListener('languagechange', () => call && renderAll());
 new ResizeObserver(layoutGrid).observe(stage);
 
-export function showCallView(newCall) {
+/** `onError({code, field, message})` is told when an admit/deny is refused. */
+export function showCallView(newCall, { onError = () => {} } = {}) {
   call = newCall;
+  onActionError = onError;
+  announced = new Set();
   for (const tile of tiles.values()) tile.remove();
   tiles.clear();
   leaveButton.disabled = false;
@@ -52,6 +61,7 @@ export function showCallView(newCall) {
   call.addEventListener('participant-stream', (e) => attachStream(e.detail.id, e.detail.stream));
   call.addEventListener('connection', renderConnection);
   call.addEventListener('local-media', renderLocal);
+  call.addEventListener('lobby', renderLobby);
   view.hidden = false;
   renderAll();
   // Move focus into the view (the join button just vanished) without a focus ring.
@@ -60,13 +70,16 @@ export function showCallView(newCall) {
 
 export function hideCallView() {
   view.hidden = true;
+  lobbyPanel.hidden = true;
+  lobbyList.replaceChildren();
   for (const tile of tiles.values()) tile.querySelector('video').srcObject = null;
   localVideo.srcObject = null;
   call = null;
 }
 
 function renderAll() {
-  roomTitle.textContent = t('call.room', { room: call.room });
+  roomTitle.textContent = call.title ? call.title() : t('call.room', { room: call.room });
+  renderLobby();
   leaveButton.querySelector('.ctl-label').textContent =
     t(leaveButton.disabled ? 'call.leaving' : 'call.leave');
   renderLocal();
@@ -87,6 +100,51 @@ function renderLocal() {
   localTile.classList.toggle('no-video', call.videoMuted || !hasVideo);
   setToggle(micButton, call.audioMuted, 'call.mic.unmute', 'call.mic.mute', !hasAudio);
   setToggle(camButton, call.videoMuted, 'call.cam.on', 'call.cam.off', !hasVideo);
+}
+
+// --- lobby (care team) -----------------------------------------------------------------
+
+function renderLobby() {
+  if (!call) return;
+  const waiting = call.lobby ?? [];
+  lobbyPanel.hidden = waiting.length === 0;
+  const focused = document.activeElement?.closest?.('#lobby-list') ? document.activeElement.dataset.action : null;
+  lobbyList.replaceChildren();
+  const fresh = [];
+  for (const w of waiting) {
+    const name = w.name || t('lobby.patient');
+    if (!announced.has(w.id)) fresh.push(name);
+    announced.add(w.id);
+    const li = document.createElement('li');
+    li.className = 'lobby-item';
+    li.dataset.participant = w.id;
+    const label = document.createElement('span');
+    label.className = 'lobby-name';
+    label.textContent = name;
+    li.append(label, lobbyButton('admit', w, name), lobbyButton('deny', w, name));
+    lobbyList.append(li);
+  }
+  if (fresh.length) lobbyAnnounce.textContent = fresh.map((name) => t('lobby.arrived', { name })).join(' ');
+  if (focused) (lobbyList.querySelector(`[data-action="${focused}"]`) ?? roomTitle).focus();
+}
+
+function lobbyButton(action, w, name) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = `btn btn-inline lobby-${action}`;
+  b.dataset.action = action;
+  b.textContent = t(`lobby.${action}`);
+  b.setAttribute('aria-label', t(`lobby.${action}.aria`, { name }));
+  b.addEventListener('click', async () => {
+    for (const other of b.parentElement.querySelectorAll('button')) other.disabled = true;
+    try {
+      await (action === 'admit' ? call.admit(w.id) : call.deny(w.id));
+    } catch (err) {
+      onActionError({ code: err.code ?? 'internal', field: err.field, message: err.message });
+      for (const other of b.parentElement?.querySelectorAll('button') ?? []) other.disabled = false;
+    }
+  });
+  return b;
 }
 
 function setToggle(button, off, labelWhenOff, labelWhenOn, unavailable) {

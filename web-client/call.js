@@ -4,16 +4,23 @@
 // tracks). Views listen to the events this object dispatches; it never touches the DOM.
 //
 // Events (CustomEvent, detail in brackets):
-//   'state'               [state]            idle → joining → joined → leaving → left, or failed
+//   'state'               [state]            idle → joining → (lobby →) joined → leaving → left,
+//                                            or failed
 //   'participants'        []                 the participants map changed (join/leave/update)
 //   'participant-stream'  [{id, stream}]     a remote participant's MediaStream appeared or changed
 //   'connection'          [{pc}]             a pc's local or server-side state changed
 //   'local-media'         []                 local stream or mute state changed
+//   'lobby'               []                 the waiting list (care team only) changed
 //   'error'               [{code, field, message}]  something the user should be told about
+//
+// A patient's join is answered `lobby`: the call waits in state 'lobby' until a care-team
+// member admits it (the server then sends `joined`) or denies it (`admission-denied`).
 
 import { SignalingClient, SignalingError } from './signaling.js';
 
 const PC_NAMES = ['publish', 'subscribe'];
+// Errors after which the server closes the socket on purpose.
+const ENDING_CODES = new Set(['replaced', 'admission-denied', 'token-expired', 'token-revoked']);
 
 export class Call extends EventTarget {
   state = 'idle';
@@ -29,6 +36,8 @@ export class Call extends EventTarget {
     publish: { local: 'new', server: 'new' },
     subscribe: { local: 'new', server: 'new' },
   };
+  /** Waiting patients [{id, name}], sent to care-team members only. */
+  lobby = [];
   localStream = null;
   audioMuted = false;
   videoMuted = false;
@@ -41,6 +50,11 @@ export class Call extends EventTarget {
   #remoteQueue = { publish: [], subscribe: [] };
   // subscribe-offers are answered strictly one after another.
   #subscribeChain = Promise.resolve();
+  // Set when the server ended the call with an error of its own (replaced,
+  // admission-denied): the socket close that follows is not "connection lost".
+  #endedBy = null;
+  // While in the lobby: settles the wait for admission.
+  #admission = null;
 
   constructor() {
     super();
@@ -62,36 +76,62 @@ export class Call extends EventTarget {
       this.connection[pc].server = state;
       this.#emit('connection', { pc });
     });
+    s.addEventListener('lobby-updated', (e) => this.#setLobby(e.detail.waiting));
+    s.addEventListener('joined', (e) => this.#admission?.resolve(e.detail));
     s.addEventListener('error', (e) => {
       const { code, message, field } = e.detail;
+      if (ENDING_CODES.has(code)) this.#endedBy = code;
+      if (this.#admission) {
+        this.#admission.reject(new SignalingError(code, message, field));
+        return;
+      }
       this.#emit('error', { code, message, field });
     });
     s.addEventListener('close', () => {
+      if (this.#admission) {
+        this.#admission.reject(new SignalingError('socket-closed', 'closed while waiting'));
+        return;
+      }
       if (this.state === 'leaving' || this.state === 'left') return;
       if (this.state === 'joining' || this.state === 'joined') {
-        this.#emit('error', { code: 'socket-closed' });
+        if (!this.#endedBy) this.#emit('error', { code: 'socket-closed' });
         this.#teardown('failed');
       }
     });
   }
 
-  /** Connect, join `room` as `name`, start publishing. Resolves once joined (media
-   *  may still be connecting); rejects (and tears down) if the join itself fails. */
-  async join({ url, room, name }) {
+  /** Connect, join `room` as `name` (with `token` when given: a staff or patient
+   *  token, docs/api.md), wait in the lobby if the server says so, start publishing.
+   *  Resolves once joined (media may still be connecting); rejects (and tears down) if
+   *  the join itself fails or admission is denied. */
+  async join({ url, room, name, token }) {
     this.room = room;
     this.name = name;
     this.#setState('joining');
     try {
       await this.#acquireMedia();
       await this.#signaling.connect(url);
-      const joined = await this.#signaling.request({ type: 'join', room, name });
+      const request = { type: 'join', room, name };
+      if (token) request.token = token;
+      let joined = await this.#signaling.request(request);
+      if (joined.type === 'lobby') {
+        const admitted = new Promise((resolve, reject) => { this.#admission = { resolve, reject }; });
+        this.#setState('lobby');
+        try {
+          joined = await admitted;
+        } finally {
+          this.#admission = null;
+        }
+      }
       this.selfId = joined.participant;
       this.room = joined.room ?? room;
       this.iceServers = Array.isArray(joined.ice_servers) ? joined.ice_servers : [];
       for (const p of joined.participants ?? []) this.#upsertParticipant(p, { quiet: true });
+      if (Array.isArray(joined.lobby)) this.#setLobby(joined.lobby);
       this.#setState('joined');
       this.#emit('participants');
     } catch (err) {
+      if (this.state === 'left') throw err; // the user left the lobby
       this.#report(err, 'socket-failed');
       this.#teardown('failed');
       throw err;
@@ -115,8 +155,34 @@ export class Call extends EventTarget {
     await this.#sendMute('video', off);
   }
 
+  /** Let a waiting patient in (care team only); resolves on `ok`. */
+  async admit(participant) {
+    const reply = await this.#signaling.request({ type: 'admit', participant });
+    this.#dropFromLobby(participant);
+    return reply;
+  }
+
+  /** Refuse a waiting patient (care team only); resolves on `ok`. */
+  async deny(participant) {
+    const reply = await this.#signaling.request({ type: 'deny', participant });
+    this.#dropFromLobby(participant);
+    return reply;
+  }
+
+  // The server's lobby-updated follows; this only spares the user a second click.
+  #dropFromLobby(id) {
+    const before = this.lobby.length;
+    this.lobby = this.lobby.filter((w) => w.id !== id);
+    if (this.lobby.length !== before) this.#emit('lobby');
+  }
+
   /** Leave politely (`leave` → `left`), then close everything. */
   async leave() {
+    if (this.state === 'lobby') {
+      this.#admission?.reject(new SignalingError('left', 'left the lobby'));
+      this.#teardown('left');
+      return;
+    }
     if (this.state !== 'joined' && this.state !== 'joining') {
       this.#teardown('left');
       return;
@@ -295,6 +361,14 @@ export class Call extends EventTarget {
     this.participants.set(p.id, p);
     if (!quiet) this.#emit('participants');
     return p;
+  }
+
+  #setLobby(waiting) {
+    if (!Array.isArray(waiting)) return;
+    this.lobby = waiting
+      .filter((w) => w && typeof w.id === 'string')
+      .map((w) => ({ id: w.id, name: typeof w.name === 'string' ? w.name : '' }));
+    this.#emit('lobby');
   }
 
   #removeParticipant(id) {

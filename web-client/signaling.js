@@ -16,7 +16,8 @@ export class SignalingError extends Error {
 }
 
 // Replies the server sends to a request; any of them settles the pending promise.
-const REPLY_TYPES = new Set(['joined', 'publish-answer', 'ok', 'left', 'pong']);
+// `lobby` answers a patient's `join`: the `joined` that follows admission has no `ref`.
+const REPLY_TYPES = new Set(['joined', 'lobby', 'publish-answer', 'ok', 'left', 'pong']);
 
 export class SignalingClient extends EventTarget {
   #ws = null;
