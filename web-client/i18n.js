@@ -237,6 +237,7 @@ const STRINGS = {
     'error.admission-denied': 'Bác sĩ chưa cho bạn vào phòng lúc này.',
     'error.replaced': 'Liên kết này vừa được mở ở nơi khác; kết nối ở đây đã đóng.',
     'error.network': 'Không kết nối được tới máy chủ.',
+    'error.not-in-lobby': 'Người này không còn ở phòng chờ.',
   },
   en: {
     'app.title': 'Cầu — Online consultation',
@@ -470,6 +471,7 @@ const STRINGS = {
     'error.admission-denied': 'The doctor did not let you in at this time.',
     'error.replaced': 'This link was opened somewhere else; this window was disconnected.',
     'error.network': 'Could not reach the server.',
+    'error.not-in-lobby': 'This person is no longer in the waiting room.',
   },
 };
 

@@ -26,7 +26,9 @@ export function el(tag, attrs = {}, ...children) {
 export function formatDateTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso ?? '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return new Intl.DateTimeFormat(locale(), {
+    day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit',
+  }).format(d);
 }
 
 export function formatTime(iso) {
@@ -40,7 +42,7 @@ export function formatBirthDate(ymd) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(ymd ?? '');
   if (!m) return ymd ?? '';
   const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'medium', timeZone: 'UTC' }).format(d);
+  return new Intl.DateTimeFormat(locale(), { day: '2-digit', month: '2-digit', year: 'numeric', timeZone: 'UTC' }).format(d);
 }
 
 export function formatLongDate(date) {

@@ -57,10 +57,11 @@ export function freePort() {
 /**
  * Start caud (env CAUD, else ../../build/server/caud) on a free HTTPS port with a fresh
  * data directory and ICE pinned to 127.0.0.1; resolves when it prints "caud listening on".
- * `extraArgs` are appended to the command line. With env CAU_URL set, uses that already
- * running server instead and starts nothing (`external: true`).
+ * `extraArgs` are appended to the command line, `env` is added to caud's environment.
+ * With env CAU_URL set, uses that already running server instead and starts nothing
+ * (`external: true`).
  */
-export async function startCaud({ extraArgs = [] } = {}) {
+export async function startCaud({ extraArgs = [], env = {} } = {}) {
   if (process.env.CAU_URL) {
     return { url: process.env.CAU_URL.replace(/\/?$/, '/'), stop: async () => {}, external: true };
   }
@@ -77,7 +78,7 @@ export async function startCaud({ extraArgs = [] } = {}) {
   ];
   const log = createWriteStream(join(ARTIFACTS, `caud-${port}.log`));
   log.write(`$ ${binary} ${args.join(' ')}\n`);
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let exited = null;
   const exitPromise = new Promise((res) => child.on('exit', (code, signal) => {
     exited = { code, signal };
@@ -161,6 +162,25 @@ export async function openClient(browser, baseUrl, { room, name, lang, viewport 
   const params = new URLSearchParams({ room, name, autojoin: '1' });
   if (lang) params.set('lang', lang);
   await page.goto(`${baseUrl}?${params}`);
+  return page;
+}
+
+/** A page in a new context (own cookies and storage) of the web client at `hash`. Console
+ *  messages are kept in `page.cauLog`. Options: viewport, timezoneId, lang, clipboard. */
+export async function openPage(browser, baseUrl, hash = '', { viewport, timezoneId, lang, clipboard = false } = {}) {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: viewport ?? { width: 1024, height: 700 },
+    timezoneId,
+  });
+  if (clipboard) {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseUrl).origin });
+  }
+  const page = await context.newPage();
+  page.cauLog = [];
+  page.on('console', (m) => page.cauLog.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => page.cauLog.push(`[pageerror] ${e.stack ?? e}`));
+  await page.goto(`${baseUrl}${lang ? `?lang=${lang}` : ''}${hash}`);
   return page;
 }
 
