@@ -1,28 +1,182 @@
-/* store.c — SQLite records store: open, migrate, call events. */
+/* store.c — the records store: open (SQLite or PostgreSQL), migrate, call
+ * events. */
 #include "store.h"
 
-#include <sqlite3.h>
+#include "store-priv.h"
 
 G_DEFINE_QUARK (records-error-quark, records_error)
 
 struct RecordsStore {
-  sqlite3 *db;
-  sqlite3_stmt *insert_call_event;
+  RecordsDb *db;
 };
 
 /* Migration N brings the schema from version N-1 to N.  Append only: a
- * released migration is never edited, a fix is a new migration. */
-static const char *const migrations[] = {
+ * released migration is never edited, a fix is a new migration.  One text
+ * serves both back ends unless .postgresql is set (DDL that must differ:
+ * SQLite's INTEGER PRIMARY KEY rowid versus an identity column; byte-order
+ * collation, which is SQLite's default and PostgreSQL's "C"). */
+typedef struct {
+  const char *sqlite;
+  const char *postgresql;     /* NULL = the same as .sqlite */
+} Migration;
+
+#define CALL_EVENTS_TABLE(id_column) \
+  "CREATE TABLE call_events (" \
+  "  id " id_column "," \
+  "  room TEXT NOT NULL," \
+  "  participant TEXT NOT NULL," \
+  "  event TEXT NOT NULL CHECK (event IN ('join', 'leave'))," \
+  "  display_name TEXT," \
+  "  at TEXT NOT NULL" /* UTC ISO-8601 */ \
+  ");" \
+  "CREATE INDEX call_events_room_at ON call_events (room, at);"
+
+/* Migration 2: the records of issue 4.  Identifiers are UUID text made by
+ * records/, timestamps UTC ISO-8601 text with milliseconds, booleans
+ * BIGINT 0/1.  @BYTES is the collation clause that makes ORDER BY on a
+ * name compare bytes on both back ends. */
+#define RECORDS_TABLES(BYTES) \
+  "CREATE TABLE facilities (" \
+  "  id TEXT PRIMARY KEY," \
+  "  code TEXT NOT NULL UNIQUE," \
+  "  name TEXT NOT NULL," \
+  "  kind TEXT NOT NULL CHECK (kind IN ('district-clinic', 'provincial-hospital'," \
+  "                                     'national-hospital'))," \
+  "  province_code TEXT NOT NULL," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE TABLE users (" \
+  "  id TEXT PRIMARY KEY," \
+  "  username TEXT NOT NULL UNIQUE," \
+  "  display_name TEXT NOT NULL," \
+  "  role TEXT NOT NULL CHECK (role IN ('clinician', 'specialist', 'nurse'," \
+  "                                     'administrator', 'auditor'))," \
+  "  facility_id TEXT REFERENCES facilities (id)," \
+  "  password_hash TEXT," \
+  "  failed_logins BIGINT NOT NULL DEFAULT 0," \
+  "  locked_until BIGINT NOT NULL DEFAULT 0," \
+  "  disabled BIGINT NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX users_facility ON users (facility_id);" \
+  "CREATE TABLE patients (" \
+  "  id TEXT PRIMARY KEY," \
+  "  cccd TEXT NOT NULL UNIQUE," \
+  "  bhyt TEXT UNIQUE," \
+  "  name TEXT NOT NULL," \
+  "  name_fold TEXT " BYTES " NOT NULL," /* casefolded name, for search */ \
+  "  birth_date TEXT NOT NULL," \
+  "  sex TEXT NOT NULL CHECK (sex IN ('male', 'female', 'other', 'unknown'))," \
+  "  phone TEXT," \
+  "  address TEXT," \
+  "  facility_id TEXT NOT NULL REFERENCES facilities (id)," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX patients_name ON patients (name_fold, id);" \
+  "CREATE INDEX patients_facility ON patients (facility_id, name_fold);" \
+  "CREATE TABLE consultations (" \
+  "  id TEXT PRIMARY KEY," \
+  "  patient_id TEXT NOT NULL REFERENCES patients (id)," \
+  "  requester_id TEXT NOT NULL REFERENCES users (id)," \
+  "  requesting_facility_id TEXT NOT NULL REFERENCES facilities (id)," \
+  "  scheduled_at TEXT NOT NULL," \
+  "  status TEXT NOT NULL CHECK (status IN ('planned', 'arrived', 'in-progress'," \
+  "                                         'finished', 'cancelled'))," \
+  "  reason TEXT NOT NULL," \
+  "  notes TEXT," \
+  "  outcome TEXT," \
+  "  started_at TEXT," \
+  "  ended_at TEXT," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX consultations_patient ON consultations (patient_id, scheduled_at);" \
+  "CREATE INDEX consultations_requester ON consultations (requester_id, scheduled_at);" \
+  "CREATE INDEX consultations_facility ON consultations (requesting_facility_id, scheduled_at);" \
+  "CREATE TABLE consultation_specialists (" \
+  "  consultation_id TEXT NOT NULL REFERENCES consultations (id)," \
+  "  user_id TEXT NOT NULL REFERENCES users (id)," \
+  "  position BIGINT NOT NULL," /* 1, 2, ... in the order invited */ \
+  "  added_at TEXT NOT NULL," \
+  "  PRIMARY KEY (consultation_id, user_id)" \
+  ");" \
+  "CREATE INDEX consultation_specialists_user ON consultation_specialists (user_id);" \
+  "CREATE TABLE consents (" \
+  "  id TEXT PRIMARY KEY," \
+  "  seq BIGINT NOT NULL UNIQUE," /* order of recording; consents are append-only */ \
+  "  patient_id TEXT NOT NULL REFERENCES patients (id)," \
+  "  consultation_id TEXT REFERENCES consultations (id)," \
+  "  purpose TEXT NOT NULL CHECK (purpose IN ('recording', 'sharing', 'treatment'))," \
+  "  granted BIGINT NOT NULL CHECK (granted IN (0, 1))," \
+  "  recorded_by TEXT NOT NULL," \
+  "  method TEXT NOT NULL CHECK (method IN ('verbal', 'written', 'electronic'))," \
+  "  at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX consents_patient ON consents (patient_id, purpose, seq);" \
+  "CREATE TABLE invitations (" \
+  "  id TEXT PRIMARY KEY," \
+  "  secret_sha256 TEXT NOT NULL UNIQUE," \
+  "  consultation_id TEXT NOT NULL REFERENCES consultations (id)," \
+  "  patient_id TEXT NOT NULL REFERENCES patients (id)," \
+  "  created_by TEXT NOT NULL," \
+  "  expires_at TEXT NOT NULL," \
+  "  revoked_at TEXT," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX invitations_consultation ON invitations (consultation_id, created_at);" \
+  "CREATE TABLE login_sessions (" \
+  "  id TEXT PRIMARY KEY," \
+  "  user_id TEXT NOT NULL REFERENCES users (id)," \
+  "  expires_at BIGINT NOT NULL," \
+  "  revoked BIGINT NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1))," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE TABLE recordings (" \
+  "  id TEXT PRIMARY KEY," \
+  "  consultation_id TEXT NOT NULL REFERENCES consultations (id)," \
+  "  path TEXT NOT NULL," \
+  "  status TEXT NOT NULL CHECK (status IN ('recording', 'complete', 'failed'))," \
+  "  started_at TEXT NOT NULL," \
+  "  ended_at TEXT," \
+  "  duration_ms BIGINT NOT NULL DEFAULT 0," \
+  "  sha256 TEXT," \
+  "  key_id TEXT" \
+  ");" \
+  "CREATE INDEX recordings_consultation ON recordings (consultation_id, started_at);" \
+  /* The audit chain; no foreign keys: events outlive what they name. */ \
+  "CREATE TABLE audit_events (" \
+  "  seq BIGINT PRIMARY KEY," \
+  "  at TEXT NOT NULL," \
+  "  actor_id TEXT NOT NULL," \
+  "  actor_role TEXT NOT NULL," \
+  "  action TEXT NOT NULL," \
+  "  entity_type TEXT NOT NULL," \
+  "  entity_id TEXT," \
+  "  patient_id TEXT," \
+  "  outcome TEXT NOT NULL," \
+  "  source TEXT," \
+  "  detail TEXT," \
+  "  prev_hash TEXT NOT NULL," \
+  "  hash TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX audit_events_actor ON audit_events (actor_id, seq);" \
+  "CREATE INDEX audit_events_patient ON audit_events (patient_id, seq);" \
+  "CREATE INDEX audit_events_action ON audit_events (action, seq);" \
+  /* The chain's head, kept apart so that deleting the last rows shows. */ \
+  "CREATE TABLE audit_head (" \
+  "  id BIGINT PRIMARY KEY CHECK (id = 1)," \
+  "  seq BIGINT NOT NULL," \
+  "  hash TEXT NOT NULL" \
+  ");" \
+  "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0," \
+  "  '0000000000000000000000000000000000000000000000000000000000000000');"
+
+static const Migration migrations[] = {
   /* 1: call events, one row per join or leave of a participant. */
-  "CREATE TABLE call_events ("
-  "  id INTEGER PRIMARY KEY,"
-  "  room TEXT NOT NULL,"
-  "  participant TEXT NOT NULL,"
-  "  event TEXT NOT NULL CHECK (event IN ('join', 'leave')),"
-  "  display_name TEXT,"
-  "  at TEXT NOT NULL"                       /* UTC ISO-8601 */
-  ");"
-  "CREATE INDEX call_events_room_at ON call_events (room, at);",
+  { CALL_EVENTS_TABLE ("INTEGER PRIMARY KEY"),
+    CALL_EVENTS_TABLE ("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY") },
+  /* 2: facilities, users, patients, consultations, consents, invitations,
+   * login sessions, recordings, the audit log. */
+  { RECORDS_TABLES (""), RECORDS_TABLES ("COLLATE \"C\"") },
 };
 
 int
@@ -31,136 +185,155 @@ records_store_get_latest_schema_version (void)
   return (int) G_N_ELEMENTS (migrations);
 }
 
-static gboolean
-exec_sql (RecordsStore *store, const char *sql, RecordsError code, GError **error)
+RecordsDb *
+records_store_get_db (RecordsStore *store)
 {
-  char *message = NULL;
+  return store->db;
+}
 
-  if (sqlite3_exec (store->db, sql, NULL, NULL, &message) != SQLITE_OK) {
-    g_set_error (error, RECORDS_ERROR, code, "%s", message ? message : "unknown error");
-    sqlite3_free (message);
-    return FALSE;
-  }
-  return TRUE;
+char *
+records_timestamp_now (void)
+{
+  return records_timestamp_from_unix_ms (g_get_real_time () / 1000);
+}
+
+char *
+records_timestamp_from_unix_ms (gint64 unix_ms)
+{
+  g_autoptr (GDateTime) time = g_date_time_new_from_unix_utc (unix_ms / 1000);
+  g_autofree char *seconds = NULL;
+
+  if (time == NULL)
+    return g_strdup ("1970-01-01T00:00:00.000Z");
+  seconds = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S");
+  return g_strdup_printf ("%s.%03dZ", seconds, (int) (unix_ms % 1000));
+}
+
+const char *
+records_store_get_backend (RecordsStore *store)
+{
+  g_return_val_if_fail (store != NULL, NULL);
+  return records_db_get_backend (store->db) == RECORDS_DB_SQLITE ? "sqlite" : "postgresql";
 }
 
 static int
 read_schema_version (RecordsStore *store, GError **error)
 {
-  sqlite3_stmt *stmt = NULL;
-  int version = -1;
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (RecordsDbRows) rows = NULL;
+  const char *value;
 
-  if (sqlite3_prepare_v2 (store->db, "SELECT MAX(version) FROM schema_version",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    goto fail;
-  if (sqlite3_step (stmt) != SQLITE_ROW)
-    goto fail;
-  version = sqlite3_column_type (stmt, 0) == SQLITE_NULL ? 0 : sqlite3_column_int (stmt, 0);
-  sqlite3_finalize (stmt);
-  return version;
+  rows = records_db_query (store->db, "SELECT MAX(version) FROM schema_version", DB_NO_PARAMS,
+                           &local_error);
+  if (rows == NULL || rows->n_rows != 1) {
+    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "cannot read schema version: %s",
+                 local_error ? local_error->message : "no row");
+    return -1;
+  }
+  value = records_db_rows_get (rows, 0, 0);
+  return value ? (int) g_ascii_strtoll (value, NULL, 10) : 0;
+}
 
-fail:
-  g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE,
-               "cannot read schema version: %s", sqlite3_errmsg (store->db));
-  sqlite3_finalize (stmt);
-  return -1;
+/* Applies one pending migration, if any, in one transaction.  *@out_done is
+ * set when the schema is up to date.  On PostgreSQL the transaction locks
+ * schema_version first, so nodes starting together migrate one at a time and
+ * each sees the others' work. */
+static gboolean
+migrate_step (RecordsStore *store, gboolean *out_done, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *next_text = NULL;
+  g_autofree char *now = records_timestamp_now ();
+  const Migration *migration;
+  int version, next;
+
+  *out_done = FALSE;
+  if (!records_db_begin (store->db, "schema_version", error))
+    return FALSE;
+  version = read_schema_version (store, error);
+  if (version < 0)
+    goto rollback_plain;
+  if (version > records_store_get_latest_schema_version ()) {
+    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_TOO_NEW,
+                 "database schema version %d is newer than this caud knows (%d)",
+                 version, records_store_get_latest_schema_version ());
+    goto rollback_plain;
+  }
+  if (version == records_store_get_latest_schema_version ()) {
+    *out_done = TRUE;
+    return records_db_commit (store->db, error);
+  }
+
+  next = version + 1;
+  next_text = g_strdup_printf ("%d", next);
+  migration = &migrations[next - 1];
+  if (!records_db_exec (store->db,
+                        records_db_get_backend (store->db) == RECORDS_DB_POSTGRESQL
+                            && migration->postgresql ? migration->postgresql
+                                                     : migration->sqlite,
+                        DB_NO_PARAMS, NULL, &local_error)
+      || !records_db_exec (store->db,
+                           "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                           DB_PARAMS (next_text, now), NULL,
+                           &local_error)
+      || !records_db_commit (store->db, &local_error)) {
+    records_db_rollback (store->db);
+    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "migration %d failed: %s", next,
+                 local_error->message);
+    return FALSE;
+  }
+  g_debug ("records: schema migrated to version %d", next);
+  return TRUE;
+
+rollback_plain:
+  records_db_rollback (store->db);
+  return FALSE;
 }
 
 static gboolean
 migrate (RecordsStore *store, GError **error)
 {
-  int version;
+  g_autoptr (GError) local_error = NULL;
+  gboolean done = FALSE;
 
-  if (!exec_sql (store,
-                 "CREATE TABLE IF NOT EXISTS schema_version ("
-                 "  version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-                 RECORDS_ERROR_MIGRATE, error))
-    return FALSE;
-
-  version = read_schema_version (store, error);
-  if (version < 0)
-    return FALSE;
-  if (version > records_store_get_latest_schema_version ()) {
-    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_TOO_NEW,
-                 "database schema version %d is newer than this caud knows (%d)",
-                 version, records_store_get_latest_schema_version ());
+  if (!records_db_exec (store->db,
+                        "CREATE TABLE IF NOT EXISTS schema_version ("
+                        "  version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                        DB_NO_PARAMS, NULL, &local_error)) {
+    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "%s", local_error->message);
     return FALSE;
   }
-
-  for (int next = version + 1; next <= records_store_get_latest_schema_version (); next++) {
-    sqlite3_stmt *stmt = NULL;
-    g_autoptr (GError) local_error = NULL;
-
-    if (!exec_sql (store, "BEGIN IMMEDIATE", RECORDS_ERROR_MIGRATE, error))
+  while (!done)
+    if (!migrate_step (store, &done, error))
       return FALSE;
-    if (!exec_sql (store, migrations[next - 1], RECORDS_ERROR_MIGRATE, &local_error))
-      goto rollback;
-    if (sqlite3_prepare_v2 (store->db,
-                            "INSERT INTO schema_version (version, applied_at) "
-                            "VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-                            -1, &stmt, NULL) != SQLITE_OK
-        || sqlite3_bind_int (stmt, 1, next) != SQLITE_OK
-        || sqlite3_step (stmt) != SQLITE_DONE) {
-      g_set_error (&local_error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "%s",
-                   sqlite3_errmsg (store->db));
-      sqlite3_finalize (stmt);
-      goto rollback;
-    }
-    sqlite3_finalize (stmt);
-    if (!exec_sql (store, "COMMIT", RECORDS_ERROR_MIGRATE, &local_error))
-      goto rollback;
-    g_debug ("records: schema migrated to version %d", next);
-    continue;
-
-  rollback:
-    sqlite3_exec (store->db, "ROLLBACK", NULL, NULL, NULL);
-    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE,
-                 "migration %d failed: %s", next, local_error->message);
-    return FALSE;
-  }
   return TRUE;
+}
+
+RecordsStore *
+records_store_open_uri (const char *location, GError **error)
+{
+  g_autofree char *path = NULL;
+  RecordsStore *store;
+
+  g_return_val_if_fail (location != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  store = g_new0 (RecordsStore, 1);
+  if (!records_db_location_is_uri (location))
+    path = g_build_filename (location, "cau.db", NULL);
+  store->db = records_db_open (path ? path : location, error);
+  if (store->db == NULL || !migrate (store, error)) {
+    records_store_close (store);
+    return NULL;
+  }
+  return store;
 }
 
 RecordsStore *
 records_store_open (const char *data_dir, GError **error)
 {
-  g_autofree char *path = NULL;
-  RecordsStore *store;
-
   g_return_val_if_fail (data_dir != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  store = g_new0 (RecordsStore, 1);
-  path = g_build_filename (data_dir, "cau.db", NULL);
-  if (sqlite3_open_v2 (path, &store->db,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                       NULL) != SQLITE_OK) {
-    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_OPEN, "cannot open %s: %s", path,
-                 store->db ? sqlite3_errmsg (store->db) : "out of memory");
-    goto fail;
-  }
-  sqlite3_busy_timeout (store->db, 5000);
-  sqlite3_extended_result_codes (store->db, 1);
-
-  if (!exec_sql (store, "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;"
-                 " PRAGMA synchronous = NORMAL;", RECORDS_ERROR_OPEN, error))
-    goto fail;
-  if (!migrate (store, error))
-    goto fail;
-
-  if (sqlite3_prepare_v3 (store->db,
-                          "INSERT INTO call_events (room, participant, event, display_name, at) "
-                          "VALUES (?1, ?2, ?3, ?4, ?5)",
-                          -1, SQLITE_PREPARE_PERSISTENT, &store->insert_call_event,
-                          NULL) != SQLITE_OK) {
-    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_QUERY, "%s", sqlite3_errmsg (store->db));
-    goto fail;
-  }
-  return store;
-
-fail:
-  records_store_close (store);
-  return NULL;
+  return records_store_open_uri (data_dir, error);
 }
 
 void
@@ -168,8 +341,7 @@ records_store_close (RecordsStore *store)
 {
   if (store == NULL)
     return;
-  sqlite3_finalize (store->insert_call_event);
-  sqlite3_close (store->db);
+  records_db_close (store->db);
   g_free (store);
 }
 
@@ -187,29 +359,23 @@ records_store_add_call_event (RecordsStore *store, const char *room, const char 
 {
   g_autoptr (GDateTime) now = NULL;
   g_autofree char *at = NULL;
-  sqlite3_stmt *stmt;
-  gboolean ok;
+  g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (store != NULL, FALSE);
   g_return_val_if_fail (room != NULL && participant != NULL, FALSE);
 
   now = g_date_time_new_now_utc ();
   at = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
-
-  stmt = store->insert_call_event;
-  ok = sqlite3_bind_text (stmt, 1, room, -1, SQLITE_TRANSIENT) == SQLITE_OK
-       && sqlite3_bind_text (stmt, 2, participant, -1, SQLITE_TRANSIENT) == SQLITE_OK
-       && sqlite3_bind_text (stmt, 3, event == RECORDS_CALL_EVENT_JOIN ? "join" : "leave",
-                             -1, SQLITE_STATIC) == SQLITE_OK
-       && (display_name
-             ? sqlite3_bind_text (stmt, 4, display_name, -1, SQLITE_TRANSIENT)
-             : sqlite3_bind_null (stmt, 4)) == SQLITE_OK
-       && sqlite3_bind_text (stmt, 5, at, -1, SQLITE_TRANSIENT) == SQLITE_OK
-       && sqlite3_step (stmt) == SQLITE_DONE;
-  if (!ok)
+  if (!records_db_exec (store->db,
+                        "INSERT INTO call_events (room, participant, event, display_name, at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        DB_PARAMS (room, participant,
+                                   event == RECORDS_CALL_EVENT_JOIN ? "join" : "leave",
+                                   display_name, at),
+                        NULL, &local_error)) {
     g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_QUERY, "cannot record call event: %s",
-                 sqlite3_errmsg (store->db));
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
-  return ok;
+                 local_error->message);
+    return FALSE;
+  }
+  return TRUE;
 }

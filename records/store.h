@@ -1,13 +1,13 @@
-/* store.h — Cầu's records store (SQLite back end).
+/* store.h — Cầu's records store: open, migrate, call events.
  *
- * Thin for now: it opens <data_dir>/cau.db in WAL mode, brings the schema
- * up to date with numbered migrations (table schema_version), and records
- * call events (join / leave) for signaling.  Patients, consultations and the
- * audit log come later behind this same interface.
+ * Two back ends behind one interface (records/db.h): SQLite (the embedded
+ * default, <data_dir>/cau.db in WAL mode) and PostgreSQL (libpq, chosen by
+ * a "postgresql://" or "postgres://" URI).  Opening brings the schema up to
+ * date with numbered migrations (table schema_version), one transaction
+ * each.  records.h declares the rest of the records interface.
  *
  * Threads: a RecordsStore is used from one thread (signaling's main loop).
- * All SQL is prepared once with bound parameters; no SQL is built from
- * strings.
+ * All SQL has bound parameters; no SQL is built from values.
  */
 #pragma once
 
@@ -23,6 +23,10 @@ typedef enum {
   RECORDS_ERROR_MIGRATE,   /* a schema migration failed                     */
   RECORDS_ERROR_TOO_NEW,   /* the database was written by a newer caud       */
   RECORDS_ERROR_QUERY,     /* a statement failed                            */
+  RECORDS_ERROR_NOT_FOUND, /* no row with that id / key                      */
+  RECORDS_ERROR_INVALID,   /* a value refused by validation (field named)    */
+  RECORDS_ERROR_CONFLICT,  /* a unique value already taken                   */
+  RECORDS_ERROR_TAMPERED,  /* the audit chain does not verify                */
 } RecordsError;
 
 typedef enum {
@@ -37,7 +41,17 @@ typedef struct RecordsStore RecordsStore;
  * Returns (transfer full) a store, or NULL and sets @error. */
 RecordsStore *records_store_open (const char *data_dir, GError **error);
 
-/* Finalises the statements and closes the database.  NULL is allowed. */
+/* Like records_store_open, where @location is either a data directory
+ * (SQLite <location>/cau.db) or a PostgreSQL connection URI
+ * ("postgresql://user:password@host:port/dbname?…" or "postgres://…").
+ * Several caud nodes may share one PostgreSQL database: migrations and
+ * audit appends are serialised by table locks. */
+RecordsStore *records_store_open_uri (const char *location, GError **error);
+
+/* "sqlite" or "postgresql" (transfer none). */
+const char *records_store_get_backend (RecordsStore *store);
+
+/* Closes the database (or connection).  NULL is allowed. */
 void records_store_close (RecordsStore *store);
 
 /* The schema version the database is at (after open: the latest known). */
