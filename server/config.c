@@ -47,6 +47,8 @@ static const Setting settings[] = {
     "TCP port for HTTPS/WSS; 0 picks a free port" },
   { "data-dir", SETTING_PATH, FIELD (data_dir), "./data", 0, 0, NULL, FALSE, "DIR",
     "Directory for the database, TLS files and recordings (created if absent)" },
+  { "database", SETTING_STRING, FIELD (database), "", 0, 0, NULL, TRUE, "URI",
+    "Records database: empty = SQLite DATA-DIR/cau.db; else a postgresql:// URI" },
   { "tls-cert", SETTING_PATH, FIELD (tls_cert), "", 0, 0, NULL, FALSE, "FILE",
     "PEM certificate; empty = DATA-DIR/tls/cert.pem, self-signed on first run" },
   { "tls-key", SETTING_PATH, FIELD (tls_key), "", 0, 0, NULL, FALSE, "FILE",
@@ -375,6 +377,12 @@ server_config_load (ServerConfig *config, int *argc, char ***argv, char **envp, 
   if (config->data_dir[0] == '\0') {
     g_set_error_literal (error, SERVER_CONFIG_ERROR, SERVER_CONFIG_ERROR_INVALID,
                          "data-dir must not be empty");
+    goto out;
+  }
+  if (config->database[0] != '\0' && !g_str_has_prefix (config->database, "postgresql://")
+      && !g_str_has_prefix (config->database, "postgres://")) {
+    g_set_error_literal (error, SERVER_CONFIG_ERROR, SERVER_CONFIG_ERROR_INVALID,
+                         "database must be empty or a postgresql:// URI");
     goto out;
   }
   if (config->tls_cert[0] == '\0') {

@@ -26,6 +26,7 @@ typedef struct {
   char *listen_address;
   guint https_port;
   char *data_dir;
+  char *database;            /* "" = SQLite in data_dir, else a PostgreSQL URI */
   char *tls_cert;            /* resolved: never empty after load */
   char *tls_key;
   char *web_client_dir;

@@ -113,7 +113,8 @@ main (int argc, char **argv)
     return 1;
   }
 
-  store = records_store_open (config->data_dir, &error);
+  store = records_store_open_uri (config->database[0] ? config->database : config->data_dir,
+                                  &error);
   if (store == NULL) {
     g_printerr ("caud: records: %s\n", error->message);
     return 1;
