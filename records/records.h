@@ -152,8 +152,9 @@ RecordsPatient *records_patient_get (RecordsStore *store, const char *id, GError
 /* @system is RECORDS_SYSTEM_CCCD or RECORDS_SYSTEM_BHYT (or "cccd"/"bhyt"). */
 RecordsPatient *records_patient_find_by_identifier (RecordsStore *store, const char *system,
                                                     const char *value, GError **error);
-/* Patients whose name contains @name_part (case-insensitive; NULL = all),
- * registered at @facility_id (NULL = any); at most @limit rows, by name. */
+/* Patients whose name contains @name_part (case-insensitive, Unicode
+ * casefolding; NULL = all), registered at @facility_id (NULL = any); at most
+ * @limit rows (0 = 100; never more than 1000), by name. */
 GPtrArray *records_patient_search (RecordsStore *store, const char *name_part,
                                    const char *facility_id, guint limit, GError **error);
 
@@ -190,9 +191,12 @@ GPtrArray *records_consultation_list_for_user (RecordsStore *store, const Record
                                                GError **error);
 GPtrArray *records_consultation_list_for_patient (RecordsStore *store, const char *patient_id,
                                                   GError **error);
-/* Moves the status on (planned → arrived → in-progress → finished, any →
- * cancelled except finished); sets started_at/ended_at.  A move the FHIR
- * state machine does not allow → RECORDS_ERROR_INVALID. */
+/* Moves the status on (planned → arrived → in-progress → finished;
+ * planned → in-progress when no patient waits in a lobby; any → cancelled
+ * except finished; finished and cancelled are final); sets started_at on
+ * in-progress, ended_at on finished/cancelled.  Setting the current status
+ * again is a no-op (TRUE).  A move the FHIR state machine does not allow →
+ * RECORDS_ERROR_INVALID; unknown id → NOT_FOUND. */
 gboolean records_consultation_set_status (RecordsStore *store, const char *id,
                                           const char *status, const char *actor_id,
                                           GError **error);
@@ -250,9 +254,10 @@ typedef struct {
 void records_invitation_free (RecordsInvitation *invitation);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecordsInvitation, records_invitation_free)
 
-/* Creates an invitation valid for @lifetime_seconds and returns (transfer
- * full) its secret: 32 random bytes, base64url, shown once; the store keeps
- * only its SHA-256.  @out_invitation may be NULL. */
+/* Creates an invitation valid for @lifetime_seconds (1 s to 30 days) for
+ * the consultation's patient and returns (transfer full) its secret: 32
+ * random bytes, base64url without padding (43 characters), shown once; the
+ * store keeps only its SHA-256.  @out_invitation may be NULL. */
 char *records_invitation_create (RecordsStore *store, const char *consultation_id,
                                  gint64 lifetime_seconds, const char *actor_id,
                                  RecordsInvitation **out_invitation, GError **error);
@@ -338,7 +343,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecordsAuditEvent, records_audit_event_free)
 gboolean records_audit_append (RecordsStore *store, RecordsAuditEvent *event,
                                GError **error);
 /* Events with seq > @after_seq (0 = from the start), filtered by whichever
- * of @actor_id, @patient_id, @action is not NULL; at most @limit, by seq. */
+ * of @actor_id, @patient_id, @action is not NULL; at most @limit (0 = 100;
+ * never more than 1000), by seq. */
 GPtrArray *records_audit_list (RecordsStore *store, gint64 after_seq, const char *actor_id,
                                const char *patient_id, const char *action, guint limit,
                                GError **error);

@@ -290,23 +290,36 @@ rollback_plain:
   return FALSE;
 }
 
+/* PostgreSQL: one session-level advisory lock (an arbitrary constant,
+ * "cau" in ASCII) around the whole migration, so that nodes opening a new
+ * database together do not race on CREATE TABLE IF NOT EXISTS. */
+#define MIGRATION_LOCK "SELECT pg_advisory_lock(6513013)"
+#define MIGRATION_UNLOCK "SELECT pg_advisory_unlock(6513013)"
+
 static gboolean
 migrate (RecordsStore *store, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  gboolean done = FALSE;
+  gboolean postgresql = records_db_get_backend (store->db) == RECORDS_DB_POSTGRESQL;
+  gboolean done = FALSE, ok = TRUE;
 
+  if (postgresql && !records_db_exec (store->db, MIGRATION_LOCK, DB_NO_PARAMS, NULL,
+                                      &local_error)) {
+    g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "%s", local_error->message);
+    return FALSE;
+  }
   if (!records_db_exec (store->db,
                         "CREATE TABLE IF NOT EXISTS schema_version ("
                         "  version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
                         DB_NO_PARAMS, NULL, &local_error)) {
     g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_MIGRATE, "%s", local_error->message);
-    return FALSE;
+    ok = FALSE;
   }
-  while (!done)
-    if (!migrate_step (store, &done, error))
-      return FALSE;
-  return TRUE;
+  while (ok && !done)
+    ok = migrate_step (store, &done, error);
+  if (postgresql)
+    records_db_exec (store->db, MIGRATION_UNLOCK, DB_NO_PARAMS, NULL, NULL);
+  return ok;
 }
 
 RecordsStore *

@@ -19,25 +19,49 @@ static guint database_counter;
 
 typedef struct {
   RecordsStore *store;
-  char *dir;             /* SQLite only */
+  char *location;        /* what the store was opened with               */
+  char *dir;             /* SQLite only                                  */
 } Fixture;
+
+/* A location nobody has opened yet: a fresh database or directory. */
+static char *
+fresh_location (char **out_dir)
+{
+  g_autoptr (GError) error = NULL;
+  char *location;
+
+  if (use_postgresql) {
+    g_autofree char *name = g_strdup_printf ("records_%u", ++database_counter);
+
+    location = pg_fixture_create_database (pg_fixture, name, &error);
+    *out_dir = NULL;
+  } else {
+    location = g_dir_make_tmp ("cau-records-XXXXXX", &error);
+    *out_dir = g_strdup (location);
+  }
+  g_assert_no_error (error);
+  return location;
+}
+
+static void
+remove_sqlite_dir (const char *dir)
+{
+  const char *names[] = { "cau.db", "cau.db-wal", "cau.db-shm" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autofree char *path = g_build_filename (dir, names[i], NULL);
+    g_unlink (path);
+  }
+  g_rmdir (dir);
+}
 
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
 
-  if (use_postgresql) {
-    g_autofree char *name = g_strdup_printf ("records_%u", ++database_counter);
-    g_autofree char *uri = pg_fixture_create_database (pg_fixture, name, &error);
-
-    g_assert_no_error (error);
-    f->store = records_store_open_uri (uri, &error);
-  } else {
-    f->dir = g_dir_make_tmp ("cau-records-XXXXXX", &error);
-    g_assert_no_error (error);
-    f->store = records_store_open_uri (f->dir, &error);
-  }
+  f->location = fresh_location (&f->dir);
+  f->store = records_store_open_uri (f->location, &error);
   g_assert_no_error (error);
   g_assert_nonnull (f->store);
 }
@@ -46,16 +70,10 @@ static void
 fixture_tear_down (Fixture *f, gconstpointer data)
 {
   records_store_close (f->store);
-  if (f->dir) {
-    const char *names[] = { "cau.db", "cau.db-wal", "cau.db-shm" };
-
-    for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
-      g_autofree char *path = g_build_filename (f->dir, names[i], NULL);
-      g_unlink (path);
-    }
-    g_rmdir (f->dir);
-    g_free (f->dir);
-  }
+  if (f->dir)
+    remove_sqlite_dir (f->dir);
+  g_free (f->dir);
+  g_free (f->location);
 }
 
 /* Raw SQL, as an attacker with database access would run it. */
@@ -1334,6 +1352,90 @@ test_audit_rechain (Fixture *f, gconstpointer data)
   expect_tampered (f, 2);
 }
 
+/* ---- several writers (nodes) on one database ------------------------- */
+
+#define WRITERS 4
+#define APPENDS_PER_WRITER 25
+
+static gpointer
+writer_thread (gpointer data)
+{
+  const char *location = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsStore) store = records_store_open_uri (location, &error);
+
+  g_assert_no_error (error);
+  for (int i = 0; i < APPENDS_PER_WRITER; i++) {
+    g_autoptr (RecordsAuditEvent) event = g_new0 (RecordsAuditEvent, 1);
+
+    event->actor_id = g_strdup ("system");
+    event->actor_role = g_strdup ("system");
+    event->action = g_strdup ("read");
+    event->entity_type = g_strdup ("Patient");
+    event->outcome = g_strdup ("success");
+    g_assert_true (records_audit_append (store, event, &error));
+    g_assert_no_error (error);
+  }
+  return NULL;
+}
+
+/* Writers with their own connections append at once: one chain, no gaps,
+ * no two events with one seq. */
+static void
+test_audit_concurrent (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  GThread *threads[WRITERS];
+  gint64 count = 0;
+
+  for (int i = 0; i < WRITERS; i++)
+    threads[i] = g_thread_new ("writer", writer_thread, f->location);
+  for (int i = 0; i < WRITERS; i++)
+    g_thread_join (threads[i]);
+  g_assert_true (records_audit_verify (f->store, &count, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (count, ==, WRITERS * APPENDS_PER_WRITER);
+}
+
+static gpointer
+open_thread (gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  RecordsStore *store = records_store_open_uri (data, &error);
+
+  g_assert_no_error (error);
+  return store;
+}
+
+/* Nodes starting together on a new database migrate it once. */
+static void
+test_concurrent_open (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *location = fresh_location (&dir);
+  g_autoptr (GError) error = NULL;
+  GThread *threads[WRITERS];
+  RecordsStore *stores[WRITERS];
+  g_autoptr (RecordsDbRows) rows = NULL;
+
+  for (int i = 0; i < WRITERS; i++)
+    threads[i] = g_thread_new ("open", open_thread, location);
+  for (int i = 0; i < WRITERS; i++)
+    stores[i] = g_thread_join (threads[i]);
+  rows = records_db_query (records_store_get_db (stores[0]),
+                           "SELECT COUNT(*), MAX(version) FROM schema_version", DB_NO_PARAMS,
+                           &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (records_db_rows_get (rows, 0, 0), ==,
+                   records_db_rows_get (rows, 0, 1));
+  g_assert_cmpint (g_ascii_strtoll (records_db_rows_get (rows, 0, 1), NULL, 10), ==,
+                   records_store_get_latest_schema_version ());
+  for (int i = 0; i < WRITERS; i++)
+    records_store_close (stores[i]);
+  if (dir)
+    remove_sqlite_dir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1354,6 +1456,7 @@ main (int argc, char **argv)
   g_test_add_func ("/records/identifiers/cccd", test_cccd);
   g_test_add_func ("/records/identifiers/bhyt", test_bhyt);
   g_test_add_func ("/records/enumerations", test_enumerations);
+  g_test_add_func ("/records/store/concurrent-open", test_concurrent_open);
 #define ADD(path, func) \
   g_test_add ("/records/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("store", test_store);
@@ -1370,6 +1473,7 @@ main (int argc, char **argv)
   ADD ("audit/tamper-delete-middle", test_audit_delete_middle);
   ADD ("audit/tamper-delete-last", test_audit_delete_last);
   ADD ("audit/tamper-renumber", test_audit_rechain);
+  ADD ("audit/concurrent-writers", test_audit_concurrent);
 #undef ADD
 
   status = g_test_run ();
