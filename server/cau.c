@@ -124,6 +124,11 @@ open_store (gboolean create)
   const char *uri = database_uri ();
   RecordsStore *store;
 
+  if (uri && !g_str_has_prefix (uri, "postgresql://") && !g_str_has_prefix (uri, "postgres://")) {
+    g_printerr ("cau: --database must be a postgresql:// or postgres:// URI "
+                "(SQLite is chosen with --data-dir)\n");
+    return NULL;
+  }
   if (uri == NULL) {
     g_autofree char *db_path = g_build_filename (data_dir (), "cau.db", NULL);
 
@@ -896,15 +901,16 @@ main (int argc, char **argv)
   g_option_context_set_strict_posix (context, TRUE);
   if (!g_option_context_parse (context, &argc, &argv, &error)) {
     g_printerr ("cau: %s\nTry \"cau --help\".\n", error->message);
-    return EXIT_USAGE;
+    goto out;
   }
   if (show_version) {
     g_print ("cau %s\n", CAU_VERSION);
-    return 0;
+    status = 0;
+    goto out;
   }
   if (argc < 2) {
     g_printerr ("cau: give a command\nTry \"cau --help\".\n");
-    return EXIT_USAGE;
+    goto out;
   }
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++) {

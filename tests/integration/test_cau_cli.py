@@ -250,6 +250,9 @@ def check_help(cau):
     check(rc == 2 and "unknown command" in err, "unknown command: exit 2")
     rc, _, err = cau.run("user")
     check(rc == 2 and "create, list, unlock" in err, "'cau user' names its verbs, exit 2")
+    p = subprocess.run([cau.exe, "--database", "/tmp/not-a-uri", "facility", "list"],
+                       capture_output=True, text=True, timeout=60)
+    check(p.returncode == 2 and "postgresql://" in p.stderr, "--database that is not a URI: exit 2")
     rc, _, err = cau.run("facility", "create", "--code", "X")
     check(rc == 2 and "required" in err, "facility create without the other options: exit 2")
 
