@@ -18,18 +18,25 @@
 #include <string.h>
 
 #include "cau-config.h"
+#include "config.h"
 #include "demo.h"
 
 /* ---- global options (accepted before or after the command) ------------- */
 
+static char *opt_config;
 static char *opt_data_dir;
 static char *opt_database;
 
+/* Where the store is: the same settings, sources and precedence as caud's
+ * (server/config.c: default, key file, CAU_* environment, command line). */
 static const GOptionEntry global_entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+    "caud's key file, for its data-dir and database (default $CAU_CONFIG)", "FILE" },
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
-    "caud's data directory (default $CAU_DATA_DIR, else ./data); SQLite is DIR/cau.db", "DIR" },
+    "caud's data directory (else the key file's, $CAU_DATA_DIR, ./data); SQLite is DIR/cau.db",
+    "DIR" },
   { "database", 0, 0, G_OPTION_ARG_STRING, &opt_database,
-    "PostgreSQL URI postgresql://… (default $CAU_DATABASE; unset = SQLite in the data directory)",
+    "PostgreSQL URI postgresql://… (else the key file's or $CAU_DATABASE; none = SQLite)",
     "URI" },
   { NULL }
 };
@@ -45,7 +52,7 @@ command_context (const CauCommand *command, const GOptionEntry *entries)
   if (entries)
     g_option_context_add_main_entries (context, entries, NULL);
   /* The store options are accepted after the command too, and shown in its
-   * --help: there are only two. */
+   * --help: there are only three. */
   g_option_context_add_main_entries (context, global_entries, NULL);
   return context;
 }
@@ -76,24 +83,34 @@ cau_usage_error (const CauCommand *command, const char *message)
 
 /* ---- the store ------------------------------------------------------- */
 
-static const char *
-data_dir (void)
+/* caud's data-dir and database settings, resolved as caud resolves them,
+ * with cau's own options as the command line.  NULL after printing why. */
+static ServerConfig *
+load_settings (void)
 {
-  const char *env = g_getenv ("CAU_DATA_DIR");
+  g_autoptr (ServerConfig) config = server_config_new ();
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) args = NULL;
+  g_autofree char **shallow = NULL;
+  int argc;
 
-  if (opt_data_dir && opt_data_dir[0])
-    return opt_data_dir;
-  return env && env[0] ? env : "./data";
-}
-
-static const char *
-database_uri (void)
-{
-  const char *env = g_getenv ("CAU_DATABASE");
-
-  if (opt_database && opt_database[0])
-    return opt_database;
-  return env && env[0] ? env : NULL;
+  g_strv_builder_add (builder, "cau");
+  if (opt_config)
+    g_strv_builder_addv (builder, (const char *[]) { "--config", opt_config, NULL });
+  if (opt_data_dir)
+    g_strv_builder_addv (builder, (const char *[]) { "--data-dir", opt_data_dir, NULL });
+  if (opt_database)
+    g_strv_builder_addv (builder, (const char *[]) { "--database", opt_database, NULL });
+  args = g_strv_builder_end (builder);
+  argc = (int) g_strv_length (args);
+  /* GOption reorders the pointer array; @args keeps owning the strings. */
+  shallow = g_memdup2 (args, sizeof (char *) * ((gsize) argc + 1));
+  if (!server_config_load (config, &argc, &shallow, NULL, &error)) {
+    g_printerr ("cau: %s\n", error->message);
+    return NULL;
+  }
+  return g_steal_pointer (&config);
 }
 
 /* Opens the store.  @create: a write may create the data directory (mode
@@ -103,32 +120,32 @@ database_uri (void)
 RecordsStore *
 cau_open_store (gboolean create)
 {
+  g_autoptr (ServerConfig) config = load_settings ();
   g_autoptr (GError) error = NULL;
-  const char *uri = database_uri ();
+  const char *uri, *data_dir;
   RecordsStore *store;
 
-  if (uri && !g_str_has_prefix (uri, "postgresql://") && !g_str_has_prefix (uri, "postgres://")) {
-    g_printerr ("cau: --database must be a postgresql:// or postgres:// URI "
-                "(SQLite is chosen with --data-dir)\n");
+  if (config == NULL)
     return NULL;
-  }
+  uri = config->database[0] ? config->database : NULL;
+  data_dir = config->data_dir;
   if (uri == NULL) {
-    g_autofree char *db_path = g_build_filename (data_dir (), "cau.db", NULL);
+    g_autofree char *db_path = g_build_filename (data_dir, "cau.db", NULL);
 
     if (!g_file_test (db_path, G_FILE_TEST_EXISTS)) {
       if (!create) {
         g_printerr ("cau: no database at %s (wrong --data-dir?)\n", db_path);
         return NULL;
       }
-      if (g_mkdir_with_parents (data_dir (), 0700) != 0) {
+      if (g_mkdir_with_parents (data_dir, 0700) != 0) {
         int saved = errno;
 
-        g_printerr ("cau: cannot create %s: %s\n", data_dir (), g_strerror (saved));
+        g_printerr ("cau: cannot create %s: %s\n", data_dir, g_strerror (saved));
         return NULL;
       }
     }
   }
-  store = records_store_open_uri (uri ? uri : data_dir (), &error);
+  store = records_store_open_uri (uri ? uri : data_dir, &error);
   if (store == NULL)
     g_printerr ("cau: cannot open the records store: %s\n", error->message);
   return store;
@@ -397,6 +414,7 @@ main (int argc, char **argv)
   }
 
 out:
+  g_free (opt_config);
   g_free (opt_data_dir);
   g_free (opt_database);
   return status;

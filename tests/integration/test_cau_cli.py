@@ -332,6 +332,21 @@ def run_suite(cau, db, workdir):
     check(len(lines) == 3 and "38-DONGSON" in out and "TTYT Thử Đông Sơn" in out
           and "national-hospital" in out, "facility list: header + 2 facilities")
 
+    if db.name == "sqlite":
+        # The store is found as caud finds it: key file, then environment.
+        data = os.path.dirname(db.path)
+        conf = os.path.join(workdir, "cau.conf")
+        with open(conf, "w") as f:
+            f.write("[caud]\ndata-dir = %s\n" % data)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAU_")}
+        for args, extra, what in [(["--config", conf], {}, "--config FILE"),
+                                  ([], {"CAU_CONFIG": conf}, "CAU_CONFIG"),
+                                  ([], {"CAU_DATA_DIR": data}, "CAU_DATA_DIR")]:
+            p = subprocess.run([cau.exe] + args + ["facility", "list"], capture_output=True,
+                               text=True, timeout=60, env=dict(env, **extra))
+            check(p.returncode == 0 and "38-DONGSON" in p.stdout,
+                  "the data directory comes from %s as for caud" % what)
+
     # -- users: the password only on stdin
     rc, out, err = cau.run("user", "create", "--username", "bs.thu", "--name", "BS Thử",
                            "--role", "clinician", "--facility", "38-DONGSON",
