@@ -1,7 +1,7 @@
 // #/worklist: today's consultations (local calendar day) from
 // GET /api/consultations?from&to, earliest first, each with Join and invitation actions.
 
-import { api, query } from './api.js';
+import { api, query, currentUser } from './api.js';
 import { t, i18nEvents } from './i18n.js';
 import { consultationItem } from './consultation-item.js';
 import { localDayRange, formatLongDate, errorMessage } from './ui.js';
@@ -19,8 +19,11 @@ let loadSeq = 0;
 
 i18nEvents.addEventListener('languagechange', () => { if (!view.hidden) render(); });
 
+const scheduleLink = view.querySelector('a[href="#/schedule"]');
+
 export function showWorklist() {
   view.hidden = false;
+  scheduleLink.hidden = currentUser()?.role !== 'clinician'; // only clinicians schedule
   heading.focus();
   load();
 }
