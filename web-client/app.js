@@ -18,7 +18,7 @@ import { applyTranslations, getLanguage, setLanguage, t } from './i18n.js';
 import { Call } from './call.js';
 import { defaultSignalingUrl } from './signaling.js';
 import { showError, hideBanner } from './banner.js';
-import { currentUser, currentToken, logout, sessionEvents } from './api.js';
+import { currentUser, currentToken, logout, sessionEvents } from './rest.js';
 import { initJoinView, showJoinView, hideJoinView, setJoinBusy, setJoinStatus, validateJoin } from './join-view.js';
 import { showCallView, hideCallView } from './call-view.js';
 import { showLogin } from './login-view.js';
@@ -264,6 +264,7 @@ function startStaffCall(consultationId) {
 
 function startPatientCall({ room, name, token }) {
   const c = newCall();
+  c.title = () => t('pj.heading');
   let wasJoined = false;
   c.addEventListener('state', (e) => {
     if (c !== call) return;

@@ -3,7 +3,7 @@
 // (POST /api/consultations/{id}/invitations; the link is shown too, with its expiry,
 // in case the clipboard is not available).
 
-import { api } from './api.js';
+import { api } from './rest.js';
 import { t } from './i18n.js';
 import { el, formatDateTime, formatTime, copyText, errorMessage } from './ui.js';
 

@@ -1,7 +1,7 @@
 // #/login: username and password → POST /api/auth/login. Errors are shown in the form
 // (wrong credentials; a locked account with the minutes left to wait).
 
-import { login, ApiError } from './api.js';
+import { login, ApiError } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { errorMessage } from './ui.js';
 

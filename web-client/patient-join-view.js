@@ -5,7 +5,7 @@
 // denies it. Opening the link again later (a dropped connection) redeems it again: the
 // server closes the older connection (`replaced`).
 
-import { redeemInvitation } from './api.js';
+import { redeemInvitation } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { formatDateTime, errorMessage } from './ui.js';
 

@@ -2,7 +2,7 @@
 // CCCD/BHYT format hints and the server's errors shown per field) and #/patients/<id>
 // (the chart: identifiers, past consultations, consents with a recording-consent action).
 
-import { api, query, currentUser } from './api.js';
+import { api, query, currentUser } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { consultationItem } from './consultation-item.js';
 import { el, formatBirthDate, formatDateTime, FieldErrors, showToast, errorMessage } from './ui.js';

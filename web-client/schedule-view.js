@@ -2,7 +2,7 @@
 // patient at a local date and time, with a reason, inviting specialists
 // (GET /api/users?role=specialist) → POST /api/consultations → the patient's chart.
 
-import { api, query } from './api.js';
+import { api, query } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { patientQuery, patientSummary } from './patients-view.js';
 import { el, FieldErrors, localInputValues, showToast, errorMessage } from './ui.js';

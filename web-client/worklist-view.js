@@ -1,7 +1,7 @@
 // #/worklist: today's consultations (local calendar day) from
 // GET /api/consultations?from&to, earliest first, each with Join and invitation actions.
 
-import { api, query, currentUser } from './api.js';
+import { api, query, currentUser } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { consultationItem } from './consultation-item.js';
 import { localDayRange, formatLongDate, errorMessage } from './ui.js';

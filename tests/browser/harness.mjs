@@ -57,17 +57,26 @@ export function freePort() {
 /**
  * Start caud (env CAUD, else ../../build/server/caud) on a free HTTPS port with a fresh
  * data directory and ICE pinned to 127.0.0.1; resolves when it prints "caud listening on".
- * `extraArgs` are appended to the command line, `env` is added to caud's environment.
- * With env CAU_URL set, uses that already running server instead and starts nothing
- * (`external: true`).
+ * `extraArgs` are appended to the command line, `env` is added to caud's environment,
+ * and `prepare(dataDir)` (async) runs before caud starts (e.g. to seed the store with
+ * `cau`, see runCau). With env CAU_URL set, uses that already running server instead
+ * and starts nothing (`external: true`).
  */
-export async function startCaud({ extraArgs = [], env = {} } = {}) {
+export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {}) {
   if (process.env.CAU_URL) {
     return { url: process.env.CAU_URL.replace(/\/?$/, '/'), stop: async () => {}, external: true };
   }
   const binary = resolve(here, process.env.CAUD ?? '../../build/server/caud');
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'cau-browser-'));
+  if (prepare) {
+    try {
+      await prepare(dataDir);
+    } catch (err) {
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
+  }
   const args = [
     '--https-port', String(port), '--data-dir', dataDir, '--ice-addresses', '127.0.0.1',
     '--listen-address', '127.0.0.1',
@@ -116,6 +125,22 @@ export async function startCaud({ extraArgs = [], env = {} } = {}) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Run the admin command line (env CAU, else ../../build/server/cau) with `args`; resolves
+ *  with its stdout, rejects with its stderr when it exits non-zero. */
+export function runCau(args, { env = {}, input = '' } = {}) {
+  const binary = resolve(here, process.env.CAU ?? '../../build/server/cau');
+  return new Promise((res, reject) => {
+    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { err += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? res(out) : reject(new Error(`cau ${args.join(' ')} exited ${code}: ${err}`))));
+    child.stdin.end(input);
+  });
 }
 
 async function stopChild(child, exitPromise, exited) {

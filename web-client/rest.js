@@ -1,4 +1,5 @@
-// The REST API of docs/api.md and the staff login session.
+// The REST API of docs/api.md and the staff login session. (Not named api.js: libsoup's
+// handler for /api also catches /api.js.)
 //
 // api(method, path, body) sends JSON with the session's bearer token and resolves with
 // the parsed answer (null for 204); an error answer rejects with an ApiError carrying
