@@ -33,10 +33,10 @@ static const GOptionEntry global_entries[] = {
   { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
     "caud's key file, for its data-dir and database (default $CAU_CONFIG)", "FILE" },
   { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_data_dir,
-    "caud's data directory (else the key file's, $CAU_DATA_DIR, ./data); SQLite is DIR/cau.db",
+    "caud's data directory (else $CAU_DATA_DIR, the key file's, ./data); SQLite is DIR/cau.db",
     "DIR" },
   { "database", 0, 0, G_OPTION_ARG_STRING, &opt_database,
-    "PostgreSQL URI postgresql://… (else the key file's or $CAU_DATABASE; none = SQLite)",
+    "PostgreSQL URI postgresql://… (else $CAU_DATABASE or the key file's; none = SQLite)",
     "URI" },
   { NULL }
 };
