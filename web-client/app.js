@@ -27,6 +27,7 @@ import { showPatients, showNewPatient, showChart } from './patients-view.js';
 import { showSchedule } from './schedule-view.js';
 import { showPatientJoin, hidePatientJoin, returnToPatientJoin } from './patient-join-view.js';
 import { consultationNames } from './consultation-item.js';
+import { hideToast } from './ui.js';
 
 let call = null;
 let route = { name: '', params: [] };
@@ -205,6 +206,7 @@ async function leaveCall() {
 
 function newCall() {
   hideBanner();
+  hideToast();
   const c = new Call();
   c.addEventListener('error', (e) => { if (c === call) showError(e.detail); });
   c.addEventListener('state', (e) => { if (c === call) document.body.dataset.callState = e.detail.state; });

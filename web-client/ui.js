@@ -167,6 +167,12 @@ export function showToast(key, params = {}) {
   toastTimer = setTimeout(() => { toast.hidden = true; toastKey = null; }, 6000);
 }
 
+export function hideToast() {
+  clearTimeout(toastTimer);
+  toast.hidden = true;
+  toastKey = null;
+}
+
 /** Translate an error code if known, else the generic message. */
 export function errorMessage(err) {
   const code = err?.code ?? 'internal';
