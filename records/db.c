@@ -11,6 +11,7 @@ struct RecordsDb {
   GHashTable *statements;     /* SQLite: SQL text → sqlite3_stmt, prepared once */
   PGconn *pg;
   GHashTable *rewritten;      /* PostgreSQL: SQL text → its $n form             */
+  gboolean in_transaction;    /* between begin and commit/rollback              */
 };
 
 gboolean
@@ -286,12 +287,31 @@ pg_set_error (RecordsDb *db, PGresult *result, GError **error)
                state ? state : "");
 }
 
+static gboolean pg_exec (RecordsDb *db, const char *sql, const char *const *params,
+                         int n_params, gint64 *out_changes, GError **error);
+
+/* Reconnects after a lost connection (a restarted server, a failover), but
+ * never inside a transaction: its earlier statements are gone with the old
+ * connection, so the caller must see the error and roll back first. */
+static void
+pg_reconnect_if_lost (RecordsDb *db)
+{
+  if (PQstatus (db->pg) != CONNECTION_BAD || db->in_transaction)
+    return;
+  g_message ("records: PostgreSQL connection lost; reconnecting");
+  PQreset (db->pg);
+  if (PQstatus (db->pg) == CONNECTION_OK)
+    pg_exec (db, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'", NULL, 0, NULL, NULL);
+}
+
 static PGresult *
 pg_run (RecordsDb *db, const char *sql, const char *const *params, int n_params,
         GError **error)
 {
   PGresult *result;
   ExecStatusType status;
+
+  pg_reconnect_if_lost (db);
 
   if (n_params == 0) {
     result = PQexec (db->pg, sql);
@@ -451,6 +471,7 @@ records_db_begin (RecordsDb *db, const char *lock_table, GError **error)
 
   if (!pg_exec (db, "BEGIN", NULL, 0, NULL, error))
     return FALSE;
+  db->in_transaction = TRUE;
   if (lock_table == NULL)
     return TRUE;
   /* An identifier from our own code (checked), never a value. */
@@ -469,8 +490,10 @@ records_db_begin_read (RecordsDb *db, GError **error)
 {
   if (db->backend == RECORDS_DB_SQLITE)
     return sqlite_exec (db, "BEGIN DEFERRED", NULL, 0, NULL, error);
-  return pg_exec (db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, 0, NULL,
-                  error);
+  if (!pg_exec (db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL, 0, NULL, error))
+    return FALSE;
+  db->in_transaction = TRUE;
+  return TRUE;
 }
 
 gboolean
@@ -480,6 +503,7 @@ records_db_commit (RecordsDb *db, GError **error)
     records_db_rollback (db);
     return FALSE;
   }
+  db->in_transaction = FALSE;
   return TRUE;
 }
 
@@ -490,6 +514,11 @@ records_db_rollback (RecordsDb *db)
 
   if (db->backend == RECORDS_DB_SQLITE && sqlite3_get_autocommit (db->sqlite))
     return;
+  if (db->backend == RECORDS_DB_POSTGRESQL && PQstatus (db->pg) == CONNECTION_BAD) {
+    db->in_transaction = FALSE;   /* the server dropped the transaction */
+    return;
+  }
   if (!records_db_exec (db, "ROLLBACK", NULL, 0, NULL, &error))
     g_debug ("records: rollback: %s", error->message);
+  db->in_transaction = FALSE;
 }

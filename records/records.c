@@ -50,16 +50,13 @@ gboolean
 records_check_enum (const char *field, const char *value, const char *const *allowed,
                     GError **error)
 {
+  g_autofree char *list = NULL;
+
   if (value != NULL && g_strv_contains (allowed, value))
     return TRUE;
+  list = g_strjoinv (", ", (char **) allowed);
   g_set_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID, "%s: must be one of %s", field,
-               allowed[0]);
-  if (error && *error) {
-    g_autofree char *list = g_strjoinv (", ", (char **) allowed);
-
-    g_free ((*error)->message);
-    (*error)->message = g_strdup_printf ("%s: must be one of %s", field, list);
-  }
+               list);
   return FALSE;
 }
 
@@ -827,6 +824,7 @@ records_patient_search (RecordsStore *store, const char *name_part, const char *
 
   g_return_val_if_fail (store != NULL, NULL);
   db = records_store_get_db (store);
+  name_part = empty_to_null (name_part);
   if (name_part != NULL
       && !records_check_text ("name", name_part, RECORDS_MAX_NAME, 0, error))
     return NULL;

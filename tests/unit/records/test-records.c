@@ -1436,6 +1436,39 @@ test_concurrent_open (void)
     remove_sqlite_dir (dir);
 }
 
+/* PostgreSQL only: a connection the server drops (restart, failover) is
+ * reopened on the next call; the call that saw the loss fails cleanly. */
+static void
+test_reconnect (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsStore) other = records_store_open_uri (f->location, &error);
+  g_autoptr (RecordsDbRows) rows = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autoptr (RecordsFacility) facility = NULL;
+
+  g_assert_no_error (error);
+  rows = records_db_query (records_store_get_db (f->store), "SELECT pg_backend_pid()",
+                           DB_NO_PARAMS, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&rows, records_db_rows_free);
+  rows = records_db_query (records_store_get_db (other),
+                           "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                           " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                           DB_NO_PARAMS, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (rows->n_rows, >=, 1);
+
+  list = records_facility_list (f->store, &error);
+  g_assert_null (list);
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_QUERY);
+  g_clear_error (&error);
+  facility = make_facility (f, "AFTER-1", "district-clinic");
+  list = records_facility_list (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1474,6 +1507,8 @@ main (int argc, char **argv)
   ADD ("audit/tamper-delete-last", test_audit_delete_last);
   ADD ("audit/tamper-renumber", test_audit_rechain);
   ADD ("audit/concurrent-writers", test_audit_concurrent);
+  if (use_postgresql)
+    ADD ("db/reconnect", test_reconnect);
 #undef ADD
 
   status = g_test_run ();
