@@ -71,16 +71,22 @@ signaling_fhir_datetime_normalize (const char *text)
 {
   g_autoptr (GDateTime) parsed = NULL;
   g_autoptr (GDateTime) utc = NULL;
-  g_autofree char *seconds = NULL;
+  int year, month, day;
 
   if (text == NULL || strlen (text) > 40 || !datetime_shape_ok (text))
     return NULL;
   parsed = g_date_time_new_from_iso8601 (text, NULL);
   if (parsed == NULL)
     return NULL;
+  /* Out of GDateTime's range (years 1–9999) once moved to UTC: NULL. */
   utc = g_date_time_to_utc (parsed);
-  seconds = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%S");
-  return g_strdup_printf ("%s.%03dZ", seconds, g_date_time_get_microsecond (utc) / 1000);
+  if (utc == NULL)
+    return NULL;
+  /* Formatted by hand: "%Y" does not pad years below 1000. */
+  g_date_time_get_ymd (utc, &year, &month, &day);
+  return g_strdup_printf ("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, month, day,
+                          g_date_time_get_hour (utc), g_date_time_get_minute (utc),
+                          g_date_time_get_second (utc), g_date_time_get_microsecond (utc) / 1000);
 }
 
 /* ---- FHIR → records ---------------------------------------------------- */

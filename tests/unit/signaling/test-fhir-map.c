@@ -544,6 +544,11 @@ test_helpers (void)
   text = signaling_fhir_datetime_normalize ("2026-01-01T00:30:00-01:00");
   g_assert_cmpstr (text, ==, "2026-01-01T01:30:00.000Z");
   g_free (text);
+  /* Years below 1000 keep four digits (found by fuzz-fhir). */
+  text = signaling_fhir_datetime_normalize ("0226-11-22T15:30:00.12349+07:00");
+  g_assert_cmpstr (text, ==, "0226-11-22T08:30:00.123Z");
+  g_free (text);
+  g_assert_null (signaling_fhir_datetime_normalize ("0001-01-01T00:30:00+01:00"));
   g_assert_null (signaling_fhir_datetime_normalize ("2026-11-22"));
   g_assert_null (signaling_fhir_datetime_normalize ("2026-11-22T08:30Z"));
   g_assert_null (signaling_fhir_datetime_normalize ("2026-11-22T08:30:00"));
