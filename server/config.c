@@ -32,6 +32,8 @@ typedef struct {
   const char *help;
 } Setting;
 
+static const char *const on_off[] = { "off", "on", NULL };
+
 static const char *const log_levels[] = {
   "error", "critical", "warning", "message", "info", "debug", NULL
 };
@@ -67,6 +69,10 @@ static const Setting settings[] = {
     "KBPS", "Highest bitrate asked of a publisher (REMB)" },
   { "max-participants", SETTING_UINT, FIELD (max_participants), "12", 2, 1000, NULL, FALSE, "N",
     "Most participants in one room" },
+  { "anonymous-rooms", SETTING_ENUM, FIELD (anonymous_rooms), "off", 0, 0, on_off, FALSE, "on|off",
+    "Allow joins without a token to rooms that are not consultations (tests and benchmarks only)" },
+  { "demo", SETTING_ENUM, FIELD (demo), "off", 0, 0, on_off, FALSE, "on|off",
+    "Seed the fictional demo network into an empty store and print its accounts once" },
   { "log-level", SETTING_ENUM, FIELD (log_level), "message", 0, 0, log_levels, FALSE, "LEVEL",
     "Least severe level logged: error, critical, warning, message, info or debug" },
 };

@@ -36,6 +36,8 @@ typedef struct {
   char **ice_addresses;      /* NULL-terminated, empty = all interfaces */
   guint max_bitrate_kbps;
   guint max_participants;
+  char *anonymous_rooms;     /* "off" | "on" */
+  char *demo;                /* "off" | "on" */
   char *log_level;           /* "error" … "debug" */
 
   /* Not settings: what the command line asked for. */

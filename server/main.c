@@ -66,6 +66,7 @@ main (int argc, char **argv)
   MediaEngine *engine = NULL;
   RecordsStore *store = NULL;
   SignalingServer *server = NULL;
+  SignalingApi *api = NULL;
   MediaConfig media_config = { 0 };
   SignalingServerOptions options = { 0 };
   gboolean generated = FALSE;
@@ -120,6 +121,15 @@ main (int argc, char **argv)
     return 1;
   }
 
+  api = signaling_api_new (store, config->data_dir, &error);
+  if (api == NULL) {
+    g_printerr ("caud: authentication: %s\n", error->message);
+    goto out;
+  }
+  if (strcmp (config->anonymous_rooms, "on") == 0)
+    g_warning ("caud: anonymous-rooms is on: clients without a token may use rooms that are "
+               "not consultations (meant for tests and benchmarks)");
+
   media_config.workers = config->media_workers;
   media_config.port_min = config->rtp_port_min;
   media_config.port_max = config->rtp_port_max;
@@ -137,6 +147,8 @@ main (int argc, char **argv)
   options.certificate = certificate;
   options.web_client_dir = config->web_client_dir;
   options.max_participants = config->max_participants;
+  options.api = api;
+  options.anonymous_rooms = strcmp (config->anonymous_rooms, "on") == 0;
   server = signaling_server_new (&options, engine, store);
   if (!signaling_server_listen (server, &error)) {
     g_printerr ("caud: cannot listen on %s port %u: %s\n", config->listen_address,
@@ -165,6 +177,7 @@ out:
   if (engine)
     media_engine_free (engine);
   signaling_server_free (server);
+  signaling_api_free (api);
   records_store_close (store);
   if (status == 0)
     g_message ("caud: stopped");

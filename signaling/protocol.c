@@ -81,6 +81,10 @@ static const FieldSpec keyframe_fields[] = {
   { "participant", FIELD_STRING, FALSE, FALSE, 1, 64, CHECK_ROOM_ID },
   { NULL }
 };
+static const FieldSpec admission_fields[] = {
+  { "participant", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
+  { NULL }
+};
 static const FieldSpec no_fields[] = {
   { NULL }
 };
@@ -95,6 +99,8 @@ static const MessageSpec message_specs[SIGNALING_MESSAGE_N_TYPES] = {
   [SIGNALING_MESSAGE_KEYFRAME] = { "keyframe", keyframe_fields },
   [SIGNALING_MESSAGE_LEAVE] = { "leave", no_fields },
   [SIGNALING_MESSAGE_PING] = { "ping", no_fields },
+  [SIGNALING_MESSAGE_ADMIT] = { "admit", admission_fields },
+  [SIGNALING_MESSAGE_DENY] = { "deny", admission_fields },
 };
 
 static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
@@ -110,6 +116,14 @@ static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
   [SIGNALING_ERROR_ROOM_FULL] = "room-full",
   [SIGNALING_ERROR_RATE_LIMITED] = "rate-limited",
   [SIGNALING_ERROR_UNAUTHORIZED] = "unauthorized",
+  [SIGNALING_ERROR_UNAUTHENTICATED] = "unauthenticated",
+  [SIGNALING_ERROR_TOKEN_INVALID] = "token-invalid",
+  [SIGNALING_ERROR_TOKEN_EXPIRED] = "token-expired",
+  [SIGNALING_ERROR_TOKEN_REVOKED] = "token-revoked",
+  [SIGNALING_ERROR_FORBIDDEN] = "forbidden",
+  [SIGNALING_ERROR_ADMISSION_DENIED] = "admission-denied",
+  [SIGNALING_ERROR_REPLACED] = "replaced",
+  [SIGNALING_ERROR_NOT_IN_LOBBY] = "not-in-lobby",
   [SIGNALING_ERROR_INTERNAL] = "internal",
 };
 

@@ -27,6 +27,8 @@ typedef enum {
   SIGNALING_MESSAGE_KEYFRAME,
   SIGNALING_MESSAGE_LEAVE,
   SIGNALING_MESSAGE_PING,
+  SIGNALING_MESSAGE_ADMIT,
+  SIGNALING_MESSAGE_DENY,
   SIGNALING_MESSAGE_N_TYPES
 } SignalingMessageType;
 
@@ -43,7 +45,15 @@ typedef enum {
   SIGNALING_ERROR_BAD_STATE,
   SIGNALING_ERROR_ROOM_FULL,
   SIGNALING_ERROR_RATE_LIMITED,
-  SIGNALING_ERROR_UNAUTHORIZED,
+  SIGNALING_ERROR_UNAUTHORIZED,      /* Origin refused at the upgrade           */
+  SIGNALING_ERROR_UNAUTHENTICATED,   /* no token where one is needed            */
+  SIGNALING_ERROR_TOKEN_INVALID,
+  SIGNALING_ERROR_TOKEN_EXPIRED,
+  SIGNALING_ERROR_TOKEN_REVOKED,
+  SIGNALING_ERROR_FORBIDDEN,         /* not on this consultation's care team    */
+  SIGNALING_ERROR_ADMISSION_DENIED,  /* a care-team member turned the patient away */
+  SIGNALING_ERROR_REPLACED,          /* the same invitation connected again     */
+  SIGNALING_ERROR_NOT_IN_LOBBY,      /* admit/deny of someone not waiting       */
   SIGNALING_ERROR_INTERNAL,
   SIGNALING_ERROR_N_CODES
 } SignalingErrorCode;

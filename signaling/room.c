@@ -86,6 +86,14 @@ new_participant_id (SignalingContext *context)
   }
 }
 
+/* Anyone in a room but a patient: anonymous rooms have no lobby, and a
+ * staff member got in only through the care-team policy. */
+static gboolean
+is_care_team (SignalingSession *session)
+{
+  return session->principal == NULL || session->principal->role != RECORDS_ROLE_PATIENT;
+}
+
 static gboolean
 others_have_tracks (SignalingSession *session)
 {
@@ -103,6 +111,8 @@ record_event (SignalingSession *session, RecordsCallEvent event)
 {
   g_autoptr (GError) error = NULL;
 
+  signaling_audit_session (session, event == RECORDS_CALL_EVENT_JOIN ? "join" : "leave",
+                           "success", NULL);
   if (session->context->store == NULL)
     return;
   if (!records_store_add_call_event (session->context->store, session->room->id,
@@ -133,12 +143,15 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
     created = TRUE;
   }
 
-  session->participant_id = new_participant_id (context);
-  session->name = g_strdup (name);
+  if (session->participant_id == NULL) {
+    session->participant_id = new_participant_id (context);
+    g_hash_table_insert (context->participants, session->participant_id, session);
+  }
+  if (session->name == NULL)
+    session->name = g_strdup (name);
   session->room = room;
   session->state = SESSION_JOINED;
   g_ptr_array_add (room->members, signaling_session_ref (session));
-  g_hash_table_insert (context->participants, session->participant_id, session);
   context->metrics.participants++;
 
   if (context->engine) {
@@ -160,6 +173,8 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
   reply = json_pack ("{s:s, s:s, s:s, s:o, s:[]}", "type", "joined", "room", room->id,
                      "participant", session->participant_id, "participants", others,
                      "ice_servers");
+  if (is_care_team (session))
+    json_object_set_new (reply, "lobby", signaling_room_describe_lobby (context, room->id));
   if (ref)
     json_object_set (reply, "ref", (json_t *) ref);
   signaling_session_send (session, reply);
@@ -438,3 +453,146 @@ static const MediaParticipantCallbacks participant_callbacks = {
   .local_candidate = on_local_candidate,
   .state_changed = on_state_changed,
 };
+
+/* ---- the lobby ---- */
+
+json_t *
+signaling_room_describe_lobby (SignalingContext *context, const char *room_id)
+{
+  GPtrArray *waiting = g_hash_table_lookup (context->lobbies, room_id);
+  json_t *out = json_array ();
+
+  for (guint i = 0; waiting && i < waiting->len; i++) {
+    SignalingSession *session = g_ptr_array_index (waiting, i);
+
+    json_array_append_new (out, json_pack ("{s:s, s:s}", "id", session->participant_id,
+                                           "name", session->name));
+  }
+  return out;
+}
+
+/* Tells the care team in @room_id's room who is waiting now. */
+static void
+lobby_changed (SignalingContext *context, const char *room_id)
+{
+  SignalingRoom *room = signaling_room_find (context, room_id);
+  g_autoptr (GPtrArray) members = NULL;
+  json_t *message;
+
+  if (room == NULL)
+    return;
+  message = json_pack ("{s:s, s:o}", "type", "lobby-updated", "waiting",
+                       signaling_room_describe_lobby (context, room_id));
+  members = g_ptr_array_new_full (room->members->len, (GDestroyNotify) signaling_session_unref);
+  for (guint i = 0; i < room->members->len; i++)
+    g_ptr_array_add (members, signaling_session_ref (g_ptr_array_index (room->members, i)));
+  for (guint i = 0; i < members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (members, i);
+
+    if (is_care_team (member))
+      signaling_session_send (member, json_incref (message));
+  }
+  json_decref (message);
+}
+
+void
+signaling_room_enter_lobby (SignalingSession *session, const char *room_id, const json_t *ref)
+{
+  SignalingContext *context = session->context;
+  GPtrArray *waiting = g_hash_table_lookup (context->lobbies, room_id);
+  json_t *reply;
+
+  g_return_if_fail (session->state == SESSION_NOT_JOINED);
+
+  if (waiting == NULL) {
+    waiting = g_ptr_array_new_with_free_func ((GDestroyNotify) signaling_session_unref);
+    g_hash_table_insert (context->lobbies, g_strdup (room_id), waiting);
+  }
+  session->participant_id = new_participant_id (context);
+  g_hash_table_insert (context->participants, session->participant_id, session);
+  session->lobby_room = g_strdup (room_id);
+  session->state = SESSION_IN_LOBBY;
+  g_ptr_array_add (waiting, signaling_session_ref (session));
+  signaling_log (G_LOG_LEVEL_INFO, session, "waiting in the lobby of %s", room_id);
+
+  reply = json_pack ("{s:s, s:s, s:s}", "type", "lobby", "room", room_id,
+                     "participant", session->participant_id);
+  if (ref)
+    json_object_set (reply, "ref", (json_t *) ref);
+  signaling_session_send (session, reply);
+  lobby_changed (context, room_id);
+}
+
+void
+signaling_room_leave_lobby (SignalingSession *session)
+{
+  SignalingContext *context = session->context;
+  g_autofree char *room_id = g_steal_pointer (&session->lobby_room);
+  GPtrArray *waiting;
+
+  g_return_if_fail (session->state == SESSION_IN_LOBBY && room_id != NULL);
+
+  session->state = SESSION_LEFT;
+  g_hash_table_remove (context->participants, session->participant_id);
+  waiting = g_hash_table_lookup (context->lobbies, room_id);
+  if (waiting) {
+    g_ptr_array_remove (waiting, session);      /* may drop the last reference but ours */
+    if (waiting->len == 0)
+      g_hash_table_remove (context->lobbies, room_id);
+  }
+  lobby_changed (context, room_id);
+}
+
+void
+signaling_room_admit (SignalingSession *member, const char *participant_id, gboolean admit,
+                      json_t *ref)
+{
+  SignalingContext *context = member->context;
+  SignalingSession *patient = g_hash_table_lookup (context->participants, participant_id);
+  GPtrArray *waiting;
+  SignalingErrorCode code;
+  json_t *reply;
+
+  if (!is_care_team (member)) {
+    signaling_session_send_error (member, SIGNALING_ERROR_FORBIDDEN, ref, NULL,
+                                  "only the care team admits from the lobby");
+    return;
+  }
+  if (patient == NULL || patient->state != SESSION_IN_LOBBY
+      || g_strcmp0 (patient->lobby_room, member->room->id) != 0) {
+    signaling_session_send_error (member, SIGNALING_ERROR_NOT_IN_LOBBY, ref, "participant",
+                                  "nobody with that id waits in this room's lobby");
+    return;
+  }
+
+  signaling_session_ref (patient);
+  waiting = g_hash_table_lookup (context->lobbies, member->room->id);
+  g_ptr_array_remove (waiting, patient);
+  if (waiting->len == 0)
+    g_hash_table_remove (context->lobbies, member->room->id);
+  g_clear_pointer (&patient->lobby_room, g_free);
+  signaling_audit_session (member, admit ? "admit" : "deny", "success", participant_id);
+
+  reply = json_pack ("{s:s}", "type", "ok");
+  if (ref)
+    json_object_set (reply, "ref", ref);
+  signaling_session_send (member, reply);
+
+  if (admit) {
+    patient->state = SESSION_NOT_JOINED;
+    if (!signaling_room_join (context, patient, member->room->id, NULL, NULL, &code)) {
+      patient->state = SESSION_LEFT;
+      g_hash_table_remove (context->participants, patient->participant_id);
+      signaling_session_send_error (patient, code, NULL, NULL, "the room is full");
+      signaling_session_close (patient, SOUP_WEBSOCKET_CLOSE_NORMAL, "room full");
+    }
+  } else {
+    patient->state = SESSION_LEFT;
+    g_hash_table_remove (context->participants, patient->participant_id);
+    signaling_session_send_error (patient, SIGNALING_ERROR_ADMISSION_DENIED, NULL, NULL,
+                                  "the care team did not admit you to this consultation");
+    signaling_session_close (patient, SOUP_WEBSOCKET_CLOSE_NORMAL, "not admitted");
+  }
+  lobby_changed (context, member->room->id);
+  signaling_session_unref (patient);
+}

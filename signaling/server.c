@@ -155,17 +155,23 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
   server->port = options->port;
   server->context.engine = engine;
   server->context.store = store;
+  server->context.api = options->api;
+  server->context.anonymous_rooms = options->anonymous_rooms;
   server->context.max_participants = options->max_participants ? options->max_participants : 12;
   server->context.rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify) signaling_room_free);
   server->context.participants = g_hash_table_new (g_str_hash, g_str_equal);
   server->context.sessions = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL,
                                                     (GDestroyNotify) signaling_session_unref);
+  server->context.lobbies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                   (GDestroyNotify) g_ptr_array_unref);
 
   server->soup = soup_server_new ("tls-certificate", options->certificate,
                                   "server-header", "caud", NULL);
   soup_server_add_handler (server->soup, "/healthz", handle_healthz, server, NULL);
   soup_server_add_handler (server->soup, "/metrics", handle_metrics, server, NULL);
+  if (options->api)
+    signaling_api_attach (options->api, server->soup);
   soup_server_add_early_handler (server->soup, "/ws", handle_ws_early, server, NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL, handle_ws, server, NULL);
   soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);
@@ -267,6 +273,7 @@ signaling_server_free (SignalingServer *server)
     }
   }
   g_hash_table_destroy (server->context.sessions);
+  g_hash_table_destroy (server->context.lobbies);
   g_hash_table_destroy (server->context.participants);
   g_hash_table_destroy (server->context.rooms);
   g_free (server->listen_address);

@@ -1,6 +1,7 @@
 /* server.h — Cầu's HTTPS + WebSocket front door (libsoup-3.0).
  *
  * Serves:  /ws       the signaling WebSocket (docs/protocol.md)
+ *          /api/...  the REST API, /fhir/... FHIR R4 (docs/api.md)
  *          /healthz  {"status":"ok"}
  *          /metrics  Prometheus text (signaling + media counters)
  *          /...      the web client's static files
@@ -10,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "api.h"
 #include "media.h"
 #include "store.h"
 
@@ -23,6 +25,10 @@ typedef struct {
   GTlsCertificate *certificate;    /* with its private key                   */
   const char *web_client_dir;      /* may be NULL: no static files          */
   guint max_participants;          /* per room                               */
+  SignalingApi *api;               /* borrowed, may be NULL: no /api, /fhir,
+                                    * nor authenticated (consultation) rooms  */
+  gboolean anonymous_rooms;        /* allow token-less joins of rooms that are
+                                    * not consultations (tests, benchmarks)   */
 } SignalingServerOptions;
 
 /* @engine and @store are borrowed and may be NULL (no media plane / no

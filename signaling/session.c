@@ -50,6 +50,9 @@ signaling_session_unref (SignalingSession *session)
     return;
   g_clear_object (&session->connection);
   g_ptr_array_unref (session->tracks);
+  g_clear_pointer (&session->principal, signaling_principal_free);
+  g_free (session->lobby_room);
+  g_free (session->patient_id);
   g_free (session->participant_id);
   g_free (session->name);
   g_free (session->remote_address);
@@ -140,6 +143,8 @@ signaling_session_close (SignalingSession *session, gushort code, const char *re
   signaling_session_ref (session);
   if (session->state == SESSION_JOINED)
     signaling_room_leave (session);
+  else if (session->state == SESSION_IN_LOBBY)
+    signaling_room_leave_lobby (session);
   session->state = SESSION_LEFT;
   if (session->connection
       && soup_websocket_connection_get_state (session->connection) == SOUP_WEBSOCKET_STATE_OPEN)
@@ -171,24 +176,218 @@ check_rate (SignalingSession *session)
 
 /* ---- message handlers (the message is valid per protocol.c) ---- */
 
+void
+signaling_audit_session (SignalingSession *session, const char *action, const char *outcome,
+                         const char *detail)
+{
+  const char *room_id = session->room ? session->room->id : session->lobby_room;
+
+  if (session->context->api == NULL || session->principal == NULL)
+    return;
+  signaling_api_audit (session->context->api, session->principal, session->remote_address,
+                       action, "Encounter", room_id, session->patient_id, outcome, detail);
+}
+
+/* The protocol's code for an authentication failure of the API's domain. */
+static SignalingErrorCode
+auth_error_code (const GError *error)
+{
+  static const struct {
+    const char *text;
+    SignalingErrorCode code;
+  } codes[] = {
+    { "unauthenticated", SIGNALING_ERROR_UNAUTHENTICATED },
+    { "token-invalid", SIGNALING_ERROR_TOKEN_INVALID },
+    { "token-expired", SIGNALING_ERROR_TOKEN_EXPIRED },
+    { "token-revoked", SIGNALING_ERROR_TOKEN_REVOKED },
+    { "forbidden", SIGNALING_ERROR_FORBIDDEN },
+  };
+  const char *text;
+
+  if (error->domain != SIGNALING_AUTH_ERROR)
+    return SIGNALING_ERROR_INTERNAL;
+  text = signaling_auth_error_code_string (error->code);
+  for (gsize i = 0; i < G_N_ELEMENTS (codes); i++)
+    if (g_strcmp0 (text, codes[i].text) == 0)
+      return codes[i].code;
+  return SIGNALING_ERROR_TOKEN_INVALID;
+}
+
+/* Refuses a join: audited (when we know who asked, or the room exists) and
+ * answered with @code. */
+static void
+refuse_join (SignalingSession *session, SignalingErrorCode code, json_t *ref, const char *room_id,
+             const char *message)
+{
+  if (session->context->api)
+    signaling_api_audit (session->context->api, session->principal, session->remote_address,
+                         "join", "Encounter", room_id, session->patient_id, "denied",
+                         signaling_error_code_to_string (code));
+  signaling_session_send_error (session, code, ref, NULL, "%s", message);
+}
+
+/* Closes any other live connection of the same patient invitation: a
+ * patient reconnecting after a dropped link takes over, and one invitation
+ * never has two live connections. */
+static void
+replace_earlier_connection (SignalingSession *session)
+{
+  g_autoptr (GPtrArray) earlier = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) signaling_session_unref);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, session->context->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    SignalingSession *other = value;
+
+    if (other != session && other->principal
+        && other->principal->role == RECORDS_ROLE_PATIENT
+        && (other->state == SESSION_IN_LOBBY || other->state == SESSION_JOINED)
+        && g_strcmp0 (other->principal->user_id, session->principal->user_id) == 0)
+      g_ptr_array_add (earlier, signaling_session_ref (other));
+  }
+  for (guint i = 0; i < earlier->len; i++) {
+    SignalingSession *other = g_ptr_array_index (earlier, i);
+
+    signaling_session_send_error (other, SIGNALING_ERROR_REPLACED, NULL, NULL,
+                                  "the same invitation connected again from elsewhere");
+    signaling_audit_session (other, "leave", "success", "replaced");
+    signaling_session_close (other, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "replaced");
+  }
+}
+
+static gboolean
+join_room (SignalingSession *session, const char *room_id, const char *name, json_t *ref)
+{
+  SignalingErrorCode code;
+
+  if (!signaling_room_join (session->context, session, room_id, name, ref, &code)) {
+    refuse_join (session, code, ref, room_id, "the room has its maximum of participants");
+    return FALSE;
+  }
+  set_payload_limit (session, SIGNALING_MAX_MESSAGE_AFTER_JOIN);
+  return TRUE;
+}
+
+/* Moves the consultation's status on, ignoring moves its state machine
+ * refuses (e.g. a consultation already in progress). */
+static void
+advance_consultation (SignalingSession *session, const char *consultation_id, const char *status)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!records_consultation_set_status (session->context->store, consultation_id, status,
+                                        session->principal->user_id, &error)
+      && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_INVALID))
+    signaling_log (G_LOG_LEVEL_WARNING, session, "cannot set consultation status: %s",
+                   error->message);
+}
+
+static gboolean
+is_consultation (SignalingContext *context, const char *room_id)
+{
+  g_autoptr (RecordsConsultation) consultation = NULL;
+
+  if (context->store == NULL)
+    return FALSE;
+  consultation = records_consultation_get (context->store, room_id, NULL);
+  return consultation != NULL;
+}
+
+/* What the room shows for a staff member: their display name. */
+static char *
+staff_name (SignalingSession *session)
+{
+  g_autoptr (RecordsUser) user = records_user_get (session->context->store,
+                                                   session->principal->user_id, NULL);
+
+  return g_strdup (user ? user->display_name : session->principal->user_id);
+}
+
+/* A join with a token: the consultation whose id is the room decides. */
+static void
+join_authenticated (SignalingSession *session, const char *room_id, const char *token,
+                    json_t *ref)
+{
+  SignalingContext *context = session->context;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsConsultation) consultation = NULL;
+
+  session->principal = signaling_api_authenticate_token (context->api, token, &error);
+  if (session->principal == NULL) {
+    refuse_join (session, auth_error_code (error), ref, room_id, error->message);
+    return;
+  }
+  consultation = records_consultation_get (context->store, room_id, NULL);
+  if (consultation == NULL) {
+    /* A signed-in user may use a plain room where those are allowed. */
+    if (context->anonymous_rooms && session->principal->role != RECORDS_ROLE_PATIENT) {
+      session->name = staff_name (session);
+      join_room (session, room_id, NULL, ref);
+      return;
+    }
+    refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
+                 "no consultation of yours has this id");
+    return;
+  }
+  session->patient_id = g_strdup (consultation->patient_id);
+  if (!signaling_policy_may_join (session->principal, consultation)) {
+    refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
+                 "you are not on this consultation's care team");
+    return;
+  }
+  if (g_strcmp0 (consultation->status, "finished") == 0
+      || g_strcmp0 (consultation->status, "cancelled") == 0) {
+    refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
+                 "this consultation has ended");
+    return;
+  }
+
+  if (session->principal->role == RECORDS_ROLE_PATIENT) {
+    g_autoptr (RecordsPatient) patient = records_patient_get (context->store,
+                                                              consultation->patient_id, NULL);
+
+    replace_earlier_connection (session);
+    session->name = g_strdup (patient ? patient->name : "patient");
+    signaling_room_enter_lobby (session, room_id, ref);
+    signaling_audit_session (session, "join", "success", "lobby");
+    if (g_strcmp0 (consultation->status, "planned") == 0)
+      advance_consultation (session, room_id, "arrived");
+    return;
+  }
+  session->name = staff_name (session);
+  if (join_room (session, room_id, NULL, ref)
+      && (g_strcmp0 (consultation->status, "planned") == 0
+          || g_strcmp0 (consultation->status, "arrived") == 0))
+    advance_consultation (session, room_id, "in-progress");
+}
+
 static void
 handle_join (SignalingSession *session, json_t *message, json_t *ref)
 {
-  SignalingErrorCode code;
+  SignalingContext *context = session->context;
+  const char *room_id = json_string_value (json_object_get (message, "room"));
+  const char *token = json_string_value (json_object_get (message, "token"));
 
   if (session->state != SESSION_NOT_JOINED) {
     signaling_session_send_error (session, SIGNALING_ERROR_ALREADY_JOINED, ref, NULL,
                                   "this socket has already joined a room");
     return;
   }
-  if (!signaling_room_join (session->context, session,
-                            json_string_value (json_object_get (message, "room")),
-                            json_string_value (json_object_get (message, "name")), ref, &code)) {
-    signaling_session_send_error (session, code, ref, NULL, "the room has its maximum of %u "
-                                  "participants", session->context->max_participants);
+  if (token && *token && context->api && context->store) {
+    join_authenticated (session, room_id, token, ref);
     return;
   }
-  set_payload_limit (session, SIGNALING_MAX_MESSAGE_AFTER_JOIN);
+  /* Without a token: only plain (non-consultation) rooms, and only where the
+   * operator allowed them. */
+  if (!context->anonymous_rooms
+      || is_consultation (context, room_id)) {
+    refuse_join (session, SIGNALING_ERROR_UNAUTHENTICATED, ref, room_id,
+                 "joining this room needs a sign-in token");
+    return;
+  }
+  join_room (session, room_id, json_string_value (json_object_get (message, "name")), ref);
 }
 
 static void
@@ -328,6 +527,10 @@ dispatch (SignalingSession *session, SignalingMessageType type, json_t *message)
     handle_join (session, message, ref);
     return;
   }
+  if (type == SIGNALING_MESSAGE_LEAVE && session->state == SESSION_IN_LOBBY) {
+    handle_leave (session, ref);
+    return;
+  }
   if (session->state != SESSION_JOINED) {
     signaling_session_send_error (session, SIGNALING_ERROR_NOT_JOINED, ref, NULL,
                                   "%s needs join first", signaling_message_type_to_string (type));
@@ -354,6 +557,11 @@ dispatch (SignalingSession *session, SignalingMessageType type, json_t *message)
     break;
   case SIGNALING_MESSAGE_LEAVE:
     handle_leave (session, ref);
+    break;
+  case SIGNALING_MESSAGE_ADMIT:
+  case SIGNALING_MESSAGE_DENY:
+    signaling_room_admit (session, json_string_value (json_object_get (message, "participant")),
+                          type == SIGNALING_MESSAGE_ADMIT, ref);
     break;
   default:
     g_assert_not_reached ();
@@ -415,6 +623,8 @@ on_closed (SoupWebsocketConnection *connection, gpointer user_data)
   signaling_session_ref (session);
   if (session->state == SESSION_JOINED)
     signaling_room_leave (session);
+  else if (session->state == SESSION_IN_LOBBY)
+    signaling_room_leave_lobby (session);
   session->state = SESSION_LEFT;
   g_signal_handlers_disconnect_by_data (connection, session);
   g_clear_object (&session->connection);

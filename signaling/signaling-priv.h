@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <libsoup/soup.h>
 
+#include "api.h"
 #include "media.h"
 #include "metrics.h"
 #include "protocol.h"
@@ -28,16 +29,20 @@ typedef struct SignalingRoom SignalingRoom;
 typedef struct {
   MediaEngine *engine;            /* borrowed; may be NULL (no media plane) */
   RecordsStore *store;            /* borrowed; may be NULL                   */
+  SignalingApi *api;              /* borrowed; NULL = no authenticated rooms */
+  gboolean anonymous_rooms;       /* token-less joins of non-consultation rooms */
   guint max_participants;
   SignalingMetrics metrics;
   GHashTable *rooms;              /* room id → SignalingRoom* (owned)        */
   GHashTable *participants;       /* participant id → SignalingSession* (weak) */
   GHashTable *sessions;           /* serial (guint64*) → SignalingSession* (ref) */
+  GHashTable *lobbies;            /* room id → GPtrArray of waiting SignalingSession* (ref) */
   guint64 next_serial;
 } SignalingContext;
 
 typedef enum {
   SESSION_NOT_JOINED,
+  SESSION_IN_LOBBY,       /* a patient waiting to be admitted */
   SESSION_JOINED,
   SESSION_LEFT,
 } SessionState;
@@ -58,7 +63,10 @@ struct SignalingSession {
   char *remote_address;
 
   SessionState state;
-  char *participant_id;                  /* set on join */
+  SignalingPrincipal *principal;         /* who the token says; NULL = anonymous room */
+  char *lobby_room;                      /* room id waited for, while IN_LOBBY */
+  char *patient_id;                      /* the consultation's patient, for audit */
+  char *participant_id;                  /* set on join (or lobby entry) */
   char *name;
   SignalingRoom *room;                   /* weak; valid while JOINED */
   gboolean audio_muted;
@@ -106,17 +114,33 @@ void signaling_session_send_error (SignalingSession *session, SignalingErrorCode
 /* Maps a media error to the protocol's code and sends it. */
 void signaling_session_send_media_error (SignalingSession *session, const GError *error,
                                          const json_t *ref);
+/* One audit event about @session's room (entity Encounter = the room id)
+ * when the server has an API (authenticated rooms); @detail may be NULL. */
+void signaling_audit_session (SignalingSession *session, const char *action,
+                              const char *outcome, const char *detail);
 /* Leaves the room (if joined) and closes the socket with @code. */
 void signaling_session_close (SignalingSession *session, gushort code, const char *reason);
 
 /* room.c */
 SignalingRoom *signaling_room_find (SignalingContext *context, const char *room_id);
 /* Joins @session to @room_id (creating the room and the media room).
- * Returns FALSE with *@code set (room-full) when refused. */
+ * Keeps the participant id given in the lobby, if any.  Returns FALSE with
+ * *@code set (room-full) when refused. */
 gboolean signaling_room_join (SignalingContext *context, SignalingSession *session,
                               const char *room_id, const char *name, const json_t *ref,
                               SignalingErrorCode *code);
 void signaling_room_leave (SignalingSession *session);
+/* Puts an authenticated patient's @session in the lobby of @room_id and
+ * tells the care team there; answers `lobby`. */
+void signaling_room_enter_lobby (SignalingSession *session, const char *room_id, const json_t *ref);
+/* Takes @session out of its lobby (socket closed, replaced, or denied). */
+void signaling_room_leave_lobby (SignalingSession *session);
+/* A care-team member admits or turns away @participant_id waiting in the
+ * lobby of the member's room. */
+void signaling_room_admit (SignalingSession *member, const char *participant_id, gboolean admit,
+                           json_t *ref);
+/* [{id, name}] of those waiting for @room_id (transfer full). */
+json_t *signaling_room_describe_lobby (SignalingContext *context, const char *room_id);
 /* Sends @message (transfer full) to every member but @except (may be NULL). */
 void signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t *message);
 /* {id, name, audio_muted, video_muted[, tracks]} (transfer full). */

@@ -83,6 +83,8 @@ export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {
     '--rtp-port-min', String(MEDIA_PORT_MIN), '--rtp-port-max', String(MEDIA_PORT_MAX),
     '--web-client-dir', resolve(here, '../../web-client'),
     '--log-level', process.env.CAUD_LOG_LEVEL ?? 'info',
+    // The call tests use plain rooms; consultation rooms still need a token.
+    '--anonymous-rooms', 'on',
     ...extraArgs,
   ];
   const log = createWriteStream(join(ARTIFACTS, `caud-${port}.log`));

@@ -69,6 +69,8 @@ static const struct {
   { SIGNALING_MESSAGE_KEYFRAME, "{\"type\":\"keyframe\",\"participant\":\"p0123456789ab\"}" },
   { SIGNALING_MESSAGE_LEAVE, "{\"type\":\"leave\",\"id\":9007199254740991}" },
   { SIGNALING_MESSAGE_PING, "{\"type\":\"ping\",\"id\":\"\"}" },
+  { SIGNALING_MESSAGE_ADMIT, "{\"type\":\"admit\",\"participant\":\"p0123456789ab\"}" },
+  { SIGNALING_MESSAGE_DENY, "{\"type\":\"deny\",\"participant\":\"p0123456789ab\",\"id\":3}" },
 };
 
 static void
@@ -124,6 +126,11 @@ static const struct {
   { "{\"type\":\"join\",\"room\":\"r\",\"name\":\"ĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐĐ\"}", SIGNALING_ERROR_INVALID_FIELD, "name" },
   { "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\",\"token\":5}", SIGNALING_ERROR_INVALID_FIELD, "token" },
   { "{\"type\":\"join\",\"room\":\"r\",\"name\":\"a\",\"Room\":\"r\"}", SIGNALING_ERROR_INVALID_FIELD, "Room" },
+  /* admit / deny */
+  { "{\"type\":\"admit\"}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
+  { "{\"type\":\"deny\",\"participant\":\"\"}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
+  { "{\"type\":\"admit\",\"participant\":\"p1/2\"}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
+  { "{\"type\":\"admit\",\"participant\":7}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
   /* publish */
   { "{\"type\":\"publish\"}", SIGNALING_ERROR_INVALID_FIELD, "sdp" },
   { "{\"type\":\"publish\",\"sdp\":\"\"}", SIGNALING_ERROR_INVALID_FIELD, "sdp" },

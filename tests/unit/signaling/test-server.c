@@ -98,6 +98,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   options.certificate = certificate;
   options.web_client_dir = f->web_dir;
   options.max_participants = 3;
+  options.anonymous_rooms = TRUE;
   f->server = signaling_server_new (&options, f->engine, f->store);
   g_assert_true (signaling_server_listen (f->server, &error));
   g_assert_no_error (error);
