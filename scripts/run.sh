@@ -17,4 +17,6 @@ if [ ! -x "$caud" ]; then
     exit 1
 fi
 # caud's own defaults: HTTPS/WSS on 8443, media UDP 20000-20999; data in ./data.
-exec "$caud" --data-dir "$root/data" "$@"
+# --demo on: an empty store gets the fictional demo network; its accounts are
+# printed once on the console.
+exec "$caud" --data-dir "$root/data" --demo on "$@"

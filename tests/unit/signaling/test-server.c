@@ -7,16 +7,20 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "tls-certificate.h"
+#include "api.h"
 #include "media.h"
+#include "password.h"
+#include "records.h"
 #include "server.h"
 #include "store.h"
+#include "tls-certificate.h"
 
 typedef struct {
   char *dir;
   char *web_dir;
   MediaEngine *engine;
   RecordsStore *store;
+  SignalingApi *api;
   SignalingServer *server;
   SoupSession *session;
   guint port;
@@ -89,6 +93,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
 
   f->store = records_store_open (f->dir, &error);
   g_assert_no_error (error);
+  f->api = signaling_api_new (f->store, f->dir, &error);
+  g_assert_no_error (error);
   media_config.ice_addresses = loopback;
   f->engine = media_engine_new (&media_config, &error);
   g_assert_no_error (error);
@@ -99,6 +105,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   options.web_client_dir = f->web_dir;
   options.max_participants = 3;
   options.anonymous_rooms = TRUE;
+  options.api = f->api;
   f->server = signaling_server_new (&options, f->engine, f->store);
   g_assert_true (signaling_server_listen (f->server, &error));
   g_assert_no_error (error);
@@ -171,6 +178,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   }
   media_engine_free (f->engine);
   signaling_server_free (f->server);
+  signaling_api_free (f->api);
   records_store_close (f->store);
   /* Let closures and closing sockets settle. */
   while (g_main_context_iteration (NULL, FALSE))
@@ -629,6 +637,327 @@ test_limits (Fixture *f, gconstpointer data)
     client_free (others[i]);
 }
 
+
+/* ---- consultation rooms: tokens, the care team, the lobby ---- */
+
+/* @method @path with an optional bearer @token and JSON @body (borrowed);
+ * returns the parsed answer (transfer full; NULL for an empty body). */
+static json_t *
+http_json (Fixture *f, const char *method, const char *path, const char *token, json_t *body,
+           guint *status)
+{
+  g_autoptr (SoupMessage) msg = new_message (f, method, path);
+  g_autoptr (GBytes) answer = NULL;
+  HttpResult http = { 0 };
+
+  if (token) {
+    g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                  bearer);
+  }
+  if (body) {
+    char *text = json_dumps (body, JSON_COMPACT);
+    g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_http_done,
+                                    &http);
+  g_assert_true (wait_for (&http.done));
+  g_assert_no_error (http.error);
+  answer = http.body;
+  *status = soup_message_get_status (msg);
+  if (g_bytes_get_size (answer) == 0)
+    return NULL;
+  return json_loadb (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), 0, NULL);
+}
+
+static char *
+create_facility (Fixture *f, const char *code, const char *kind)
+{
+  g_autoptr (GError) error = NULL;
+  RecordsFacility facility = { .code = (char *) code, .name = (char *) code,
+                               .kind = (char *) kind, .province_code = (char *) "038" };
+
+  g_assert_true (records_facility_create (f->store, &facility, "test", &error));
+  g_assert_no_error (error);
+  g_free (facility.created_at);
+  return facility.id;
+}
+
+static char *
+create_user (Fixture *f, const char *username, RecordsRole role, const char *facility_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hash = records_password_hash_with_cost ("correct horse 1", 1, 1024, &error);
+  RecordsUser user = { .username = (char *) username, .display_name = (char *) username,
+                       .role = role, .facility_id = (char *) facility_id, .password_hash = hash };
+
+  g_assert_no_error (error);
+  g_assert_true (records_user_create (f->store, &user, "test", &error));
+  g_assert_no_error (error);
+  g_free (user.created_at);
+  return user.id;
+}
+
+static char *
+login (Fixture *f, const char *username)
+{
+  json_t *body = json_pack ("{s:s, s:s}", "username", username, "password", "correct horse 1");
+  guint status;
+  json_t *answer = http_json (f, "POST", "/api/auth/login", NULL, body, &status);
+  char *token;
+
+  json_decref (body);
+  g_assert_cmpuint (status, ==, 200);
+  token = g_strdup (json_string_value (json_object_get (answer, "token")));
+  g_assert_nonnull (token);
+  json_decref (answer);
+  return token;
+}
+
+/* Redeems a fresh invitation to @consultation_id made by @staff_token. */
+static char *
+patient_token (Fixture *f, const char *staff_token, const char *consultation_id)
+{
+  g_autofree char *path = g_strdup_printf ("/api/consultations/%s/invitations", consultation_id);
+  json_t *empty = json_object ();
+  guint status;
+  json_t *invitation = http_json (f, "POST", path, staff_token, empty, &status);
+  json_t *body, *answer;
+  char *token;
+
+  json_decref (empty);
+  g_assert_cmpuint (status, ==, 201);
+  body = json_pack ("{s:O}", "secret", json_object_get (invitation, "secret"));
+  answer = http_json (f, "POST", "/api/invitations/redeem", NULL, body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  token = g_strdup (json_string_value (json_object_get (answer, "token")));
+  g_assert_nonnull (token);
+  json_decref (invitation);
+  json_decref (body);
+  json_decref (answer);
+  return token;
+}
+
+static void
+send_join (Client *client, int id, const char *room, const char *token)
+{
+  json_t *join = json_pack ("{s:s, s:i, s:s, s:s}", "type", "join", "id", id, "room", room,
+                            "name", "ignored");
+  char *text;
+
+  if (token)
+    json_object_set_new (join, "token", json_string (token));
+  text = json_dumps (join, JSON_COMPACT);
+  client_send (client, text);
+  free (text);
+  json_decref (join);
+}
+
+static Client *
+connect_and_join (Fixture *f, const char *room, const char *token, const char *expect_type,
+                  const char *expect_code)
+{
+  g_autoptr (GError) error = NULL;
+  Client *client = client_connect (f, NULL, &error);
+
+  g_assert_no_error (error);
+  send_join (client, 1, room, token);
+  json_decref (expect_message (client, expect_type, expect_code));
+  return client;
+}
+
+static guint
+count_audit (Fixture *f, const char *action, const char *outcome)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = records_audit_list (f->store, 0, NULL, NULL, action, 1000,
+                                                     &error);
+  guint count = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++) {
+    RecordsAuditEvent *event = g_ptr_array_index (events, i);
+
+    if (g_strcmp0 (event->outcome, outcome) == 0)
+      count++;
+  }
+  return count;
+}
+
+static void
+test_consultation_room (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *clinic = create_facility (f, "38-DONGSON", "district-clinic");
+  g_autofree char *hospital = create_facility (f, "38-BVDK", "provincial-hospital");
+  g_autofree char *clinician = create_user (f, "bs.lan", RECORDS_ROLE_CLINICIAN, clinic);
+  g_autofree char *specialist = create_user (f, "bs.minh", RECORDS_ROLE_SPECIALIST, hospital);
+  g_autofree char *outsider = create_user (f, "bs.khac", RECORDS_ROLE_SPECIALIST, hospital);
+  g_autofree char *admin = create_user (f, "quan.tri", RECORDS_ROLE_ADMINISTRATOR, NULL);
+  g_autofree char *t_clinician = NULL, *t_specialist = NULL, *t_outsider = NULL;
+  g_autofree char *t_admin = NULL, *t_patient = NULL, *t_patient2 = NULL;
+  g_autofree char *patient_pid = NULL;
+  const char *specialists[] = { specialist, NULL };
+  RecordsPatient patient = { .cccd = (char *) "038080123456", .bhyt = (char *) "DN4380380123456",
+                             .name = (char *) "Bệnh nhân Thử", .birth_date = (char *) "1980-05-01",
+                             .sex = (char *) "male", .facility_id = clinic };
+  RecordsConsultation consultation = { 0 };
+  g_autoptr (RecordsConsultation) reread = NULL;
+  Client *doctor, *patient_client, *patient_again, *other, *expert;
+  json_t *message, *body;
+  gint64 checked = 0;
+  guint status;
+
+  g_assert_true (records_patient_create (f->store, &patient, "test", &error));
+  g_assert_no_error (error);
+  consultation.patient_id = patient.id;
+  consultation.requester_id = clinician;
+  consultation.requesting_facility_id = clinic;
+  consultation.specialist_ids = (GStrv) specialists;
+  consultation.scheduled_at = (char *) "2026-11-22T08:00:00.000Z";
+  consultation.status = (char *) "planned";
+  consultation.reason = (char *) "Đau ngực";
+  g_assert_true (records_consultation_create (f->store, &consultation, clinician, &error));
+  g_assert_no_error (error);
+
+  t_clinician = login (f, "bs.lan");
+  t_specialist = login (f, "bs.minh");
+  t_outsider = login (f, "bs.khac");
+  t_admin = login (f, "quan.tri");
+  t_patient = patient_token (f, t_clinician, consultation.id);
+
+  /* Refusals: no token, a bad token, not on the care team, an administrator,
+   * a plain room name with a patient token. */
+  client_free (connect_and_join (f, consultation.id, NULL, "error", "unauthenticated"));
+  client_free (connect_and_join (f, consultation.id, "e30.e30.AAAA", "error", "token-invalid"));
+  {
+    g_autofree char *tampered = g_strdup (t_clinician);
+    char *last = tampered + strlen (tampered) - 2;
+
+    *last = *last == 'A' ? 'B' : 'A';
+    client_free (connect_and_join (f, consultation.id, tampered, "error", "token-invalid"));
+  }
+  client_free (connect_and_join (f, consultation.id, t_outsider, "error", "forbidden"));
+  client_free (connect_and_join (f, consultation.id, t_admin, "error", "forbidden"));
+  client_free (connect_and_join (f, "plain-room", t_patient, "error", "forbidden"));
+  g_assert_cmpuint (count_audit (f, "join", "denied"), >=, 5);
+
+  /* The patient waits in the lobby; the consultation is now "arrived". */
+  patient_client = connect_and_join (f, consultation.id, t_patient, "lobby", NULL);
+  reread = records_consultation_get (f->store, consultation.id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (reread->status, ==, "arrived");
+  g_clear_pointer (&reread, records_consultation_free);
+  client_send (patient_client, "{\"type\":\"publish\",\"id\":2,\"sdp\":\"v=0\"}");
+  expect_error_message (patient_client, "not-joined", 2, NULL);
+
+  /* The clinician joins, sees the patient waiting; in-progress now. */
+  {
+    g_autoptr (GError) connect_error = NULL;
+
+    doctor = client_connect (f, NULL, &connect_error);
+    g_assert_no_error (connect_error);
+  }
+  send_join (doctor, 1, consultation.id, t_clinician);
+  message = expect_message (doctor, "joined", NULL);
+  g_assert_cmpuint (json_array_size (json_object_get (message, "lobby")), ==, 1);
+  patient_pid = g_strdup (json_string_value (
+      json_object_get (json_array_get (json_object_get (message, "lobby"), 0), "id")));
+  g_assert_cmpstr (json_string_value (json_object_get (
+                       json_array_get (json_object_get (message, "lobby"), 0), "name")),
+                   ==, "Bệnh nhân Thử");
+  json_decref (message);
+  reread = records_consultation_get (f->store, consultation.id, &error);
+  g_assert_cmpstr (reread->status, ==, "in-progress");
+
+  /* The same invitation again: the first connection is replaced. */
+  patient_again = connect_and_join (f, consultation.id, t_patient, "lobby", NULL);
+  expect_error_message (patient_client, "replaced", -1, NULL);
+  wait_closed (patient_client);
+  client_free (patient_client);
+  /* The doctor saw the list shrink (old one gone) and grow (new one). */
+  message = expect_message (doctor, "lobby-updated", NULL);
+  json_decref (message);
+  message = expect_message (doctor, "lobby-updated", NULL);
+  g_assert_cmpuint (json_array_size (json_object_get (message, "waiting")), ==, 1);
+  g_free (patient_pid);
+  patient_pid = g_strdup (json_string_value (
+      json_object_get (json_array_get (json_object_get (message, "waiting"), 0), "id")));
+  json_decref (message);
+
+  /* Only someone waiting can be admitted; then the patient joins. */
+  client_send (doctor, "{\"type\":\"admit\",\"id\":3,\"participant\":\"p000000000000\"}");
+  expect_error_message (doctor, "not-in-lobby", 3, "participant");
+  {
+    g_autofree char *admit = g_strdup_printf ("{\"type\":\"admit\",\"id\":4,"
+                                              "\"participant\":\"%s\"}", patient_pid);
+    client_send (doctor, admit);
+  }
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (patient_again, "joined", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "participant")), ==, patient_pid);
+  g_assert_null (json_object_get (message, "lobby"));      /* patients see no lobby */
+  g_assert_cmpuint (json_array_size (json_object_get (message, "participants")), ==, 1);
+  json_decref (message);
+  message = expect_message (doctor, "lobby-updated", NULL);
+  g_assert_cmpuint (json_array_size (json_object_get (message, "waiting")), ==, 0);
+  json_decref (message);
+  message = expect_message (doctor, "participant-joined", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (json_object_get (message, "participant"),
+                                                       "name")), ==, "Bệnh nhân Thử");
+  json_decref (message);
+  /* A patient cannot admit anyone. */
+  client_send (patient_again, "{\"type\":\"admit\",\"id\":5,\"participant\":\"p000000000000\"}");
+  expect_error_message (patient_again, "forbidden", 5, NULL);
+
+  /* The invited specialist joins straight in. */
+  expert = connect_and_join (f, consultation.id, t_specialist, "joined", NULL);
+
+  /* A second invitation, turned away. */
+  t_patient2 = patient_token (f, t_clinician, consultation.id);
+  other = connect_and_join (f, consultation.id, t_patient2, "lobby", NULL);
+  message = expect_message (doctor, "lobby-updated", NULL);
+  g_assert_cmpuint (json_array_size (json_object_get (message, "waiting")), ==, 1);
+  {
+    g_autofree char *deny = g_strdup_printf (
+        "{\"type\":\"deny\",\"id\":6,\"participant\":\"%s\"}",
+        json_string_value (json_object_get (json_array_get (json_object_get (message, "waiting"),
+                                                            0), "id")));
+    client_send (doctor, deny);
+  }
+  json_decref (message);
+  json_decref (expect_message (doctor, "ok", NULL));
+  expect_error_message (other, "admission-denied", -1, NULL);
+  wait_closed (other);
+  client_free (other);
+
+  /* Logging out revokes the token for the WebSocket too. */
+  body = json_object ();
+  json_decref (http_json (f, "POST", "/api/auth/logout", t_outsider, body, &status));
+  json_decref (body);
+  g_assert_cmpuint (status, ==, 204);
+  client_free (connect_and_join (f, consultation.id, t_outsider, "error", "token-revoked"));
+
+  client_free (expert);
+  client_free (patient_again);
+  client_free (doctor);
+
+  /* Everything above is in the audit log, and the chain holds. */
+  g_assert_cmpuint (count_audit (f, "admit", "success"), ==, 1);
+  g_assert_cmpuint (count_audit (f, "deny", "success"), ==, 1);
+  g_assert_cmpuint (count_audit (f, "join", "success"), >=, 4);
+  g_assert_true (records_audit_verify (f->store, &checked, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (checked, >, 10);
+
+  g_free (patient.id);
+  g_free (patient.created_at);
+  g_free (consultation.id);
+  g_free (consultation.created_at);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,5 +966,7 @@ main (int argc, char **argv)
   g_test_add ("/signaling/server/origin", Fixture, NULL, fixture_set_up, test_origin, fixture_tear_down);
   g_test_add ("/signaling/server/session", Fixture, NULL, fixture_set_up, test_session, fixture_tear_down);
   g_test_add ("/signaling/server/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
+  g_test_add ("/signaling/server/consultation-room", Fixture, NULL, fixture_set_up,
+              test_consultation_room, fixture_tear_down);
   return g_test_run ();
 }
