@@ -572,6 +572,7 @@ signaling_room_admit (SignalingSession *member, const char *participant_id, gboo
     g_hash_table_remove (context->lobbies, member->room->id);
   g_clear_pointer (&patient->lobby_room, g_free);
   signaling_audit_session (member, admit ? "admit" : "deny", "success", participant_id);
+  lobby_changed (context, member->room->id);
 
   reply = json_pack ("{s:s}", "type", "ok");
   if (ref)
@@ -593,6 +594,5 @@ signaling_room_admit (SignalingSession *member, const char *participant_id, gboo
                                   "the care team did not admit you to this consultation");
     signaling_session_close (patient, SOUP_WEBSOCKET_CLOSE_NORMAL, "not admitted");
   }
-  lobby_changed (context, member->room->id);
   signaling_session_unref (patient);
 }

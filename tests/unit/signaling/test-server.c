@@ -914,6 +914,8 @@ test_consultation_room (Fixture *f, gconstpointer data)
 
   /* The invited specialist joins straight in. */
   expert = connect_and_join (f, consultation.id, t_specialist, "joined", NULL);
+  json_decref (expect_message (doctor, "participant-joined", NULL));
+  json_decref (expect_message (patient_again, "participant-joined", NULL));
 
   /* A second invitation, turned away. */
   t_patient2 = patient_token (f, t_clinician, consultation.id);
