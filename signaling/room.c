@@ -543,6 +543,22 @@ signaling_room_leave_lobby (SignalingSession *session)
   lobby_changed (context, room_id);
 }
 
+/* The policy's word on @member admitting patients to its room (anonymous
+ * rooms have no lobby to admit from). */
+static gboolean
+may_admit (SignalingSession *member)
+{
+  g_autoptr (RecordsConsultation) consultation = NULL;
+  SignalingPolicyTarget target = { 0 };
+
+  if (member->principal == NULL || member->context->store == NULL)
+    return FALSE;
+  consultation = records_consultation_get (member->context->store, member->room->id, NULL);
+  target.consultation = consultation;
+  return consultation
+         && signaling_policy_allows (member->principal, SIGNALING_OP_ROOM_ADMIT, &target);
+}
+
 void
 signaling_room_admit (SignalingSession *member, const char *participant_id, gboolean admit,
                       json_t *ref)
@@ -553,7 +569,7 @@ signaling_room_admit (SignalingSession *member, const char *participant_id, gboo
   SignalingErrorCode code;
   json_t *reply;
 
-  if (!is_care_team (member)) {
+  if (!is_care_team (member) || !may_admit (member)) {
     signaling_session_send_error (member, SIGNALING_ERROR_FORBIDDEN, ref, NULL,
                                   "only the care team admits from the lobby");
     return;

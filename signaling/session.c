@@ -244,7 +244,7 @@ replace_earlier_connection (SignalingSession *session)
     if (other != session && other->principal
         && other->principal->role == RECORDS_ROLE_PATIENT
         && (other->state == SESSION_IN_LOBBY || other->state == SESSION_JOINED)
-        && g_strcmp0 (other->principal->user_id, session->principal->user_id) == 0)
+        && g_strcmp0 (other->principal->invitation_id, session->principal->invitation_id) == 0)
       g_ptr_array_add (earlier, signaling_session_ref (other));
   }
   for (guint i = 0; i < earlier->len; i++) {
@@ -278,7 +278,8 @@ advance_consultation (SignalingSession *session, const char *consultation_id, co
   g_autoptr (GError) error = NULL;
 
   if (!records_consultation_set_status (session->context->store, consultation_id, status,
-                                        session->principal->user_id, &error)
+                                        signaling_principal_actor_id (session->principal),
+                                        &error)
       && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_INVALID))
     signaling_log (G_LOG_LEVEL_WARNING, session, "cannot set consultation status: %s",
                    error->message);
@@ -295,16 +296,6 @@ is_consultation (SignalingContext *context, const char *room_id)
   return consultation != NULL;
 }
 
-/* What the room shows for a staff member: their display name. */
-static char *
-staff_name (SignalingSession *session)
-{
-  g_autoptr (RecordsUser) user = records_user_get (session->context->store,
-                                                   session->principal->user_id, NULL);
-
-  return g_strdup (user ? user->display_name : session->principal->user_id);
-}
-
 /* A join with a token: the consultation whose id is the room decides. */
 static void
 join_authenticated (SignalingSession *session, const char *room_id, const char *token,
@@ -313,6 +304,7 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
   SignalingContext *context = session->context;
   g_autoptr (GError) error = NULL;
   g_autoptr (RecordsConsultation) consultation = NULL;
+  SignalingPolicyTarget target = { 0 };
 
   session->principal = signaling_api_authenticate_token (context->api, token, &error);
   if (session->principal == NULL) {
@@ -323,8 +315,7 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
   if (consultation == NULL) {
     /* A signed-in user may use a plain room where those are allowed. */
     if (context->anonymous_rooms && session->principal->role != RECORDS_ROLE_PATIENT) {
-      session->name = staff_name (session);
-      join_room (session, room_id, NULL, ref);
+      join_room (session, room_id, session->principal->display_name, ref);
       return;
     }
     refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
@@ -332,7 +323,8 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
     return;
   }
   session->patient_id = g_strdup (consultation->patient_id);
-  if (!signaling_policy_may_join (session->principal, consultation)) {
+  target.consultation = consultation;
+  if (!signaling_policy_allows (session->principal, SIGNALING_OP_ROOM_JOIN, &target)) {
     refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
                  "you are not on this consultation's care team");
     return;
@@ -356,8 +348,7 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
       advance_consultation (session, room_id, "arrived");
     return;
   }
-  session->name = staff_name (session);
-  if (join_room (session, room_id, NULL, ref)
+  if (join_room (session, room_id, session->principal->display_name, ref)
       && (g_strcmp0 (consultation->status, "planned") == 0
           || g_strcmp0 (consultation->status, "arrived") == 0))
     advance_consultation (session, room_id, "in-progress");

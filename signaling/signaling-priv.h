@@ -16,6 +16,7 @@
 #include <libsoup/soup.h>
 
 #include "api.h"
+#include "policy.h"
 #include "media.h"
 #include "metrics.h"
 #include "protocol.h"
