@@ -12,6 +12,7 @@
 #include "cau-config.h"
 #include "tls-certificate.h"
 #include "config.h"
+#include "demo.h"
 #include "media.h"
 #include "server.h"
 #include "store.h"
@@ -53,6 +54,39 @@ on_signal (gpointer user_data)
   /* Kept installed: a second signal during shutdown must not kill us
    * half-way; main() removes the source. */
   return G_SOURCE_CONTINUE;
+}
+
+/* Demo mode: an empty store gets the fictional demo network, and its
+ * accounts are printed once on the console (never logged).  A store that
+ * has data is left alone. */
+static gboolean
+seed_demo (RecordsStore *store)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) accounts = NULL;
+
+  if (!records_demo_seed (store, &accounts, &error)) {
+    if (g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_CONFLICT)) {
+      g_message ("caud: demo: the store already has data; nothing seeded");
+      return TRUE;
+    }
+    g_printerr ("caud: demo: %s\n", error->message);
+    return FALSE;
+  }
+  g_message ("caud: demo: seeded the fictional demo network (%u staff accounts)",
+             accounts->len);
+  printf ("\nDemo accounts of this data directory (passwords shown only now):\n");
+  printf ("  %-22s %-20s %-14s %s\n", "USERNAME", "PASSWORD", "ROLE", "FACILITY");
+  for (guint i = 0; i < accounts->len; i++) {
+    RecordsDemoAccount *account = g_ptr_array_index (accounts, i);
+
+    printf ("  %-22s %-20s %-14s %s\n", account->username, account->password,
+            records_role_to_string (account->role),
+            account->facility_code ? account->facility_code : "-");
+  }
+  printf ("\n");
+  fflush (stdout);
+  return TRUE;
 }
 
 int
@@ -120,6 +154,9 @@ main (int argc, char **argv)
     g_printerr ("caud: records: %s\n", error->message);
     return 1;
   }
+
+  if (strcmp (config->demo, "on") == 0 && !seed_demo (store))
+    goto out;
 
   api = signaling_api_new (store, config->data_dir, &error);
   if (api == NULL) {

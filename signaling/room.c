@@ -588,12 +588,12 @@ signaling_room_admit (SignalingSession *member, const char *participant_id, gboo
     g_hash_table_remove (context->lobbies, member->room->id);
   g_clear_pointer (&patient->lobby_room, g_free);
   signaling_audit_session (member, admit ? "admit" : "deny", "success", participant_id);
-  lobby_changed (context, member->room->id);
 
   reply = json_pack ("{s:s}", "type", "ok");
   if (ref)
     json_object_set (reply, "ref", ref);
   signaling_session_send (member, reply);
+  lobby_changed (context, member->room->id);
 
   if (admit) {
     patient->state = SESSION_NOT_JOINED;

@@ -676,28 +676,32 @@ static char *
 create_facility (Fixture *f, const char *code, const char *kind)
 {
   g_autoptr (GError) error = NULL;
-  RecordsFacility facility = { .code = (char *) code, .name = (char *) code,
-                               .kind = (char *) kind, .province_code = (char *) "038" };
+  g_autoptr (RecordsFacility) facility = g_new0 (RecordsFacility, 1);
 
-  g_assert_true (records_facility_create (f->store, &facility, "test", &error));
+  facility->code = g_strdup (code);
+  facility->name = g_strdup (code);
+  facility->kind = g_strdup (kind);
+  facility->province_code = g_strdup ("038");
+  g_assert_true (records_facility_create (f->store, facility, "test", &error));
   g_assert_no_error (error);
-  g_free (facility.created_at);
-  return facility.id;
+  return g_strdup (facility->id);
 }
 
 static char *
 create_user (Fixture *f, const char *username, RecordsRole role, const char *facility_id)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *hash = records_password_hash_with_cost ("correct horse 1", 1, 1024, &error);
-  RecordsUser user = { .username = (char *) username, .display_name = (char *) username,
-                       .role = role, .facility_id = (char *) facility_id, .password_hash = hash };
+  g_autoptr (RecordsUser) user = g_new0 (RecordsUser, 1);
 
+  user->username = g_strdup (username);
+  user->display_name = g_strdup (username);
+  user->role = role;
+  user->facility_id = g_strdup (facility_id);
+  user->password_hash = records_password_hash_with_cost ("correct horse 1", 1, 1024, &error);
   g_assert_no_error (error);
-  g_assert_true (records_user_create (f->store, &user, "test", &error));
+  g_assert_true (records_user_create (f->store, user, "test", &error));
   g_assert_no_error (error);
-  g_free (user.created_at);
-  return user.id;
+  return g_strdup (user->id);
 }
 
 static char *
@@ -799,54 +803,57 @@ test_consultation_room (Fixture *f, gconstpointer data)
   g_autofree char *t_clinician = NULL, *t_specialist = NULL, *t_outsider = NULL;
   g_autofree char *t_admin = NULL, *t_patient = NULL, *t_patient2 = NULL;
   g_autofree char *patient_pid = NULL;
-  const char *specialists[] = { specialist, NULL };
-  RecordsPatient patient = { .cccd = (char *) "038080123456", .bhyt = (char *) "DN4380380123456",
-                             .name = (char *) "Bệnh nhân Thử", .birth_date = (char *) "1980-05-01",
-                             .sex = (char *) "male", .facility_id = clinic };
-  RecordsConsultation consultation = { 0 };
+  g_autoptr (RecordsPatient) patient = g_new0 (RecordsPatient, 1);
+  g_autoptr (RecordsConsultation) consultation = g_new0 (RecordsConsultation, 1);
   g_autoptr (RecordsConsultation) reread = NULL;
   Client *doctor, *patient_client, *patient_again, *other, *expert;
   json_t *message, *body;
   gint64 checked = 0;
   guint status;
 
-  g_assert_true (records_patient_create (f->store, &patient, "test", &error));
+  patient->cccd = g_strdup ("038080123456");
+  patient->bhyt = g_strdup ("DN4380380123456");
+  patient->name = g_strdup ("Bệnh nhân Thử");
+  patient->birth_date = g_strdup ("1980-05-01");
+  patient->sex = g_strdup ("male");
+  patient->facility_id = g_strdup (clinic);
+  g_assert_true (records_patient_create (f->store, patient, "test", &error));
   g_assert_no_error (error);
-  consultation.patient_id = patient.id;
-  consultation.requester_id = clinician;
-  consultation.requesting_facility_id = clinic;
-  consultation.specialist_ids = (GStrv) specialists;
-  consultation.scheduled_at = (char *) "2026-11-22T08:00:00.000Z";
-  consultation.status = (char *) "planned";
-  consultation.reason = (char *) "Đau ngực";
-  g_assert_true (records_consultation_create (f->store, &consultation, clinician, &error));
+  consultation->patient_id = g_strdup (patient->id);
+  consultation->requester_id = g_strdup (clinician);
+  consultation->requesting_facility_id = g_strdup (clinic);
+  consultation->specialist_ids = g_strsplit (specialist, ",", -1);
+  consultation->scheduled_at = g_strdup ("2026-11-22T08:00:00.000Z");
+  consultation->status = g_strdup ("planned");
+  consultation->reason = g_strdup ("Đau ngực");
+  g_assert_true (records_consultation_create (f->store, consultation, clinician, &error));
   g_assert_no_error (error);
 
   t_clinician = login (f, "bs.lan");
   t_specialist = login (f, "bs.minh");
   t_outsider = login (f, "bs.khac");
   t_admin = login (f, "quan.tri");
-  t_patient = patient_token (f, t_clinician, consultation.id);
+  t_patient = patient_token (f, t_clinician, consultation->id);
 
   /* Refusals: no token, a bad token, not on the care team, an administrator,
    * a plain room name with a patient token. */
-  client_free (connect_and_join (f, consultation.id, NULL, "error", "unauthenticated"));
-  client_free (connect_and_join (f, consultation.id, "e30.e30.AAAA", "error", "token-invalid"));
+  client_free (connect_and_join (f, consultation->id, NULL, "error", "unauthenticated"));
+  client_free (connect_and_join (f, consultation->id, "e30.e30.AAAA", "error", "token-invalid"));
   {
     g_autofree char *tampered = g_strdup (t_clinician);
     char *last = tampered + strlen (tampered) - 2;
 
     *last = *last == 'A' ? 'B' : 'A';
-    client_free (connect_and_join (f, consultation.id, tampered, "error", "token-invalid"));
+    client_free (connect_and_join (f, consultation->id, tampered, "error", "token-invalid"));
   }
-  client_free (connect_and_join (f, consultation.id, t_outsider, "error", "forbidden"));
-  client_free (connect_and_join (f, consultation.id, t_admin, "error", "forbidden"));
+  client_free (connect_and_join (f, consultation->id, t_outsider, "error", "forbidden"));
+  client_free (connect_and_join (f, consultation->id, t_admin, "error", "forbidden"));
   client_free (connect_and_join (f, "plain-room", t_patient, "error", "forbidden"));
   g_assert_cmpuint (count_audit (f, "join", "denied"), >=, 5);
 
   /* The patient waits in the lobby; the consultation is now "arrived". */
-  patient_client = connect_and_join (f, consultation.id, t_patient, "lobby", NULL);
-  reread = records_consultation_get (f->store, consultation.id, &error);
+  patient_client = connect_and_join (f, consultation->id, t_patient, "lobby", NULL);
+  reread = records_consultation_get (f->store, consultation->id, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (reread->status, ==, "arrived");
   g_clear_pointer (&reread, records_consultation_free);
@@ -860,7 +867,7 @@ test_consultation_room (Fixture *f, gconstpointer data)
     doctor = client_connect (f, NULL, &connect_error);
     g_assert_no_error (connect_error);
   }
-  send_join (doctor, 1, consultation.id, t_clinician);
+  send_join (doctor, 1, consultation->id, t_clinician);
   message = expect_message (doctor, "joined", NULL);
   g_assert_cmpuint (json_array_size (json_object_get (message, "lobby")), ==, 1);
   patient_pid = g_strdup (json_string_value (
@@ -869,11 +876,11 @@ test_consultation_room (Fixture *f, gconstpointer data)
                        json_array_get (json_object_get (message, "lobby"), 0), "name")),
                    ==, "Bệnh nhân Thử");
   json_decref (message);
-  reread = records_consultation_get (f->store, consultation.id, &error);
+  reread = records_consultation_get (f->store, consultation->id, &error);
   g_assert_cmpstr (reread->status, ==, "in-progress");
 
   /* The same invitation again: the first connection is replaced. */
-  patient_again = connect_and_join (f, consultation.id, t_patient, "lobby", NULL);
+  patient_again = connect_and_join (f, consultation->id, t_patient, "lobby", NULL);
   expect_error_message (patient_client, "replaced", -1, NULL);
   wait_closed (patient_client);
   client_free (patient_client);
@@ -913,13 +920,13 @@ test_consultation_room (Fixture *f, gconstpointer data)
   expect_error_message (patient_again, "forbidden", 5, NULL);
 
   /* The invited specialist joins straight in. */
-  expert = connect_and_join (f, consultation.id, t_specialist, "joined", NULL);
+  expert = connect_and_join (f, consultation->id, t_specialist, "joined", NULL);
   json_decref (expect_message (doctor, "participant-joined", NULL));
   json_decref (expect_message (patient_again, "participant-joined", NULL));
 
   /* A second invitation, turned away. */
-  t_patient2 = patient_token (f, t_clinician, consultation.id);
-  other = connect_and_join (f, consultation.id, t_patient2, "lobby", NULL);
+  t_patient2 = patient_token (f, t_clinician, consultation->id);
+  other = connect_and_join (f, consultation->id, t_patient2, "lobby", NULL);
   message = expect_message (doctor, "lobby-updated", NULL);
   g_assert_cmpuint (json_array_size (json_object_get (message, "waiting")), ==, 1);
   {
@@ -940,7 +947,7 @@ test_consultation_room (Fixture *f, gconstpointer data)
   json_decref (http_json (f, "POST", "/api/auth/logout", t_outsider, body, &status));
   json_decref (body);
   g_assert_cmpuint (status, ==, 204);
-  client_free (connect_and_join (f, consultation.id, t_outsider, "error", "token-revoked"));
+  client_free (connect_and_join (f, consultation->id, t_outsider, "error", "token-revoked"));
 
   client_free (expert);
   client_free (patient_again);
@@ -954,10 +961,6 @@ test_consultation_room (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_cmpint (checked, >, 10);
 
-  g_free (patient.id);
-  g_free (patient.created_at);
-  g_free (consultation.id);
-  g_free (consultation.created_at);
 }
 
 int
