@@ -1,6 +1,8 @@
 /* server.c — SoupServer set-up, HTTP endpoints, WebSocket admission. */
 #include "server.h"
 
+#include "fhir.h"
+
 #include <string.h>
 
 #include "session.h"
@@ -170,8 +172,10 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
                                   "server-header", "caud", NULL);
   soup_server_add_handler (server->soup, "/healthz", handle_healthz, server, NULL);
   soup_server_add_handler (server->soup, "/metrics", handle_metrics, server, NULL);
-  if (options->api)
+  if (options->api && store) {
     signaling_api_attach (options->api, server->soup);
+    signaling_fhir_attach (options->api, store, server->soup);
+  }
   soup_server_add_early_handler (server->soup, "/ws", handle_ws_early, server, NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL, handle_ws, server, NULL);
   soup_server_add_handler (server->soup, NULL, handle_static, server, NULL);

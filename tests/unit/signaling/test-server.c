@@ -829,6 +829,18 @@ test_consultation_room (Fixture *f, gconstpointer data)
   g_assert_true (records_consultation_create (f->store, consultation, clinician, &error));
   g_assert_no_error (error);
 
+  /* The REST and FHIR APIs are mounted on the same server, behind tokens. */
+  json_decref (http_json (f, "GET", "/api/me", NULL, NULL, &status));
+  g_assert_cmpuint (status, ==, 401);
+  json_decref (http_json (f, "GET", "/fhir/Patient?identifier=cccd|038080123456", NULL, NULL,
+                          &status));
+  g_assert_cmpuint (status, ==, 401);
+  message = http_json (f, "GET", "/fhir/metadata", NULL, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "resourceType")), ==,
+                   "CapabilityStatement");
+  json_decref (message);
+
   t_clinician = login (f, "bs.lan");
   t_specialist = login (f, "bs.minh");
   t_outsider = login (f, "bs.khac");
