@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <grp.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
@@ -25,7 +26,50 @@ struct PgFixture {
   char *dir;          /* the temporary directory: data/, the socket, the log */
   GPid pid;           /* the postmaster                                      */
   char *uri;
+  int watchdog_fd;    /* write end of the watchdog's stdin, or -1            */
+  GPid watchdog_pid;
 };
+
+/* The watchdog: a shell that waits on a pipe from us.  When we stop the
+ * server ourselves we write "done"; when we die instead (a failed assertion
+ * aborts the test) the pipe just closes, and it stops the server by PID and
+ * removes the directory, so no crash leaves a server or 40 MB behind. */
+static const char watchdog_script[] =
+  "read line\n"
+  "[ \"$line\" = done ] && exit 0\n"
+  "pid=$(head -n 1 \"$1/data/postmaster.pid\" 2>/dev/null)\n"
+  "if [ -n \"$pid\" ]; then\n"
+  "  kill -INT \"$pid\" 2>/dev/null\n"
+  "  for i in $(seq 1 300); do kill -0 \"$pid\" 2>/dev/null || break; sleep 0.1; done\n"
+  "  kill -KILL \"$pid\" 2>/dev/null\n"
+  "fi\n"
+  "sleep 0.5\n"     /* an initdb cut short by SIGTERM tidies up first */
+  "rm -rf \"$1\"\n";
+
+/* Started as soon as the directory exists; it finds the server's PID in
+ * data/postmaster.pid. */
+static void
+start_watchdog (PgFixture *fixture)
+{
+  const char *argv[] = { "/bin/sh", "-c", watchdog_script, "pg-fixture-watchdog", fixture->dir,
+                         NULL };
+  g_autoptr (GError) error = NULL;
+  int fds[2];
+
+  if (!g_unix_open_pipe (fds, FD_CLOEXEC, &error)) {
+    g_warning ("pg-fixture: no watchdog: %s", error->message);
+    return;
+  }
+  /* The shell gets the read end as stdin; we keep the write end only. */
+  if (!g_spawn_async_with_fds ("/", (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               &fixture->watchdog_pid, fds[0], -1, -1, &error)) {
+    g_warning ("pg-fixture: no watchdog: %s", error->message);
+    close (fds[1]);
+  } else {
+    fixture->watchdog_fd = fds[1];
+  }
+  close (fds[0]);
+}
 
 typedef struct {
   gboolean drop;      /* running as root: become postgres in the child */
@@ -159,7 +203,6 @@ start_server (PgFixture *fixture, const char *bindir, const char *data, guint16 
   }
   if (setup->drop && fchown (log_fd, setup->uid, setup->gid) != 0)
     g_debug ("pg-fixture: chown log: %s", g_strerror (errno));
-  setup->pdeathsig = TRUE;
   if (!g_spawn_async_with_fds ("/", (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
                                child_setup, setup, &fixture->pid, -1, log_fd, log_fd, error)) {
     close (log_fd);
@@ -208,7 +251,9 @@ pg_fixture_start (GError **error)
     return NULL;
   }
   fixture->dir = g_strdup (template);
+  fixture->watchdog_fd = -1;
   data = g_build_filename (fixture->dir, "data", NULL);
+  start_watchdog (fixture);
 
   if (geteuid () == 0) {
     struct passwd *pw = getpwnam ("postgres");
@@ -227,6 +272,7 @@ pg_fixture_start (GError **error)
       return NULL;
     }
   }
+  setup.pdeathsig = TRUE;
   if (!run_initdb (bindir, data, &setup, error))
     return NULL;
 
@@ -305,6 +351,13 @@ pg_fixture_stop (PgFixture *fixture)
   }
   if (fixture->dir)
     nftw (fixture->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  if (fixture->watchdog_fd >= 0) {
+    if (write (fixture->watchdog_fd, "done\n", 5) != 5)
+      g_debug ("pg-fixture: watchdog: %s", g_strerror (errno));
+    close (fixture->watchdog_fd);
+    waitpid (fixture->watchdog_pid, NULL, 0);
+    g_spawn_close_pid (fixture->watchdog_pid);
+  }
   g_free (fixture->dir);
   g_free (fixture->uri);
   g_free (fixture);

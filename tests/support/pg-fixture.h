@@ -7,7 +7,9 @@
  * and on a Unix socket in that directory, trust authentication, fsync off.
  * No system cluster is used or touched.  pg_fixture_stop() stops the server
  * by its PID (fast shutdown) and removes the directory.  Should the test
- * process die first, the server gets SIGTERM (PR_SET_PDEATHSIG).
+ * process die first (a failed assertion aborts), the server gets SIGTERM
+ * (PR_SET_PDEATHSIG) and a watchdog shell, which sees our end of its pipe
+ * close, stops it by PID and removes the directory.
  *
  * Missing PostgreSQL binaries are an error, never a skip: the install
  * script installs them.

@@ -7,7 +7,9 @@ directory, run as the `postgres` user when we are root (they refuse root),
 listening on 127.0.0.1 on a free port (and a Unix socket in the directory
 when its path is short enough), trust authentication, fsync off.  No system
 cluster is used.  Stopped by PID (fast shutdown); the directory is removed.
-Missing binaries are an error, never a skip.
+Should the Python process die first, the server gets SIGTERM and a watchdog
+shell stops it and removes the directory.  Missing binaries are an error,
+never a skip.
 
 In Python:
     from importlib.machinery import SourceFileLoader
@@ -60,6 +62,22 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The same watchdog as pg-fixture.c: waits on a pipe from us; if the pipe
+# closes without "done" (the test process died), it stops the server by the
+# PID in data/postmaster.pid and removes the directory.
+WATCHDOG_SCRIPT = r"""read line
+[ "$line" = done ] && exit 0
+pid=$(head -n 1 "$1/data/postmaster.pid" 2>/dev/null)
+if [ -n "$pid" ]; then
+  kill -INT "$pid" 2>/dev/null
+  for i in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null
+fi
+sleep 0.5
+rm -rf "$1"
+"""
+
+
 def _child_setup(user, die_with_parent):
     """preexec_fn: become @user (when root) and, for servers owned by a
     Python test, die with it."""
@@ -82,6 +100,7 @@ class PgFixture:
         self.port = None
         self.uri = None
         self.bindir = None
+        self._watchdog = None
 
     # -- context manager --
     def __enter__(self):
@@ -98,6 +117,10 @@ class PgFixture:
             self.directory = tempfile.mkdtemp(prefix="cau-pg-", dir="/tmp")
         else:
             os.makedirs(self.directory, exist_ok=True)
+        if self.die_with_parent:
+            self._watchdog = subprocess.Popen(
+                ["/bin/sh", "-c", WATCHDOG_SCRIPT, "pg-fixture-watchdog", self.directory],
+                stdin=subprocess.PIPE, cwd="/")
         user = pwd.getpwnam("postgres") if os.geteuid() == 0 else None
         if user is not None:
             os.chown(self.directory, user.pw_uid, user.pw_gid)
@@ -105,7 +128,8 @@ class PgFixture:
         result = subprocess.run(
             [os.path.join(self.bindir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
              "-E", "UTF8", "--locale=C", "--no-sync"],
-            cwd="/", capture_output=True, text=True, preexec_fn=_child_setup(user, False))
+            cwd="/", capture_output=True, text=True,
+            preexec_fn=_child_setup(user, self.die_with_parent))
         if result.returncode != 0:
             raise RuntimeError("initdb failed: " + result.stdout + result.stderr)
 
@@ -174,6 +198,14 @@ class PgFixture:
             self.pid = None
         if self.directory is not None and os.path.isdir(self.directory):
             shutil.rmtree(self.directory, ignore_errors=True)
+        if self._watchdog is not None:
+            try:
+                self._watchdog.stdin.write(b"done\n")
+                self._watchdog.stdin.close()
+            except OSError:
+                pass
+            self._watchdog.wait()
+            self._watchdog = None
 
 
 def stop_pid(pid):
