@@ -142,6 +142,12 @@ fhir_search_patients (FhirRequest *req)
 
     if (!split_identifier (req, identifier, &system, &value))
       return;
+    /* The REST API's short names are accepted as well. */
+    if (strcmp (system, "cccd") == 0 || strcmp (system, "bhyt") == 0) {
+      g_autofree char *short_name = g_steal_pointer (&system);
+      system = g_strdup (strcmp (short_name, "cccd") == 0 ? RECORDS_SYSTEM_CCCD
+                                                           : RECORDS_SYSTEM_BHYT);
+    }
     if (strcmp (system, RECORDS_SYSTEM_CCCD) == 0) {
       if (!records_cccd_validate (value, 0, &error)) {
         fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_CCCD, error->message, "identifier");

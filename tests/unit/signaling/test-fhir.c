@@ -665,6 +665,13 @@ test_patient_search (Fixture *f, gconstpointer data)
     g_assert_cmpint (bundle_total (r), ==, 1);
     g_assert_true (bundle_has (r, "Patient", f->p1));
   }
+  /* The REST API's short system names work too. */
+  {
+    g_autoptr (Response) r = get (f, "/fhir/Patient?identifier=cccd|038190000123", f->t_clinician);
+    g_autoptr (Response) bad = get (f, "/fhir/Patient?identifier=bhyt|DN9", f->t_clinician);
+    g_assert_cmpint (bundle_total (r), ==, 1);
+    assert_outcome (bad, 400, "invalid-bhyt", "identifier");
+  }
   /* Valid but unknown, and another clinic's patient: nothing found. */
   {
     g_autoptr (Response) r = get (f, "/fhir/Patient?identifier=urn:oid:2.16.704.1.1.1|001190000001",
