@@ -290,28 +290,73 @@ RecordsLoginSession *records_login_session_get (RecordsStore *store, const char 
                                                 GError **error);
 gboolean records_login_session_revoke (RecordsStore *store, const char *id, GError **error);
 
-/* ---- recordings (placeholder rows for the recording issue) ------------ */
+/* ---- recordings (recordings.c) ---------------------------------------- */
 
+/* One row per recorded file: a participant's file (their audio and video,
+ * kind "participant") or the composed file of the whole consultation (kind
+ * "composed").  The files of one recording — from `record start` to its
+ * stop — share @session_id, the id the WebSocket events and the media
+ * engine call "the recording".  Files live in <data_dir>/recordings,
+ * encrypted (records/vault.h); @sha256 is of the encrypted file.
+ *
+ * Status: "recording" while the file is written (and, for a composed row,
+ * while it is composed: @compose_progress 0–100); "complete" when closed
+ * with its digest; "interrupted" when caud stopped without closing it (the
+ * file is readable up to its last whole chunk); "failed" when it could not
+ * be written. */
 typedef struct {
   char *id;
   char *consultation_id;
-  char *path;            /* relative to the recordings directory              */
-  char *status;          /* "recording", "complete", "failed"                 */
-  char *started_at;
-  char *ended_at;        /* may be NULL                                       */
+  char *patient_id;        /* the consultation's; filled by create           */
+  char *session_id;        /* the recording session; create: NULL = a new one */
+  char *kind;              /* "participant" or "composed"                    */
+  char *participant_id;    /* the signaling participant; NULL when composed  */
+  char *participant_name;  /* display name at the time; NULL when composed    */
+  char *file_name;         /* relative to the recordings directory, one
+                            * component: [A-Za-z0-9._-], no leading '.'       */
+  char *status;            /* see above                                      */
+  char *started_at;        /* create: NULL = now                             */
+  char *ended_at;          /* NULL while recording                           */
   gint64 duration_ms;
-  char *sha256;          /* hex, may be NULL until complete                   */
-  char *key_id;          /* may be NULL                                       */
+  gint64 size;             /* bytes of the (encrypted) file                  */
+  int compose_progress;    /* 0–100 while composing, else -1 (SQL NULL)      */
+  char *sha256;            /* 64 lower-case hex digits, NULL until known     */
+  char *key_id;            /* the server key that wraps the file's key       */
 } RecordsRecording;
 
 void records_recording_free (RecordsRecording *recording);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecordsRecording, records_recording_free)
 
+/* "recording", "complete", "interrupted", "failed". */
+gboolean records_recording_status_valid (const char *status);
+
+/* Validates and inserts @recording; fills id, patient_id (from the
+ * consultation), session_id (when NULL: a new one), started_at (when NULL).
+ * Unknown consultation → RECORDS_ERROR_INVALID "consultation_id". */
 gboolean records_recording_create (RecordsStore *store, RecordsRecording *recording,
                                    GError **error);
+RecordsRecording *records_recording_get (RecordsStore *store, const char *id, GError **error);
+/* Writes what changes over a file's life: file_name, status, ended_at,
+ * duration_ms, size, compose_progress, sha256, key_id (validated as on
+ * create).  Unknown id → NOT_FOUND. */
+gboolean records_recording_update (RecordsStore *store, const RecordsRecording *recording,
+                                   GError **error);
+/* Deletes one row (a participant's file that never got opened). */
+gboolean records_recording_delete (RecordsStore *store, const char *id, GError **error);
+/* By started_at, then id. */
 GPtrArray *records_recording_list_for_consultation (RecordsStore *store,
                                                     const char *consultation_id,
                                                     GError **error);
+GPtrArray *records_recording_list_for_patient (RecordsStore *store, const char *patient_id,
+                                               GError **error);
+GPtrArray *records_recording_list_for_session (RecordsStore *store, const char *session_id,
+                                               GError **error);
+/* At start, before any recording can run: every row still "recording" was
+ * left so by a crash.  Marks them "interrupted" (ended_at = now when
+ * unset, compose_progress cleared) in one transaction and returns them as
+ * they are now ((transfer full), possibly empty) so that the caller can fill
+ * size, digest and duration from the files it can read. */
+GPtrArray *records_recording_mark_interrupted_all (RecordsStore *store, GError **error);
 
 /* ---- audit log (append-only, hash-chained) ---------------------------- */
 

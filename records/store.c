@@ -170,6 +170,45 @@ typedef struct {
   "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0," \
   "  '0000000000000000000000000000000000000000000000000000000000000000');"
 
+/* Recordings as issue 5 files them: one row per file (a participant's
+ * track file or the composed file of the whole consultation), grouped by
+ * the recording session, with the patient, size, integrity digest and the
+ * composition's progress; status gains "interrupted" (a file left open by a
+ * crash).  SQLite cannot change a CHECK constraint in place: the table is
+ * rebuilt, rows kept (path becomes file_name; the session of an old row is
+ * the row itself). */
+#define RECORDINGS_V3 \
+  "CREATE TABLE recordings_v3 (" \
+  "  id TEXT PRIMARY KEY," \
+  "  consultation_id TEXT NOT NULL REFERENCES consultations (id)," \
+  "  patient_id TEXT NOT NULL REFERENCES patients (id)," \
+  "  session_id TEXT NOT NULL," \
+  "  kind TEXT NOT NULL CHECK (kind IN ('participant', 'composed'))," \
+  "  participant_id TEXT," \
+  "  participant_name TEXT," \
+  "  file_name TEXT NOT NULL," \
+  "  status TEXT NOT NULL" \
+  "    CHECK (status IN ('recording', 'complete', 'interrupted', 'failed'))," \
+  "  started_at TEXT NOT NULL," \
+  "  ended_at TEXT," \
+  "  duration_ms BIGINT NOT NULL DEFAULT 0," \
+  "  size BIGINT NOT NULL DEFAULT 0," \
+  "  compose_progress BIGINT CHECK (compose_progress BETWEEN 0 AND 100)," \
+  "  sha256 TEXT," \
+  "  key_id TEXT" \
+  ");" \
+  "INSERT INTO recordings_v3 (id, consultation_id, patient_id, session_id, kind, file_name," \
+  "  status, started_at, ended_at, duration_ms, sha256, key_id)" \
+  "  SELECT r.id, r.consultation_id, c.patient_id, r.id, 'participant', r.path, r.status," \
+  "         r.started_at, r.ended_at, r.duration_ms, r.sha256, r.key_id" \
+  "  FROM recordings r JOIN consultations c ON c.id = r.consultation_id;" \
+  "DROP TABLE recordings;" \
+  "ALTER TABLE recordings_v3 RENAME TO recordings;" \
+  "CREATE INDEX recordings_consultation ON recordings (consultation_id, started_at);" \
+  "CREATE INDEX recordings_patient ON recordings (patient_id, started_at);" \
+  "CREATE INDEX recordings_session ON recordings (session_id);" \
+  "CREATE INDEX recordings_status ON recordings (status);"
+
 static const Migration migrations[] = {
   /* 1: call events, one row per join or leave of a participant. */
   { CALL_EVENTS_TABLE ("INTEGER PRIMARY KEY"),
@@ -177,6 +216,8 @@ static const Migration migrations[] = {
   /* 2: facilities, users, patients, consultations, consents, invitations,
    * login sessions, recordings, the audit log. */
   { RECORDS_TABLES (""), RECORDS_TABLES ("COLLATE \"C\"") },
+  /* 3: recordings per file, with patient, kind, size, progress, interrupted. */
+  { RECORDINGS_V3, NULL },
 };
 
 int

@@ -1141,57 +1141,176 @@ test_login_sessions (Fixture *f, gconstpointer data)
   g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
 }
 
+static RecordsRecording *
+new_recording (const char *consultation_id, const char *kind, const char *file_name)
+{
+  RecordsRecording *r = g_new0 (RecordsRecording, 1);
+
+  r->consultation_id = g_strdup (consultation_id);
+  r->kind = g_strdup (kind);
+  r->file_name = g_strdup (file_name);
+  r->status = g_strdup ("recording");
+  r->compose_progress = -1;
+  return r;
+}
+
 static void
 test_recordings (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   World w = { 0 };
   g_autoptr (RecordsConsultation) c = NULL;
-  g_autoptr (RecordsRecording) r = g_new0 (RecordsRecording, 1);
+  g_autoptr (RecordsRecording) r = NULL;
+  g_autoptr (RecordsRecording) composed = NULL;
+  g_autoptr (RecordsRecording) got = NULL;
   g_autoptr (GPtrArray) list = NULL;
-  RecordsRecording *got;
 
   world_init (f, &w);
   c = make_consultation (f, w.patient, w.doctor, "2026-03-01T09:00:00Z", NULL);
-  r->consultation_id = g_strdup (c->id);
-  r->path = g_strdup ("2026/03/rec-1.mkv");
-  r->status = g_strdup ("complete");
-  r->ended_at = g_strdup ("2026-03-01T09:30:00Z");
-  r->duration_ms = 1800000;
-  r->sha256 = g_strnfill (64, 'a');
+
+  /* A participant's file: patient and session filled in. */
+  r = new_recording (c->id, "participant", "s1-p1.mkv.cauv");
+  r->participant_id = g_strdup ("p0123456789ab");
+  r->participant_name = g_strdup ("Bác sĩ Lê");
+  r->key_id = g_strdup ("k1");
   g_assert_true (records_recording_create (f->store, r, &error));
   g_assert_no_error (error);
   g_assert_nonnull (r->id);
   g_assert_nonnull (r->started_at);
+  g_assert_cmpstr (r->patient_id, ==, w.patient->id);
+  g_assert_nonnull (r->session_id);
+  g_assert_cmpstr (r->session_id, !=, r->id);
 
-  list = records_recording_list_for_consultation (f->store, c->id, &error);
-  g_assert_cmpuint (list->len, ==, 1);
-  got = list->pdata[0];
-  g_assert_cmpstr (got->path, ==, "2026/03/rec-1.mkv");
+  /* The composed file of the same session. */
+  composed = new_recording (c->id, "composed", "s1.mkv.cauv");
+  composed->session_id = g_strdup (r->session_id);
+  composed->compose_progress = 0;
+  g_assert_true (records_recording_create (f->store, composed, &error));
+  g_assert_no_error (error);
+
+  got = records_recording_get (f->store, r->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->kind, ==, "participant");
+  g_assert_cmpstr (got->participant_id, ==, "p0123456789ab");
+  g_assert_cmpstr (got->participant_name, ==, "Bác sĩ Lê");
+  g_assert_cmpstr (got->file_name, ==, "s1-p1.mkv.cauv");
+  g_assert_cmpstr (got->status, ==, "recording");
+  g_assert_cmpint (got->compose_progress, ==, -1);
+  g_assert_null (got->ended_at);
+  g_assert_null (got->sha256);
+  g_clear_pointer (&got, records_recording_free);
+
+  /* Update: closed with its digest. */
+  g_free (r->status);
+  r->status = g_strdup ("complete");
+  r->ended_at = g_strdup ("2026-03-01T09:30:00Z");
+  r->duration_ms = 1800000;
+  r->size = 123456789;
+  r->sha256 = g_strnfill (64, 'a');
+  g_assert_true (records_recording_update (f->store, r, &error));
+  g_assert_no_error (error);
+  got = records_recording_get (f->store, r->id, &error);
   g_assert_cmpstr (got->status, ==, "complete");
   g_assert_cmpstr (got->ended_at, ==, "2026-03-01T09:30:00.000Z");
   g_assert_cmpint (got->duration_ms, ==, 1800000);
+  g_assert_cmpint (got->size, ==, 123456789);
   g_assert_cmpstr (got->sha256, ==, r->sha256);
-  g_assert_null (got->key_id);
+  g_assert_cmpstr (got->key_id, ==, "k1");
+  g_clear_pointer (&got, records_recording_free);
 
-  g_free (r->path);
-  r->path = g_strdup ("../etc/passwd");
-  EXPECT_INVALID (records_recording_create (f->store, r, &error), "path");
+  composed->compose_progress = 42;
+  g_assert_true (records_recording_update (f->store, composed, &error));
+  got = records_recording_get (f->store, composed->id, &error);
+  g_assert_cmpint (got->compose_progress, ==, 42);
+  g_assert_null (got->participant_id);
+  g_clear_pointer (&got, records_recording_free);
+
+  list = records_recording_list_for_consultation (f->store, c->id, &error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = records_recording_list_for_patient (f->store, w.patient->id, &error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = records_recording_list_for_session (f->store, r->session_id, &error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = records_recording_list_for_session (f->store, "no-such-session", &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* A crash leaves the composed row "recording": marked interrupted, the
+   * complete one untouched. */
+  list = records_recording_mark_interrupted_all (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  got = g_ptr_array_steal_index (list, 0);
+  g_assert_cmpstr (got->id, ==, composed->id);
+  g_assert_cmpstr (got->status, ==, "interrupted");
+  g_assert_nonnull (got->ended_at);
+  g_assert_cmpint (got->compose_progress, ==, -1);
+  g_clear_pointer (&got, records_recording_free);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  got = records_recording_get (f->store, r->id, &error);
+  g_assert_cmpstr (got->status, ==, "complete");
+  g_clear_pointer (&got, records_recording_free);
+  list = records_recording_mark_interrupted_all (f->store, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* Refused input changes nothing. */
+  g_free (r->file_name);
+  r->file_name = g_strdup ("../etc/passwd");
+  EXPECT_INVALID (records_recording_update (f->store, r, &error), "file_name");
   g_clear_error (&error);
-  g_free (r->path);
-  r->path = g_strdup ("/abs.mkv");
-  EXPECT_INVALID (records_recording_create (f->store, r, &error), "path");
+  g_free (r->file_name);
+  r->file_name = g_strdup ("a/b.mkv");
+  EXPECT_INVALID (records_recording_create (f->store, r, &error), "file_name");
   g_clear_error (&error);
-  g_free (r->path);
-  r->path = g_strdup ("ok.mkv");
+  g_free (r->file_name);
+  r->file_name = g_strdup (".hidden");
+  EXPECT_INVALID (records_recording_create (f->store, r, &error), "file_name");
+  g_clear_error (&error);
+  g_free (r->file_name);
+  r->file_name = g_strdup ("ok.mkv");
   g_free (r->sha256);
   r->sha256 = g_strdup ("xyz");
-  EXPECT_INVALID (records_recording_create (f->store, r, &error), "sha256");
+  EXPECT_INVALID (records_recording_update (f->store, r, &error), "sha256");
   g_clear_error (&error);
   g_clear_pointer (&r->sha256, g_free);
   g_free (r->status);
   r->status = g_strdup ("lost");
   EXPECT_INVALID (records_recording_create (f->store, r, &error), "status");
+  g_clear_error (&error);
+  g_free (r->status);
+  r->status = g_strdup ("complete");
+  r->compose_progress = 101;
+  EXPECT_INVALID (records_recording_update (f->store, r, &error), "compose_progress");
+  g_clear_error (&error);
+  r->compose_progress = -1;
+  g_free (r->kind);
+  r->kind = g_strdup ("audio");
+  EXPECT_INVALID (records_recording_create (f->store, r, &error), "kind");
+  g_clear_error (&error);
+  g_free (r->kind);
+  r->kind = g_strdup ("participant");
+  g_clear_pointer (&r->participant_id, g_free);
+  EXPECT_INVALID (records_recording_create (f->store, r, &error), "participant_id");
+  g_clear_error (&error);
+  g_free (r->consultation_id);
+  r->consultation_id = g_strdup ("00000000-0000-4000-8000-000000000000");
+  r->participant_id = g_strdup ("p1");
+  EXPECT_INVALID (records_recording_create (f->store, r, &error), "consultation_id");
+  g_clear_error (&error);
+  got = records_recording_get (f->store, r->id, &error);
+  g_assert_cmpstr (got->file_name, ==, "s1-p1.mkv.cauv");
+  g_clear_pointer (&got, records_recording_free);
+
+  g_assert_true (records_recording_delete (f->store, composed->id, &error));
+  g_assert_false (records_recording_delete (f->store, composed->id, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (records_recording_get (f->store, composed->id, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   world_clear (&w);
