@@ -5,10 +5,17 @@
  * ICE, OpenSSL DTLS, libsrtp2); signaling goes through bench/session.h.
  *
  * Publishers send VP8-shaped video (key frame every few seconds) and
- * Opus-shaped audio, paced by one timer.  Subscribers receive with
+ * Opus-shaped audio, driven by one timer.  Video leaves through a pacer
+ * modelled on libwebrtc's (traffic.h: 2.5 × the bitrate, 40 ms burst
+ * interval by default), as a browser publisher sends it; --no-pacing sends
+ * every frame's packets back-to-back as the encoder hands them over.  Subscribers receive with
  * MediaPeer's rtp_encrypted mode: most packets are counted from their clear
  * RTP header (loss and reordering by SSRC and sequence number), one in
- * --sample is decrypted to read the send stamp for the latency histogram.
+ * --sample is decrypted to read the send stamp for the latency histograms:
+ * to the moment cau-bench handles the packet ("lat_*"), and to the moment
+ * the kernel queued it on the subscriber's socket ("relay_*", SIOCGSTAMPNS),
+ * which leaves out cau-bench's own receive delay (its --batch-us wait and
+ * main-loop work).
  *
  * Output: one JSON line per step on stdout; progress on stderr.
  * Scenarios:
@@ -36,6 +43,7 @@
 #define MAX_RECV_STREAMS 64
 #define STALL_LIMIT_US (200 * 1000)    /* a publisher further behind skips ahead */
 #define KEYFRAME_MIN_GAP_US (500 * 1000)
+#define MAX_PENDING_FRAMES 16            /* video frames waiting in the pacer */
 
 typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO } Scenario;
 
@@ -52,7 +60,10 @@ typedef struct {
   guint video_kbps, audio_kbps, fps;
   gdouble keyframe_interval_s;
   guint sample;                /* decrypt 1 in N received packets */
-  guint tick_ms;
+  guint tick_ms;                /* 0 = 1 with pacing, 5 without */
+  gdouble pacing_factor;        /* × --video-kbps; 0 = no pacing */
+  gdouble pacing_burst_ms;
+  gboolean no_pacing;
   gint batch_us;                /* -1 = auto */
   gint seq_start;               /* -1 = random */
   gchar *local_address;
@@ -66,6 +77,13 @@ typedef struct {
 } Options;
 
 typedef struct Bench Bench;
+
+/* A video frame in the publisher's pacer queue: packets next..n-1 unsent. */
+typedef struct {
+  gboolean key;
+  gsize bytes;
+  guint n, next;
+} PendingFrame;
 
 typedef struct {
   Bench *bench;
@@ -85,6 +103,9 @@ typedef struct {
   gint64 next_frame_us, next_audio_us;
   guint64 frame_index;
   gboolean keyframe_wanted;
+  TrafficPacer pacer;
+  PendingFrame frames[MAX_PENDING_FRAMES];
+  guint frame_head, n_frames;
   gint64 last_keyframe_us;
   guint64 sent_pkts, sent_bytes;         /* in the window */
   guint64 total_sent;
@@ -99,6 +120,7 @@ typedef struct {
   guint sample_counter;
   guint64 undecryptable;
   uint32_t rtcp_ssrc;
+  gint64 next_rtcp_us;
 } Participant;
 
 struct Bench {
@@ -109,7 +131,9 @@ struct Bench {
   GPtrArray *participants;     /* Participant* */
   guint next_to_start;
   guint rooms;
-  TrafficHistogram hist;
+  TrafficHistogram hist;         /* send stamp → handled in cau-bench */
+  TrafficHistogram relay_hist;   /* send stamp → kernel receive on the socket */
+  guint64 relay_sampled;
   gboolean measuring;
   guint64 lagging;             /* ticks where a publisher fell behind */
   guint64 sampled, sample_failed;
@@ -126,14 +150,13 @@ static void participant_fail (Participant *p, const char *why);
 
 /* ---- publishing ----------------------------------------------------------- */
 
+/* The next frame's packets join the pacer's queue. */
 static void
-send_video_frame (Participant *p, gint64 now)
+queue_video_frame (Participant *p, gint64 now)
 {
   Bench *b = p->bench;
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
   gboolean key = p->frame_index % b->keyframe_every == 0;
-  gsize bytes;
-  unsigned n;
+  PendingFrame *f;
 
   if (p->keyframe_wanted && now - p->last_keyframe_us >= KEYFRAME_MIN_GAP_US)
     key = TRUE;
@@ -141,19 +164,49 @@ send_video_frame (Participant *p, gint64 now)
     p->keyframe_wanted = FALSE;
     p->last_keyframe_us = now;
   }
-  bytes = key ? b->key_frame_bytes : b->video_frame_bytes;
-  n = traffic_vp8_packet_count (bytes);
-  for (unsigned i = 0; i < n; i++) {
-    size_t len = traffic_write_vp8 (&p->vstream, buf, key, bytes, i, n, (uint64_t) now);
+  if (p->n_frames == MAX_PENDING_FRAMES) {
+    /* Half a second behind: drop the oldest frame's rest, as libwebrtc's
+     * pacer would drain it; the stream stays well-formed (end_frame). */
+    traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
+    p->frame_head = (p->frame_head + 1) % MAX_PENDING_FRAMES;
+    p->n_frames--;
+    b->lagging++;
+  }
+  f = &p->frames[(p->frame_head + p->n_frames) % MAX_PENDING_FRAMES];
+  f->key = key;
+  f->bytes = key ? b->key_frame_bytes : b->video_frame_bytes;
+  f->n = traffic_vp8_packet_count (f->bytes);
+  f->next = 0;
+  p->n_frames++;
+  p->frame_index++;
+}
 
+/* Sends what the pacer allows of the queued frames; the stamp is the send
+ * time, so the pacer's own queueing is the sender's, not the relay's. */
+static void
+send_queued_video (Participant *p, gint64 now)
+{
+  Bench *b = p->bench;
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  traffic_pacer_update (&p->pacer, now);
+  while (p->n_frames > 0 && traffic_pacer_can_send (&p->pacer)) {
+    PendingFrame *f = &p->frames[p->frame_head];
+    size_t len = traffic_write_vp8 (&p->vstream, buf, f->key, f->bytes, f->next, f->n,
+                                    (uint64_t) now);
+
+    traffic_pacer_sent (&p->pacer, len);
     if (media_peer_send_rtp (p->pub, buf, len)) {
       p->sent_pkts++;
       p->sent_bytes += len;
       p->total_sent++;
     }
+    if (++f->next == f->n) {
+      traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
+      p->frame_head = (p->frame_head + 1) % MAX_PENDING_FRAMES;
+      p->n_frames--;
+    }
   }
-  traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
-  p->frame_index++;
 }
 
 static void
@@ -192,9 +245,11 @@ on_tick (gpointer user_data)
       p->next_frame_us = now;
     }
     while (p->video && p->next_frame_us <= now) {
-      send_video_frame (p, now);
+      queue_video_frame (p, now);
       p->next_frame_us += b->frame_us;
     }
+    if (p->video)
+      send_queued_video (p, now);
     while (p->next_audio_us <= now) {
       send_audio_packet (p, now);
       p->next_audio_us += b->audio_us;
@@ -249,6 +304,11 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
     uint32_t counter;
     gboolean ok;
 
+    gint64 rx_real;
+    /* Asked on every decrypted packet: the first ask turns the socket's
+     * timestamps on, well before the window. */
+    gboolean have_rx = media_peer_get_receive_time (peer, &rx_real);
+
     r->since_unprotect = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
          traffic_read_stamp (buf, n, &sent_us, &counter);
@@ -256,8 +316,17 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
       return;
     p->sample_counter = 0;
     if (ok) {
-      traffic_hist_add (&b->hist, g_get_monotonic_time () - (gint64) sent_us);
+      gint64 now = g_get_monotonic_time ();
+
+      traffic_hist_add (&b->hist, now - (gint64) sent_us);
       b->sampled++;
+      if (have_rx) {
+        /* The kernel stamps in CLOCK_REALTIME, the sender in monotonic. */
+        gint64 rx_mono = rx_real - (g_get_real_time () - g_get_monotonic_time ());
+
+        traffic_hist_add (&b->relay_hist, rx_mono - (gint64) sent_us);
+        b->relay_sampled++;
+      }
     } else {
       b->sample_failed++;
     }
@@ -293,49 +362,67 @@ on_sub_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
 {
 }
 
-/* Every second: subscribers send a receiver report (RFC 3550 §6.4.2) for
- * their streams, publishers a sender report per stream. */
+/* RTCP of one participant: as a subscriber a receiver report (RFC 3550
+ * §6.4.2) for its streams, as a publisher a sender report per stream. */
+static void
+participant_send_rtcp (Participant *p)
+{
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  if (p->sub != NULL && p->sub_state == MEDIA_STATE_CONNECTED && p->n_recv > 0) {
+    RtcpReportBlock blocks[RTCP_MAX_REPORT_BLOCKS];
+    guint n = MIN (p->n_recv, RTCP_MAX_REPORT_BLOCKS);
+    size_t len;
+
+    memset (blocks, 0, sizeof blocks);
+    for (guint j = 0; j < n; j++) {
+      blocks[j].ssrc = p->recv[j].ssrc;
+      blocks[j].ext_highest_seq = (uint32_t) p->recv[j].max_ext;
+    }
+    len = rtcp_write_rr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->rtcp_ssrc, blocks, n);
+    if (len > 0)
+      media_peer_send_rtcp (p->sub, buf, len);
+  }
+  if (p->pub != NULL && p->pub_state == MEDIA_STATE_CONNECTED) {
+    gint64 now = g_get_real_time ();
+    /* NTP time (RFC 3550 §4): seconds since 1900 in 32.32 fixed point. */
+    uint64_t ntp = ((uint64_t) (now / G_USEC_PER_SEC + 2208988800u) << 32) |
+                   (uint64_t) ((now % G_USEC_PER_SEC) * 4294.967296);
+    size_t len;
+
+    len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->astream.ssrc, ntp,
+                         p->astream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
+    if (len > 0)
+      media_peer_send_rtcp (p->pub, buf, len);
+    if (p->video) {
+      len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->vstream.ssrc, ntp,
+                           p->vstream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
+      if (len > 0)
+        media_peer_send_rtcp (p->pub, buf, len);
+    }
+  }
+}
+
+/* About once a second per participant, each at its own randomised time
+ * (RFC 3550 §6.3.5: 0.5 to 1.5 times the interval), as independent
+ * browsers do.  Sending every participant's report in the same instant
+ * would hand the server hundreds of RTCP packets at once, a burst no real
+ * audience produces. */
 static gboolean
 on_rtcp_timer (gpointer user_data)
 {
   Bench *b = user_data;
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+  gint64 now = g_get_monotonic_time ();
 
   for (guint i = 0; i < b->participants->len; i++) {
     Participant *p = g_ptr_array_index (b->participants, i);
 
-    if (p->sub != NULL && p->sub_state == MEDIA_STATE_CONNECTED && p->n_recv > 0) {
-      RtcpReportBlock blocks[RTCP_MAX_REPORT_BLOCKS];
-      guint n = MIN (p->n_recv, RTCP_MAX_REPORT_BLOCKS);
-      size_t len;
-
-      memset (blocks, 0, sizeof blocks);
-      for (guint j = 0; j < n; j++) {
-        blocks[j].ssrc = p->recv[j].ssrc;
-        blocks[j].ext_highest_seq = (uint32_t) p->recv[j].max_ext;
-      }
-      len = rtcp_write_rr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->rtcp_ssrc, blocks, n);
-      if (len > 0)
-        media_peer_send_rtcp (p->sub, buf, len);
-    }
-    if (p->pub != NULL && p->pub_state == MEDIA_STATE_CONNECTED) {
-      gint64 now = g_get_real_time ();
-      /* NTP time (RFC 3550 §4): seconds since 1900 in 32.32 fixed point. */
-      uint64_t ntp = ((uint64_t) (now / G_USEC_PER_SEC + 2208988800u) << 32) |
-                     (uint64_t) ((now % G_USEC_PER_SEC) * 4294.967296);
-      size_t len;
-
-      len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->astream.ssrc, ntp,
-                           p->astream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
-      if (len > 0)
-        media_peer_send_rtcp (p->pub, buf, len);
-      if (p->video) {
-        len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->vstream.ssrc, ntp,
-                             p->vstream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
-        if (len > 0)
-          media_peer_send_rtcp (p->pub, buf, len);
-      }
-    }
+    if (p->next_rtcp_us == 0)
+      p->next_rtcp_us = now + g_random_int_range (0, G_USEC_PER_SEC);
+    if (now < p->next_rtcp_us)
+      continue;
+    p->next_rtcp_us = now + g_random_int_range (G_USEC_PER_SEC / 2, 3 * G_USEC_PER_SEC / 2);
+    participant_send_rtcp (p);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -575,6 +662,8 @@ participant_new (Bench *b, guint room_index, BenchRole role, gboolean video,
                        (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
                                                          : g_random_int ()),
                        g_random_int ());
+  traffic_pacer_init (&p->pacer, b->opt.pacing_factor * b->opt.video_kbps * 1000,
+                      (int64_t) (b->opt.pacing_burst_ms * 1000));
   g_ptr_array_add (b->participants, p);
   return p;
 }
@@ -732,7 +821,8 @@ window_begin (Bench *b)
 {
   b->measuring = TRUE;
   traffic_hist_reset (&b->hist);
-  b->sampled = b->sample_failed = 0;
+  traffic_hist_reset (&b->relay_hist);
+  b->sampled = b->sample_failed = b->relay_sampled = 0;
   b->lagging = 0;
   for (guint i = 0; i < b->participants->len; i++) {
     Participant *p = g_ptr_array_index (b->participants, i);
@@ -888,6 +978,15 @@ run_step (Bench *b, guint n)
   json_object_set_new (line, "lat_p90_ms", json_real (traffic_hist_quantile (&b->hist, 0.90)));
   json_object_set_new (line, "lat_p999_ms", json_real (traffic_hist_quantile (&b->hist, 0.999)));
   json_object_set_new (line, "lat_max_ms", json_real (traffic_hist_quantile (&b->hist, 1.0)));
+  /* send stamp → kernel receive on the subscriber's socket (see the top) */
+  json_object_set_new (line, "relay_samples", json_integer ((json_int_t) b->relay_sampled));
+  json_object_set_new (line, "relay_p50_ms", json_real (traffic_hist_quantile (&b->relay_hist, 0.50)));
+  json_object_set_new (line, "relay_p90_ms", json_real (traffic_hist_quantile (&b->relay_hist, 0.90)));
+  json_object_set_new (line, "relay_p99_ms", json_real (traffic_hist_quantile (&b->relay_hist, 0.99)));
+  json_object_set_new (line, "relay_p999_ms", json_real (traffic_hist_quantile (&b->relay_hist, 0.999)));
+  json_object_set_new (line, "relay_max_ms", json_real (traffic_hist_quantile (&b->relay_hist, 1.0)));
+  json_object_set_new (line, "pacing_factor", json_real (b->opt.pacing_factor));
+  json_object_set_new (line, "pacing_burst_ms", json_real (b->opt.pacing_burst_ms));
   if (error != NULL)
     json_object_set_new (line, "error", json_string (error));
   text = json_dumps (line, JSON_COMPACT | JSON_REAL_PRECISION (6));
@@ -949,7 +1048,15 @@ parse_options (int argc, char **argv, Options *o, GError **error)
       "seconds between key frames (3)", "S" },
     { "sample", 0, 0, G_OPTION_ARG_INT, &o->sample,
       "decrypt 1 in N received packets for latency (50)", "N" },
-    { "tick-ms", 0, 0, G_OPTION_ARG_INT, &o->tick_ms, "pacing tick (5)", "MS" },
+    { "tick-ms", 0, 0, G_OPTION_ARG_INT, &o->tick_ms,
+      "send timer (1 with pacing, 5 without)", "MS" },
+    { "pacing-factor", 0, 0, G_OPTION_ARG_DOUBLE, &o->pacing_factor,
+      "video pacing rate as a multiple of --video-kbps, as libwebrtc's pacer (2.5; 0 = none)",
+      "F" },
+    { "pacing-burst-ms", 0, 0, G_OPTION_ARG_DOUBLE, &o->pacing_burst_ms,
+      "pacer burst interval: libwebrtc 40 since 2023, 5 before (40)", "MS" },
+    { "no-pacing", 0, 0, G_OPTION_ARG_NONE, &o->no_pacing,
+      "send each frame's packets back-to-back (the old bursty mode)", NULL },
     { "batch-us", 0, 0, G_OPTION_ARG_INT, &o->batch_us,
       "at most one main-loop iteration per this many µs (default: 10 per participant, at most 2000; 0 = no wait)",
       "US" },
@@ -982,7 +1089,9 @@ parse_options (int argc, char **argv, Options *o, GError **error)
   o->fps = 30;
   o->keyframe_interval_s = 3;
   o->sample = 50;
-  o->tick_ms = 5;
+  o->tick_ms = 0;
+  o->pacing_factor = 2.5;
+  o->pacing_burst_ms = 40;
   o->batch_us = -1;
   o->seq_start = -1;
   o->speakers = 4;
@@ -1023,11 +1132,17 @@ parse_options (int argc, char **argv, Options *o, GError **error)
   else
     goto bad;
   o->count = count > 0 ? count : 10;
+  if (o->no_pacing)
+    o->pacing_factor = 0;
+  if (o->pacing_factor < 0 || o->pacing_burst_ms < 0)
+    goto bad;
+  if (o->tick_ms == 0)
+    o->tick_ms = o->pacing_factor > 0 ? 1 : 5;
   if (o->local_address == NULL)
     o->local_address = g_strdup ("127.0.0.1");
   if (o->room_prefix == NULL)
     o->room_prefix = g_strdup_printf ("bench%04x", g_random_int_range (0, 0xffff));
-  if (o->fps == 0 || o->fps > 120 || o->sample == 0 || o->tick_ms == 0 || o->speakers < 1 ||
+  if (o->fps == 0 || o->fps > 120 || o->sample == 0 || o->speakers < 1 ||
       o->speakers > 16 || o->join_batch == 0 || o->keyframe_interval_s <= 0)
     goto bad;
   return TRUE;
@@ -1082,7 +1197,7 @@ main (int argc, char **argv)
   /* Default priority: with batched iterations a higher one would be the only
    * source dispatched (GLib dispatches the highest ready priority only). */
   tick_id = g_timeout_add (b->opt.tick_ms, on_tick, b);
-  rtcp_id = g_timeout_add (1000, on_rtcp_timer, b);
+  rtcp_id = g_timeout_add (10, on_rtcp_timer, b);
   wake_id = g_timeout_add (50, on_wakeup, b);
 
   sizes = step_sizes (b);

@@ -12,7 +12,9 @@ CPU 1.  By default both run in the network namespaces of bench/netns.sh
 --loopback runs both on 127.0.0.1 instead.  While cau-bench measures a window
 this script samples the server's CPU time and RSS from /proc/PID; each
 cau-bench JSON line gets the server's CPU % over that window, packets and
-Mbit/s per server core, and RSS per subscriber.  Prints a table, and the
+Mbit/s per server core, and RSS per subscriber.  Each line also records
+the 1-minute load average: on a shared machine, other work on the two cores
+shows up in the tail latency.  Prints a table, and the
 caud/Janus ratios when both ran; --json-out keeps the lines.
 
 Options after `--` go to cau-bench unchanged.  Exit status: 0, or 1 when
@@ -184,6 +186,7 @@ class Server:
         port = random.randrange(18100, 18200)
         cmd = [script, "start", "--cpu", str(a.server_cpu), "--ip", self.addr,
                "--port", str(port), "--rundir", self.tmp, "--pidfile", pidfile]
+
         log("starting " + " ".join(cmd))
         subprocess.run(cmd, check=True, stdin=subprocess.DEVNULL)
         with open(pidfile) as f:
@@ -238,6 +241,7 @@ def run_generator(server, args, extra, sampler, perf):
         cpu, rss = sampler.window(r.get("window_s", 10))
         r["server_cpu_pct"] = cpu
         r["server_rss_kib"] = rss // 1024 if rss else None
+        r["loadavg_1m"] = os.getloadavg()[0]
         subs = max(1, r.get("receivers", 1))
         if rss:
             r["rss_per_sub_kib"] = (rss - server.baseline_rss) / 1024 / subs
@@ -288,6 +292,7 @@ COLUMNS = [("server", "%-6s", "server"), ("n", "%5s", "N"),
            ("out_mbps", "%7.1f", "Mbit/s"), ("server_cpu_pct", "%6.1f", "CPU%"),
            ("pps_per_core", "%8.0f", "pps/core"), ("mbps_per_core", "%8.1f", "Mb/core"),
            ("lat_p50_ms", "%6.1f", "p50ms"), ("lat_p99_ms", "%6.1f", "p99ms"),
+           ("relay_p50_ms", "%6.2f", "rly50"), ("relay_p99_ms", "%6.2f", "rly99"),
            ("rss_per_sub_kib", "%7.0f", "KiB/sub"), ("gen_cpu_pct", "%6.1f", "genCPU"),
            ("pass", "%5s", "pass")]
 
@@ -321,6 +326,8 @@ def summary(all_results, out):
         if r.get("pass"):
             if s not in best or r["n"] > best[s]["n"]:
                 best[s] = r
+    out.write("\np50/p99ms: publisher send -> handled in cau-bench; rly50/rly99: publisher"
+              " send -> kernel receive on the subscriber's socket\n")
     out.write("\nmax N passing (loss <= limit, p99 <= limit):\n")
     for s, r in best.items():
         out.write("  %-6s N=%d  %.0f pps/core  %.1f Mbit/s per core  CPU %.1f%%  p50 %.1f ms"

@@ -161,6 +161,43 @@ traffic_read_stamp (const uint8_t *rtp, size_t len, uint64_t *sent_us, uint32_t 
 }
 
 void
+traffic_pacer_init (TrafficPacer *p, double rate_bps, int64_t burst_us)
+{
+  memset (p, 0, sizeof *p);
+  p->rate_bytes_per_us = rate_bps > 0 ? rate_bps / 8 / 1e6 : 0;
+  p->burst_us = burst_us;
+  p->last_us = -1;
+}
+
+void
+traffic_pacer_update (TrafficPacer *p, int64_t now_us)
+{
+  if (p->last_us >= 0 && now_us > p->last_us) {
+    p->debt_bytes -= p->rate_bytes_per_us * (double) (now_us - p->last_us);
+    if (p->debt_bytes < 0)
+      p->debt_bytes = 0;
+  }
+  if (now_us > p->last_us)
+    p->last_us = now_us;
+}
+
+bool
+traffic_pacer_can_send (const TrafficPacer *p)
+{
+  /* libwebrtc's NextSendTime(): send now while debt / rate < burst. */
+  if (p->rate_bytes_per_us <= 0)
+    return true;
+  return p->debt_bytes / p->rate_bytes_per_us < (double) p->burst_us;
+}
+
+void
+traffic_pacer_sent (TrafficPacer *p, size_t bytes)
+{
+  if (p->rate_bytes_per_us > 0)
+    p->debt_bytes += (double) bytes;
+}
+
+void
 traffic_recv_init (TrafficRecvStream *r, uint32_t ssrc)
 {
   memset (r, 0, sizeof *r);

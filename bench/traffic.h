@@ -55,6 +55,33 @@ size_t traffic_write_opus (TrafficStream *s, uint8_t *buf, size_t payload_bytes,
 bool traffic_read_stamp (const uint8_t *rtp, size_t len, uint64_t *sent_us,
                          uint32_t *counter);
 
+/* ---- pacing --------------------------------------------------------------- */
+
+/* A leaky-bucket pacer modelled on libwebrtc's PacingController
+ * (modules/pacing/pacing_controller.{h,cc}): media "debt" grows by each
+ * packet sent and drains at the pacing rate; a packet may go while the debt
+ * drains in less than the burst interval, so after a quiet spell up to
+ * burst × rate bytes (plus one packet) leave back-to-back, then one packet
+ * per size / rate.  libwebrtc paces at 2.5 × the target bitrate (goog_cc's
+ * pacing factor) with a 40 ms burst interval (PacingController::
+ * kDefaultBurstInterval; releases before 2023 processed every 5 ms and sent
+ * 5 ms of budget each time, kDefaultMinPacketLimit).  Audio is not paced
+ * there, and is not paced here. */
+typedef struct {
+  double rate_bytes_per_us;  /* 0: no pacing, every packet may go at once */
+  int64_t burst_us;
+  double debt_bytes;
+  int64_t last_us;
+} TrafficPacer;
+
+void traffic_pacer_init (TrafficPacer *p, double rate_bps, int64_t burst_us);
+/* Drains the debt for the time since the last call (the first call only
+ * starts the clock). */
+void traffic_pacer_update (TrafficPacer *p, int64_t now_us);
+/* Whether one more packet may be sent now. */
+bool traffic_pacer_can_send (const TrafficPacer *p);
+void traffic_pacer_sent (TrafficPacer *p, size_t bytes);
+
 /* ---- receiving ---------------------------------------------------------- */
 
 /* Per incoming SSRC.  Loss and reordering from the RTP sequence number only

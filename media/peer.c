@@ -3,7 +3,10 @@
 #include "peer.h"
 
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
+#include <time.h>
 #include <agent.h>
 
 #include "dtls.h"
@@ -592,6 +595,18 @@ media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len)
   if (!peer_send_datagram (peer, buf, n))
     return FALSE;
   MEDIA_STAT_ADD (peer->stats, rtcp_packets_out, 1);
+  return TRUE;
+}
+
+gboolean
+media_peer_get_receive_time (MediaPeer *peer, gint64 *realtime_us)
+{
+  struct timespec ts;
+
+  g_return_val_if_fail (peer != NULL && realtime_us != NULL, FALSE);
+  if (peer->send_fd < 0 || ioctl (peer->send_fd, SIOCGSTAMPNS, &ts) != 0)
+    return FALSE;
+  *realtime_us = (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
   return TRUE;
 }
 

@@ -89,6 +89,15 @@ gboolean media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len);
  * drop, when authentication fails or the peer has no SRTP session. */
 gboolean media_peer_unprotect_rtp (MediaPeer *peer, uint8_t *buf, size_t *len);
 
+/* The kernel's receive time (CLOCK_REALTIME, µs) of the datagram whose rtp
+ * or rtcp callback is running: SIOCGSTAMPNS on the selected pair's socket,
+ * which libnice reads one datagram at a time before each callback.  For the
+ * load generator, to tell the relay's latency from its own receive delay.
+ * FALSE when unknown: no direct socket (relayed pair, CAU_NICE_SEND), or
+ * the first call on a socket (it turns timestamps on).  A datagram that
+ * arrived before timestamps were on gets the time of the call instead. */
+gboolean media_peer_get_receive_time (MediaPeer *peer, gint64 *realtime_us);
+
 /* The selected pair's remote address, for logs ("ip:port"), or NULL. */
 gchar *media_peer_describe_selected_pair (MediaPeer *peer);
 

@@ -114,6 +114,55 @@ test_histogram (void)
   g_assert_cmpfloat (traffic_hist_quantile (&h, 1.0), >=, 1000);
 }
 
+/* libwebrtc's pacer arithmetic at 2.5 × 1.5 Mbit/s = 3.75 Mbit/s (468.75
+ * bytes per ms): how many 1200-byte packets leave at once, and when the
+ * next may follow.  Times are given, never read from a clock. */
+static unsigned
+send_while_allowed (TrafficPacer *p, int64_t now_us, unsigned max)
+{
+  unsigned n = 0;
+
+  traffic_pacer_update (p, now_us);
+  while (n < max && traffic_pacer_can_send (p)) {
+    traffic_pacer_sent (p, 1200);
+    n++;
+  }
+  return n;
+}
+
+static void
+test_pacer (void)
+{
+  TrafficPacer p;
+
+  /* 40 ms burst interval: 16 packets while debt < 18 750 bytes. */
+  traffic_pacer_init (&p, 3750000, 40000);
+  g_assert_cmpuint (send_while_allowed (&p, 1000000, 21), ==, 16);
+  /* 19 200 bytes of debt: below 18 750 again after 960 µs. */
+  g_assert_cmpuint (send_while_allowed (&p, 1000900, 5), ==, 0);
+  g_assert_cmpuint (send_while_allowed (&p, 1001000, 5), ==, 1);
+  g_assert_cmpuint (send_while_allowed (&p, 1002000, 5), ==, 0);
+  g_assert_cmpuint (send_while_allowed (&p, 1003560, 5), ==, 1);
+  /* After a quiet second the debt is gone: a whole burst again. */
+  g_assert_cmpuint (send_while_allowed (&p, 2003560, 21), ==, 16);
+
+  /* The pre-2023 5 ms budget: two packets, then one per 2.56 ms. */
+  traffic_pacer_init (&p, 3750000, 5000);
+  g_assert_cmpuint (send_while_allowed (&p, 0, 21), ==, 2);
+  g_assert_cmpuint (send_while_allowed (&p, 100, 21), ==, 0);
+  g_assert_cmpuint (send_while_allowed (&p, 1000, 21), ==, 1);
+  g_assert_cmpuint (send_while_allowed (&p, 3560, 21), ==, 1);
+
+  /* Rate 0: no pacing, everything at once (the old bursty mode). */
+  traffic_pacer_init (&p, 0, 40000);
+  g_assert_cmpuint (send_while_allowed (&p, 0, 21), ==, 21);
+
+  /* A clock that goes backwards neither drains nor adds debt. */
+  traffic_pacer_init (&p, 3750000, 5000);
+  g_assert_cmpuint (send_while_allowed (&p, 5000, 21), ==, 2);
+  g_assert_cmpuint (send_while_allowed (&p, 4000, 21), ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -122,5 +171,6 @@ main (int argc, char **argv)
   g_test_add_func ("/bench/traffic/opus", test_opus);
   g_test_add_func ("/bench/traffic/recv-loss-across-wrap", test_recv_loss_across_wrap);
   g_test_add_func ("/bench/traffic/histogram", test_histogram);
+  g_test_add_func ("/bench/traffic/pacer", test_pacer);
   return g_test_run ();
 }

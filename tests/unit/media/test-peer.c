@@ -17,6 +17,8 @@ typedef struct {
   guint rtcp_received;
   uint8_t last_rtp[1500];
   size_t last_rtp_len;
+  guint rx_times;               /* media_peer_get_receive_time() answered */
+  gint64 last_rx_time;
 } Side;
 
 static MediaStats stats;
@@ -35,6 +37,8 @@ on_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
   Side *side = user_data;
 
   side->rtp_received++;
+  if (media_peer_get_receive_time (peer, &side->last_rx_time))
+    side->rx_times++;
   memcpy (side->last_rtp, buf, len);
   side->last_rtp_len = len;
 }
@@ -96,6 +100,12 @@ static gboolean
 rtp_arrived (Side *a, Side *b)
 {
   return b->rtp_received > 0 && b->rtcp_received > 0;
+}
+
+static gboolean
+second_rtp_arrived (Side *a, Side *b)
+{
+  return b->rtp_received > 1;
 }
 
 static void
@@ -264,6 +274,15 @@ test_peer_encrypted_rtp (void)
   g_assert_cmpuint (n, ==, 212);
   for (guint i = 0; i < 200; i++)
     g_assert_cmpuint (copy[12 + i], ==, i);
+
+  /* The kernel's receive time: the first ask turned the socket's
+   * timestamps on, so a later datagram has one. */
+  memcpy (pkt, header, sizeof header);
+  pkt[3] = 2;
+  g_assert_true (media_peer_send_rtp (a.peer, pkt, 212));
+  g_assert_true (iterate_until (second_rtp_arrived, &a, &b, 5000));
+  g_assert_cmpuint (b.rx_times, >=, 1);
+  g_assert_cmpint (b.last_rx_time, >, 0);
 
   side_clear (&a);
   side_clear (&b);
