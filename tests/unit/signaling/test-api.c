@@ -456,6 +456,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
     g_autoptr (GSocketAddress) local = g_socket_get_local_address (listeners->data, &error);
     f->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   }
+  g_slist_free (listeners);
   f->session = soup_session_new ();
 
   f->fa = make_facility (f, "38-DONGSON", "district-clinic", "038");
@@ -613,11 +614,11 @@ test_matrix (Fixture *f, gconstpointer data)
     for (int p = 0; p < N_PRINCIPALS; p++) {
       g_autofree char *path = expand (f, row->path);
       g_autofree char *body = row->body ? expand (f, row->body) : NULL;
-      g_autofree char *before = store_fingerprint (f);
+      gboolean allowed = row->expected[p] == 'Y';
+      g_autofree char *before = allowed ? NULL : store_fingerprint (f);
       g_autofree char *after = NULL;
       g_autoptr (Reply) reply = NULL;
-      gboolean allowed = row->expected[p] == 'Y';
-      gint64 mark = audit_head (f);
+      gint64 mark = allowed ? 0 : audit_head (f);
 
       reply = call (f, row->method, path, f->tokens[p], body);
       if (allowed ? reply->status != row->allowed_status
