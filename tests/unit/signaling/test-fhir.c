@@ -262,8 +262,9 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_autoptr (GTlsCertificate) certificate = NULL;
   g_autoptr (GInetAddress) loopback = g_inet_address_new_from_string ("127.0.0.1");
   g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
   gboolean generated;
-  GSList *uris;
+  GSList *listeners;
 
   f->dir = g_dir_make_tmp ("cau-fhir-XXXXXX", &error);
   g_assert_no_error (error);
@@ -293,9 +294,14 @@ fixture_set_up (Fixture *f, gconstpointer data)
   signaling_fhir_attach (f->api, f->store, f->server);
   g_assert_true (soup_server_listen (f->server, address, SOUP_SERVER_LISTEN_HTTPS, &error));
   g_assert_no_error (error);
-  uris = soup_server_get_uris (f->server);
-  f->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  /* The bound port from the listening socket itself: soup_server_get_uris()
+   * of libsoup 3.2 leaks the address it reads. */
+  listeners = soup_server_get_listeners (f->server);
+  g_assert_nonnull (listeners);
+  bound = g_socket_get_local_address (listeners->data, &error);
+  g_assert_no_error (error);
+  f->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_slist_free (listeners);
   f->session = soup_session_new ();
   make_world (f);
 }
