@@ -958,6 +958,11 @@ invitation_revoke (ApiRequest *request, const char *id, const char *invitation_i
   consultation = load_consultation (request, id);
   if (consultation == NULL)
     return;
+  if (!api_is_uuid (invitation_id)) {
+    signaling_api_reply_error (request->msg, SOUP_STATUS_NOT_FOUND, "invitation-not-found",
+                               "no such invitation for this consultation", NULL);
+    return;
+  }
   target.consultation = consultation;
   if (!api_allow (request, SIGNALING_OP_INVITATION_REVOKE, &target, "update", "Invitation",
                   invitation_id, consultation->patient_id))
@@ -1024,6 +1029,15 @@ audit_list (ApiRequest *request)
   if (limit_text && !parse_count (limit_text, 1, 500, &limit)) {
     reply_invalid (request, "invalid-field", "1 to 500", "limit");
     return;
+  }
+  for (gsize i = 1; i <= 3; i++) {
+    const char *value = query_get (request, allowed[i]);
+
+    /* Ids and action words: what the log can hold. */
+    if (value != NULL && (*value == '\0' || strlen (value) > 64)) {
+      reply_invalid (request, "invalid-field", "1 to 64 characters", allowed[i]);
+      return;
+    }
   }
   events = records_audit_list (request->api->store, after, query_get (request, "actor"),
                                query_get (request, "patient"), query_get (request, "action"),

@@ -51,6 +51,17 @@ signaling_api_client_address (SoupServerMessage *msg)
 
 /* ---- audit ------------------------------------------------------------- */
 
+/* A copy the audit log accepts: NULL for NULL or "", else at most @max
+ * characters (records refuses longer fields, and a refused audit event
+ * must never be the cost of a long value from a caller). */
+static char *
+audit_field (const char *text, glong max)
+{
+  if (text == NULL || *text == '\0' || !g_utf8_validate (text, -1, NULL))
+    return NULL;
+  return g_utf8_strlen (text, -1) > max ? g_utf8_substring (text, 0, max) : g_strdup (text);
+}
+
 static void
 audit_append (SignalingApi *api, const char *actor_id, const char *actor_role,
               const char *source, const char *action, const char *entity_type,
@@ -60,15 +71,15 @@ audit_append (SignalingApi *api, const char *actor_id, const char *actor_role,
   g_autoptr (RecordsAuditEvent) event = g_new0 (RecordsAuditEvent, 1);
   g_autoptr (GError) error = NULL;
 
-  event->actor_id = g_strdup (actor_id ? actor_id : "anonymous");
-  event->actor_role = g_strdup (actor_role ? actor_role : "anonymous");
-  event->action = g_strdup (action);
-  event->entity_type = g_strdup (entity_type);
-  event->entity_id = g_strdup (entity_id);
-  event->patient_id = g_strdup (patient_id);
-  event->outcome = g_strdup (outcome);
-  event->source = g_strdup (source);
-  event->detail = g_strdup (detail);
+  event->actor_id = audit_field (actor_id ? actor_id : "anonymous", 128);
+  event->actor_role = audit_field (actor_role ? actor_role : "anonymous", 32);
+  event->action = audit_field (action, 64);
+  event->entity_type = audit_field (entity_type, 64);
+  event->entity_id = audit_field (entity_id, 128);
+  event->patient_id = audit_field (patient_id, 64);
+  event->outcome = audit_field (outcome, 32);
+  event->source = audit_field (source, 200);
+  event->detail = audit_field (detail, 1000);
   if (!records_audit_append (api->store, event, &error))
     g_warning ("audit append failed (%s %s %s): %s", action, entity_type,
                outcome ? outcome : "", error->message);
@@ -123,7 +134,7 @@ SignalingPrincipal *
 signaling_api_authenticate (SignalingApi *api, SoupServerMessage *msg)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *source = NULL;
+  g_autofree char *source = NULL, *path = NULL;
   SignalingPrincipal *principal;
   const char *token;
   int code;
@@ -140,8 +151,9 @@ signaling_api_authenticate (SignalingApi *api, SoupServerMessage *msg)
 
   code = error->domain == SIGNALING_AUTH_ERROR ? error->code : SIGNALING_AUTH_ERROR_INTERNAL;
   source = signaling_api_client_address (msg);
-  audit_append (api, NULL, NULL, source, "access", "Endpoint",
-                g_uri_get_path (soup_server_message_get_uri (msg)), NULL,
+  /* The path as the entity, cut to what the audit log keeps (128). */
+  path = g_strndup (g_uri_get_path (soup_server_message_get_uri (msg)), 120);
+  audit_append (api, NULL, NULL, source, "access", "Endpoint", path, NULL,
                 code == SIGNALING_AUTH_ERROR_INTERNAL ? "failure" : "denied",
                 signaling_auth_error_code_string (code));
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),

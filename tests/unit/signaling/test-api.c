@@ -942,8 +942,31 @@ test_invitations (Fixture *f, gconstpointer data)
   g_usleep (2100 * 1000);
   g_free (body);
   body = g_strdup_printf ("{\"secret\":\"%s\"}", expired_secret);
+  g_free (fingerprint);
+  fingerprint = store_fingerprint (f);
+  mark = audit_head (f);
   reply = call (f, "POST", "/api/invitations/redeem", NULL, body);
   assert_reply (reply, 410, "invitation-expired");
+  assert_one_audit (f, mark, expired_id, "login", "Encounter", f->p1, "denied");
+  {
+    g_autofree char *after = store_fingerprint (f);
+    g_assert_cmpstr (fingerprint, ==, after);
+  }
+  g_clear_pointer (&reply, reply_free);
+
+  /* A long path (paths over 512 bytes are 404 before anything) is audited
+   * cut short, never refused by the store. */
+  {
+    GString *long_path = g_string_new ("/api/patients/");
+
+    for (int i = 0; i < 45; i++)
+      g_string_append (long_path, "abcdefghij");
+    mark = audit_head (f);
+    reply = call (f, "GET", long_path->str, NULL, NULL);
+    assert_reply (reply, 401, "unauthenticated");
+    assert_one_audit (f, mark, "anonymous", "access", "Endpoint", NULL, "denied");
+    g_string_free (long_path, TRUE);
+  }
 }
 
 /* ---- every endpoint's happy path -------------------------------------------- */
@@ -1238,6 +1261,9 @@ static const BadRow bad_rows[] = {
   { C1, "GET", "/api/consultations?from=yesterday", NULL, 400, "invalid-field", "from" },
   { C1, "GET", "/api/patients?sort=name", NULL, 400, "invalid-field", "sort" },
   { AUD, "GET", "/api/audit?after=-1", NULL, 400, "invalid-field", "after" },
+  { C3, "DELETE", "/api/consultations/{K1}/invitations/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL, 404, "invitation-not-found", NULL },
+  { AUD, "GET", "/api/audit?patient=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL, 400, "invalid-field", "patient" },
+  { ADM, "GET", "/api/audit?action=", NULL, 400, "invalid-field", "action" },
   /* Not JSON, not an object, duplicate keys, trailing garbage, empty. */
   { N1, "POST", "/api/patients", "{\"cccd\":", 400, "bad-json", NULL },
   { N1, "POST", "/api/patients", "[1,2,3]", 400, "bad-json", NULL },
