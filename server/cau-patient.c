@@ -15,8 +15,6 @@
 
 #define IMPORT_MAX_FILE (64 * 1024 * 1024)
 
-/* ---- patient ----------------------------------------------------------- */
-
 enum { COL_CCCD, COL_BHYT, COL_NAME, COL_BIRTH_DATE, COL_SEX, COL_PHONE, COL_ADDRESS,
        COL_FACILITY_CODE, N_COLUMNS };
 
@@ -43,12 +41,12 @@ map_header (const RecordsCsvRecord *header, int index[N_COLUMNS], char **out_mes
       if (strcmp (name, column_names[c]) == 0)
         break;
     if (c == N_COLUMNS) {
-      *out_message = g_strdup_printf ("unknown column \"%s\" (expected %s)", name,
+      *out_message = g_strdup_printf ("unknown column \"%.40s\" (expected %s)", name,
                                       "cccd,bhyt,name,birth_date,sex,phone,address,facility_code");
       return FALSE;
     }
     if (index[c] >= 0) {
-      *out_message = g_strdup_printf ("column \"%s\" given twice", name);
+      *out_message = g_strdup_printf ("column \"%.40s\" given twice", name);
       return FALSE;
     }
     index[c] = (int) f;
