@@ -2,6 +2,7 @@
  * store and signaling server, one GMainLoop, clean shutdown on SIGINT and
  * SIGTERM. */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -14,8 +15,10 @@
 #include "config.h"
 #include "demo.h"
 #include "media.h"
+#include "recording.h"
 #include "server.h"
 #include "store.h"
+#include "vault.h"
 
 static GLogLevelFlags min_level = G_LOG_LEVEL_MESSAGE;
 
@@ -103,6 +106,9 @@ main (int argc, char **argv)
   SignalingApi *api = NULL;
   MediaConfig media_config = { 0 };
   SignalingServerOptions options = { 0 };
+  guint8 recording_key[32];
+  g_autofree char *recording_key_id = NULL;
+  g_autofree char *recordings_dir = NULL;
   gboolean generated = FALSE;
   int status = 1;
   guint sigint_id, sigterm_id;
@@ -158,6 +164,31 @@ main (int argc, char **argv)
   if (strcmp (config->demo, "on") == 0 && !seed_demo (store))
     goto out;
 
+  /* Recordings: the server key, the directory, and the rows a crash left
+   * "recording" marked interrupted before anyone can start a new one. */
+  if (!cau_vault_key_load (config->data_dir, recording_key, &recording_key_id, &error)) {
+    g_printerr ("caud: recording key: %s\n", error->message);
+    goto out;
+  }
+  {
+    g_autofree char *absolute = g_canonicalize_filename (config->data_dir, NULL);
+    guint interrupted = 0;
+
+    recordings_dir = g_build_filename (absolute, "recordings", NULL);
+    if (g_mkdir_with_parents (recordings_dir, 0700) != 0) {
+      g_printerr ("caud: cannot create %s: %s\n", recordings_dir, g_strerror (errno));
+      goto out;
+    }
+    if (!signaling_recording_recover (store, recordings_dir, recording_key, &interrupted,
+                                      &error)) {
+      g_printerr ("caud: recordings: %s\n", error->message);
+      goto out;
+    }
+    if (interrupted > 0)
+      g_message ("caud: %u recording file(s) left open by the last run marked interrupted",
+                 interrupted);
+  }
+
   api = signaling_api_new (store, config->data_dir, &error);
   if (api == NULL) {
     g_printerr ("caud: authentication: %s\n", error->message);
@@ -186,6 +217,10 @@ main (int argc, char **argv)
   options.max_participants = config->max_participants;
   options.api = api;
   options.anonymous_rooms = strcmp (config->anonymous_rooms, "on") == 0;
+  options.recording.directory = recordings_dir;
+  options.recording.server_key = recording_key;
+  options.recording.key_id = recording_key_id;
+  options.recording.min_free_bytes = (guint64) config->recording_min_free_mb * 1024 * 1024;
   server = signaling_server_new (&options, engine, store);
   if (!signaling_server_listen (server, &error)) {
     g_printerr ("caud: cannot listen on %s port %u: %s\n", config->listen_address,
@@ -216,6 +251,7 @@ out:
   signaling_server_free (server);
   signaling_api_free (api);
   records_store_close (store);
+  OPENSSL_cleanse (recording_key, sizeof recording_key);
   if (status == 0)
     g_message ("caud: stopped");
   return status;

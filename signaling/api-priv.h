@@ -7,9 +7,19 @@
 
 G_BEGIN_DECLS
 
+/* Playback of recordings (recording-api.c); directory NULL = none. */
+typedef struct {
+  char *directory;              /* <data_dir>/recordings                  */
+  guint8 key[32];               /* the server key (records/vault.h)       */
+  guint8 ticket_key[32];        /* HMAC key of playback tickets           */
+  GHashTable *verified;         /* file path → "size:mtime:sha256" checked */
+  GHashTable *tickets_used;     /* ticket signature → expiry (audit once) */
+} ApiRecordings;
+
 struct SignalingApi {
   RecordsStore *store;
   SignalingAuth *auth;
+  ApiRecordings recordings;
 };
 
 /* One request as the handlers see it. */
@@ -85,6 +95,18 @@ json_t *api_patient_json (const RecordsPatient *patient);
 json_t *api_consultation_json (const RecordsConsultation *consultation);
 json_t *api_consent_json (const RecordsConsent *consent);
 json_t *api_audit_event_json (const RecordsAuditEvent *event);
+
+/* ---- recordings (recording-api.c) ----------------------------------- */
+
+json_t *api_recording_json (const RecordsRecording *recording);
+
+/* Handles GET /api/consultations/{id}/recordings, POST
+ * /api/recordings/{id}/playback and GET|HEAD /api/recordings/{id}/content.
+ * FALSE when the path is none of these. */
+gboolean api_recordings_dispatch (ApiRequest *request, char **segments, guint n_segments);
+
+/* Frees what api->recordings holds. */
+void api_recordings_clear (SignalingApi *api);
 
 /* ---- the records endpoints (api-records.c) ---------------------------- */
 

@@ -788,6 +788,7 @@ handle_api (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
     if (*segments[i] == '\0')
       n = 0;   /* "//" or a trailing "/": no such endpoint */
   handled = n > 0 && (dispatch_auth (&request, segments, n)
+                      || api_recordings_dispatch (&request, segments, n)
                       || api_records_dispatch (&request, segments, n));
   if (!handled)
     signaling_api_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint", NULL);
@@ -856,6 +857,7 @@ signaling_api_free (SignalingApi *api)
 {
   if (api == NULL)
     return;
+  api_recordings_clear (api);
   signaling_auth_free (api->auth);
   g_free (api);
 }

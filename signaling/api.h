@@ -41,6 +41,13 @@ SignalingApi *signaling_api_new (RecordsStore *store, const char *data_dir, GErr
 void signaling_api_attach (SignalingApi *api, SoupServer *server);
 
 void signaling_api_free (SignalingApi *api);
+
+/* Enables playback of recordings: files in @directory (absolute), their
+ * keys wrapped by @server_key (records/vault.h cau_vault_key_load).
+ * Playback tickets are signed with a key derived from the token key, so
+ * every node sharing the data directory accepts them. */
+void signaling_api_set_recordings (SignalingApi *api, const char *directory,
+                                   const guint8 server_key[32]);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SignalingApi, signaling_api_free)
 
 /* The SignalingAuth behind the API (borrowed): tests lower its password

@@ -3,6 +3,7 @@
 
 #include "fhir.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "session.h"
@@ -167,6 +168,15 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
                                                     (GDestroyNotify) signaling_session_unref);
   server->context.lobbies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                    (GDestroyNotify) g_ptr_array_unref);
+  if (options->recording.directory && options->recording.server_key) {
+    server->context.recording_directory = g_strdup (options->recording.directory);
+    memcpy (server->context.recording_key, options->recording.server_key, 32);
+    server->context.recording_key_id = g_strdup (options->recording.key_id);
+    server->context.recording_min_free_bytes = options->recording.min_free_bytes;
+    if (options->api)
+      signaling_api_set_recordings (options->api, options->recording.directory,
+                                    options->recording.server_key);
+  }
 
   server->soup = soup_server_new ("tls-certificate", options->certificate,
                                   "server-header", "caud", NULL);
@@ -280,6 +290,9 @@ signaling_server_free (SignalingServer *server)
   g_hash_table_destroy (server->context.lobbies);
   g_hash_table_destroy (server->context.participants);
   g_hash_table_destroy (server->context.rooms);
+  g_free (server->context.recording_directory);
+  g_free (server->context.recording_key_id);
+  OPENSSL_cleanse (server->context.recording_key, sizeof server->context.recording_key);
   g_free (server->listen_address);
   g_free (server->web_client_dir);
   g_free (server);

@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "media.h"
+#include "recording.h"
 #include "store.h"
 
 G_BEGIN_DECLS
@@ -29,6 +30,7 @@ typedef struct {
                                     * nor authenticated (consultation) rooms  */
   gboolean anonymous_rooms;        /* allow token-less joins of rooms that are
                                     * not consultations (tests, benchmarks)   */
+  SignalingRecordingOptions recording;  /* copied; directory NULL = no recording */
 } SignalingServerOptions;
 
 /* @engine and @store are borrowed and may be NULL (no media plane / no

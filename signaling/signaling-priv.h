@@ -39,6 +39,15 @@ typedef struct {
   GHashTable *sessions;           /* serial (guint64*) → SignalingSession* (ref) */
   GHashTable *lobbies;            /* room id → GPtrArray of waiting SignalingSession* (ref) */
   guint64 next_serial;
+
+  /* Recording (recording.c); directory NULL = off. */
+  char *recording_directory;
+  guint8 recording_key[32];
+  char *recording_key_id;
+  guint64 recording_min_free_bytes;
+  GHashTable *recordings;         /* room id → SignalingRecording* (owned): running */
+  GHashTable *recordings_closing; /* session id → SignalingRecording* (owned): stopped,
+                                   * waiting for the media engine's files */
 } SignalingContext;
 
 typedef enum {

@@ -1,0 +1,1110 @@
+/* Tests recording over the real WSS/HTTPS server in one process (like
+ * test-server.c): the recording rows' restart recovery
+ * (signaling/recording-files.c), playback over HTTPS with tickets, ranges
+ * and integrity checks (signaling/recording-api.c), and the WebSocket
+ * `record` / `consent` messages with the real media engine
+ * (signaling/recording.c).  Vault files are written here with
+ * records/vault.h. */
+#include <glib/gstdio.h>
+#include <jansson.h>
+#include <libsoup/soup.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <string.h>
+
+#include "api.h"
+#include "auth.h"
+#include "media.h"
+#include "password.h"
+#include "records.h"
+#include "recording.h"
+#include "server.h"
+#include "store.h"
+#include "tls-certificate.h"
+#include "vault.h"
+
+typedef struct {
+  char *dir;
+  char *web_dir;
+  char *recordings_dir;
+  guint8 key[32];
+  char *key_id;
+  MediaEngine *engine;
+  RecordsStore *store;
+  SignalingApi *api;
+  SignalingServer *server;
+  SoupSession *session;
+  guint port;
+} Fixture;
+
+typedef struct {
+  SoupWebsocketConnection *connection;
+  GQueue messages;              /* json_t* */
+  gboolean closed;
+  GError *error;
+  gboolean done;
+} Client;
+
+#define TIMEOUT_SECONDS 10
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Runs the default context until *@flag or the timeout; FALSE on timeout. */
+static gboolean
+wait_for (gboolean *flag)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (TIMEOUT_SECONDS, on_timeout, &timed_out);
+
+  while (!*flag && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  return *flag;
+}
+
+static void
+write_file (const char *dir, const char *name, const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cert = NULL, *key = NULL;
+  g_autoptr (GTlsCertificate) certificate = NULL;
+  MediaConfig media_config = { .workers = 1, .max_bitrate_kbps = 1500, .max_participants = 3 };
+  g_auto (GStrv) loopback = g_strsplit ("127.0.0.1", ",", -1);
+  SignalingServerOptions options = { 0 };
+  gboolean generated;
+
+  f->dir = g_dir_make_tmp ("cau-server-XXXXXX", &error);
+  g_assert_no_error (error);
+  cert = g_build_filename (f->dir, "tls", "cert.pem", NULL);
+  key = g_build_filename (f->dir, "tls", "key.pem", NULL);
+  g_assert_true (server_certificate_ensure (cert, key, &generated, &error));
+  g_assert_no_error (error);
+  g_assert_true (generated);
+  certificate = g_tls_certificate_new_from_files (cert, key, &error);
+  g_assert_no_error (error);
+
+  f->web_dir = g_build_filename (f->dir, "web", NULL);
+  g_mkdir (f->web_dir, 0700);
+  write_file (f->web_dir, "index.html", "<!doctype html><title>Cầu</title>");
+  write_file (f->web_dir, "app.js", "export const x = 1;\n");
+
+  f->recordings_dir = g_build_filename (f->dir, "recordings", NULL);
+  g_assert_cmpint (g_mkdir (f->recordings_dir, 0700), ==, 0);
+  g_assert_true (cau_vault_key_load (f->dir, f->key, &f->key_id, &error));
+  g_assert_no_error (error);
+
+  f->store = records_store_open (f->dir, &error);
+  g_assert_no_error (error);
+  f->api = signaling_api_new (f->store, f->dir, &error);
+  g_assert_no_error (error);
+  media_config.ice_addresses = loopback;
+  f->engine = media_engine_new (&media_config, &error);
+  g_assert_no_error (error);
+
+  options.listen_address = "127.0.0.1";
+  options.port = 0;
+  options.certificate = certificate;
+  options.web_client_dir = f->web_dir;
+  options.max_participants = 3;
+  options.anonymous_rooms = TRUE;
+  options.api = f->api;
+  options.recording.directory = f->recordings_dir;
+  options.recording.server_key = f->key;
+  options.recording.key_id = f->key_id;
+  options.recording.min_free_bytes = 1024 * 1024;
+  f->server = signaling_server_new (&options, f->engine, f->store);
+  g_assert_true (signaling_server_listen (f->server, &error));
+  g_assert_no_error (error);
+  f->port = signaling_server_get_port (f->server);
+  g_assert_cmpuint (f->port, >, 0);
+  f->session = soup_session_new ();
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir) {
+    while ((name = g_dir_read_name (dir))) {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      remove_tree (child);
+    }
+    g_dir_close (dir);
+    g_rmdir (path);
+  } else {
+    g_unlink (path);
+  }
+}
+
+static char *http_get (Fixture *f, const char *path, guint *status, char **content_type);
+
+/* Every test closes its clients; the server must have seen every close
+ * (its socket gauge back at 0) before it is torn down, or libsoup may still
+ * hold accepted connections mid-close (LeakSanitizer then reports them). */
+static void
+assert_all_sockets_closed (Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  gboolean closed = FALSE;
+
+  while (!closed && g_get_monotonic_time () < deadline) {
+    guint status;
+    g_autofree char *body = http_get (f, "/metrics", &status, NULL);
+
+    closed = strstr (body, "\ncau_signaling_sockets 0\n") != NULL;
+    if (!closed) {
+      gint64 pause = g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND;
+
+      while (g_get_monotonic_time () < pause)
+        if (!g_main_context_iteration (NULL, FALSE))
+          g_usleep (1000);
+    }
+  }
+  g_assert_true (closed);
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  gint64 settle_until;
+
+  assert_all_sockets_closed (f);
+  g_clear_object (&f->session);
+  signaling_server_shutdown (f->server);
+  /* Let the WebSocket close handshakes of the sockets the test (or the
+   * server, on too-large) closed finish on loopback, so that libsoup drops
+   * its accepted connections before the server goes away (LeakSanitizer
+   * otherwise reports them, depending on timing). */
+  settle_until = g_get_monotonic_time () + 500 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < settle_until) {
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  }
+  media_engine_free (f->engine);
+  signaling_server_free (f->server);
+  signaling_api_free (f->api);
+  records_store_close (f->store);
+  /* Let closures and closing sockets settle. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  remove_tree (f->dir);
+  g_free (f->dir);
+  g_free (f->web_dir);
+  g_free (f->recordings_dir);
+  g_free (f->key_id);
+}
+
+static gboolean
+accept_any_certificate (SoupMessage *msg, GTlsCertificate *certificate,
+                        GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;   /* our own self-signed test certificate */
+}
+
+static void
+on_client_message (SoupWebsocketConnection *connection, gint type, GBytes *data, gpointer user_data)
+{
+  Client *client = user_data;
+  gsize size;
+  const char *bytes = g_bytes_get_data (data, &size);
+  json_t *message = json_loadb (bytes, size, 0, NULL);
+
+  g_assert_nonnull (message);
+  g_queue_push_tail (&client->messages, message);
+}
+
+static void
+on_client_closed (SoupWebsocketConnection *connection, gpointer user_data)
+{
+  ((Client *) user_data)->closed = TRUE;
+}
+
+static void
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Client *client = user_data;
+
+  client->connection = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+                                                              &client->error);
+  client->done = TRUE;
+}
+
+static SoupMessage *
+new_message (Fixture *f, const char *method, const char *path)
+{
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", f->port, path);
+  SoupMessage *msg = soup_message_new (method, uri);
+
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+  return msg;
+}
+
+/* (transfer full) a connected client, or NULL with *@error. */
+static Client *
+client_connect (Fixture *f, const char *origin, GError **error)
+{
+  Client *client = g_new0 (Client, 1);
+  g_autoptr (SoupMessage) msg = new_message (f, "GET", "/ws");
+
+  soup_session_websocket_connect_async (f->session, msg, origin, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_connected, client);
+  g_assert_true (wait_for (&client->done));
+  if (client->connection == NULL) {
+    g_propagate_error (error, client->error);
+    g_free (client);
+    return NULL;
+  }
+  g_signal_connect (client->connection, "message", G_CALLBACK (on_client_message), client);
+  g_signal_connect (client->connection, "closed", G_CALLBACK (on_client_closed), client);
+  return client;
+}
+
+static void
+client_free (Client *client)
+{
+  if (client == NULL)
+    return;
+  if (client->connection) {
+    g_signal_handlers_disconnect_by_data (client->connection, client);
+    if (soup_websocket_connection_get_state (client->connection) == SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (client->connection, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+    g_object_unref (client->connection);
+  }
+  g_queue_clear_full (&client->messages, (GDestroyNotify) json_decref);
+  g_free (client);
+}
+
+static void
+client_send (Client *client, const char *text)
+{
+  soup_websocket_connection_send_text (client->connection, text);
+}
+
+static gboolean
+has_message (Client *client)
+{
+  return !g_queue_is_empty (&client->messages);
+}
+
+/* The next message (transfer full); fails the test on timeout. */
+static json_t *
+client_receive (Client *client)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (TIMEOUT_SECONDS, on_timeout, &timed_out);
+
+  while (!has_message (client) && !timed_out && !client->closed)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+  if (!has_message (client))
+    g_error ("no message (closed=%d)", client->closed);
+  return g_queue_pop_head (&client->messages);
+}
+
+/* Receives the next message and checks its type (and code for errors). */
+static json_t *
+expect_message (Client *client, const char *type, const char *code)
+{
+  json_t *message = client_receive (client);
+  g_autofree char *text = json_dumps (message, JSON_COMPACT);
+
+  if (g_strcmp0 (json_string_value (json_object_get (message, "type")), type) != 0
+      || (code && g_strcmp0 (json_string_value (json_object_get (message, "code")), code) != 0))
+    g_error ("expected %s %s, got %s", type, code ? code : "", text);
+  g_test_message ("got %s", text);
+  return message;
+}
+
+static void
+expect_error_message (Client *client, const char *code, json_int_t ref, const char *field)
+{
+  json_t *message = expect_message (client, "error", code);
+
+  g_assert_true (json_is_string (json_object_get (message, "message")));
+  if (ref >= 0)
+    g_assert_cmpint (json_integer_value (json_object_get (message, "ref")), ==, ref);
+  else
+    g_assert_null (json_object_get (message, "ref"));
+  g_assert_cmpstr (json_string_value (json_object_get (message, "field")), ==, field);
+  json_decref (message);
+}
+
+static void
+wait_closed (Client *client)
+{
+  g_assert_true (wait_for (&client->closed));
+}
+
+typedef struct {
+  GBytes *body;
+  GError *error;
+  gboolean done;
+} HttpResult;
+
+static void
+on_http_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  HttpResult *http = user_data;
+
+  http->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &http->error);
+  http->done = TRUE;
+}
+
+/* GET @path; returns the body (transfer full) and the status/type.  Async:
+ * the server runs on this same thread. */
+static char *
+http_get (Fixture *f, const char *path, guint *status, char **content_type)
+{
+  g_autoptr (SoupMessage) msg = new_message (f, "GET", path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = NULL;
+  HttpResult http = { 0 };
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_http_done,
+                                    &http);
+  g_assert_true (wait_for (&http.done));
+  body = http.body;
+  error = http.error;
+
+  g_assert_no_error (error);
+  *status = soup_message_get_status (msg);
+  if (content_type)
+    *content_type = g_strdup (soup_message_headers_get_one (
+        soup_message_get_response_headers (msg), "Content-Type"));
+  if (*status == 200 || *status == 404)
+    g_assert_cmpstr (soup_message_headers_get_one (soup_message_get_response_headers (msg),
+                                                   "Cache-Control"), ==, "no-cache");
+  return g_strndup (g_bytes_get_size (body) ? g_bytes_get_data (body, NULL) : "",
+                    g_bytes_get_size (body));
+}
+
+/* @method @path with an optional bearer @token and JSON @body (borrowed);
+ * returns the parsed answer (transfer full; NULL for an empty body). */
+static json_t *
+http_json (Fixture *f, const char *method, const char *path, const char *token, json_t *body,
+           guint *status)
+{
+  g_autoptr (SoupMessage) msg = new_message (f, method, path);
+  g_autoptr (GBytes) answer = NULL;
+  HttpResult http = { 0 };
+
+  if (token) {
+    g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                  bearer);
+  }
+  if (body) {
+    char *text = json_dumps (body, JSON_COMPACT);
+    g_autoptr (GBytes) bytes = g_bytes_new_take (text, strlen (text));
+
+    soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+  }
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_http_done,
+                                    &http);
+  g_assert_true (wait_for (&http.done));
+  g_assert_no_error (http.error);
+  answer = http.body;
+  *status = soup_message_get_status (msg);
+  if (g_bytes_get_size (answer) == 0)
+    return NULL;
+  return json_loadb (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), 0, NULL);
+}
+
+static char *
+create_facility (Fixture *f, const char *code, const char *kind)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsFacility) facility = g_new0 (RecordsFacility, 1);
+
+  facility->code = g_strdup (code);
+  facility->name = g_strdup (code);
+  facility->kind = g_strdup (kind);
+  facility->province_code = g_strdup ("038");
+  g_assert_true (records_facility_create (f->store, facility, "test", &error));
+  g_assert_no_error (error);
+  return g_strdup (facility->id);
+}
+
+static char *
+create_user (Fixture *f, const char *username, RecordsRole role, const char *facility_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsUser) user = g_new0 (RecordsUser, 1);
+
+  user->username = g_strdup (username);
+  user->display_name = g_strdup (username);
+  user->role = role;
+  user->facility_id = g_strdup (facility_id);
+  user->password_hash = records_password_hash_with_cost ("correct horse 1", 1, 1024, &error);
+  g_assert_no_error (error);
+  g_assert_true (records_user_create (f->store, user, "test", &error));
+  g_assert_no_error (error);
+  return g_strdup (user->id);
+}
+
+static char *
+login (Fixture *f, const char *username)
+{
+  json_t *body = json_pack ("{s:s, s:s}", "username", username, "password", "correct horse 1");
+  guint status;
+  json_t *answer = http_json (f, "POST", "/api/auth/login", NULL, body, &status);
+  char *token;
+
+  json_decref (body);
+  g_assert_cmpuint (status, ==, 200);
+  token = g_strdup (json_string_value (json_object_get (answer, "token")));
+  g_assert_nonnull (token);
+  json_decref (answer);
+  return token;
+}
+
+/* Redeems a fresh invitation to @consultation_id made by @staff_token. */
+static char *
+patient_token (Fixture *f, const char *staff_token, const char *consultation_id)
+{
+  g_autofree char *path = g_strdup_printf ("/api/consultations/%s/invitations", consultation_id);
+  json_t *empty = json_object ();
+  guint status;
+  json_t *invitation = http_json (f, "POST", path, staff_token, empty, &status);
+  json_t *body, *answer;
+  char *token;
+
+  json_decref (empty);
+  g_assert_cmpuint (status, ==, 201);
+  body = json_pack ("{s:O}", "secret", json_object_get (invitation, "secret"));
+  answer = http_json (f, "POST", "/api/invitations/redeem", NULL, body, &status);
+  g_assert_cmpuint (status, ==, 200);
+  token = g_strdup (json_string_value (json_object_get (answer, "token")));
+  g_assert_nonnull (token);
+  json_decref (invitation);
+  json_decref (body);
+  json_decref (answer);
+  return token;
+}
+
+static void
+send_join (Client *client, int id, const char *room, const char *token)
+{
+  json_t *join = json_pack ("{s:s, s:i, s:s, s:s}", "type", "join", "id", id, "room", room,
+                            "name", "ignored");
+  char *text;
+
+  if (token)
+    json_object_set_new (join, "token", json_string (token));
+  text = json_dumps (join, JSON_COMPACT);
+  client_send (client, text);
+  free (text);
+  json_decref (join);
+}
+
+static Client *
+connect_and_join (Fixture *f, const char *room, const char *token, const char *expect_type,
+                  const char *expect_code)
+{
+  g_autoptr (GError) error = NULL;
+  Client *client = client_connect (f, NULL, &error);
+
+  g_assert_no_error (error);
+  send_join (client, 1, room, token);
+  json_decref (expect_message (client, expect_type, expect_code));
+  return client;
+}
+
+static guint
+count_audit (Fixture *f, const char *action, const char *outcome)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = records_audit_list (f->store, 0, NULL, NULL, action, 1000,
+                                                     &error);
+  guint count = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++) {
+    RecordsAuditEvent *event = g_ptr_array_index (events, i);
+
+    if (g_strcmp0 (event->outcome, outcome) == 0)
+      count++;
+  }
+  return count;
+}
+
+/* ---- the world ---------------------------------------------------------- */
+
+typedef struct {
+  char *clinic, *hospital, *other_clinic;
+  char *clinician, *specialist, *outsider, *other_nurse;
+  char *t_clinician, *t_specialist, *t_outsider, *t_other_nurse;
+  RecordsPatient *patient;
+  RecordsConsultation *consultation, *second;
+} World;
+
+static RecordsConsultation *
+make_consultation (Fixture *f, World *w)
+{
+  g_autoptr (GError) error = NULL;
+  RecordsConsultation *consultation = g_new0 (RecordsConsultation, 1);
+
+  consultation->patient_id = g_strdup (w->patient->id);
+  consultation->requester_id = g_strdup (w->clinician);
+  consultation->requesting_facility_id = g_strdup (w->clinic);
+  consultation->specialist_ids = g_strsplit (w->specialist, ",", -1);
+  consultation->scheduled_at = g_strdup ("2026-11-22T08:00:00.000Z");
+  consultation->status = g_strdup ("planned");
+  consultation->reason = g_strdup ("Đau ngực");
+  g_assert_true (records_consultation_create (f->store, consultation, w->clinician, &error));
+  g_assert_no_error (error);
+  return consultation;
+}
+
+static void
+world_init (Fixture *f, World *w)
+{
+  g_autoptr (GError) error = NULL;
+
+  w->clinic = create_facility (f, "38-DONGSON", "district-clinic");
+  w->hospital = create_facility (f, "38-BVDK", "provincial-hospital");
+  w->other_clinic = create_facility (f, "38-NGASON", "district-clinic");
+  w->clinician = create_user (f, "bs.lan", RECORDS_ROLE_CLINICIAN, w->clinic);
+  w->specialist = create_user (f, "bs.minh", RECORDS_ROLE_SPECIALIST, w->hospital);
+  w->outsider = create_user (f, "bs.khac", RECORDS_ROLE_SPECIALIST, w->hospital);
+  w->other_nurse = create_user (f, "dd.hoa", RECORDS_ROLE_NURSE, w->other_clinic);
+  w->patient = g_new0 (RecordsPatient, 1);
+  w->patient->cccd = g_strdup ("038080123456");
+  w->patient->name = g_strdup ("Bệnh nhân Thử");
+  w->patient->birth_date = g_strdup ("1980-05-01");
+  w->patient->sex = g_strdup ("male");
+  w->patient->facility_id = g_strdup (w->clinic);
+  g_assert_true (records_patient_create (f->store, w->patient, "test", &error));
+  g_assert_no_error (error);
+  w->consultation = make_consultation (f, w);
+  w->second = make_consultation (f, w);
+  w->t_clinician = login (f, "bs.lan");
+  w->t_specialist = login (f, "bs.minh");
+  w->t_outsider = login (f, "bs.khac");
+  w->t_other_nurse = login (f, "dd.hoa");
+}
+
+static void
+world_clear (World *w)
+{
+  g_free (w->clinic);
+  g_free (w->hospital);
+  g_free (w->other_clinic);
+  g_free (w->clinician);
+  g_free (w->specialist);
+  g_free (w->outsider);
+  g_free (w->other_nurse);
+  g_free (w->t_clinician);
+  g_free (w->t_specialist);
+  g_free (w->t_outsider);
+  g_free (w->t_other_nurse);
+  records_patient_free (w->patient);
+  records_consultation_free (w->consultation);
+  records_consultation_free (w->second);
+}
+
+/* @length pseudo-random bytes (transfer full). */
+static guint8 *
+pattern (gsize length, guint32 seed)
+{
+  guint8 *bytes = g_malloc (length);
+  g_autoptr (GRand) rand = g_rand_new_with_seed (seed);
+
+  for (gsize i = 0; i < length; i++)
+    bytes[i] = (guint8) g_rand_int (rand);
+  return bytes;
+}
+
+/* Writes @plain into a new vault file @name of the recordings directory and
+ * files a complete participant row for it in @consultation_id.  (transfer
+ * full) the row. */
+static RecordsRecording *
+file_recording (Fixture *f, const char *consultation_id, const char *name, const guint8 *plain,
+                gsize length, gboolean close_it)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->recordings_dir, name, NULL);
+  g_autoptr (CauVaultWriter) writer = cau_vault_writer_new (path, f->key, f->key_id, &error);
+  RecordsRecording *recording = g_new0 (RecordsRecording, 1);
+  guint64 size = 0;
+
+  g_assert_no_error (error);
+  /* In pieces, flushed now and then, as the recorder writes. */
+  for (gsize offset = 0; offset < length; offset += 300000) {
+    g_assert_true (cau_vault_writer_write (writer, plain + offset, MIN (300000, length - offset),
+                                           &error));
+    g_assert_true (cau_vault_writer_flush (writer, &error));
+  }
+  recording->consultation_id = g_strdup (consultation_id);
+  recording->kind = g_strdup ("participant");
+  recording->participant_id = g_strdup ("p0123456789ab");
+  recording->participant_name = g_strdup ("bs.lan");
+  recording->file_name = g_strdup (name);
+  recording->compose_progress = -1;
+  recording->key_id = g_strdup (f->key_id);
+  if (close_it) {
+    g_assert_true (cau_vault_writer_close (writer, &recording->sha256, &size, &error));
+    g_assert_no_error (error);
+    recording->status = g_strdup ("complete");
+    recording->size = (gint64) size;
+    recording->duration_ms = 10000;
+    recording->ended_at = g_strdup ("2026-11-22T08:10:00Z");
+  } else {
+    recording->status = g_strdup ("recording");
+  }
+  g_assert_true (records_recording_create (f->store, recording, &error));
+  g_assert_no_error (error);
+  return recording;
+}
+
+typedef struct {
+  guint status;
+  GBytes *body;
+  char *content_range;
+  char *content_type;
+  gint64 content_length;
+} RawReply;
+
+static void
+raw_reply_free (RawReply *reply)
+{
+  g_bytes_unref (reply->body);
+  g_free (reply->content_range);
+  g_free (reply->content_type);
+  g_free (reply);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RawReply, raw_reply_free)
+
+/* @method @path (the query included) with an optional bearer @token and
+ * Range header. */
+static RawReply *
+http_raw (Fixture *f, const char *method, const char *path, const char *token, const char *range)
+{
+  g_autoptr (SoupMessage) msg = new_message (f, method, path);
+  SoupMessageHeaders *headers;
+  HttpResult http = { 0 };
+  RawReply *reply = g_new0 (RawReply, 1);
+
+  if (token) {
+    g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                  bearer);
+  }
+  if (range)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", range);
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, on_http_done,
+                                    &http);
+  g_assert_true (wait_for (&http.done));
+  g_assert_no_error (http.error);
+  headers = soup_message_get_response_headers (msg);
+  reply->status = soup_message_get_status (msg);
+  reply->body = http.body;
+  reply->content_range = g_strdup (soup_message_headers_get_one (headers, "Content-Range"));
+  reply->content_type = g_strdup (soup_message_headers_get_content_type (headers, NULL));
+  reply->content_length = soup_message_headers_get_content_length (headers);
+  return reply;
+}
+
+static const char *
+json_code (json_t *answer)
+{
+  return json_string_value (json_object_get (answer, "code"));
+}
+
+/* POST /api/recordings/ID/playback as @token; the content URL
+ * (transfer full), or NULL with *@status set. */
+static char *
+playback_url (Fixture *f, const char *recording_id, const char *token, guint *status,
+              char **code)
+{
+  g_autofree char *path = g_strdup_printf ("/api/recordings/%s/playback", recording_id);
+  json_t *empty = json_object ();
+  json_t *answer = http_json (f, "POST", path, token, empty, status);
+  char *url = NULL;
+
+  json_decref (empty);
+  if (*status == 200) {
+    url = g_strdup (json_string_value (json_object_get (answer, "url")));
+    g_assert_nonnull (json_string_value (json_object_get (answer, "expires_at")));
+  } else if (code) {
+    *code = g_strdup (json_code (answer));
+  }
+  json_decref (answer);
+  return url;
+}
+
+static guint
+count_audit_entity (Fixture *f, const char *action, const char *outcome, const char *entity_id,
+                    const char *actor_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) events = records_audit_list (f->store, 0, actor_id, NULL, action, 1000,
+                                                     &error);
+  guint count = 0;
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < events->len; i++) {
+    RecordsAuditEvent *event = g_ptr_array_index (events, i);
+
+    if (g_strcmp0 (event->outcome, outcome) == 0
+        && (entity_id == NULL || g_strcmp0 (event->entity_id, entity_id) == 0))
+      count++;
+  }
+  return count;
+}
+
+static void
+assert_range_as (Fixture *f, const char *url, const char *token, const char *range,
+                 const guint8 *plain, gsize plain_length, guint64 first, guint64 last)
+{
+  g_autoptr (RawReply) reply = http_raw (f, "GET", url, token, range);
+  g_autofree char *expected_range = g_strdup_printf (
+      "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GSIZE_FORMAT, first, last,
+      plain_length);
+  gsize size;
+  const guint8 *data = g_bytes_get_data (reply->body, &size);
+
+  if (reply->status != 206)
+    g_printerr ("%s %s: %u %.*s\n", url, range, reply->status, (int) size, (const char *) data);
+  g_assert_cmpuint (reply->status, ==, 206);
+  g_assert_cmpstr (reply->content_range, ==, expected_range);
+  g_assert_cmpstr (reply->content_type, ==, "video/webm");
+  g_assert_cmpuint (size, ==, last - first + 1);
+  g_assert_true (memcmp (data, plain + first, size) == 0);
+}
+
+static void
+assert_range (Fixture *f, const char *url, const char *range, const guint8 *plain,
+              gsize plain_length, guint64 first, guint64 last)
+{
+  assert_range_as (f, url, NULL, range, plain, plain_length, first, last);
+}
+
+/* A ticket as recording-api.c makes them, for a chosen expiry. */
+static char *
+forge_ticket (Fixture *f, const char *recording_id, const char *user_id, const char *token,
+              gint64 expires_at)
+{
+  static const char label[] = "cau recording playback ticket v1";
+  const guint8 *token_key = signaling_auth_get_key (signaling_api_get_auth (f->api));
+  guint8 ticket_key[32], mac[32];
+  unsigned int length = sizeof ticket_key;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SignalingPrincipal) who = signaling_api_authenticate_token (f->api, token, &error);
+  g_autofree char *payload = NULL;
+  GString *ticket;
+
+  g_assert_no_error (error);
+  HMAC (EVP_sha256 (), token_key, SIGNALING_TOKEN_KEY_BYTES, (const unsigned char *) label,
+        sizeof label - 1, ticket_key, &length);
+  payload = g_strdup_printf ("%s.%s.%s.%" G_GINT64_FORMAT, recording_id, user_id,
+                             who->session_id, expires_at);
+  length = sizeof mac;
+  HMAC (EVP_sha256 (), ticket_key, sizeof ticket_key, (const unsigned char *) payload,
+        strlen (payload), mac, &length);
+  ticket = g_string_new (payload);
+  g_string_append_c (ticket, '.');
+  for (guint i = 0; i < length; i++)
+    g_string_append_printf (ticket, "%02x", mac[i]);
+  return g_string_free (ticket, FALSE);
+}
+
+/* ---- playback ----------------------------------------------------------- */
+
+static void
+test_playback (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  const gsize length = 3 * 1024 * 1024 + 12345;   /* four vault chunks and a bit */
+  g_autofree guint8 *plain = pattern (length, 7);
+  g_autofree guint8 *other_plain = pattern (1000, 8);
+  g_autoptr (RecordsRecording) recording = NULL;
+  g_autoptr (RecordsRecording) other = NULL;
+  g_autoptr (RecordsRecording) running = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *other_url = NULL;
+  g_autofree char *code = NULL;
+  g_autofree char *path = NULL;
+  json_t *answer;
+  guint status;
+  gint64 checked = 0;
+
+  world_init (f, &w);
+  recording = file_recording (f, w.consultation->id, "r1-p1.mkv.cauv", plain, length, TRUE);
+  other = file_recording (f, w.second->id, "r2-p1.mkv.cauv", other_plain, 1000, TRUE);
+  running = file_recording (f, w.consultation->id, "r3-p1.mkv.cauv", other_plain, 1000, FALSE);
+
+  /* The consultation's list, for its care team. */
+  path = g_strdup_printf ("/api/consultations/%s/recordings", w.consultation->id);
+  answer = http_json (f, "GET", path, w.t_specialist, NULL, &status);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_cmpuint (json_array_size (answer), ==, 2);
+  {
+    json_t *first = json_array_get (answer, 0);
+
+    g_assert_cmpstr (json_string_value (json_object_get (first, "id")), ==, recording->id);
+    g_assert_cmpstr (json_string_value (json_object_get (first, "status")), ==, "complete");
+    g_assert_cmpstr (json_string_value (json_object_get (first, "kind")), ==, "participant");
+    g_assert_cmpstr (json_string_value (json_object_get (first, "patient_id")), ==,
+                     w.patient->id);
+    g_assert_cmpstr (json_string_value (json_object_get (first, "sha256")), ==,
+                     recording->sha256);
+    g_assert_true (json_is_null (json_object_get (first, "compose_progress")));
+    g_assert_cmpint (json_integer_value (json_object_get (first, "duration_ms")), ==, 10000);
+  }
+  json_decref (answer);
+  json_decref (http_json (f, "GET", path, w.t_outsider, NULL, &status));
+  g_assert_cmpuint (status, ==, 403);
+  json_decref (http_json (f, "GET", path, NULL, NULL, &status));
+  g_assert_cmpuint (status, ==, 401);
+
+  /* Outside the care team: 403, audited; neither a ticket nor the bytes. */
+  g_assert_null (playback_url (f, recording->id, w.t_outsider, &status, &code));
+  g_assert_cmpuint (status, ==, 403);
+  g_assert_cmpstr (code, ==, "forbidden");
+  g_assert_null (playback_url (f, recording->id, w.t_other_nurse, &status, NULL));
+  g_assert_cmpuint (status, ==, 403);
+  {
+    g_autofree char *content = g_strdup_printf ("/api/recordings/%s/content", recording->id);
+    g_autoptr (RawReply) reply = http_raw (f, "GET", content, w.t_outsider, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 403);
+  }
+  g_assert_cmpuint (count_audit_entity (f, "playback", "denied", recording->id, w.outsider), ==,
+                    2);
+  g_assert_cmpuint (count_audit_entity (f, "playback", "denied", recording->id, w.other_nurse),
+                    ==, 1);
+
+  /* The care team gets a ticket; the whole file decrypts to what was written. */
+  url = playback_url (f, recording->id, w.t_specialist, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  g_assert_true (g_str_has_prefix (url, "/api/recordings/"));
+  g_assert_nonnull (strstr (url, "/content?ticket="));
+  {
+    g_autoptr (RawReply) reply = http_raw (f, "GET", url, NULL, NULL);
+    gsize size;
+    const guint8 *bytes = g_bytes_get_data (reply->body, &size);
+
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_assert_cmpstr (reply->content_type, ==, "video/webm");
+    g_assert_null (reply->content_range);
+    g_assert_cmpuint (size, ==, length);
+    g_assert_true (memcmp (bytes, plain, length) == 0);
+  }
+  /* HEAD: the length, no body. */
+  {
+    g_autoptr (RawReply) reply = http_raw (f, "HEAD", url, NULL, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_assert_cmpint (reply->content_length, ==, (gint64) length);
+    g_assert_cmpuint (g_bytes_get_size (reply->body), ==, 0);
+  }
+  /* Ranges: the first bytes, across a chunk border, open-ended, a suffix,
+   * one past the end (clamped), and out of range. */
+  assert_range (f, url, "bytes=0-99", plain, length, 0, 99);
+  assert_range (f, url, "bytes=1048570-1048600", plain, length, 1048570, 1048600);
+  assert_range (f, url, "bytes=2097152-", plain, length, 2097152, length - 1);
+  assert_range (f, url, "bytes=-500", plain, length, length - 500, length - 1);
+  assert_range (f, url, "bytes=100-99999999", plain, length, 100, length - 1);
+  {
+    g_autofree char *beyond = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", length);
+    g_autofree char *expected = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, length);
+    g_autoptr (RawReply) reply = http_raw (f, "GET", url, NULL, beyond);
+
+    g_assert_cmpuint (reply->status, ==, 416);
+    g_assert_cmpstr (reply->content_range, ==, expected);
+  }
+  /* Bearer tokens work too (curl, scripts). */
+  {
+    g_autofree char *content = g_strdup_printf ("/api/recordings/%s/content", recording->id);
+
+    assert_range_as (f, content, w.t_specialist, "bytes=5-9", plain, length, 5, 9);
+  }
+  /* One playback audited per ticket, not per range request. */
+  g_assert_cmpuint (count_audit_entity (f, "playback", "success", recording->id, w.specialist),
+                    ==, 1 /* ticket */ + 1 /* its first request */ + 1 /* bearer */);
+
+  /* A ticket opens its own recording only. */
+  other_url = playback_url (f, other->id, w.t_clinician, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  {
+    g_autofree char *swapped = g_strdup_printf ("/api/recordings/%s/content%s", recording->id,
+                                                strchr (other_url, '?'));
+    g_autoptr (RawReply) reply = http_raw (f, "GET", swapped, NULL, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 401);
+  }
+  /* A tampered ticket, an expired one, no ticket at all. */
+  {
+    g_autofree char *tampered = g_strdup (url);
+    char *last = tampered + strlen (tampered) - 1;
+    g_autoptr (RawReply) reply = NULL;
+
+    *last = *last == '0' ? '1' : '0';
+    reply = http_raw (f, "GET", tampered, NULL, NULL);
+    g_assert_cmpuint (reply->status, ==, 401);
+  }
+  {
+    g_autofree char *ticket = forge_ticket (f, recording->id, w.specialist, w.t_specialist,
+                                            g_get_real_time () / G_USEC_PER_SEC - 1);
+    g_autofree char *expired = g_strdup_printf ("/api/recordings/%s/content?ticket=%s",
+                                                recording->id, ticket);
+    g_autoptr (RawReply) reply = http_raw (f, "GET", expired, NULL, "bytes=0-9");
+    g_autoptr (SignalingJson) body = json_loadb (g_bytes_get_data (reply->body, NULL),
+                                                 g_bytes_get_size (reply->body), 0, NULL);
+
+    g_assert_cmpuint (reply->status, ==, 401);
+    g_assert_cmpstr (json_code (body), ==, "ticket-expired");
+    g_clear_pointer (&ticket, g_free);
+    /* The same forging with a live expiry is accepted: the test knows the format. */
+    ticket = forge_ticket (f, recording->id, w.specialist, w.t_specialist,
+                           g_get_real_time () / G_USEC_PER_SEC + 60);
+    g_free (expired);
+    expired = g_strdup_printf ("/api/recordings/%s/content?ticket=%s", recording->id, ticket);
+    assert_range (f, expired, "bytes=0-9", plain, length, 0, 9);
+  }
+  g_assert_cmpuint (count_audit_entity (f, "playback", "denied", recording->id, NULL), >=, 5);
+
+  /* A recording still being written has no digest yet: not played. */
+  g_assert_null (playback_url (f, running->id, w.t_clinician, &status, &code));
+  g_assert_cmpuint (status, ==, 409);
+  g_free (code);
+  code = NULL;
+
+  /* Logging out kills the session's tickets. */
+  {
+    json_t *empty = json_object ();
+    g_autoptr (RawReply) reply = NULL;
+
+    json_decref (http_json (f, "POST", "/api/auth/logout", w.t_specialist, empty, &status));
+    json_decref (empty);
+    g_assert_cmpuint (status, ==, 204);
+    reply = http_raw (f, "GET", url, NULL, "bytes=0-9");
+    g_assert_cmpuint (reply->status, ==, 401);
+  }
+
+  /* One byte changed on disk: 409 integrity-failed, never played. */
+  {
+    g_autofree char *file = g_build_filename (f->recordings_dir, "r1-p1.mkv.cauv", NULL);
+    g_autofree char *contents = NULL;
+    g_autofree char *content = g_strdup_printf ("/api/recordings/%s/content", recording->id);
+    gsize size;
+    g_autoptr (RawReply) reply = NULL;
+    g_autoptr (SignalingJson) body = NULL;
+
+    g_assert_true (g_file_get_contents (file, &contents, &size, &error));
+    contents[size / 2] ^= 0x01;
+    g_assert_true (g_file_set_contents (file, contents, (gssize) size, &error));
+    g_test_expect_message ("cau-signaling", G_LOG_LEVEL_WARNING, "*integrity check failed*");
+    g_test_expect_message ("cau-signaling", G_LOG_LEVEL_WARNING, "*integrity check failed*");
+    g_assert_null (playback_url (f, recording->id, w.t_clinician, &status, &code));
+    g_assert_cmpuint (status, ==, 409);
+    g_assert_cmpstr (code, ==, "integrity-failed");
+    reply = http_raw (f, "GET", content, w.t_clinician, "bytes=0-9");
+    g_assert_cmpuint (reply->status, ==, 409);
+    body = json_loadb (g_bytes_get_data (reply->body, NULL), g_bytes_get_size (reply->body), 0,
+                       NULL);
+    g_assert_cmpstr (json_code (body), ==, "integrity-failed");
+    g_test_assert_expected_messages ();
+    g_assert_cmpuint (count_audit_entity (f, "playback", "failure", recording->id, w.clinician),
+                      ==, 2);
+  }
+
+  g_assert_true (records_audit_verify (f->store, &checked, NULL, &error));
+  g_assert_no_error (error);
+  world_clear (&w);
+}
+
+/* ---- restart recovery ------------------------------------------------- */
+
+static void
+test_recover (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  g_autofree guint8 *plain = pattern (700000, 9);
+  g_autoptr (RecordsRecording) cut = NULL;
+  g_autoptr (RecordsRecording) lost = NULL;
+  g_autoptr (RecordsRecording) done = NULL;
+  g_autoptr (RecordsRecording) got = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *cut_path = NULL;
+  guint count = 0;
+
+  world_init (f, &w);
+  /* A file the writer never closed (the crash), a row whose file never
+   * appeared, and a complete one that must stay as it is. */
+  cut = file_recording (f, w.consultation->id, "c1-p1.mkv.cauv", plain, 700000, FALSE);
+  lost = file_recording (f, w.consultation->id, "c1-p2.mkv.cauv", plain, 10, FALSE);
+  {
+    g_autofree char *lost_path = g_build_filename (f->recordings_dir, "c1-p2.mkv.cauv", NULL);
+    g_assert_cmpint (g_unlink (lost_path), ==, 0);
+  }
+  done = file_recording (f, w.consultation->id, "c1-p3.mkv.cauv", plain, 1000, TRUE);
+
+  g_assert_true (signaling_recording_recover (f->store, f->recordings_dir, f->key, &count,
+                                              &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 2);
+
+  cut_path = g_build_filename (f->recordings_dir, "c1-p1.mkv.cauv", NULL);
+  g_assert_true (cau_vault_file_sha256 (cut_path, &digest, &error));
+  got = records_recording_get (f->store, cut->id, &error);
+  g_assert_cmpstr (got->status, ==, "interrupted");
+  g_assert_nonnull (got->ended_at);
+  g_assert_cmpstr (got->sha256, ==, digest);
+  g_assert_cmpint (got->size, >, 700000);
+  g_clear_pointer (&got, records_recording_free);
+  got = records_recording_get (f->store, lost->id, &error);
+  g_assert_cmpstr (got->status, ==, "interrupted");
+  g_assert_null (got->sha256);
+  g_clear_pointer (&got, records_recording_free);
+  got = records_recording_get (f->store, done->id, &error);
+  g_assert_cmpstr (got->status, ==, "complete");
+  g_assert_cmpstr (got->sha256, ==, done->sha256);
+  g_clear_pointer (&got, records_recording_free);
+
+  /* The interrupted file plays up to its last whole chunk. */
+  {
+    g_autofree char *url = NULL;
+    guint status;
+
+    url = playback_url (f, cut->id, w.t_clinician, &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    assert_range (f, url, "bytes=0-699999", plain, 700000, 0, 699999);
+  }
+
+  /* Nothing left to recover the second time. */
+  g_assert_true (signaling_recording_recover (f->store, f->recordings_dir, f->key, &count,
+                                              &error));
+  g_assert_cmpuint (count, ==, 0);
+  world_clear (&w);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add ("/signaling/recording/playback", Fixture, NULL, fixture_set_up, test_playback,
+              fixture_tear_down);
+  g_test_add ("/signaling/recording/recover", Fixture, NULL, fixture_set_up, test_recover,
+              fixture_tear_down);
+  return g_test_run ();
+}
