@@ -271,12 +271,72 @@ signaling_fhir_consent_to_json (const RecordsConsent *consent)
   return resource;
 }
 
+static const char *
+media_status (const char *status)
+{
+  if (g_strcmp0 (status, "recording") == 0)
+    return "in-progress";
+  if (g_strcmp0 (status, "complete") == 0)
+    return "completed";
+  if (g_strcmp0 (status, "interrupted") == 0)
+    return "stopped";
+  if (g_strcmp0 (status, "failed") == 0)
+    return "not-done";
+  return "unknown";
+}
+
+json_t *
+signaling_fhir_media_to_json (const RecordsRecording *recording, const char *base_url)
+{
+  json_t *resource, *content, *period;
+  g_autofree char *url = NULL;
+
+  g_return_val_if_fail (recording != NULL, NULL);
+
+  resource = json_pack ("{s:s}", "resourceType", "Media");
+  set_string (resource, "id", recording->id);
+  if (recording->sha256)
+    json_object_set_new (resource, "extension",
+                         json_pack ("[{s:s, s:s}]", "url", SIGNALING_FHIR_EXT_RECORDING_SHA256,
+                                    "valueString", recording->sha256));
+  if (recording->session_id)
+    json_object_set_new (resource, "identifier",
+                         json_pack ("[{s:s, s:s}]", "system", SIGNALING_FHIR_SYSTEM_RECORDING,
+                                    "value", recording->session_id));
+  json_object_set_new (resource, "status", json_string (media_status (recording->status)));
+  json_object_set_new (resource, "type",
+                       concept_new ("http://terminology.hl7.org/CodeSystem/media-type", "video",
+                                    "Video"));
+  if (recording->patient_id)
+    json_object_set_new (resource, "subject", reference_new ("Patient", recording->patient_id));
+  if (recording->consultation_id)
+    json_object_set_new (resource, "encounter",
+                         reference_new ("Encounter", recording->consultation_id));
+  period = json_object ();
+  set_string (period, "start", recording->started_at);
+  set_string (period, "end", recording->ended_at);
+  json_object_set_new (resource, "createdPeriod", period);
+  if (recording->duration_ms > 0)
+    json_object_set_new (resource, "duration", json_real (recording->duration_ms / 1000.0));
+  url = g_strdup_printf ("%s/api/recordings/%s/content", base_url ? base_url : "",
+                         recording->id);
+  content = json_pack ("{s:s, s:s}", "contentType", "video/webm", "url", url);
+  if (recording->size > 0)
+    json_object_set_new (content, "size", json_integer (recording->size));
+  if (g_strcmp0 (recording->kind, "composed") == 0)
+    json_object_set_new (content, "title", json_string ("composed"));
+  else
+    set_string (content, "title", recording->participant_name);
+  json_object_set_new (resource, "content", content);
+  return resource;
+}
+
 /* Our entity types → FHIR resource types ("User" rows are Practitioners). */
 static const char *
 fhir_type_for_entity (const char *entity_type)
 {
   static const char *const direct[] = { "Patient", "Practitioner", "Organization", "Encounter",
-                                        "Consent", "AuditEvent", NULL };
+                                        "Consent", "AuditEvent", "Media", NULL };
 
   if (entity_type == NULL)
     return NULL;
@@ -553,6 +613,7 @@ signaling_fhir_capability_statement (const char *base_url)
   json_array_append_new (resources, capability_resource_new ("Encounter", TRUE, by_patient));
   json_array_append_new (resources, capability_resource_new ("Consent", TRUE, by_patient));
   json_array_append_new (resources, capability_resource_new ("AuditEvent", FALSE, audit_params));
+  json_array_append_new (resources, capability_resource_new ("Media", FALSE, by_patient));
 
   statement = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s, s:[s, s],"
                          " s:[{s:s, s:{s:b, s:s}, s:o}]}",

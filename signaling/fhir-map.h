@@ -36,6 +36,15 @@
  *                 urn:cau:consent-purpose, provision.data Encounter/<id> when
  *                 it applies to one consultation; the method (verbal, written,
  *                 electronic) in extension urn:cau:fhir:extension:consent-method
+ *   Media         status (recording in-progress, complete completed,
+ *                 interrupted stopped, failed not-done); type video of
+ *                 media-type; identifier urn:cau:recording = the recording
+ *                 (session) the file belongs to; subject Patient; encounter;
+ *                 createdPeriod start/end; duration (seconds); content
+ *                 contentType video/webm, url the REST content path, size,
+ *                 title (the participant, or "composed"); the SHA-256 of the
+ *                 encrypted file in extension urn:cau:fhir:extension:recording-sha256
+ *                 (Attachment.hash is SHA-1 of the plain bytes: not what we keep)
  *   AuditEvent    id = seq; type DICOM 110110/110114 or rest; subtype the
  *                 action word; action C/R/U/D/E; recorded; outcome 0 (success),
  *                 4 (failure), 8 (denied); agent who + requestor + network;
@@ -63,6 +72,8 @@ G_BEGIN_DECLS
 #define SIGNALING_FHIR_SYSTEM_INVITATION     "urn:cau:invitation"
 #define SIGNALING_FHIR_EXT_CONSENT_METHOD    "urn:cau:fhir:extension:consent-method"
 #define SIGNALING_FHIR_EXT_AUDIT_CHAIN       "urn:cau:fhir:extension:audit-chain"
+#define SIGNALING_FHIR_EXT_RECORDING_SHA256  "urn:cau:fhir:extension:recording-sha256"
+#define SIGNALING_FHIR_SYSTEM_RECORDING      "urn:cau:recording"
 #define SIGNALING_FHIR_EXT_PLANNED_START \
   "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate"
 /* HL7 terminology. */
@@ -101,6 +112,9 @@ json_t *signaling_fhir_organization_to_json (const RecordsFacility *facility);
 json_t *signaling_fhir_encounter_to_json (const RecordsConsultation *consultation);
 json_t *signaling_fhir_consent_to_json (const RecordsConsent *consent);
 json_t *signaling_fhir_audit_event_to_json (const RecordsAuditEvent *event);
+/* A recorded file as a Media; its content.url is the REST content path,
+ * made absolute with @base_url ("https://host:port", may be NULL = relative). */
+json_t *signaling_fhir_media_to_json (const RecordsRecording *recording, const char *base_url);
 
 /* An OperationOutcome with one error issue: details.coding[0] = {system
  * "urn:cau:error", code @code}, details.text and diagnostics = @message,

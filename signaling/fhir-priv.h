@@ -86,5 +86,13 @@ void fhir_search_organizations (FhirRequest *req);
 void fhir_search_encounters (FhirRequest *req);
 void fhir_search_consents (FhirRequest *req);
 void fhir_search_audit_events (FhirRequest *req);
+void fhir_search_media (FhirRequest *req);
+
+/* A recording as Media for @req (content.url on this server). */
+json_t *fhir_media_json (FhirRequest *req, const RecordsRecording *recording);
+/* The recording's consultation readable by the caller (care team, or the
+ * consultation's own patient).  FALSE with @error unset: refused. */
+gboolean fhir_may_read_recording (FhirRequest *req, const RecordsRecording *recording,
+                                  GError **error);
 
 G_END_DECLS

@@ -539,3 +539,84 @@ fhir_search_organizations (FhirRequest *req)
   }
   fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
 }
+
+/* Media?patient=<id>: the recordings of the patient's consultations the
+ * caller may read (a patient token sees its own consultation's only). */
+void
+fhir_search_media (FhirRequest *req)
+{
+  static const char *const allowed[] = { "patient", "_id", "_count", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) recordings = NULL;
+  g_autofree char *patient_id = NULL;
+  g_autofree char *detail = NULL;
+  const char *id = fhir_param (req, "_id");
+  json_t *bundle;
+  guint count;
+
+  if (!fhir_check_params (req, allowed) || !get_count (req, &count))
+    return;
+  if (id && !signaling_fhir_id_valid (id)) {
+    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, "_id is not a FHIR id", "_id");
+    return;
+  }
+  if (fhir_param (req, "patient")) {
+    if (!(patient_id = get_reference_param (req, "patient", "Patient")))
+      return;
+  } else if (id) {
+    g_autoptr (RecordsRecording) recording = records_recording_get (req->store, id, &error);
+
+    if (recording == NULL && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
+      fhir_reply_records_error (req, error, NULL);
+      return;
+    }
+    if (recording == NULL) {
+      fhir_audit (req, "search", "Media", NULL, NULL, "success", "fhir search: 0 found");
+      fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+      return;
+    }
+    patient_id = g_strdup (recording->patient_id);
+  } else {
+    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD,
+                      "a Media search needs the patient parameter", "patient");
+    return;
+  }
+  if (!fhir_may_read_patient (req, patient_id, &error)) {
+    if (g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
+      fhir_audit (req, "search", "Media", NULL, NULL, "success", "fhir search: no such patient");
+      fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+    } else if (error) {
+      fhir_reply_records_error (req, error, NULL);
+    } else {
+      fhir_reply_forbidden (req, SIGNALING_OP_PATIENT_READ, "search", "Media", NULL, patient_id);
+    }
+    return;
+  }
+  recordings = records_recording_list_for_patient (req->store, patient_id, &error);
+  if (recordings == NULL) {
+    fhir_reply_records_error (req, error, NULL);
+    return;
+  }
+  bundle = bundle_new (req);
+  for (guint i = 0; i < recordings->len; i++) {
+    RecordsRecording *recording = recordings->pdata[i];
+
+    if (id && strcmp (recording->id, id) != 0)
+      continue;
+    if (!fhir_may_read_recording (req, recording, &error)) {
+      if (error) {
+        json_decref (bundle);
+        fhir_reply_records_error (req, error, NULL);
+        return;
+      }
+      continue;
+    }
+    if (json_integer_value (json_object_get (bundle, "total")) >= count)
+      break;
+    signaling_fhir_bundle_add (bundle, req->base_url, fhir_media_json (req, recording));
+  }
+  detail = g_strdup_printf ("fhir search: %" JSON_INTEGER_FORMAT " found",
+                            json_integer_value (json_object_get (bundle, "total")));
+  fhir_audit (req, "search", "Media", NULL, patient_id, "success", detail);
+  fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
+}

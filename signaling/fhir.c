@@ -212,6 +212,47 @@ read_encounter (FhirRequest *req, const char *id)
   fhir_reply (req->msg, SOUP_STATUS_OK, signaling_fhir_encounter_to_json (c));
 }
 
+json_t *
+fhir_media_json (FhirRequest *req, const RecordsRecording *recording)
+{
+  g_autofree char *origin = g_strdup (req->base_url);
+
+  if (origin && g_str_has_suffix (origin, "/fhir"))
+    origin[strlen (origin) - strlen ("/fhir")] = '\0';
+  return signaling_fhir_media_to_json (recording, origin);
+}
+
+gboolean
+fhir_may_read_recording (FhirRequest *req, const RecordsRecording *recording, GError **error)
+{
+  g_autoptr (RecordsConsultation) c = records_consultation_get (req->store,
+                                                                recording->consultation_id, error);
+
+  return c != NULL && fhir_may_read_consultation (req, c);
+}
+
+static void
+read_media (FhirRequest *req, const char *id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsRecording) recording = records_recording_get (req->store, id, &error);
+
+  if (recording == NULL) {
+    fhir_reply_records_error (req, error, NULL);
+    return;
+  }
+  if (!fhir_may_read_recording (req, recording, &error)) {
+    if (error)
+      fhir_reply_records_error (req, error, NULL);
+    else
+      fhir_reply_forbidden (req, SIGNALING_OP_CONSULTATION_READ, "read", "Media", id,
+                            recording->patient_id);
+    return;
+  }
+  fhir_audit (req, "read", "Media", id, recording->patient_id, "success", "fhir read");
+  fhir_reply (req->msg, SOUP_STATUS_OK, fhir_media_json (req, recording));
+}
+
 static void
 read_consent (FhirRequest *req, const char *id)
 {
@@ -515,6 +556,7 @@ static const ResourceRoute routes[] = {
   { "Encounter", read_encounter, fhir_search_encounters, create_encounter },
   { "Consent", read_consent, fhir_search_consents, create_consent },
   { "AuditEvent", read_audit_event, fhir_search_audit_events, NULL },
+  { "Media", read_media, fhir_search_media, NULL },
 };
 
 static char *

@@ -875,6 +875,40 @@ test_playback (Fixture *f, gconstpointer data)
   json_decref (http_json (f, "GET", path, NULL, NULL, &status));
   g_assert_cmpuint (status, ==, 401);
 
+  /* FHIR Media: search by patient, read; content.url is the REST path. */
+  {
+    g_autofree char *search = g_strdup_printf ("/fhir/Media?patient=Patient/%s", w.patient->id);
+    g_autofree char *read = g_strdup_printf ("/fhir/Media/%s", recording->id);
+    g_autofree char *content_url = g_strdup_printf ("https://127.0.0.1:%u/api/recordings/%s/content",
+                                                    f->port, recording->id);
+    json_t *resource;
+
+    answer = http_json (f, "GET", search, w.t_clinician, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_string_value (json_object_get (answer, "resourceType")), ==, "Bundle");
+    g_assert_cmpint (json_integer_value (json_object_get (answer, "total")), ==, 3);
+    json_decref (answer);
+    answer = http_json (f, "GET", read, w.t_clinician, NULL, &status);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (json_string_value (json_object_get (answer, "resourceType")), ==, "Media");
+    g_assert_cmpstr (json_string_value (json_object_get (answer, "status")), ==, "completed");
+    resource = json_object_get (answer, "content");
+    g_assert_cmpstr (json_string_value (json_object_get (resource, "url")), ==, content_url);
+    g_assert_cmpstr (json_string_value (json_object_get (resource, "contentType")), ==,
+                     "video/webm");
+    g_assert_true (g_str_has_suffix (json_string_value (json_object_get (
+                                         json_object_get (answer, "encounter"), "reference")),
+                                     w.consultation->id));
+    g_assert_cmpstr (json_string_value (json_object_get (
+                         json_array_get (json_object_get (answer, "extension"), 0),
+                         "valueString")), ==, recording->sha256);
+    json_decref (answer);
+    json_decref (http_json (f, "GET", read, w.t_outsider, NULL, &status));
+    g_assert_cmpuint (status, ==, 403);
+    json_decref (http_json (f, "GET", search, w.t_outsider, NULL, &status));
+    g_assert_cmpuint (status, ==, 403);
+  }
+
   /* Outside the care team: 403, audited; neither a ticket nor the bytes. */
   g_assert_null (playback_url (f, recording->id, w.t_outsider, &status, &code));
   g_assert_cmpuint (status, ==, 403);
