@@ -113,6 +113,14 @@ load_settings (void)
   return g_steal_pointer (&config);
 }
 
+char *
+cau_data_dir (void)
+{
+  g_autoptr (ServerConfig) config = load_settings ();
+
+  return config ? g_strdup (config->data_dir) : NULL;
+}
+
 /* Opens the store.  @create: a write may create the data directory (mode
  * 0700, as caud does) and an empty database; a read needs one that exists,
  * so that "audit verify" on a mistyped directory does not pass on a new
@@ -329,6 +337,8 @@ static const CauCommand commands[] = {
   { "patient list", "", "List or search patients", cau_patient_list },
   { "audit verify", "", "Verify the audit hash chain", cau_audit_verify },
   { "audit list", "", "List audit events", cau_audit_list },
+  { "recordings list", "", "List a consultation's recorded files", cau_recordings_list },
+  { "recordings export", "ID", "Write a decrypted copy of a recording", cau_recordings_export },
   { "demo", "", "Seed the demo world into an empty store", cau_demo },
 };
 
@@ -364,7 +374,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   context = g_option_context_new ("COMMAND [ARGS]");
   g_option_context_set_summary (context, "Cầu's admin command line: facilities, users, "
-                                "patients, the audit chain, the demo world.");
+                                "patients, recordings, the audit chain, the demo world.");
   g_option_context_set_description (context, description);
   g_option_context_add_main_entries (context, global_entries, NULL);
   g_option_context_add_main_entries (context, version_entry, NULL);

@@ -39,6 +39,10 @@ int cau_usage_error (const CauCommand *command, const char *message);
  * needs an existing database.  (transfer full), or NULL after printing why. */
 RecordsStore *cau_open_store (gboolean create);
 
+/* caud's data directory as caud resolves it (transfer full), or NULL after
+ * printing why. */
+char *cau_data_dir (void);
+
 /* Appends the audit event of one CLI action (actor "cli", role "system",
  * source "cli", outcome "success").  @entity_id, @patient_id may be NULL. */
 gboolean cau_audit (RecordsStore *store, const char *action, const char *entity_type,
@@ -66,5 +70,7 @@ int cau_patient_list (int argc, char **argv);
 int cau_audit_verify (int argc, char **argv);
 int cau_audit_list (int argc, char **argv);
 int cau_demo (int argc, char **argv);
+int cau_recordings_list (int argc, char **argv);
+int cau_recordings_export (int argc, char **argv);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "api.h"
 #include "auth.h"
@@ -1132,6 +1133,105 @@ test_recover (Fixture *f, gconstpointer data)
   world_clear (&w);
 }
 
+/* ---- cau recordings --------------------------------------------------- */
+
+/* Runs the real `cau` on the fixture's data directory; its exit status. */
+static int
+run_cau (Fixture *f, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  const char *arg;
+  int wait_status = 0;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) CAU_EXE);
+  va_start (ap, err);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, (gpointer) "--data-dir");
+  g_ptr_array_add (args, f->dir);
+  g_ptr_array_add (args, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **) args->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                               out, err, &wait_status, &error));
+  g_assert_no_error (error);
+  return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
+}
+
+static void
+test_cau (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  const gsize length = 2 * 1024 * 1024 + 777;
+  g_autofree guint8 *plain = pattern (length, 11);
+  g_autoptr (RecordsRecording) recording = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *second = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *copy = NULL;
+  gsize copy_length;
+
+  world_init (f, &w);
+  recording = file_recording (f, w.consultation->id, "e1-p1.mkv.cauv", plain, length, TRUE);
+  target = g_build_filename (f->dir, "copy.webm", NULL);
+  second = g_build_filename (f->dir, "second.webm", NULL);
+
+  g_assert_cmpint (run_cau (f, &out, &err, "recordings", "list", "--consultation",
+                            w.consultation->id, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, recording->id));
+  g_assert_nonnull (strstr (out, "complete"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A decrypted copy; not a terminal, so plain percentages. */
+  g_assert_cmpint (run_cau (f, &out, &err, "recordings", "export", recording->id, "--out",
+                            target, NULL), ==, 0);
+  g_assert_nonnull (strstr (err, "0%\n"));
+  g_assert_nonnull (strstr (err, "100%\n"));
+  g_assert_null (strstr (err, "["));
+  g_assert_nonnull (strstr (out, "exported"));
+  g_assert_true (g_file_get_contents (target, &copy, &copy_length, &error));
+  g_assert_cmpuint (copy_length, ==, length);
+  g_assert_true (memcmp (copy, plain, length) == 0);
+  g_assert_cmpuint (count_audit_entity (f, "export", "success", recording->id, "cli"), ==, 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Usage errors exit 2; an unknown id 1. */
+  g_assert_cmpint (run_cau (f, &out, &err, "recordings", "export", recording->id, NULL), ==, 2);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_cau (f, &out, &err, "recordings", "export",
+                            "00000000-0000-4000-8000-000000000000", "--out", second, NULL), ==,
+                   1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A changed byte: exit 1, nothing at --out, no temporary left. */
+  {
+    g_autofree char *file = g_build_filename (f->recordings_dir, "e1-p1.mkv.cauv", NULL);
+    g_autofree char *contents = NULL;
+    gsize size;
+    GDir *dir;
+    const char *name;
+
+    g_assert_true (g_file_get_contents (file, &contents, &size, &error));
+    contents[size - 40] ^= 0x80;
+    g_assert_true (g_file_set_contents (file, contents, (gssize) size, &error));
+    g_assert_cmpint (run_cau (f, &out, &err, "recordings", "export", recording->id, "--out",
+                              second, NULL), ==, 1);
+    g_assert_nonnull (strstr (err, "integrity check failed"));
+    g_assert_false (g_file_test (second, G_FILE_TEST_EXISTS));
+    dir = g_dir_open (f->dir, 0, NULL);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      g_assert_false (g_str_has_prefix (name, ".cau-export-"));
+    g_dir_close (dir);
+  }
+  world_clear (&w);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1139,6 +1239,8 @@ main (int argc, char **argv)
   g_test_add ("/signaling/recording/playback", Fixture, NULL, fixture_set_up, test_playback,
               fixture_tear_down);
   g_test_add ("/signaling/recording/recover", Fixture, NULL, fixture_set_up, test_recover,
+              fixture_tear_down);
+  g_test_add ("/signaling/recording/cau", Fixture, NULL, fixture_set_up, test_cau,
               fixture_tear_down);
   return g_test_run ();
 }
