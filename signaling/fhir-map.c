@@ -315,7 +315,10 @@ signaling_fhir_media_to_json (const RecordsRecording *recording, const char *bas
   period = json_object ();
   set_string (period, "start", recording->started_at);
   set_string (period, "end", recording->ended_at);
-  json_object_set_new (resource, "createdPeriod", period);
+  if (json_object_size (period) > 0)
+    json_object_set_new (resource, "createdPeriod", period);
+  else
+    json_decref (period);
   if (recording->duration_ms > 0)
     json_object_set_new (resource, "duration", json_real (recording->duration_ms / 1000.0));
   url = g_strdup_printf ("%s/api/recordings/%s/content", base_url ? base_url : "",

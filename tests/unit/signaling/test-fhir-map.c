@@ -61,6 +61,65 @@ assert_no_empty (json_t *node)
   }
 }
 
+static void
+test_media (void)
+{
+  RecordsRecording recording = {
+    .id = (char *) "7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0099",
+    .consultation_id = (char *) "7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0003",
+    .patient_id = (char *) "7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0001",
+    .session_id = (char *) "7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0098",
+    .kind = (char *) "participant",
+    .participant_name = (char *) "BS. Lê Thị Lan",
+    .file_name = (char *) "a-b.mkv.cauv",
+    .status = (char *) "interrupted",
+    .started_at = (char *) "2026-11-22T08:00:00.000Z",
+    .ended_at = (char *) "2026-11-22T08:10:00.500Z",
+    .duration_ms = 600500,
+    .size = 4096,
+    .compose_progress = -1,
+    .sha256 = (char *) "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  };
+  json_t *json = signaling_fhir_media_to_json (&recording, "https://h:8443");
+
+  assert_no_empty (json);
+  assert_str (json, "resourceType", "Media");
+  assert_str (json, "id", recording.id);
+  assert_str (json, "status", "stopped");
+  assert_str (json, "type.coding[0].code", "video");
+  assert_str (json, "subject.reference", "Patient/7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0001");
+  assert_str (json, "encounter.reference", "Encounter/7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0003");
+  assert_str (json, "identifier[0].value", recording.session_id);
+  assert_str (json, "createdPeriod.start", recording.started_at);
+  assert_str (json, "createdPeriod.end", recording.ended_at);
+  g_assert_cmpfloat (json_real_value (at (json, "duration")), ==, 600.5);
+  assert_str (json, "content.contentType", "video/webm");
+  assert_str (json, "content.url",
+              "https://h:8443/api/recordings/7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0099/content");
+  assert_str (json, "content.title", "BS. Lê Thị Lan");
+  g_assert_cmpint (json_integer_value (at (json, "content.size")), ==, 4096);
+  assert_str (json, "extension[0].valueString", recording.sha256);
+  json_decref (json);
+
+  /* Composed, still recording, no digest yet. */
+  recording.kind = (char *) "composed";
+  recording.status = (char *) "recording";
+  recording.ended_at = NULL;
+  recording.sha256 = NULL;
+  recording.size = 0;
+  recording.duration_ms = 0;
+  json = signaling_fhir_media_to_json (&recording, NULL);
+  assert_no_empty (json);
+  assert_str (json, "status", "in-progress");
+  assert_str (json, "content.title", "composed");
+  assert_str (json, "content.url", "/api/recordings/7d0a4a1e-5b0e-4d55-9f0e-0d2a6f1c0099/content");
+  assert_absent (json, "extension");
+  assert_absent (json, "duration");
+  assert_absent (json, "content.size");
+  assert_absent (json, "createdPeriod.end");
+  json_decref (json);
+}
+
 static RecordsPatient *
 patient_new (void)
 {
@@ -470,7 +529,7 @@ test_capability_statement (void)
 {
   json_t *json = signaling_fhir_capability_statement ("https://h/fhir");
   const char *types[] = { "Patient", "Practitioner", "Organization", "Encounter", "Consent",
-                          "AuditEvent" };
+                          "AuditEvent", "Media" };
   json_t *resources;
 
   assert_no_empty (json);
@@ -967,6 +1026,7 @@ main (int argc, char **argv)
   g_test_add_func ("/fhir-map/encounter", test_encounter);
   g_test_add_func ("/fhir-map/consent", test_consent);
   g_test_add_func ("/fhir-map/audit-event", test_audit_event);
+  g_test_add_func ("/fhir-map/media", test_media);
   g_test_add_func ("/fhir-map/outcome", test_outcome);
   g_test_add_func ("/fhir-map/bundle", test_bundle);
   g_test_add_func ("/fhir-map/capability-statement", test_capability_statement);
