@@ -415,10 +415,6 @@ records_demo_seed (RecordsStore *store, GPtrArray **out_accounts, GError **error
     return FALSE;
   }
 
-  g_message ("demo world seeded: %u facilities, %u staff accounts, %u patients, "
-             "%u consultations", (guint) G_N_ELEMENTS (demo_facilities),
-             (guint) G_N_ELEMENTS (demo_users), (guint) G_N_ELEMENTS (demo_patients),
-             (guint) G_N_ELEMENTS (demo_consultations));
   if (out_accounts)
     *out_accounts = g_steal_pointer (&accounts);
   return TRUE;
