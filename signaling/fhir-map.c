@@ -401,7 +401,8 @@ audit_agent_new (const RecordsAuditEvent *event)
   if (g_strcmp0 (event->actor_role, "patient") == 0 && event->actor_id)
     who = json_pack ("{s:{s:s, s:s}}", "identifier", "system", SIGNALING_FHIR_SYSTEM_INVITATION,
                      "value", event->actor_id);
-  else if (event->actor_role && records_role_from_string (event->actor_role, &(RecordsRole) { 0 }) &&
+  else if (event->actor_role &&
+           records_role_from_string (event->actor_role, &(RecordsRole) { 0 }) &&
            event->actor_id && signaling_fhir_id_valid (event->actor_id))
     who = reference_new ("Practitioner", event->actor_id);
   else
@@ -529,21 +530,36 @@ issue_type_for_code (const char *code)
   return "processing";
 }
 
+/* Text that may come from the network (a query parameter's name) as valid
+ * UTF-8 of at most @max_chars characters: jansson refuses invalid UTF-8. */
+static char *
+safe_text (const char *text, glong max_chars)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+
+  return g_utf8_substring (valid, 0, MIN (g_utf8_strlen (valid, -1), max_chars));
+}
+
 json_t *
 signaling_fhir_outcome_new (const char *code, const char *message, const char *field)
 {
+  g_autofree char *safe_code = NULL;
+  g_autofree char *safe_message = NULL;
   json_t *issue;
 
   g_return_val_if_fail (code != NULL, NULL);
-  if (message == NULL)
-    message = code;
+  safe_code = safe_text (code, 64);
+  safe_message = safe_text (message ? message : code, 1000);
   issue = json_pack ("{s:s, s:s, s:{s:[o], s:s}, s:s}", "severity", "error",
                      "code", issue_type_for_code (code),
-                     "details", "coding", coding_new (SIGNALING_FHIR_SYSTEM_ERROR, code, NULL),
-                     "text", message,
-                     "diagnostics", message);
-  if (field)
-    json_object_set_new (issue, "expression", json_pack ("[s]", field));
+                     "details", "coding",
+                     coding_new (SIGNALING_FHIR_SYSTEM_ERROR, safe_code, NULL),
+                     "text", safe_message,
+                     "diagnostics", safe_message);
+  if (field) {
+    g_autofree char *safe_field = safe_text (field, 200);
+    json_object_set_new (issue, "expression", json_pack ("[s]", safe_field));
+  }
   return json_pack ("{s:s, s:[o]}", "resourceType", "OperationOutcome", "issue", issue);
 }
 

@@ -78,7 +78,8 @@ G_BEGIN_DECLS
   "http://hl7.org/fhir/5.0/StructureDefinition/extension-Encounter.plannedStartDate"
 /* HL7 terminology. */
 #define SIGNALING_FHIR_SYSTEM_ACT_CODE       "http://terminology.hl7.org/CodeSystem/v3-ActCode"
-#define SIGNALING_FHIR_SYSTEM_PARTICIPATION  "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+#define SIGNALING_FHIR_SYSTEM_PARTICIPATION \
+  "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
 #define SIGNALING_FHIR_SYSTEM_CONSENT_SCOPE  "http://terminology.hl7.org/CodeSystem/consentscope"
 
 #define SIGNALING_FHIR_ERROR (signaling_fhir_error_quark ())
@@ -120,7 +121,9 @@ json_t *signaling_fhir_media_to_json (const RecordsRecording *recording, const c
  * "urn:cau:error", code @code}, details.text and diagnostics = @message,
  * expression [@field] when @field is not NULL, and the issue type that
  * fits @code (invalid, structure, value, login, forbidden, not-found,
- * not-supported, conflict, too-long, exception). */
+ * not-supported, conflict, too-long, exception).  The texts may come from
+ * the network: they are made valid UTF-8 and bounded (message 1000
+ * characters, field 200). */
 json_t *signaling_fhir_outcome_new (const char *code, const char *message, const char *field);
 
 /* A Bundle of type searchset with total 0, link self = @self_url and no

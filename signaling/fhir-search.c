@@ -257,12 +257,14 @@ fhir_search_encounters (FhirRequest *req)
     if (!fhir_may_read_patient (req, patient_id, &error)) {
       if (g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
         /* Nothing to find for a patient that does not exist. */
-        fhir_audit (req, "search", "Encounter", NULL, NULL, "success", "fhir search: no such patient");
+        fhir_audit (req, "search", "Encounter", NULL, NULL, "success",
+                    "fhir search: no such patient");
         fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
       } else if (error) {
         fhir_reply_records_error (req, error, NULL);
       } else {
-        fhir_reply_forbidden (req, SIGNALING_OP_PATIENT_READ, "search", "Encounter", NULL, patient_id);
+        fhir_reply_forbidden (req, SIGNALING_OP_PATIENT_READ, "search", "Encounter", NULL,
+                              patient_id);
       }
       return;
     }
@@ -408,7 +410,8 @@ fhir_search_audit_events (FhirRequest *req)
   if (!fhir_check_params (req, allowed) || !get_count (req, &count) ||
       !fhir_allow_audit_read (req, "search", NULL))
     return;
-  if (fhir_param (req, "patient") && !(patient_id = get_reference_param (req, "patient", "Patient")))
+  if (fhir_param (req, "patient") &&
+      !(patient_id = get_reference_param (req, "patient", "Patient")))
     return;
   if (fhir_param (req, "agent") && !(agent_id = get_reference_param (req, "agent", "Practitioner")))
     return;

@@ -8,15 +8,28 @@
 
 #include "fhir-priv.h"
 
+/* Reads and creates take no query parameters. */
+static const char *const no_params[] = { NULL };
+
 /* ---- replies ----------------------------------------------------------- */
 
 /* Replies @status with @body (stolen) as application/fhir+json. */
 void
 fhir_reply (SoupServerMessage *msg, guint status, json_t *body)
 {
-  g_autofree char *text = json_dumps (body, JSON_COMPACT);
+  g_autofree char *text = body ? json_dumps (body, JSON_COMPACT) : NULL;
 
   json_decref (body);
+  if (text == NULL) {
+    /* Only a bug gets here (a value jansson refused): still a valid answer. */
+    g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "MESSAGE",
+                      "fhir: a reply could not be written as JSON");
+    status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    text = g_strdup ("{\"resourceType\":\"OperationOutcome\",\"issue\":[{\"severity\":"
+                     "\"error\",\"code\":\"exception\",\"details\":{\"coding\":[{\"system\":"
+                     "\"urn:cau:error\",\"code\":\"internal\"}]},\"diagnostics\":"
+                     "\"internal error\"}]}");
+  }
   soup_server_message_set_status (msg, status, NULL);
   /* Patient data: never kept by a cache on the way. */
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control",
@@ -33,7 +46,8 @@ reply_outcome (SoupServerMessage *msg, guint status, const char *code, const cha
 }
 
 void
-fhir_reply_error (FhirRequest *req, SignalingFhirError error, const char *message, const char *field)
+fhir_reply_error (FhirRequest *req, SignalingFhirError error, const char *message,
+                  const char *field)
 {
   reply_outcome (req->msg, signaling_fhir_error_to_status (error),
                  signaling_fhir_error_to_code (error), message, field);
@@ -41,7 +55,7 @@ fhir_reply_error (FhirRequest *req, SignalingFhirError error, const char *messag
 
 void
 fhir_audit (FhirRequest *req, const char *action, const char *entity_type, const char *entity_id,
-       const char *patient_id, const char *outcome, const char *detail)
+            const char *patient_id, const char *outcome, const char *detail)
 {
   signaling_api_audit (req->fhir->api, req->who, req->source, action, entity_type, entity_id,
                        patient_id, outcome, detail);
@@ -50,7 +64,7 @@ fhir_audit (FhirRequest *req, const char *action, const char *entity_type, const
 /* Audits a refusal and replies 403 forbidden. */
 void
 fhir_reply_forbidden (FhirRequest *req, SignalingOperation op, const char *action,
-                 const char *entity_type, const char *entity_id, const char *patient_id)
+                      const char *entity_type, const char *entity_id, const char *patient_id)
 {
   g_autofree char *detail = g_strdup_printf ("fhir %s refused", signaling_operation_to_string (op));
 
@@ -118,7 +132,7 @@ fhir_check_params (FhirRequest *req, const char *const *allowed)
   g_hash_table_iter_init (&iter, req->query);
   while (g_hash_table_iter_next (&iter, &key, &value)) {
     if (!g_strv_contains (allowed, key)) {
-      g_autofree char *message = g_strdup_printf ("unknown search parameter \"%.64s\"",
+      g_autofree char *message = g_strdup_printf ("unknown search parameter \"%s\"",
                                                   (const char *) key);
       fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, message, key);
       return FALSE;
@@ -142,7 +156,7 @@ fhir_patient_target_clear (PatientTarget *t)
 
 gboolean
 fhir_patient_target_load (RecordsStore *store, const char *patient_id, PatientTarget *t,
-                     GError **error)
+                          GError **error)
 {
   t->patient = records_patient_get (store, patient_id, error);
   if (t->patient == NULL)
@@ -205,7 +219,8 @@ read_encounter (FhirRequest *req, const char *id)
     return;
   }
   if (!fhir_may_read_consultation (req, c)) {
-    fhir_reply_forbidden (req, SIGNALING_OP_CONSULTATION_READ, "read", "Encounter", id, c->patient_id);
+    fhir_reply_forbidden (req, SIGNALING_OP_CONSULTATION_READ, "read", "Encounter", id,
+                          c->patient_id);
     return;
   }
   fhir_audit (req, "read", "Encounter", id, c->patient_id, "success", "fhir read");
@@ -265,7 +280,8 @@ read_consent (FhirRequest *req, const char *id)
     return;
   }
   if (!signaling_policy_allows (req->who, SIGNALING_OP_CONSENT_READ, &t.target)) {
-    fhir_reply_forbidden (req, SIGNALING_OP_CONSENT_READ, "read", "Consent", id, consent->patient_id);
+    fhir_reply_forbidden (req, SIGNALING_OP_CONSENT_READ, "read", "Consent", id,
+                          consent->patient_id);
     return;
   }
   fhir_audit (req, "read", "Consent", id, consent->patient_id, "success", "fhir read");
@@ -377,9 +393,11 @@ read_body (FhirRequest *req, const char *type)
   if (body == NULL) {
     gboolean too_large = g_error_matches (error, SIGNALING_API_ERROR,
                                           SIGNALING_API_ERROR_TOO_LARGE);
-    fhir_audit (req, "create", type, NULL, NULL, "failure", too_large ? "fhir too-large" : "fhir bad-json");
-    fhir_reply_error (req, too_large ? SIGNALING_FHIR_ERROR_TOO_LARGE : SIGNALING_FHIR_ERROR_BAD_JSON,
-                 error ? error->message : "the body is not a JSON object", NULL);
+    fhir_audit (req, "create", type, NULL, NULL, "failure",
+                too_large ? "fhir too-large" : "fhir bad-json");
+    fhir_reply_error (req,
+                      too_large ? SIGNALING_FHIR_ERROR_TOO_LARGE : SIGNALING_FHIR_ERROR_BAD_JSON,
+                      error ? error->message : "the body is not a JSON object", NULL);
   }
   return body;
 }
@@ -413,7 +431,7 @@ create_encounter (FhirRequest *req)
   g_auto (PatientTarget) t = { 0 };
   json_t *body;
 
-  if (!fhir_check_params (req, (const char *const[]) { NULL }) || !(body = read_body (req, "Encounter")))
+  if (!fhir_check_params (req, no_params) || !(body = read_body (req, "Encounter")))
     return;
   c = signaling_fhir_encounter_parse (body, &field, &error);
   if (c == NULL) {
@@ -487,7 +505,7 @@ create_consent (FhirRequest *req)
   const char *caller;
   json_t *body;
 
-  if (!fhir_check_params (req, (const char *const[]) { NULL }) || !(body = read_body (req, "Consent")))
+  if (!fhir_check_params (req, no_params) || !(body = read_body (req, "Consent")))
     return;
   consent = signaling_fhir_consent_parse (body, &field, &error);
   if (consent == NULL) {
@@ -530,7 +548,8 @@ create_consent (FhirRequest *req)
   g_free (consent->recorded_by);
   consent->recorded_by = g_strdup (caller);
   if (!records_consent_create (req->store, consent, &error)) {
-    fhir_audit (req, "create", "Consent", NULL, consent->patient_id, "failure", "fhir store refused");
+    fhir_audit (req, "create", "Consent", NULL, consent->patient_id, "failure",
+                "fhir store refused");
     fhir_reply_records_error (req, error, NULL);
     goto out;
   }
@@ -612,7 +631,7 @@ handle_fhir (SoupServer *server, SoupServerMessage *msg, const char *path, GHash
     goto out;
   }
   if (n_parts == 2 && strcmp (method, SOUP_METHOD_GET) == 0) {
-    if (!fhir_check_params (&req, (const char *const[]) { NULL }))
+    if (!fhir_check_params (&req, no_params))
       goto out;
     route->read (&req, parts[1]);
   } else if (n_parts == 1 && strcmp (method, SOUP_METHOD_GET) == 0) {

@@ -490,6 +490,22 @@ test_outcome (void)
   assert_str (json, "issue[0].code", "too-long");
   json_decref (json);
 
+  /* Network text that is not UTF-8, or too long, still makes valid JSON. */
+  {
+    g_autofree char *text = NULL;
+    GString *long_field = g_string_new (NULL);
+
+    for (int i = 0; i < 300; i++)
+      g_string_append (long_field, "ị");
+    json = signaling_fhir_outcome_new ("invalid-field", "unknown \xff\xfe", long_field->str);
+    text = json_dumps (json, 0);
+    g_assert_nonnull (text);
+    g_assert_true (g_str_has_prefix (str_at (json, "issue[0].diagnostics"), "unknown "));
+    g_assert_cmpint (g_utf8_strlen (str_at (json, "issue[0].expression[0]"), -1), ==, 200);
+    json_decref (json);
+    g_string_free (long_field, TRUE);
+  }
+
   g_assert_cmpstr (signaling_fhir_error_to_code (SIGNALING_FHIR_ERROR_INVALID_CCCD), ==,
                    "invalid-cccd");
   g_assert_cmpuint (signaling_fhir_error_to_status (SIGNALING_FHIR_ERROR_INVALID_CCCD), ==, 400);

@@ -713,6 +713,24 @@ test_patient_search (Fixture *f, gconstpointer data)
     assert_outcome (unknown, 400, "invalid-field", "identifier:exact");
     assert_outcome (count, 400, "invalid-field", "_count");
   }
+  /* Bytes that are not UTF-8 in a parameter's name and value: a clean 400,
+   * the answer still valid JSON. */
+  {
+    g_autoptr (Response) name = get (f, "/fhir/Patient?%FF%FE=1", f->t_clinician);
+    g_autoptr (Response) value = get (f, "/fhir/Patient?identifier=urn:oid:2.16.704.1.1.2|%FF%FE%FD",
+                                      f->t_clinician);
+    g_autoptr (Response) long_name = NULL;
+    GString *path = g_string_new ("/fhir/Patient?");
+
+    assert_outcome (name, 400, "invalid-field", NULL);
+    assert_outcome (value, 400, "invalid-bhyt", "identifier");
+    for (int i = 0; i < 40; i++)
+      g_string_append (path, "%E1%BB%8B");    /* "ị" × 40, cut at 64 bytes */
+    g_string_append (path, "=1");
+    long_name = get (f, path->str, f->t_clinician);
+    assert_outcome (long_name, 400, "invalid-field", NULL);
+    g_string_free (path, TRUE);
+  }
   /* Lists: a clinician sees its facility's, a specialist those of its
    * consultations; names match case-insensitively. */
   {
