@@ -12,6 +12,7 @@
 #include "certificate.h"
 #include "media-priv.h"
 #include "room.h"
+#include "room-priv.h"
 #include "srtp.h"
 
 
@@ -142,6 +143,8 @@ typedef enum {
   OP_SUBSCRIBE_ANSWER,
   OP_CANDIDATE,
   OP_KEYFRAME,
+  OP_START_RECORDING,
+  OP_STOP_RECORDING,
   OP_QUIT,
 } OpKind;
 
@@ -161,6 +164,7 @@ typedef struct {
   gpointer user_data;
   GDestroyNotify notify;
   RoomEntry *entry;         /* OP_OPEN_ROOM: where to store the new room */
+  MediaRecordingSession *recording;  /* OP_START_RECORDING (reference moved to the room) */
 } Op;
 
 static void
@@ -171,6 +175,10 @@ op_free (gpointer data)
   g_free (op->room_id);
   g_free (op->participant_id);
   g_free (op->sdp);
+  if (op->recording != NULL)
+    media_recording_session_refuse (op->recording,
+                                    g_error_new (MEDIA_ERROR, MEDIA_ERROR_NOT_FOUND,
+                                                 "the media engine stopped"));
   if (op->kind == OP_CLOSE_ROOM)
     g_free (op->entry);
   g_free (op);
@@ -222,6 +230,12 @@ op_run (gpointer data)
     break;
   case OP_KEYFRAME:
     media_room_request_keyframe (op->room, op->participant_id);
+    break;
+  case OP_START_RECORDING:
+    media_recording_start (op->room, g_steal_pointer (&op->recording));
+    break;
+  case OP_STOP_RECORDING:
+    media_recording_stop (op->room);
     break;
   case OP_QUIT:
     g_main_loop_quit (op->worker->loop);
@@ -459,6 +473,44 @@ media_engine_request_keyframe (MediaEngine *engine, const char *room_id,
   op = op_for_room (engine, OP_KEYFRAME, room_id, publisher_id, NULL, NULL, NULL);
   if (op != NULL)
     engine_dispatch (op);
+}
+
+void
+media_engine_start_recording (MediaEngine *engine, const char *room_id,
+                              const char *recording_id, const MediaRecordingOptions *options,
+                              MediaRecordingEventFunc on_event, MediaRecordingDoneFunc on_done,
+                              gpointer user_data)
+{
+  MediaRecordingSession *session;
+  RoomEntry *entry;
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL && recording_id != NULL);
+  g_return_if_fail (options != NULL && options->directory != NULL);
+  g_return_if_fail (options->server_key != NULL && options->key_id != NULL);
+  session = media_recording_session_new (engine->control, room_id, recording_id, options,
+                                         on_event, on_done, user_data);
+  entry = g_hash_table_lookup (engine->rooms, room_id);
+  if (entry == NULL) {
+    media_recording_session_refuse (session, g_error_new (MEDIA_ERROR, MEDIA_ERROR_NOT_FOUND,
+                                                          "no room '%s'", room_id));
+    return;
+  }
+  op = op_for_room (engine, OP_START_RECORDING, room_id, NULL, NULL, NULL, NULL);
+  op->recording = session;
+  engine_dispatch (op);
+}
+
+void
+media_engine_stop_recording (MediaEngine *engine, const char *room_id)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL);
+  if (!g_hash_table_contains (engine->rooms, room_id))
+    return;
+  op = op_for_room (engine, OP_STOP_RECORDING, room_id, NULL, NULL, NULL, NULL);
+  engine_dispatch (op);
 }
 
 const char *

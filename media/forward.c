@@ -180,6 +180,8 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   now = now_us / 1000;
   rtp_source_stats_update (&track->stats, h.seq, h.timestamp, now_us);
   track_nack_missing (track);
+  if (track->record_index != 0 && p->recorder != NULL)
+    media_recording_push (p, track, buf, len, &h, (gint64) now_us);
 
   for (guint i = 0; i < track->slots->len; i++)
     slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);

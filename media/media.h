@@ -195,4 +195,68 @@ void media_engine_add_remote_candidate (MediaEngine *engine, const char *room_id
 void media_engine_request_keyframe (MediaEngine *engine, const char *room_id,
                                     const char *publisher_id);
 
+/* ---- recording (media/recording.c, media/recorder.c, media/compose.c) -- */
+
+typedef struct {
+  const char *directory;          /* absolute; exists; files are created inside */
+  const guint8 *server_key;       /* 32 bytes (cau_vault_key_load); copied */
+  const char *key_id;
+  guint64 min_free_bytes;         /* stop with MEDIA_RECORDING_DISK_LOW below this */
+} MediaRecordingOptions;
+
+typedef enum {
+  MEDIA_RECORDING_STARTED,        /* first file opened */
+  MEDIA_RECORDING_DISK_LOW,       /* stopped itself: not enough free space */
+  MEDIA_RECORDING_FAILED,         /* a pipeline failed; stopped */
+} MediaRecordingEvent;
+
+typedef struct {
+  char *participant_id;
+  char *file_name;                /* relative to directory, e.g. "<recording>-<participant>.mkv.cauv" */
+  gint64 started_at_us;           /* wall clock (g_get_real_time), for the row */
+  gint64 duration_ms;
+  char *sha256;                   /* hex of the encrypted file */
+  guint64 size;                   /* bytes on disk */
+  gboolean has_audio, has_video;
+  guint64 dropped_packets;        /* the bounded queue was full */
+} MediaRecordingFile;
+void media_recording_file_free (MediaRecordingFile *file);
+
+typedef void (*MediaRecordingEventFunc) (const char *room_id, const char *recording_id,
+                                         MediaRecordingEvent event, const char *detail,
+                                         gpointer user_data);
+typedef void (*MediaRecordingDoneFunc) (const char *room_id, const char *recording_id,
+                                        GPtrArray *files /* MediaRecordingFile*, transfer none */,
+                                        const GError *error, gpointer user_data);
+
+/* Records every published track of @room_id (and of publishers who join
+ * later) until stopped: one file per participant (a participant who leaves
+ * and publishes again gets a second file), audio and video in sync,
+ * Matroska in the vault format.  Asks each publisher for a key frame at
+ * start.  Callbacks run on the control context; on_done runs exactly once
+ * per start (also when the start is refused: unknown room, already
+ * recording, disk low), after the last file is closed.  Closing the room
+ * stops the recording.  Forwarding never waits for a recorder: the
+ * hand-off is a bounded queue. */
+void media_engine_start_recording (MediaEngine *engine, const char *room_id,
+                                   const char *recording_id, const MediaRecordingOptions *options,
+                                   MediaRecordingEventFunc on_event, MediaRecordingDoneFunc on_done,
+                                   gpointer user_data);
+/* Stops and finalises every file; on_done (given at start) then reports them. */
+void media_engine_stop_recording (MediaEngine *engine, const char *room_id);
+
+/* After the call: composes the per-participant files into one file (video
+ * grid with compositor, audio with audiomixer; VP8 + Opus in Matroska),
+ * encrypted the same way, on a thread of its own.  The composed file is
+ * "<recording_id>-composed.mkv.cauv" in @directory.  progress is 0–100;
+ * done gets the composed file (transfer none) or an error.  Both run on
+ * the context that was thread-default when this was called. */
+typedef void (*MediaComposeProgressFunc) (const char *recording_id, int percent, gpointer user_data);
+typedef void (*MediaComposeDoneFunc) (const char *recording_id, MediaRecordingFile *composed,
+                                      const GError *error, gpointer user_data);
+void media_compose_recording (const char *recording_id, const char *directory,
+                              const char *const *file_names, const guint8 server_key[32],
+                              const char *key_id, MediaComposeProgressFunc progress,
+                              MediaComposeDoneFunc done, gpointer user_data);
+
 G_END_DECLS

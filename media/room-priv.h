@@ -20,6 +20,8 @@
 typedef struct MediaTrack MediaTrack;
 typedef struct MediaParticipant MediaParticipant;
 typedef struct MediaSlot MediaSlot;
+typedef struct MediaRecorder MediaRecorder;
+typedef struct MediaRecordingSession MediaRecordingSession;
 
 /* A publisher's incoming track. */
 struct MediaTrack {
@@ -35,6 +37,7 @@ struct MediaTrack {
   gint64 last_keyframe_request_us;
   guint8 fir_seq;
   guint64 target_bps;       /* REMB we advertise (loss-based, see room_tick) */
+  guint record_index;       /* 1 + index in the owner's recorder; 0: not recorded */
 };
 
 /* One m-line of a subscriber's subscribe peer connection. */
@@ -71,6 +74,8 @@ struct MediaParticipant {
   guint64 subscribe_version;
   guint64 session_id;
   guint32 rtcp_ssrc;        /* our sender SSRC in RTCP towards this client */
+  MediaRecorder *recorder;  /* while the room records and this participant publishes */
+  guint recording_files;    /* files started for this participant (naming) */
 };
 
 struct MediaRoom {
@@ -81,6 +86,8 @@ struct MediaRoom {
   GHashTable *participants; /* id → MediaParticipant*, owned */
   GPtrArray *order;         /* MediaParticipant*, join order (not owned) */
   GSource *timer;
+  MediaRecordingSession *recording;  /* NULL: not recording (recording.c) */
+  gboolean recording_failed;
 };
 
 /* forward.c */
@@ -98,3 +105,24 @@ void media_forward_keyframe_watch (MediaParticipant *p);
 void media_forward_publisher_reports (MediaParticipant *p);
 /* PLI (or FIR) to the track's publisher, rate-limited unless @force. */
 void media_track_request_keyframe (MediaTrack *track, gboolean force);
+
+/* recording.c: the room's recording (media_engine_start_recording). */
+MediaRecordingSession *media_recording_session_new (GMainContext *control, const char *room_id,
+                                                    const char *recording_id,
+                                                    const MediaRecordingOptions *options,
+                                                    MediaRecordingEventFunc on_event,
+                                                    MediaRecordingDoneFunc on_done,
+                                                    gpointer user_data);
+/* Ends a session that never started: on_done gets @error (taken). */
+void media_recording_session_refuse (MediaRecordingSession *session, GError *error);
+/* Takes the session's reference; refuses it when the room already records. */
+void media_recording_start (MediaRoom *room, MediaRecordingSession *session);
+void media_recording_stop (MediaRoom *room);
+void media_recording_participant_published (MediaParticipant *p);
+void media_recording_participant_leaving (MediaParticipant *p);
+/* Once a second: key frames still wanted, failed pipelines, disk space. */
+void media_recording_tick (MediaRoom *room);
+/* The relay's hook (forward.c): the publisher's cleartext packet, before
+ * any rewriting, for a track with record_index != 0. */
+void media_recording_push (MediaParticipant *p, MediaTrack *track, const uint8_t *packet,
+                           size_t len, const RtpHeader *h, gint64 now_us);

@@ -233,6 +233,7 @@ room_tick (gpointer user_data)
     media_forward_publisher_reports (g_ptr_array_index (room->order, i));
     media_forward_keyframe_watch (g_ptr_array_index (room->order, i));
   }
+  media_recording_tick (room);
   return G_SOURCE_CONTINUE;
 }
 
@@ -640,6 +641,7 @@ participant_free (MediaParticipant *p, gboolean announce)
   /* Peers first: no packet callback may run on half-freed state. */
   g_clear_pointer (&p->publish, media_peer_free);
   g_clear_pointer (&p->subscribe, media_peer_free);
+  media_recording_participant_leaving (p);
   g_ptr_array_unref (p->slots);
   for (guint i = 0; i < p->tracks->len; i++) {
     MediaTrack *t = g_ptr_array_index (p->tracks, i);
@@ -664,6 +666,7 @@ participant_free (MediaParticipant *p, gboolean announce)
 void
 media_room_free (MediaRoom *room)
 {
+  media_recording_stop (room);
   g_source_destroy (room->timer);
   g_source_unref (room->timer);
   for (guint i = 0; i < room->order->len; i++)
@@ -762,6 +765,7 @@ media_room_publish (MediaRoom *room, const char *participant_id, const char *off
     media_peer_remote_gathering_done (p->publish);
 
   participant_update_tracks (p, offer);
+  media_recording_participant_published (p);
   media_post_sdp (room->env.control, callback, user_data, answer,
                   participant_track_infos (p), NULL);
   return;
