@@ -829,6 +829,12 @@ window_begin (Bench *b)
 
     p->sent_pkts = p->sent_bytes = 0;
     p->plis = p->firs = p->nacks = 0;
+    /* Each subscriber samples every --sample-th packet from its own random
+     * phase.  With one phase for all (every counter at 0), every
+     * subscriber decrypted the same packets, so the whole window's
+     * histogram came from ~50 packets per 2 500: whether it held a late
+     * packet of a key frame, and so what p99 said, was luck. */
+    p->sample_counter = g_random_int_range (0, (gint32) b->opt.sample);
     for (guint j = 0; j < p->n_recv; j++)
       traffic_recv_window_begin (&p->recv[j]);
   }

@@ -14,7 +14,8 @@ this script samples the server's CPU time and RSS from /proc/PID; each
 cau-bench JSON line gets the server's CPU % over that window, packets and
 Mbit/s per server core, and RSS per subscriber.  Each line also records
 the 1-minute load average: on a shared machine, other work on the two cores
-shows up in the tail latency.  Prints a table, and the
+shows up in the tail latency; --rt-priority P runs the server and cau-bench
+(every thread) under SCHED_FIFO P so that it does not.  Prints a table, and the
 caud/Janus ratios when both ran; --json-out keeps the lines.
 
 Options after `--` go to cau-bench unchanged.  Exit status: 0, or 1 when
@@ -67,6 +68,15 @@ def find_exe(env, rel):
         if os.access(p, os.X_OK):
             return p
     return None
+
+
+def set_realtime(pid, prio):
+    """SCHED_FIFO @prio for every thread of @pid (threads started later
+    inherit it).  None: leave the default policy."""
+    if prio is None:
+        return
+    subprocess.run(["chrt", "-f", "-a", "-p", str(prio), str(pid)], check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def free_port(addr):
@@ -137,6 +147,7 @@ class Server:
             self.start_caud()
         else:
             self.start_janus()
+        set_realtime(self.pid, self.args.rt_priority)
         self.baseline_rss = ProcSampler(self.pid).read()[2]
 
     def start_caud(self):
@@ -158,6 +169,10 @@ class Server:
                 "--max-participants", "1000",
                 "--log-level", "warning"]
         env = dict(os.environ)
+        # Rooms without sign-in tokens (caud's setting for tests and
+        # benchmarks; an environment variable, so that builds from before
+        # the setting still start).
+        env["CAU_ANONYMOUS_ROOMS"] = "on"
         if a.srtp_backend:
             env["CAU_SRTP_BACKEND"] = a.srtp_backend
         log("starting " + " ".join(cmd))
@@ -230,6 +245,7 @@ def run_generator(server, args, extra, sampler, perf):
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True,
                             preexec_fn=raise_nofile)
+    set_realtime(proc.pid, a.rt_priority)
     threading.Thread(target=forward_stderr, args=(proc.stderr, server, perf),
                      daemon=True).start()
     results = []
@@ -242,6 +258,7 @@ def run_generator(server, args, extra, sampler, perf):
         r["server_cpu_pct"] = cpu
         r["server_rss_kib"] = rss // 1024 if rss else None
         r["loadavg_1m"] = os.getloadavg()[0]
+        r["rt_priority"] = a.rt_priority
         subs = max(1, r.get("receivers", 1))
         if rss:
             r["rss_per_sub_kib"] = (rss - server.baseline_rss) / 1024 / subs
@@ -373,6 +390,8 @@ def main():
     p.add_argument("--perf-out", default="perf.data")
     p.add_argument("--json-out", default=None, help="append the JSON lines here")
     p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
+    p.add_argument("--rt-priority", type=int, default=None,
+                   help="SCHED_FIFO priority for the server and cau-bench (root)")
     args, extra = p.parse_known_args()
     if extra and extra[0] == "--":
         extra = extra[1:]
