@@ -222,8 +222,9 @@ records_recording_create (RecordsStore *store, RecordsRecording *recording, GErr
   recording->id = g_steal_pointer (&id);
   g_free (recording->patient_id);
   recording->patient_id = g_steal_pointer (&patient_id);
-  g_free (recording->session_id);
-  recording->session_id = g_steal_pointer (&session_id);
+  /* A session id given by the caller is kept as it is (it may be borrowed). */
+  if (recording->session_id == NULL)
+    recording->session_id = g_steal_pointer (&session_id);
   g_free (recording->started_at);
   recording->started_at = g_steal_pointer (&started_at);
   g_free (recording->ended_at);

@@ -331,7 +331,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecordsRecording, records_recording_free)
 gboolean records_recording_status_valid (const char *status);
 
 /* Validates and inserts @recording; fills id, patient_id (from the
- * consultation), session_id (when NULL: a new one), started_at (when NULL).
+ * consultation), session_id (only when NULL: a new one; a given one is left
+ * untouched), started_at and ended_at (replaced by their normalised text).
  * Unknown consultation → RECORDS_ERROR_INVALID "consultation_id". */
 gboolean records_recording_create (RecordsStore *store, RecordsRecording *recording,
                                    GError **error);
