@@ -85,6 +85,17 @@ static const FieldSpec admission_fields[] = {
   { "participant", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
   { NULL }
 };
+static const char *const record_actions[] = { "start", "stop", NULL };
+static const char *const consent_purposes[] = { "recording", NULL };
+static const FieldSpec record_fields[] = {
+  { "action", FIELD_STRING, TRUE, FALSE, 0, 8, CHECK_ENUM, record_actions },
+  { NULL }
+};
+static const FieldSpec consent_fields[] = {
+  { "purpose", FIELD_STRING, TRUE, FALSE, 0, 16, CHECK_ENUM, consent_purposes },
+  { "granted", FIELD_BOOLEAN, TRUE, FALSE },
+  { NULL }
+};
 static const FieldSpec no_fields[] = {
   { NULL }
 };
@@ -101,6 +112,8 @@ static const MessageSpec message_specs[SIGNALING_MESSAGE_N_TYPES] = {
   [SIGNALING_MESSAGE_PING] = { "ping", no_fields },
   [SIGNALING_MESSAGE_ADMIT] = { "admit", admission_fields },
   [SIGNALING_MESSAGE_DENY] = { "deny", admission_fields },
+  [SIGNALING_MESSAGE_RECORD] = { "record", record_fields },
+  [SIGNALING_MESSAGE_CONSENT] = { "consent", consent_fields },
 };
 
 static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
@@ -124,6 +137,8 @@ static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
   [SIGNALING_ERROR_ADMISSION_DENIED] = "admission-denied",
   [SIGNALING_ERROR_REPLACED] = "replaced",
   [SIGNALING_ERROR_NOT_IN_LOBBY] = "not-in-lobby",
+  [SIGNALING_ERROR_CONSENT_REQUIRED] = "consent-required",
+  [SIGNALING_ERROR_DISK_LOW] = "disk-low",
   [SIGNALING_ERROR_INTERNAL] = "internal",
 };
 

@@ -29,6 +29,8 @@ typedef enum {
   SIGNALING_MESSAGE_PING,
   SIGNALING_MESSAGE_ADMIT,
   SIGNALING_MESSAGE_DENY,
+  SIGNALING_MESSAGE_RECORD,
+  SIGNALING_MESSAGE_CONSENT,
   SIGNALING_MESSAGE_N_TYPES
 } SignalingMessageType;
 
@@ -54,6 +56,8 @@ typedef enum {
   SIGNALING_ERROR_ADMISSION_DENIED,  /* a care-team member turned the patient away */
   SIGNALING_ERROR_REPLACED,          /* the same invitation connected again     */
   SIGNALING_ERROR_NOT_IN_LOBBY,      /* admit/deny of someone not waiting       */
+  SIGNALING_ERROR_CONSENT_REQUIRED,  /* record start without the patient's consent */
+  SIGNALING_ERROR_DISK_LOW,          /* record start with too little free space */
   SIGNALING_ERROR_INTERNAL,
   SIGNALING_ERROR_N_CODES
 } SignalingErrorCode;

@@ -175,6 +175,7 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
                      "ice_servers");
   if (is_care_team (session))
     json_object_set_new (reply, "lobby", signaling_room_describe_lobby (context, room->id));
+  json_object_set_new (reply, "recording", signaling_recording_describe (context, room->id));
   if (ref)
     json_object_set (reply, "ref", (json_t *) ref);
   signaling_session_send (session, reply);
@@ -206,6 +207,7 @@ signaling_room_leave (SignalingSession *session)
   session->room = NULL;
   g_ptr_array_remove (room->members, session);
   context->metrics.participants--;
+  signaling_recording_member_left (context, room);
 
   if (room->members->len == 0) {
     if (context->engine)
@@ -381,6 +383,7 @@ on_track_added (const char *room_id, const MediaTrackInfo *track, gpointer user_
   signaling_room_broadcast (room, publisher,
                             json_pack ("{s:s, s:s, s:o}", "type", "track-added", "participant",
                                        track->participant_id, "track", describe_track (track)));
+  signaling_recording_track_added (context, publisher);
   renegotiate_others (room, track->participant_id);
 }
 

@@ -168,6 +168,7 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
                                                     (GDestroyNotify) signaling_session_unref);
   server->context.lobbies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                    (GDestroyNotify) g_ptr_array_unref);
+  signaling_recording_context_init (&server->context);
   if (options->recording.directory && options->recording.server_key) {
     server->context.recording_directory = g_strdup (options->recording.directory);
     memcpy (server->context.recording_key, options->recording.server_key, 32);
@@ -290,6 +291,7 @@ signaling_server_free (SignalingServer *server)
   g_hash_table_destroy (server->context.lobbies);
   g_hash_table_destroy (server->context.participants);
   g_hash_table_destroy (server->context.rooms);
+  signaling_recording_context_clear (&server->context);
   g_free (server->context.recording_directory);
   g_free (server->context.recording_key_id);
   OPENSSL_cleanse (server->context.recording_key, sizeof server->context.recording_key);

@@ -554,6 +554,15 @@ dispatch (SignalingSession *session, SignalingMessageType type, json_t *message)
     signaling_room_admit (session, json_string_value (json_object_get (message, "participant")),
                           type == SIGNALING_MESSAGE_ADMIT, ref);
     break;
+  case SIGNALING_MESSAGE_RECORD:
+    signaling_recording_handle_record (session,
+                                       json_string_value (json_object_get (message, "action")),
+                                       ref);
+    break;
+  case SIGNALING_MESSAGE_CONSENT:
+    signaling_recording_handle_consent (session,
+                                        json_is_true (json_object_get (message, "granted")), ref);
+    break;
   default:
     g_assert_not_reached ();
   }

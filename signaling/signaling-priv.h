@@ -26,6 +26,7 @@ G_BEGIN_DECLS
 
 typedef struct SignalingSession SignalingSession;
 typedef struct SignalingRoom SignalingRoom;
+typedef struct SignalingRecording SignalingRecording;
 
 typedef struct {
   MediaEngine *engine;            /* borrowed; may be NULL (no media plane) */
@@ -161,6 +162,25 @@ void signaling_room_renegotiate (SignalingSession *session);
 void signaling_room_subscribe_answer (SignalingSession *session, const char *sdp,
                                       gint64 version, json_t *ref);
 void signaling_room_free (SignalingRoom *room);
+
+/* recording.c */
+/* Sets up / tears down the context's recording tables (server.c). */
+void signaling_recording_context_init (SignalingContext *context);
+void signaling_recording_context_clear (SignalingContext *context);
+void signaling_recording_free (SignalingRecording *recording);
+/* `record` (@action "start" or "stop") from a joined @session. */
+void signaling_recording_handle_record (SignalingSession *session, const char *action,
+                                        json_t *ref);
+/* `consent` from a joined @session (its patient). */
+void signaling_recording_handle_consent (SignalingSession *session, gboolean granted,
+                                         json_t *ref);
+/* null, or {id, started_at} of @room_id's running recording (transfer full). */
+json_t *signaling_recording_describe (SignalingContext *context, const char *room_id);
+/* @publisher's first track arrived: its file gets a row if recording. */
+void signaling_recording_track_added (SignalingContext *context, SignalingSession *publisher);
+/* A member left @room (still in the table, maybe empty): the recording
+ * stops ("ended") when no care-team member remains. */
+void signaling_recording_member_left (SignalingContext *context, SignalingRoom *room);
 
 /* One structured log line with the room and participant ids, also shown in
  * the text for terminals.  Never pass SDP bodies, tokens or names. */

@@ -71,6 +71,8 @@ static const struct {
   { SIGNALING_MESSAGE_PING, "{\"type\":\"ping\",\"id\":\"\"}" },
   { SIGNALING_MESSAGE_ADMIT, "{\"type\":\"admit\",\"participant\":\"p0123456789ab\"}" },
   { SIGNALING_MESSAGE_DENY, "{\"type\":\"deny\",\"participant\":\"p0123456789ab\",\"id\":3}" },
+  { SIGNALING_MESSAGE_RECORD, "{\"type\":\"record\",\"action\":\"start\",\"id\":4}" },
+  { SIGNALING_MESSAGE_CONSENT, "{\"type\":\"consent\",\"purpose\":\"recording\",\"granted\":false}" },
 };
 
 static void
@@ -131,6 +133,13 @@ static const struct {
   { "{\"type\":\"deny\",\"participant\":\"\"}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
   { "{\"type\":\"admit\",\"participant\":\"p1/2\"}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
   { "{\"type\":\"admit\",\"participant\":7}", SIGNALING_ERROR_INVALID_FIELD, "participant" },
+  /* record / consent */
+  { "{\"type\":\"record\"}", SIGNALING_ERROR_INVALID_FIELD, "action" },
+  { "{\"type\":\"record\",\"action\":\"pause\"}", SIGNALING_ERROR_INVALID_FIELD, "action" },
+  { "{\"type\":\"record\",\"action\":\"start\",\"who\":1}", SIGNALING_ERROR_INVALID_FIELD, "who" },
+  { "{\"type\":\"consent\",\"purpose\":\"recording\"}", SIGNALING_ERROR_INVALID_FIELD, "granted" },
+  { "{\"type\":\"consent\",\"purpose\":\"sharing\",\"granted\":true}", SIGNALING_ERROR_INVALID_FIELD, "purpose" },
+  { "{\"type\":\"consent\",\"purpose\":\"recording\",\"granted\":\"yes\"}", SIGNALING_ERROR_INVALID_FIELD, "granted" },
   /* publish */
   { "{\"type\":\"publish\"}", SIGNALING_ERROR_INVALID_FIELD, "sdp" },
   { "{\"type\":\"publish\",\"sdp\":\"\"}", SIGNALING_ERROR_INVALID_FIELD, "sdp" },

@@ -125,7 +125,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   options.recording.directory = f->recordings_dir;
   options.recording.server_key = f->key;
   options.recording.key_id = f->key_id;
-  options.recording.min_free_bytes = 1024 * 1024;
+  /* data != NULL: more free space than any disk has. */
+  options.recording.min_free_bytes = data ? G_MAXUINT64 / 2 : 1024 * 1024;
   f->server = signaling_server_new (&options, f->engine, f->store);
   g_assert_true (signaling_server_listen (f->server, &error));
   g_assert_no_error (error);
@@ -346,12 +347,6 @@ expect_error_message (Client *client, const char *code, json_int_t ref, const ch
   json_decref (message);
 }
 
-static void
-wait_closed (Client *client)
-{
-  g_assert_true (wait_for (&client->closed));
-}
-
 typedef struct {
   GBytes *body;
   GError *error;
@@ -525,24 +520,6 @@ connect_and_join (Fixture *f, const char *room, const char *token, const char *e
   send_join (client, 1, room, token);
   json_decref (expect_message (client, expect_type, expect_code));
   return client;
-}
-
-static guint
-count_audit (Fixture *f, const char *action, const char *outcome)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) events = records_audit_list (f->store, 0, NULL, NULL, action, 1000,
-                                                     &error);
-  guint count = 0;
-
-  g_assert_no_error (error);
-  for (guint i = 0; i < events->len; i++) {
-    RecordsAuditEvent *event = g_ptr_array_index (events, i);
-
-    if (g_strcmp0 (event->outcome, outcome) == 0)
-      count++;
-  }
-  return count;
 }
 
 /* ---- the world ---------------------------------------------------------- */
@@ -1133,6 +1110,263 @@ test_recover (Fixture *f, gconstpointer data)
   world_clear (&w);
 }
 
+/* ---- record and consent over WSS --------------------------------------- */
+
+static void
+send_text (Client *client, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static void
+send_text (Client *client, const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  client_send (client, text);
+}
+
+/* The patient joins through the lobby, admitted by @doctor. */
+static Client *
+patient_joins (Fixture *f, Client *doctor, const char *room, const char *token)
+{
+  Client *patient = connect_and_join (f, room, token, "lobby", NULL);
+  json_t *message = expect_message (doctor, "lobby-updated", NULL);
+  const char *waiting = json_string_value (
+      json_object_get (json_array_get (json_object_get (message, "waiting"), 0), "id"));
+
+  send_text (doctor, "{\"type\":\"admit\",\"id\":50,\"participant\":\"%s\"}", waiting);
+  json_decref (message);
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (patient, "joined", NULL);
+  g_assert_true (json_is_null (json_object_get (message, "recording")));
+  json_decref (message);
+  json_decref (expect_message (doctor, "lobby-updated", NULL));
+  json_decref (expect_message (doctor, "participant-joined", NULL));
+  return patient;
+}
+
+static RecordsRecording *
+composed_row (Fixture *f, const char *recording_id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) rows = records_recording_list_for_session (f->store, recording_id,
+                                                                   &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < rows->len; i++) {
+    RecordsRecording *row = rows->pdata[i];
+
+    if (strcmp (row->kind, "composed") == 0)
+      return g_ptr_array_steal_index (rows, i);
+  }
+  return NULL;
+}
+
+/* Runs the loop until the recording's rows are gone (nobody published:
+ * the media engine reported no file and the composed row was dropped). */
+static gboolean
+wait_rows_gone (Fixture *f, const char *recording_id)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GPtrArray) rows = records_recording_list_for_session (f->store, recording_id,
+                                                                     &error);
+
+    g_assert_no_error (error);
+    if (rows->len == 0)
+      return TRUE;
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (2000);
+  }
+  return FALSE;
+}
+
+static void
+test_record (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  g_autofree char *t_patient = NULL;
+  g_autofree char *recording_id = NULL;
+  g_autoptr (RecordsRecording) composed = NULL;
+  g_autoptr (RecordsConsent) consent = NULL;
+  Client *doctor, *patient, *expert;
+  json_t *message;
+  gint64 checked = 0;
+
+  world_init (f, &w);
+  t_patient = patient_token (f, w.t_clinician, w.consultation->id);
+  doctor = connect_and_join (f, w.consultation->id, w.t_clinician, "joined", NULL);
+  patient = patient_joins (f, doctor, w.consultation->id, t_patient);
+
+  /* Without consent: refused, and the patient is asked. */
+  client_send (doctor, "{\"type\":\"record\",\"id\":1,\"action\":\"start\"}");
+  expect_error_message (doctor, "consent-required", 1, NULL);
+  message = expect_message (patient, "consent-request", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "purpose")), ==, "recording");
+  g_assert_cmpstr (json_string_value (json_object_get (message, "by_name")), ==, "bs.lan");
+  json_decref (message);
+  g_assert_cmpuint (count_audit_entity (f, "record", "denied", w.consultation->id, w.clinician),
+                    ==, 1);
+
+  /* Only the care team records; only the patient consents. */
+  client_send (patient, "{\"type\":\"record\",\"id\":2,\"action\":\"start\"}");
+  expect_error_message (patient, "forbidden", 2, NULL);
+  client_send (doctor, "{\"type\":\"consent\",\"id\":3,\"purpose\":\"recording\",\"granted\":true}");
+  expect_error_message (doctor, "forbidden", 3, NULL);
+  client_send (doctor, "{\"type\":\"record\",\"id\":4,\"action\":\"stop\"}");
+  expect_error_message (doctor, "bad-state", 4, NULL);
+
+  /* The patient grants: stored as an electronic Consent for this consultation. */
+  client_send (patient, "{\"type\":\"consent\",\"id\":5,\"purpose\":\"recording\",\"granted\":true}");
+  json_decref (expect_message (patient, "ok", NULL));
+  message = expect_message (patient, "consent-updated", NULL);
+  g_assert_true (json_is_true (json_object_get (message, "granted")));
+  json_decref (message);
+  json_decref (expect_message (doctor, "consent-updated", NULL));
+  consent = records_consent_current (f->store, w.patient->id, w.consultation->id, "recording",
+                                     &error);
+  g_assert_no_error (error);
+  g_assert_true (consent->granted);
+  g_assert_cmpstr (consent->consultation_id, ==, w.consultation->id);
+  g_assert_cmpstr (consent->recorded_by, ==, "patient");
+  g_assert_cmpstr (consent->method, ==, "electronic");
+  g_clear_pointer (&consent, records_consent_free);
+
+  /* Now it starts: everyone is told; the composed file's row exists. */
+  client_send (doctor, "{\"type\":\"record\",\"id\":6,\"action\":\"start\"}");
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (doctor, "recording-started", NULL);
+  recording_id = g_strdup (json_string_value (json_object_get (message, "recording")));
+  g_assert_nonnull (recording_id);
+  g_assert_nonnull (json_string_value (json_object_get (message, "started_at")));
+  json_decref (message);
+  message = expect_message (patient, "recording-started", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "recording")), ==, recording_id);
+  json_decref (message);
+  composed = composed_row (f, recording_id);
+  g_assert_nonnull (composed);
+  g_assert_cmpstr (composed->status, ==, "recording");
+  g_assert_cmpstr (composed->consultation_id, ==, w.consultation->id);
+  g_assert_cmpstr (composed->patient_id, ==, w.patient->id);
+  g_clear_pointer (&composed, records_recording_free);
+  client_send (doctor, "{\"type\":\"record\",\"id\":7,\"action\":\"start\"}");
+  expect_error_message (doctor, "bad-state", 7, NULL);
+
+  /* Someone joining now learns a recording is running. */
+  expert = connect_and_join (f, w.consultation->id, w.t_specialist, "joined", NULL);
+  json_decref (expect_message (doctor, "participant-joined", NULL));
+  json_decref (expect_message (patient, "participant-joined", NULL));
+
+  /* The patient withdraws: the recording stops for everyone. */
+  client_send (patient, "{\"type\":\"consent\",\"id\":8,\"purpose\":\"recording\",\"granted\":false}");
+  json_decref (expect_message (patient, "ok", NULL));
+  json_decref (expect_message (patient, "consent-updated", NULL));
+  message = expect_message (patient, "recording-stopped", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "recording")), ==, recording_id);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "reason")), ==,
+                   "consent-withdrawn");
+  json_decref (message);
+  json_decref (expect_message (doctor, "consent-updated", NULL));
+  message = expect_message (doctor, "recording-stopped", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "reason")), ==,
+                   "consent-withdrawn");
+  json_decref (message);
+  json_decref (expect_message (expert, "consent-updated", NULL));
+  json_decref (expect_message (expert, "recording-stopped", NULL));
+  /* Nobody published: the engine reports no file, the rows go. */
+  g_assert_true (wait_rows_gone (f, recording_id));
+
+  /* Withdrawn: a new start is refused again. */
+  client_send (expert, "{\"type\":\"record\",\"id\":9,\"action\":\"start\"}");
+  expect_error_message (expert, "consent-required", 9, NULL);
+  json_decref (expect_message (patient, "consent-request", NULL));
+
+  /* Granted again, started by the specialist, stopped by the clinician. */
+  client_send (patient, "{\"type\":\"consent\",\"id\":10,\"purpose\":\"recording\",\"granted\":true}");
+  json_decref (expect_message (patient, "ok", NULL));
+  json_decref (expect_message (patient, "consent-updated", NULL));
+  json_decref (expect_message (doctor, "consent-updated", NULL));
+  json_decref (expect_message (expert, "consent-updated", NULL));
+  client_send (expert, "{\"type\":\"record\",\"id\":11,\"action\":\"start\"}");
+  json_decref (expect_message (expert, "ok", NULL));
+  message = expect_message (expert, "recording-started", NULL);
+  g_free (recording_id);
+  recording_id = g_strdup (json_string_value (json_object_get (message, "recording")));
+  json_decref (message);
+  json_decref (expect_message (doctor, "recording-started", NULL));
+  json_decref (expect_message (patient, "recording-started", NULL));
+  client_send (doctor, "{\"type\":\"record\",\"id\":12,\"action\":\"stop\"}");
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (doctor, "recording-stopped", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "reason")), ==, "stopped");
+  json_decref (message);
+  json_decref (expect_message (patient, "recording-stopped", NULL));
+  json_decref (expect_message (expert, "recording-stopped", NULL));
+  g_assert_true (wait_rows_gone (f, recording_id));
+
+  /* Started again; the care team leaves: it ends for the patient left behind. */
+  client_send (doctor, "{\"type\":\"record\",\"id\":13,\"action\":\"start\"}");
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (patient, "recording-started", NULL);
+  g_free (recording_id);
+  recording_id = g_strdup (json_string_value (json_object_get (message, "recording")));
+  json_decref (message);
+  json_decref (expect_message (expert, "recording-started", NULL));
+  client_free (expert);
+  json_decref (expect_message (patient, "participant-left", NULL));
+  g_assert_false (has_message (patient));
+  client_free (doctor);
+  message = expect_message (patient, "recording-stopped", NULL);
+  g_assert_cmpstr (json_string_value (json_object_get (message, "reason")), ==, "ended");
+  json_decref (message);
+  json_decref (expect_message (patient, "participant-left", NULL));
+  g_assert_true (wait_rows_gone (f, recording_id));
+  client_free (patient);
+
+  /* Audited: three starts and three stops, the refusals, the consents. */
+  g_assert_cmpuint (count_audit_entity (f, "record", "success", w.consultation->id, NULL), ==, 6);
+  g_assert_cmpuint (count_audit_entity (f, "record", "denied", w.consultation->id, NULL), ==, 3);
+  g_assert_cmpuint (count_audit_entity (f, "create", "success", NULL, NULL), >=, 3);
+  g_assert_true (records_audit_verify (f->store, &checked, NULL, &error));
+  g_assert_no_error (error);
+  world_clear (&w);
+}
+
+/* Too little free space: refused before anything is filed. */
+static void
+test_record_disk_low (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  g_autoptr (RecordsConsent) consent = g_new0 (RecordsConsent, 1);
+  g_autoptr (GPtrArray) rows = NULL;
+  Client *doctor;
+
+  world_init (f, &w);
+  consent->patient_id = g_strdup (w.patient->id);
+  consent->consultation_id = g_strdup (w.consultation->id);
+  consent->purpose = g_strdup ("recording");
+  consent->granted = TRUE;
+  consent->recorded_by = g_strdup (w.clinician);
+  consent->method = g_strdup ("verbal");
+  g_assert_true (records_consent_create (f->store, consent, &error));
+  doctor = connect_and_join (f, w.consultation->id, w.t_clinician, "joined", NULL);
+  g_test_expect_message ("cau-signaling", G_LOG_LEVEL_WARNING, "*recording refused*MiB free*");
+  client_send (doctor, "{\"type\":\"record\",\"id\":1,\"action\":\"start\"}");
+  expect_error_message (doctor, "disk-low", 1, NULL);
+  g_test_assert_expected_messages ();
+  rows = records_recording_list_for_consultation (f->store, w.consultation->id, &error);
+  g_assert_cmpuint (rows->len, ==, 0);
+  g_assert_cmpuint (count_audit_entity (f, "record", "failure", w.consultation->id, NULL), ==, 1);
+  client_free (doctor);
+  world_clear (&w);
+}
+
 /* ---- cau recordings --------------------------------------------------- */
 
 /* Runs the real `cau` on the fixture's data directory; its exit status. */
@@ -1242,5 +1476,9 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/signaling/recording/cau", Fixture, NULL, fixture_set_up, test_cau,
               fixture_tear_down);
+  g_test_add ("/signaling/recording/record", Fixture, NULL, fixture_set_up, test_record,
+              fixture_tear_down);
+  g_test_add ("/signaling/recording/record-disk-low", Fixture, GINT_TO_POINTER (1),
+              fixture_set_up, test_record_disk_low, fixture_tear_down);
   return g_test_run ();
 }

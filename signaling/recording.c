@@ -1,0 +1,704 @@
+/* recording.c — recording consultation rooms (docs/protocol.md
+ * "Recording"): the `record` and `consent` messages, the media engine's
+ * recorder, the rows of the files it writes, and the composition after the
+ * call.
+ *
+ * One recording per room at a time.  While it runs it is in
+ * context->recordings (by room); once stopped it waits in
+ * context->recordings_closing (by recording id) until the media engine
+ * reports the files it closed, then the composition starts and the
+ * recording is forgotten (the composition's callbacks find their row by
+ * the recording id).
+ *
+ * Rows: the composed file's row is made at start (status "recording"), so
+ * that a crash leaves a trace even when nobody published; each publisher
+ * gets its row when recording starts or when its first track arrives.  The
+ * media engine's report then completes them; a row whose file never
+ * appeared is deleted.
+ *
+ * Media callbacks carry the context: it is looked up in a set of live
+ * contexts first, so a callback that arrives after the server was freed
+ * (a test's next server, say) does nothing.
+ */
+#include "recording.h"
+
+#include <string.h>
+
+#include "records.h"
+#include "session.h"
+
+struct SignalingRecording {
+  SignalingContext *context;
+  char *room_id;               /* = the consultation id */
+  char *id;                    /* the recording (session) id of the protocol */
+  char *patient_id;
+  char *started_at;
+  char *composed_row_id;
+  GHashTable *rows;            /* participant id → row id */
+  GHashTable *names;           /* participant id → display name */
+  gboolean media_stopped;      /* the engine stopped it itself */
+};
+
+static GHashTable *live_contexts;
+
+/* UTC ISO-8601 with milliseconds, as records keeps times (transfer full). */
+static char *
+now_text (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
+void
+signaling_recording_context_init (SignalingContext *context)
+{
+  if (live_contexts == NULL)
+    live_contexts = g_hash_table_new (NULL, NULL);
+  g_hash_table_add (live_contexts, context);
+  context->recordings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                               (GDestroyNotify) signaling_recording_free);
+  context->recordings_closing = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                       (GDestroyNotify) signaling_recording_free);
+}
+
+void
+signaling_recording_context_clear (SignalingContext *context)
+{
+  if (live_contexts)
+    g_hash_table_remove (live_contexts, context);
+  g_clear_pointer (&context->recordings, g_hash_table_destroy);
+  g_clear_pointer (&context->recordings_closing, g_hash_table_destroy);
+}
+
+static gboolean
+context_alive (SignalingContext *context)
+{
+  return live_contexts && g_hash_table_contains (live_contexts, context);
+}
+
+void
+signaling_recording_free (SignalingRecording *recording)
+{
+  if (recording == NULL)
+    return;
+  g_free (recording->room_id);
+  g_free (recording->id);
+  g_free (recording->patient_id);
+  g_free (recording->started_at);
+  g_free (recording->composed_row_id);
+  g_hash_table_destroy (recording->rows);
+  g_hash_table_destroy (recording->names);
+  g_free (recording);
+}
+
+json_t *
+signaling_recording_describe (SignalingContext *context, const char *room_id)
+{
+  SignalingRecording *recording = context->recordings
+                                      ? g_hash_table_lookup (context->recordings, room_id)
+                                      : NULL;
+
+  if (recording == NULL)
+    return json_null ();
+  return json_pack ("{s:s, s:s}", "id", recording->id, "started_at", recording->started_at);
+}
+
+static void
+recording_log (GLogLevelFlags level, const SignalingRecording *recording, const char *format,
+               ...) G_GNUC_PRINTF (3, 4);
+
+static void
+recording_log (GLogLevelFlags level, const SignalingRecording *recording, const char *format,
+               ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_log_structured (G_LOG_DOMAIN, level, "CAU_ROOM", recording->room_id, "CAU_RECORDING",
+                    recording->id, "MESSAGE", "[room=%s recording=%s] %s", recording->room_id,
+                    recording->id, text);
+}
+
+/* One audit event about the recording, as @session (NULL: the system). */
+static void
+audit_recording (SignalingContext *context, SignalingSession *session,
+                 const SignalingRecording *recording, const char *outcome, const char *detail)
+{
+  if (context->api == NULL)
+    return;
+  if (session)
+    signaling_audit_session (session, "record", outcome, detail);
+  else
+    signaling_api_audit (context->api, NULL, NULL, "record", "Encounter", recording->room_id,
+                         recording->patient_id, outcome, detail);
+}
+
+static void
+reply_ok (SignalingSession *session, json_t *ref)
+{
+  json_t *reply = json_pack ("{s:s}", "type", "ok");
+
+  if (ref)
+    json_object_set (reply, "ref", ref);
+  signaling_session_send (session, reply);
+}
+
+/* Adds the row of @participant_id's file, once. */
+static void
+add_participant_row (SignalingRecording *recording, const char *participant_id, const char *name)
+{
+  SignalingContext *context = recording->context;
+  g_autoptr (GError) error = NULL;
+  RecordsRecording row = { 0 };
+  g_autofree char *file_name = NULL;
+
+  if (g_hash_table_contains (recording->rows, participant_id))
+    return;
+  file_name = signaling_recording_participant_file (recording->id, participant_id);
+  row.consultation_id = recording->room_id;
+  row.session_id = recording->id;
+  row.kind = (char *) "participant";
+  row.participant_id = (char *) participant_id;
+  row.participant_name = (char *) name;
+  row.file_name = file_name;
+  row.status = (char *) "recording";
+  row.compose_progress = -1;
+  row.key_id = context->recording_key_id;
+  if (!records_recording_create (context->store, &row, &error)) {
+    recording_log (G_LOG_LEVEL_WARNING, recording, "cannot file participant %s: %s",
+                   participant_id, error->message);
+    return;
+  }
+  g_hash_table_insert (recording->rows, g_strdup (participant_id), g_strdup (row.id));
+  if (name)
+    g_hash_table_insert (recording->names, g_strdup (participant_id), g_strdup (name));
+  g_free (row.id);
+  g_free (row.patient_id);
+  g_free (row.started_at);
+  g_free (row.ended_at);
+}
+
+void
+signaling_recording_track_added (SignalingContext *context, SignalingSession *publisher)
+{
+  SignalingRecording *recording;
+
+  if (context->recordings == NULL || publisher->room == NULL)
+    return;
+  recording = g_hash_table_lookup (context->recordings, publisher->room->id);
+  if (recording)
+    add_participant_row (recording, publisher->participant_id, publisher->name);
+}
+
+static void
+broadcast_stopped (SignalingContext *context, SignalingRecording *recording, const char *reason)
+{
+  SignalingRoom *room = signaling_room_find (context, recording->room_id);
+
+  signaling_room_broadcast (room, NULL,
+                            json_pack ("{s:s, s:s, s:s}", "type", "recording-stopped",
+                                       "recording", recording->id, "reason", reason));
+}
+
+/* Ends the running recording of @room_id: everyone is told why, the media
+ * engine finalises the files (unless it stopped by itself), and the
+ * recording waits for its files in recordings_closing. */
+static void
+stop_recording (SignalingContext *context, const char *room_id, const char *reason,
+                SignalingSession *by)
+{
+  SignalingRecording *recording = NULL;
+  g_autofree char *detail = NULL;
+  char *key = NULL;
+
+  if (!g_hash_table_steal_extended (context->recordings, room_id, (gpointer *) &key,
+                                    (gpointer *) &recording))
+    return;
+  g_hash_table_insert (context->recordings_closing, recording->id, recording);
+  recording_log (G_LOG_LEVEL_INFO, recording, "stopped (%s)", reason);
+  broadcast_stopped (context, recording, reason);
+  detail = g_strdup_printf ("stop %s: %s", recording->id, reason);
+  audit_recording (context, by, recording, "success", detail);
+  if (!recording->media_stopped && context->engine)
+    media_engine_stop_recording (context->engine, recording->room_id);
+}
+
+/* ---- the media engine's side ------------------------------------------ */
+
+static void
+update_composed (SignalingContext *context, const char *recording_id,
+                 void (*change) (RecordsRecording *row, gconstpointer data), gconstpointer data)
+{
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+
+  rows = records_recording_list_for_session (context->store, recording_id, &error);
+  for (guint i = 0; rows && i < rows->len; i++) {
+    RecordsRecording *row = rows->pdata[i];
+
+    if (strcmp (row->kind, "composed") != 0)
+      continue;
+    change (row, data);
+    if (!records_recording_update (context->store, row, &error))
+      g_warning ("recording %s: cannot update the composed file's row: %s", recording_id,
+                 error->message);
+    return;
+  }
+  if (error)
+    g_warning ("recording %s: %s", recording_id, error->message);
+}
+
+static void
+set_progress (RecordsRecording *row, gconstpointer data)
+{
+  row->compose_progress = GPOINTER_TO_INT (data);
+}
+
+static void
+on_compose_progress (const char *recording_id, int percent, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+
+  if (!context_alive (context) || context->store == NULL)
+    return;
+  update_composed (context, recording_id, set_progress, GINT_TO_POINTER (CLAMP (percent, 0, 100)));
+}
+
+typedef struct {
+  const MediaRecordingFile *file;
+  const GError *error;
+  const char *key_id;
+} ComposeResult;
+
+static void
+set_composed (RecordsRecording *row, gconstpointer data)
+{
+  const ComposeResult *result = data;
+
+  row->compose_progress = -1;
+  g_free (row->ended_at);
+  row->ended_at = now_text ();
+  if (result->error || result->file == NULL) {
+    g_free (row->status);
+    row->status = g_strdup ("failed");
+    return;
+  }
+  g_free (row->status);
+  row->status = g_strdup ("complete");
+  if (result->file->file_name) {
+    g_free (row->file_name);
+    row->file_name = g_strdup (result->file->file_name);
+  }
+  g_free (row->sha256);
+  row->sha256 = g_strdup (result->file->sha256);
+  row->size = (gint64) result->file->size;
+  row->duration_ms = result->file->duration_ms;
+}
+
+static void
+on_composed (const char *recording_id, MediaRecordingFile *composed, const GError *error,
+             gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  ComposeResult result = { composed, error, NULL };
+
+  if (!context_alive (context) || context->store == NULL)
+    return;
+  if (error)
+    g_warning ("recording %s: composition failed: %s", recording_id, error->message);
+  else
+    g_message ("recording %s: composed", recording_id);
+  update_composed (context, recording_id, set_composed, &result);
+}
+
+/* Completes the row of each file the engine closed; deletes rows whose
+ * file never appeared; returns the file names to compose (transfer
+ * container, strings borrowed from @files). */
+static GPtrArray *
+file_rows (SignalingRecording *recording, GPtrArray *files, const GError *error)
+{
+  SignalingContext *context = recording->context;
+  GPtrArray *names = g_ptr_array_new ();
+  g_autofree char *now = now_text ();
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; files && i < files->len; i++) {
+    const MediaRecordingFile *file = files->pdata[i];
+    g_autoptr (RecordsRecording) row = NULL;
+    g_autoptr (GError) local = NULL;
+    const char *row_id;
+
+    add_participant_row (recording, file->participant_id,
+                         g_hash_table_lookup (recording->names, file->participant_id));
+    row_id = g_hash_table_lookup (recording->rows, file->participant_id);
+    if (row_id == NULL || (row = records_recording_get (context->store, row_id, &local)) == NULL)
+      continue;
+    g_free (row->file_name);
+    row->file_name = g_strdup (file->file_name);
+    g_free (row->status);
+    row->status = g_strdup (file->sha256 ? "complete" : "failed");
+    g_free (row->sha256);
+    row->sha256 = g_strdup (file->sha256);
+    row->size = (gint64) file->size;
+    row->duration_ms = MAX (file->duration_ms, 0);
+    g_free (row->ended_at);
+    row->ended_at = g_strdup (now);
+    if (!records_recording_update (context->store, row, &local))
+      recording_log (G_LOG_LEVEL_WARNING, recording, "cannot file %s: %s", file->file_name,
+                     local->message);
+    else if (file->sha256)
+      g_ptr_array_add (names, file->file_name);
+    if (file->dropped_packets > 0)
+      recording_log (G_LOG_LEVEL_WARNING, recording,
+                     "participant %s: %" G_GUINT64_FORMAT " packets dropped (recorder queue full)",
+                     file->participant_id, file->dropped_packets);
+    g_hash_table_remove (recording->rows, file->participant_id);
+  }
+  /* Rows left: participants whose file never opened. */
+  g_hash_table_iter_init (&iter, recording->rows);
+  while (g_hash_table_iter_next (&iter, &key, &value)) {
+    g_autoptr (GError) local = NULL;
+
+    if (!records_recording_delete (context->store, value, &local))
+      recording_log (G_LOG_LEVEL_WARNING, recording, "cannot drop an empty row: %s",
+                     local->message);
+  }
+  g_hash_table_remove_all (recording->rows);
+  if (error)
+    recording_log (G_LOG_LEVEL_WARNING, recording, "the recorder reported: %s", error->message);
+  return names;
+}
+
+static void
+on_recording_done (const char *room_id, const char *recording_id, GPtrArray *files,
+                   const GError *error, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingRecording *recording;
+  g_autoptr (GPtrArray) names = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!context_alive (context))
+    return;
+  recording = g_hash_table_lookup (context->recordings_closing, recording_id);
+  if (recording == NULL) {
+    /* Stopped by the engine without an event first: tell the room. */
+    recording = g_hash_table_lookup (context->recordings, room_id);
+    if (recording == NULL || strcmp (recording->id, recording_id) != 0)
+      return;
+    recording->media_stopped = TRUE;
+    stop_recording (context, room_id, "failed", NULL);
+  }
+  g_hash_table_steal (context->recordings_closing, recording_id);
+
+  names = file_rows (recording, files, error);
+  recording_log (G_LOG_LEVEL_INFO, recording, "%u file(s) closed", names->len);
+  if (names->len == 0) {
+    /* Nobody published: nothing to compose, no composed row to keep. */
+    if (!records_recording_delete (context->store, recording->composed_row_id, &local))
+      recording_log (G_LOG_LEVEL_WARNING, recording, "cannot drop the composed row: %s",
+                     local->message);
+  } else {
+    g_autoptr (RecordsRecording) composed = records_recording_get (
+        context->store, recording->composed_row_id, &local);
+
+    if (composed) {
+      composed->compose_progress = 0;
+      if (!records_recording_update (context->store, composed, &local))
+        recording_log (G_LOG_LEVEL_WARNING, recording, "%s", local->message);
+    }
+    g_ptr_array_add (names, NULL);
+    media_compose_recording (recording->id, context->recording_directory,
+                             (const char *const *) names->pdata, context->recording_key,
+                             context->recording_key_id, on_compose_progress, on_composed,
+                             context);
+  }
+  signaling_recording_free (recording);
+}
+
+static void
+on_recording_event (const char *room_id, const char *recording_id, MediaRecordingEvent event,
+                    const char *detail, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingRecording *recording;
+
+  if (!context_alive (context))
+    return;
+  recording = g_hash_table_lookup (context->recordings, room_id);
+  if (recording == NULL || strcmp (recording->id, recording_id) != 0)
+    return;
+  switch (event) {
+  case MEDIA_RECORDING_STARTED:
+    recording_log (G_LOG_LEVEL_INFO, recording, "first file opened%s%s", detail ? ": " : "",
+                   detail ? detail : "");
+    break;
+  case MEDIA_RECORDING_DISK_LOW:
+    recording_log (G_LOG_LEVEL_WARNING, recording,
+                   "stopped: less than %" G_GUINT64_FORMAT " MiB free in %s%s%s",
+                   context->recording_min_free_bytes / (1024 * 1024),
+                   context->recording_directory, detail ? " — " : "", detail ? detail : "");
+    recording->media_stopped = TRUE;
+    stop_recording (context, room_id, "disk-low", NULL);
+    break;
+  case MEDIA_RECORDING_FAILED:
+    recording_log (G_LOG_LEVEL_WARNING, recording, "stopped: the recorder failed%s%s",
+                   detail ? ": " : "", detail ? detail : "");
+    recording->media_stopped = TRUE;
+    stop_recording (context, room_id, "failed", NULL);
+    break;
+  }
+}
+
+/* ---- the messages ----------------------------------------------------- */
+
+/* The consultation of @session's room when @session may record it; else
+ * NULL after answering forbidden (audited). */
+static RecordsConsultation *
+consultation_for_record (SignalingSession *session, json_t *ref)
+{
+  SignalingContext *context = session->context;
+  g_autoptr (RecordsConsultation) consultation = NULL;
+  SignalingPolicyTarget target = { 0 };
+
+  if (session->principal && context->store)
+    consultation = records_consultation_get (context->store, session->room->id, NULL);
+  target.consultation = consultation;
+  if (consultation == NULL
+      || !signaling_policy_allows (session->principal, SIGNALING_OP_RECORD, &target)) {
+    if (session->principal)
+      signaling_audit_session (session, "record", "denied",
+                               signaling_operation_to_string (SIGNALING_OP_RECORD));
+    signaling_session_send_error (session, SIGNALING_ERROR_FORBIDDEN, ref, NULL,
+                                  consultation ? "only the care team records a consultation"
+                                               : "only consultation rooms are recorded");
+    return NULL;
+  }
+  return g_steal_pointer (&consultation);
+}
+
+/* Asks the patient(s) in @room for their consent. */
+static void
+request_consent (SignalingRoom *room, SignalingSession *by)
+{
+  for (guint i = 0; i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (member->principal && member->principal->role == RECORDS_ROLE_PATIENT)
+      signaling_session_send (member, json_pack ("{s:s, s:s, s:s, s:s}", "type",
+                                                 "consent-request", "purpose", "recording",
+                                                 "by", by->participant_id, "by_name",
+                                                 by->name ? by->name : ""));
+  }
+}
+
+static void
+start_recording (SignalingSession *session, json_t *ref)
+{
+  SignalingContext *context = session->context;
+  g_autoptr (RecordsConsultation) consultation = NULL;
+  g_autoptr (RecordsConsent) consent = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *detail = NULL;
+  RecordsRecording composed = { 0 };
+  SignalingRecording *recording;
+  MediaRecordingOptions options = { 0 };
+  guint64 free_bytes;
+
+  if ((consultation = consultation_for_record (session, ref)) == NULL)
+    return;
+  if (context->recording_directory == NULL || context->engine == NULL) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                  "recording is not available on this server");
+    return;
+  }
+  if (g_hash_table_contains (context->recordings, session->room->id)) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                  "this consultation is already being recorded");
+    return;
+  }
+  {
+    GHashTableIter iter;
+    gpointer value;
+
+    g_hash_table_iter_init (&iter, context->recordings_closing);
+    while (g_hash_table_iter_next (&iter, NULL, &value))
+      if (strcmp (((SignalingRecording *) value)->room_id, session->room->id) == 0) {
+        signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                      "the last recording is still being closed; try again");
+        return;
+      }
+  }
+
+  /* Consent first: the patient's latest decision for this consultation. */
+  consent = records_consent_current (context->store, consultation->patient_id, consultation->id,
+                                     "recording", &error);
+  if (consent == NULL && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
+    signaling_log (G_LOG_LEVEL_WARNING, session, "consent lookup failed: %s", error->message);
+    signaling_session_send_error (session, SIGNALING_ERROR_INTERNAL, ref, NULL,
+                                  "internal error");
+    return;
+  }
+  if (consent == NULL || !consent->granted) {
+    signaling_audit_session (session, "record", "denied", "consent-required");
+    signaling_session_send_error (session, SIGNALING_ERROR_CONSENT_REQUIRED, ref, NULL,
+                                  "the patient has not consented to recording; they have "
+                                  "been asked");
+    request_consent (session->room, session);
+    return;
+  }
+
+  free_bytes = signaling_recording_free_bytes (context->recording_directory);
+  if (context->recording_min_free_bytes > 0 && free_bytes < context->recording_min_free_bytes) {
+    g_warning ("[room=%s] recording refused: %" G_GUINT64_FORMAT " MiB free in %s, %"
+               G_GUINT64_FORMAT " MiB needed (recording-min-free-mb)", session->room->id,
+               free_bytes / (1024 * 1024), context->recording_directory,
+               context->recording_min_free_bytes / (1024 * 1024));
+    signaling_audit_session (session, "record", "failure", "disk-low");
+    signaling_session_send_error (session, SIGNALING_ERROR_DISK_LOW, ref, NULL,
+                                  "not enough free disk space to record");
+    return;
+  }
+
+  recording = g_new0 (SignalingRecording, 1);
+  recording->context = context;
+  recording->room_id = g_strdup (session->room->id);
+  recording->id = g_uuid_string_random ();
+  recording->patient_id = g_strdup (consultation->patient_id);
+  recording->rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  recording->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  composed.consultation_id = recording->room_id;
+  composed.session_id = recording->id;
+  composed.kind = (char *) "composed";
+  composed.file_name = signaling_recording_composed_file (recording->id);
+  composed.status = (char *) "recording";
+  composed.compose_progress = -1;
+  composed.key_id = context->recording_key_id;
+  if (!records_recording_create (context->store, &composed, &error)) {
+    g_free (composed.file_name);
+    signaling_recording_free (recording);
+    signaling_log (G_LOG_LEVEL_WARNING, session, "cannot file the recording: %s",
+                   error->message);
+    signaling_session_send_error (session, SIGNALING_ERROR_INTERNAL, ref, NULL,
+                                  "internal error");
+    return;
+  }
+  recording->composed_row_id = g_steal_pointer (&composed.id);
+  recording->started_at = g_steal_pointer (&composed.started_at);
+  g_free (composed.file_name);
+  g_free (composed.patient_id);
+  g_free (composed.ended_at);
+  g_hash_table_insert (context->recordings, recording->room_id, recording);
+
+  for (guint i = 0; i < session->room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (session->room->members, i);
+
+    if (member->tracks->len > 0)
+      add_participant_row (recording, member->participant_id, member->name);
+  }
+
+  options.directory = context->recording_directory;
+  options.server_key = context->recording_key;
+  options.key_id = context->recording_key_id;
+  options.min_free_bytes = context->recording_min_free_bytes;
+  media_engine_start_recording (context->engine, recording->room_id, recording->id, &options,
+                                on_recording_event, on_recording_done, context);
+
+  recording_log (G_LOG_LEVEL_INFO, recording, "started by %s", session->participant_id);
+  detail = g_strdup_printf ("start %s", recording->id);
+  audit_recording (context, session, recording, "success", detail);
+  reply_ok (session, ref);
+  signaling_room_broadcast (session->room, NULL,
+                            json_pack ("{s:s, s:s, s:s, s:s, s:s}", "type", "recording-started",
+                                       "recording", recording->id, "by",
+                                       session->participant_id, "by_name",
+                                       session->name ? session->name : "", "started_at",
+                                       recording->started_at));
+}
+
+void
+signaling_recording_handle_record (SignalingSession *session, const char *action, json_t *ref)
+{
+  SignalingContext *context = session->context;
+  g_autoptr (RecordsConsultation) consultation = NULL;
+
+  if (strcmp (action, "start") == 0) {
+    start_recording (session, ref);
+    return;
+  }
+  if ((consultation = consultation_for_record (session, ref)) == NULL)
+    return;
+  if (!g_hash_table_contains (context->recordings, session->room->id)) {
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                  "this consultation is not being recorded");
+    return;
+  }
+  reply_ok (session, ref);
+  stop_recording (context, session->room->id, "stopped", session);
+}
+
+void
+signaling_recording_handle_consent (SignalingSession *session, gboolean granted, json_t *ref)
+{
+  SignalingContext *context = session->context;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsConsultation) consultation = NULL;
+  RecordsConsent consent = { 0 };
+
+  if (session->principal == NULL || session->principal->role != RECORDS_ROLE_PATIENT
+      || context->store == NULL
+      || (consultation = records_consultation_get (context->store, session->room->id,
+                                                   NULL)) == NULL
+      || !signaling_policy_in_consultation (session->principal, consultation)) {
+    signaling_session_send_error (session, SIGNALING_ERROR_FORBIDDEN, ref, NULL,
+                                  "only the consultation's patient gives or withdraws consent");
+    return;
+  }
+  consent.patient_id = consultation->patient_id;
+  consent.consultation_id = consultation->id;
+  consent.purpose = (char *) "recording";
+  consent.granted = granted;
+  consent.recorded_by = (char *) "patient";
+  consent.method = (char *) "electronic";
+  if (!records_consent_create (context->store, &consent, &error)) {
+    signaling_log (G_LOG_LEVEL_WARNING, session, "cannot store consent: %s", error->message);
+    signaling_session_send_error (session, SIGNALING_ERROR_INTERNAL, ref, NULL,
+                                  "internal error");
+    return;
+  }
+  if (context->api)
+    signaling_api_audit (context->api, session->principal, session->remote_address, "create",
+                         "Consent", consent.id, consultation->patient_id, "success",
+                         granted ? "recording granted in the call"
+                                 : "recording withdrawn in the call");
+  signaling_log (G_LOG_LEVEL_INFO, session, "recording consent %s",
+                 granted ? "granted" : "withdrawn");
+  g_free (consent.id);
+  g_free (consent.at);
+  reply_ok (session, ref);
+  signaling_room_broadcast (session->room, NULL,
+                            json_pack ("{s:s, s:s, s:b}", "type", "consent-updated", "purpose",
+                                       "recording", "granted", granted));
+  if (!granted && g_hash_table_contains (context->recordings, session->room->id))
+    stop_recording (context, session->room->id, "consent-withdrawn", session);
+}
+
+void
+signaling_recording_member_left (SignalingContext *context, SignalingRoom *room)
+{
+  if (context->recordings == NULL || !g_hash_table_contains (context->recordings, room->id))
+    return;
+  for (guint i = 0; i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (member->principal && member->principal->role != RECORDS_ROLE_PATIENT)
+      return;
+  }
+  stop_recording (context, room->id, "ended", NULL);
+}
