@@ -4,7 +4,8 @@
 //   #/worklist              today's consultations               (staff)
 //   #/patients              patient search                      (staff)
 //   #/patients/new          create a patient                    (staff)
-//   #/patients/<id>         the patient's chart                 (staff)
+//   #/patients/<id>         the patient's chart, with its recordings (staff)
+//   #/recordings/<id>       one recording's player page         (staff: the care team)
 //   #/schedule[/<patient>]  schedule a consultation             (staff)
 //   #/call/<consultation>   the consultation's call, with the lobby panel (staff)
 //   #/join/<secret>         a patient's invitation link: lobby, then the call
@@ -24,6 +25,7 @@ import { showCallView, hideCallView } from './call-view.js';
 import { showLogin } from './login-view.js';
 import { showWorklist } from './worklist-view.js';
 import { showPatients, showNewPatient, showChart } from './patients-view.js';
+import { hideChartRecordings, showRecordingPage, hideRecordingPage } from './recordings-view.js';
 import { showSchedule } from './schedule-view.js';
 import { showPatientJoin, hidePatientJoin, returnToPatientJoin } from './patient-join-view.js';
 import { consultationNames } from './consultation-item.js';
@@ -56,9 +58,9 @@ window.cau = {
   get lobby() { return structuredClone(call?.lobby ?? []); },
 };
 
-const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call']);
+const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call', 'recording']);
 const VIEW_IDS = ['login-view', 'worklist-view', 'patients-view', 'patient-new-view', 'chart-view',
-  'schedule-view', 'patient-join-view', 'join-view', 'call-view'];
+  'schedule-view', 'patient-join-view', 'join-view', 'call-view', 'recording-page'];
 
 const nav = document.getElementById('app-nav');
 const navUser = document.getElementById('nav-user');
@@ -115,6 +117,7 @@ function parseRoute() {
       return { name: 'patients', params: [] };
     case 'schedule': return { name: 'schedule', params: second ? [second] : [] };
     case 'call': return second ? { name: 'call', params: [second] } : { name: 'worklist', params: [] };
+    case 'recordings': return second ? { name: 'recording', params: [second] } : { name: 'patients', params: [] };
     case 'join': return second ? { name: 'join', params: [second] } : { name: 'login', params: [] };
     case 'room': return { name: 'room', params: [] };
     default: return { name: currentUser() ? 'worklist' : 'login', params: [] };
@@ -155,6 +158,8 @@ async function onRoute() {
   if (sameCall) return;
   for (const id of VIEW_IDS) document.getElementById(id).hidden = true;
   hideCallView();
+  hideChartRecordings();
+  hideRecordingPage();
   hidePatientJoin();
   renderNav();
   document.body.dataset.route = route.name;
@@ -168,6 +173,7 @@ async function onRoute() {
     case 'patient-new': showNewPatient({ go }); break;
     case 'chart': showChart(param); break;
     case 'schedule': showSchedule({ patientId: param, go }); break;
+    case 'recording': showRecordingPage(param); break;
     case 'call': startStaffCall(param); break;
     case 'join': showPatientJoin(param, startPatientCall); break;
     case 'room':
@@ -186,7 +192,7 @@ function renderNav() {
   nav.hidden = !staffPage || route.name === 'call';
   logoutButton.hidden = !staffPage;
   if (user) navUser.textContent = t('nav.user', { name: user.display_name, role: t(`role.${user.role}`) });
-  const section = { chart: 'patients', 'patient-new': 'patients' }[route.name] ?? route.name;
+  const section = { chart: 'patients', 'patient-new': 'patients', recording: 'patients' }[route.name] ?? route.name;
   for (const a of nav.querySelectorAll('a[data-route]')) {
     if (a.dataset.route === section) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -257,7 +263,7 @@ function startStaffCall(consultationId) {
       go('#/worklist');
     }
   });
-  showCallView(c, { onError: showError });
+  showCallView(c, { onError: showError, recordingRole: 'care-team' });
   const name = [...(user.display_name || user.username)].slice(0, 64).join('');
   c.join({ url: defaultSignalingUrl(), room: consultationId, name, token: currentToken() }).catch(() => {});
 }
@@ -274,7 +280,7 @@ function startPatientCall({ room, name, token }) {
     if (state === 'joined') {
       wasJoined = true;
       hidePatientJoin();
-      showCallView(c, { onError: showError });
+      showCallView(c, { onError: showError, recordingRole: 'patient' });
     } else if ((state === 'left' || state === 'failed') && wasJoined && route.name === 'join') {
       hideCallView();
       returnToPatientJoin();

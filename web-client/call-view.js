@@ -5,6 +5,7 @@
 // back to it.
 
 import { t, i18nEvents } from './i18n.js';
+import { showRecording, hideRecording } from './recording-view.js';
 
 const view = document.getElementById('call-view');
 const stage = document.getElementById('stage');
@@ -48,8 +49,9 @@ audioUnblock.addEventListener('click', () => {
 i18nEvents.addEventListener('languagechange', () => call && renderAll());
 new ResizeObserver(layoutGrid).observe(stage);
 
-/** `onError({code, field, message})` is told when an admit/deny is refused. */
-export function showCallView(newCall, { onError = () => {} } = {}) {
+/** `onError({code, field, message})` is told when an admit/deny is refused;
+ *  `recordingRole` is 'care-team', 'patient' or 'none' (recording-view.js). */
+export function showCallView(newCall, { onError = () => {}, recordingRole = 'none' } = {}) {
   call = newCall;
   onActionError = onError;
   announced = new Set();
@@ -63,6 +65,7 @@ export function showCallView(newCall, { onError = () => {} } = {}) {
   call.addEventListener('local-media', renderLocal);
   call.addEventListener('lobby', renderLobby);
   view.hidden = false;
+  showRecording(call, { role: recordingRole });
   renderAll();
   // Move focus into the view (the join button just vanished) without a focus ring.
   roomTitle.focus();
@@ -70,6 +73,7 @@ export function showCallView(newCall, { onError = () => {} } = {}) {
 
 export function hideCallView() {
   view.hidden = true;
+  hideRecording();
   lobbyPanel.hidden = true;
   lobbyList.replaceChildren();
   for (const tile of tiles.values()) tile.querySelector('video').srcObject = null;

@@ -12,6 +12,10 @@
 //   'local-media'         []                 local stream or mute state changed
 //   'lobby'               []                 the waiting list (care team only) changed
 //   'error'               [{code, field, message}]  something the user should be told about
+//   'recording'           [{reason?}]        `recording` changed: started (no reason), or
+//                                            stopped with the server's reason
+//   'consent-request'     [{purpose, by, by_name}]  (patient) a care-team member asks to record
+//   'consent-updated'     [{purpose, granted}]      the patient answered or withdrew
 //
 // A patient's join is answered `lobby`: the call waits in state 'lobby' until a care-team
 // member admits it (the server then sends `joined`) or denies it (`admission-denied`).
@@ -38,6 +42,8 @@ export class Call extends EventTarget {
   };
   /** Waiting patients [{id, name}], sent to care-team members only. */
   lobby = [];
+  /** The room's running recording {id, started_at, by, by_name}, or null. */
+  recording = null;
   localStream = null;
   audioMuted = false;
   videoMuted = false;
@@ -78,6 +84,20 @@ export class Call extends EventTarget {
     });
     s.addEventListener('lobby-updated', (e) => this.#setLobby(e.detail.waiting));
     s.addEventListener('joined', (e) => this.#admission?.resolve(e.detail));
+    s.addEventListener('recording-started', (e) => this.#setRecording(e.detail));
+    s.addEventListener('recording-stopped', (e) => {
+      const { recording, reason } = e.detail;
+      if (this.recording && typeof recording === 'string' && recording !== this.recording.id) return;
+      this.recording = null;
+      this.#emit('recording', { reason: typeof reason === 'string' ? reason : 'failed' });
+    });
+    s.addEventListener('consent-request', (e) => {
+      const { purpose, by, by_name: byName } = e.detail;
+      this.#emit('consent-request', { purpose: purpose ?? 'recording', by, by_name: typeof byName === 'string' ? byName : '' });
+    });
+    s.addEventListener('consent-updated', (e) => {
+      this.#emit('consent-updated', { purpose: e.detail.purpose ?? 'recording', granted: e.detail.granted === true });
+    });
     s.addEventListener('error', (e) => {
       const { code, message, field } = e.detail;
       if (ENDING_CODES.has(code)) this.#endedBy = code;
@@ -128,7 +148,9 @@ export class Call extends EventTarget {
       this.iceServers = Array.isArray(joined.ice_servers) ? joined.ice_servers : [];
       for (const p of joined.participants ?? []) this.#upsertParticipant(p, { quiet: true });
       if (Array.isArray(joined.lobby)) this.#setLobby(joined.lobby);
+      this.recording = null;
       this.#setState('joined');
+      if (joined.recording && typeof joined.recording === 'object') this.#setRecording({ ...joined.recording, recording: joined.recording.id });
       this.#emit('participants');
     } catch (err) {
       if (this.state === 'left') throw err; // the user left the lobby
@@ -167,6 +189,29 @@ export class Call extends EventTarget {
     const reply = await this.#signaling.request({ type: 'deny', participant });
     this.#dropFromLobby(participant);
     return reply;
+  }
+
+  /** Start or stop recording the room (care team only): `action` 'start' | 'stop';
+   *  resolves on `ok` (recording-started / -stopped follow), rejects with the server's
+   *  error (consent-required: the patient has been asked). */
+  record(action) {
+    return this.#signaling.request({ type: 'record', action });
+  }
+
+  /** The patient's answer to a consent request, or a withdrawal while recording. */
+  sendConsent(granted) {
+    return this.#signaling.request({ type: 'consent', purpose: 'recording', granted });
+  }
+
+  #setRecording({ recording, started_at: startedAt, by, by_name: byName }) {
+    if (typeof recording !== 'string') return;
+    this.recording = {
+      id: recording,
+      started_at: typeof startedAt === 'string' ? startedAt : null,
+      by: typeof by === 'string' ? by : null,
+      by_name: typeof byName === 'string' ? byName : '',
+    };
+    this.#emit('recording', {});
   }
 
   // The server's lobby-updated follows; this only spares the user a second click.

@@ -1,10 +1,12 @@
 // #/patients (search by name, CCCD or BHYT), #/patients/new (create, with client-side
 // CCCD/BHYT format hints and the server's errors shown per field) and #/patients/<id>
-// (the chart: identifiers, past consultations, consents with a recording-consent action).
+// (the chart: identifiers, past consultations, consents with a recording-consent action,
+// and the consultations' recordings: recordings-view.js).
 
 import { api, query, currentUser } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
 import { consultationItem } from './consultation-item.js';
+import { showChartRecordings } from './recordings-view.js';
 import { el, formatBirthDate, formatDateTime, FieldErrors, showToast, errorMessage } from './ui.js';
 
 // Formats as in docs/api.md and records/records.h; the server checks the rest
@@ -193,6 +195,7 @@ async function loadChart(id) {
     const answer = await api('GET', `/api/patients/${encodeURIComponent(id)}`);
     if (id !== chartId) return;
     chart = answer;
+    showChartRecordings(chart.consultations ?? []);
   } catch (err) {
     if (id !== chartId) return;
     chartFailure = err;
