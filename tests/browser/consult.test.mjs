@@ -314,6 +314,30 @@ describe('consultation: login → chart → schedule → invitation → lobby �
       { timeout: 10000, what: 'the server\'s invalid-cccd on the CCCD field' });
     assert.equal(await page.locator('#pf-cccd').getAttribute('aria-invalid'), 'true');
     assert.equal(await route(page), 'patient-new', 'stays on the form');
+
+    // A valid one (Thanh Hóa 038, a man born in 1990) is created and its chart opens.
+    const cccd = `038090${String(process.pid % 1000000).padStart(6, '0')}`;
+    await page.getByLabel('CCCD (citizen ID)').fill(cccd);
+    await page.getByLabel('Sex').selectOption('male');
+    await page.getByLabel('Phone, if any').fill('0912 345 678');
+    await page.getByRole('button', { name: 'Save record' }).click();
+    await waitFor(async () => (await route(page)) === 'chart', { timeout: 10000, what: 'the new patient\'s chart' });
+    await page.locator('#chart-body:not([hidden])').waitFor({ timeout: 10000 });
+    assert.equal(await page.locator('#chart-heading').textContent(), 'Bệnh nhân Thử Nghiệm');
+    assert.equal(await page.locator('#chart-cccd').textContent(), cccd);
+    assert.equal(await page.locator('#chart-bhyt').textContent(), '—');
+    assert.equal(await page.locator('#chart-birth').textContent(), '02/01/1990');
+
+    // The same CCCD again: the server's conflict is shown, nothing else happens.
+    await page.goto(`${server.url}#/patients/new`);
+    await page.getByLabel('Full name').fill('Bệnh nhân Trùng');
+    await page.getByLabel('CCCD (citizen ID)').fill(cccd);
+    await page.getByLabel('Date of birth').fill('1990-01-02');
+    await page.getByLabel('Sex').selectOption('male');
+    await page.getByRole('button', { name: 'Save record' }).click();
+    const conflict = page.locator('#pf-cccd-error, #patient-form-error').filter({ hasText: 'This duplicates an existing record' });
+    await conflict.first().waitFor({ timeout: 10000 });
+    assert.equal(await route(page), 'patient-new');
   });
 
   test('the session is refreshed before it expires; a token the server refuses leads back to the login', async () => {
