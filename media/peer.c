@@ -2,7 +2,9 @@
  * connection.  See peer.h for the contract. */
 #include "peer.h"
 
+#include <errno.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
@@ -232,6 +234,24 @@ peer_on_component_state (NiceAgent *agent, guint stream_id, guint component_id,
   }
 }
 
+/* DF on every datagram, without path-MTU bookkeeping (IP_PMTUDISC_PROBE).
+ * Linux's default for UDP (IP_PMTUDISC_WANT) also sets DF, but marks the
+ * packet as fragmentable, so every datagram of an unconnected socket takes
+ * __ip_select_ident(): a hash and an atomic on a table shared by the whole
+ * host, 5 % of caud's fan-out profile (docs/performance.md).  With PROBE
+ * the IPv4 ID is 0 (RFC 6864 §4.1: atomic datagrams).  RTP packets stay
+ * under 1300 bytes (browsers packetise to 1200); a path whose MTU is
+ * smaller drops them instead of fragmenting, as it does any DF packet.
+ * IPv6 has no ID to choose: nothing to do. */
+static void
+peer_set_dont_fragment (int fd, int family)
+{
+  int v = IP_PMTUDISC_PROBE;
+
+  if (family == AF_INET && setsockopt (fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v) != 0)
+    g_debug ("IP_MTU_DISCOVER: %s", g_strerror (errno));
+}
+
 /* Media (not STUN) to the selected pair goes straight to its socket with
  * sendto(): nice_agent_send() takes the agent lock and walks GLib
  * bookkeeping per packet, a measurable share of the fan-out (see
@@ -253,6 +273,7 @@ peer_on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
   if (peer->send_socket == NULL)
     return;
   peer->send_fd = g_socket_get_fd (peer->send_socket);
+  peer_set_dont_fragment (peer->send_fd, local->addr.s.addr.sa_family);
   memset (&peer->send_addr, 0, sizeof peer->send_addr);
   nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer->send_addr);
   peer->send_addr_len = peer->send_addr.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6)
