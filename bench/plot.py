@@ -4,7 +4,8 @@
     bench/plot.py OUT.png LABEL=FILE.jsonl [LABEL=FILE.jsonl ...]
 
 Three panels against N (subscribers): server CPU % of its one core, latency
-p99 (with p50 dashed), generator CPU %.  One line per LABEL (e.g. caud and
+p99 (p50 dashed; dotted: relay p99, to the subscriber socket's kernel receive
+time, where the lines have it), generator CPU %.  One line per LABEL (e.g. caud and
 janus, or two caud builds).  Needs python3-matplotlib.
 """
 import json
@@ -35,6 +36,9 @@ def main():
         c = line.get_color()
         axes[1].plot(n, [r["lat_p99_ms"] for r in rows], "o-", color=c, label=label + " p99")
         axes[1].plot(n, [r["lat_p50_ms"] for r in rows], "x--", color=c, label=label + " p50")
+        if all(r.get("relay_p99_ms", -1) >= 0 for r in rows):
+            axes[1].plot(n, [r["relay_p99_ms"] for r in rows], "s:", color=c,
+                         label=label + " relay p99")
         axes[2].plot(n, [r["gen_cpu_pct"] for r in rows], "o-", color=c, label=label)
         for r in rows:
             if not r.get("pass"):

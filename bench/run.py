@@ -262,7 +262,7 @@ def run_generator(server, args, extra, sampler, perf):
         subs = max(1, r.get("receivers", 1))
         if rss:
             r["rss_per_sub_kib"] = (rss - server.baseline_rss) / 1024 / subs
-        if cpu:
+        if cpu and "out_pps" in r:   # a step that could not be measured has none
             r["pps_per_core"] = r["out_pps"] / (cpu / 100.0)
             r["mbps_per_core"] = r["out_mbps"] / (cpu / 100.0)
         results.append(r)

@@ -184,8 +184,10 @@ traffic_pacer_update (TrafficPacer *p, int64_t now_us)
 bool
 traffic_pacer_can_send (const TrafficPacer *p)
 {
-  /* libwebrtc's NextSendTime(): send now while debt / rate < burst. */
-  if (p->rate_bytes_per_us <= 0)
+  /* libwebrtc's NextSendTime(): send now while debt / rate < burst, and
+   * always once the debt is paid (so a burst interval of 0 sends one
+   * packet at a time). */
+  if (p->rate_bytes_per_us <= 0 || p->debt_bytes <= 0)
     return true;
   return p->debt_bytes / p->rate_bytes_per_us < (double) p->burst_us;
 }

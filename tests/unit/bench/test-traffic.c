@@ -153,6 +153,13 @@ test_pacer (void)
   g_assert_cmpuint (send_while_allowed (&p, 1000, 21), ==, 1);
   g_assert_cmpuint (send_while_allowed (&p, 3560, 21), ==, 1);
 
+  /* Burst interval 0: one packet, then the next once its 2 560 µs of
+   * debt are paid. */
+  traffic_pacer_init (&p, 3750000, 0);
+  g_assert_cmpuint (send_while_allowed (&p, 0, 21), ==, 1);
+  g_assert_cmpuint (send_while_allowed (&p, 2000, 21), ==, 0);
+  g_assert_cmpuint (send_while_allowed (&p, 2560, 21), ==, 1);
+
   /* Rate 0: no pacing, everything at once (the old bursty mode). */
   traffic_pacer_init (&p, 0, 40000);
   g_assert_cmpuint (send_while_allowed (&p, 0, 21), ==, 21);
