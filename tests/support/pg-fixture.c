@@ -181,6 +181,79 @@ run_initdb (const char *bindir, const char *data, ChildSetup *setup, GError **er
   return TRUE;
 }
 
+static gboolean
+run_quietly (const char *const *argv, GError **error)
+{
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  if (!g_spawn_sync ("/", (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, NULL)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s", argv[0], err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* initdb's output depends only on the binaries and the options above, and
+ * initdb takes seconds on a busy machine where a copy takes a fraction of
+ * one: the first fixture keeps a pristine copy in /tmp/cau-pg-template-…
+ * (published by an atomic rename, so a half-made one is never used) and
+ * later ones copy it.  The name changes with the binaries' directory and
+ * the version tag below; pg-fixture.py uses the same templates. */
+#define TEMPLATE_TAG "v1"
+
+static char *
+template_path (const char *bindir, const ChildSetup *setup)
+{
+  g_autofree char *digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, bindir, -1);
+
+  digest[12] = '\0';
+  return g_strdup_printf ("/tmp/cau-pg-template-%s-%u-" TEMPLATE_TAG, digest,
+                          (unsigned) (setup->drop ? setup->uid : geteuid ()));
+}
+
+static gboolean
+prepare_data (const char *bindir, const char *data, ChildSetup *setup, GError **error)
+{
+  g_autofree char *template = template_path (bindir, setup);
+  g_autofree char *template_data = g_build_filename (template, "data", NULL);
+  g_autofree char *complete = g_build_filename (template, "complete", NULL);
+  g_autofree char *staging = NULL;
+  g_autofree char *staging_data = NULL;
+  g_autofree char *staging_complete = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_file_test (complete, G_FILE_TEST_EXISTS)) {
+    const char *copy[] = { "cp", "-a", template_data, data, NULL };
+
+    if (run_quietly (copy, &local_error))
+      return TRUE;
+    g_debug ("pg-fixture: template copy failed (%s); running initdb", local_error->message);
+    g_clear_error (&local_error);
+    nftw (data, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  if (!run_initdb (bindir, data, setup, error))
+    return FALSE;
+
+  staging = g_strdup_printf ("%s.%d", template, (int) getpid ());
+  staging_data = g_build_filename (staging, "data", NULL);
+  staging_complete = g_build_filename (staging, "complete", NULL);
+  if (mkdir (staging, 0755) == 0) {
+    const char *copy[] = { "cp", "-a", data, staging_data, NULL };
+
+    if (run_quietly (copy, &local_error)
+        && g_file_set_contents (staging_complete, "", 0, &local_error)
+        && rename (staging, template) == 0)
+      return TRUE;
+    /* Another fixture published one first, or the copy failed: no harm. */
+    nftw (staging, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  }
+  return TRUE;
+}
+
 /* Starts postgres on @port; TRUE once it accepts connections. */
 static gboolean
 start_server (PgFixture *fixture, const char *bindir, const char *data, guint16 port,
@@ -273,7 +346,7 @@ pg_fixture_start (GError **error)
     }
   }
   setup.pdeathsig = TRUE;
-  if (!run_initdb (bindir, data, &setup, error))
+  if (!prepare_data (bindir, data, &setup, error))
     return NULL;
 
   /* The free port may be taken between our probe and postgres' bind: retry. */

@@ -5,7 +5,9 @@
  * temporary directory, as the `postgres` user when the test runs as root
  * (initdb and postgres refuse root), listening on 127.0.0.1 on a free port
  * and on a Unix socket in that directory, trust authentication, fsync off.
- * No system cluster is used or touched.  pg_fixture_stop() stops the server
+ * No system cluster is used or touched.  initdb runs once per set of
+ * binaries: its pristine output is kept in /tmp/cau-pg-template-… and
+ * copied for later fixtures (much faster on a loaded machine).  pg_fixture_stop() stops the server
  * by its PID (fast shutdown) and removes the directory.  Should the test
  * process die first (a failed assertion aborts), the server gets SIGTERM
  * (PR_SET_PDEATHSIG) and a watchdog shell, which sees our end of its pipe

@@ -5,7 +5,8 @@ The same behaviour as tests/support/pg-fixture.c: Debian's initdb and
 postgres (/usr/lib/postgresql/<newest>/bin, or $CAU_PG_BINDIR) in a fresh
 directory, run as the `postgres` user when we are root (they refuse root),
 listening on 127.0.0.1 on a free port (and a Unix socket in the directory
-when its path is short enough), trust authentication, fsync off.  No system
+when its path is short enough), trust authentication, fsync off; initdb's
+output is kept as a template in /tmp and copied (see template_path).  No system
 cluster is used.  Stopped by PID (fast shutdown); the directory is removed.
 Should the Python process die first, the server gets SIGTERM and a watchdog
 shell stops it and removes the directory.  Missing binaries are an error,
@@ -26,6 +27,7 @@ From a shell:
 
 import ctypes
 import glob
+import hashlib
 import os
 import pwd
 import re
@@ -78,6 +80,18 @@ rm -rf "$1"
 """
 
 
+# initdb runs once per set of binaries: its pristine output is kept in
+# /tmp/cau-pg-template-<sha256(bindir)[:12]>-<uid>-v1/{data,complete}
+# (published by an atomic rename) and copied for later fixtures.  The same
+# templates as pg-fixture.c, which has the same initdb options.
+TEMPLATE_TAG = "v1"
+
+
+def template_path(bindir, uid):
+    digest = hashlib.sha256(bindir.encode()).hexdigest()[:12]
+    return "/tmp/cau-pg-template-%s-%d-%s" % (digest, uid, TEMPLATE_TAG)
+
+
 def _child_setup(user, die_with_parent):
     """preexec_fn: become @user (when root) and, for servers owned by a
     Python test, die with it."""
@@ -125,13 +139,7 @@ class PgFixture:
         if user is not None:
             os.chown(self.directory, user.pw_uid, user.pw_gid)
         data = os.path.join(self.directory, "data")
-        result = subprocess.run(
-            [os.path.join(self.bindir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--locale=C", "--no-sync"],
-            cwd="/", capture_output=True, text=True,
-            preexec_fn=_child_setup(user, self.die_with_parent))
-        if result.returncode != 0:
-            raise RuntimeError("initdb failed: " + result.stdout + result.stderr)
+        self._prepare_data(data, user)
 
         socket_dir = self.directory if len(self.directory) < SOCKET_PATH_MAX - 16 else ""
         log_path = os.path.join(self.directory, "postgres.log")
@@ -165,6 +173,34 @@ class PgFixture:
             self.pid = None
         with open(log_path, errors="replace") as log:
             raise RuntimeError("postgres exited at start: " + log.read()[-2000:])
+
+    def _prepare_data(self, data, user):
+        template = template_path(self.bindir, user.pw_uid if user else os.geteuid())
+        if os.path.exists(os.path.join(template, "complete")):
+            if subprocess.run(["cp", "-a", os.path.join(template, "data"), data],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
+                return
+            shutil.rmtree(data, ignore_errors=True)
+        result = subprocess.run(
+            [os.path.join(self.bindir, "initdb"), "-D", data, "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--locale=C", "--no-sync"],
+            cwd="/", capture_output=True, text=True,
+            preexec_fn=_child_setup(user, self.die_with_parent))
+        if result.returncode != 0:
+            raise RuntimeError("initdb failed: " + result.stdout + result.stderr)
+        staging = "%s.%d" % (template, os.getpid())
+        try:
+            os.mkdir(staging, 0o755)
+        except OSError:
+            return
+        try:
+            subprocess.run(["cp", "-a", data, os.path.join(staging, "data")], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            open(os.path.join(staging, "complete"), "w").close()
+            os.rename(staging, template)
+        except (OSError, subprocess.CalledProcessError):
+            # Another fixture published one first, or the copy failed: no harm.
+            shutil.rmtree(staging, ignore_errors=True)
 
     def _ready(self):
         return subprocess.run(
