@@ -257,9 +257,16 @@ function renderChart() {
     const purpose = t(`purpose.${c.purpose}`);
     consentList.append(el('li', { class: 'item', dataset: { consent: c.id, granted: String(c.granted) } },
       el('span', { class: 'item-title' }, t(c.granted ? 'consent.row.granted' : 'consent.row.withdrawn', { purpose })),
-      el('span', { class: 'item-text' }, t('consent.row.detail', { method: t(`method.${c.method}`), at: formatDateTime(c.at) }))));
+      el('span', { class: 'item-text' }, t('consent.row.detail', { method: t(`method.${c.method}`), at: formatDateTime(c.at) })),
+      c.consultation_id ? el('span', { class: 'item-text consent-scope' }, consentScope(c.consultation_id, consultations)) : null));
   }
   if (!consents.length) consentList.append(el('li', { class: 'item empty' }, t('chart.consents.empty')));
+}
+
+/** "for the consultation of <time>" of a consent given for one consultation. */
+function consentScope(consultationId, consultations) {
+  const c = consultations.find((x) => x.id === consultationId);
+  return c ? t('consent.row.consultation', { at: formatDateTime(c.scheduled_at) }) : t('consent.row.consultation.plain');
 }
 
 async function recordConsent(granted) {

@@ -13,15 +13,14 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  ARTIFACTS, launchBrowser, openPage, runCau, saveLog, startCaud, subscribeStats, waitFor,
+  ARTIFACTS, DEMO, DEMO_PASSWORD as PASSWORD, launchBrowser, logIn, openPage, routeName as route, saveLog,
+  startDemoCaud, waitFor, waitForRemoteVideo as expectRemoteVideo,
 } from './harness.mjs';
 
-const PASSWORD = process.env.CAU_DEMO_PASSWORD || `demo-${process.pid}-Pw`;
-// Demo accounts and patient (records/demo.c): the Đông Sơn district clinic, its first
-// patient, and the Thanh Hóa provincial specialist.
-const CLINICIAN = { username: 'clinician.dongson', name: 'BS Demo Đông Sơn' };
-const SPECIALIST = 'BS chuyên khoa Demo Nội (Thanh Hóa)';
-const PATIENT = { name: 'Bệnh nhân Demo Lê Văn An', cccd: '038058000101', bhyt: 'HT2383800000101' };
+// Demo accounts and patient (records/demo.c, harness.mjs DEMO).
+const CLINICIAN = DEMO.clinician;
+const SPECIALIST = DEMO.specialist.name;
+const PATIENT = DEMO.patient;
 const REASON = `Hội chẩn thử nghiệm ${process.pid}: khó thở khi gắng sức`;
 const TZ = 'Asia/Ho_Chi_Minh';
 const PHONE = { width: 360, height: 740 };
@@ -33,9 +32,7 @@ describe('consultation: login → chart → schedule → invitation → lobby �
   const shared = {}; // consultationId, inviteUrl: from the main flow to the tests after it
 
   before(async () => {
-    server = await startCaud({
-      prepare: (dataDir) => runCau(['--data-dir', dataDir, 'demo'], { env: { CAU_DEMO_PASSWORD: PASSWORD } }),
-    });
+    server = await startDemoCaud();
     browser = await launchBrowser();
   });
 
@@ -44,32 +41,6 @@ describe('consultation: login → chart → schedule → invitation → lobby �
     await browser?.close().catch(() => {});
     await server?.stop();
   });
-
-  async function logIn(page, username, password = PASSWORD) {
-    await page.getByLabel(/^(Tên đăng nhập|Username)$/).fill(username);
-    await page.getByLabel(/^(Mật khẩu|Password)$/).fill(password);
-    await page.getByRole('button', { name: /^(Đăng nhập|Log in)$/ }).click();
-  }
-
-  async function route(page) {
-    return page.evaluate(() => window.cau.route.name);
-  }
-
-  /** Waits until `page` shows one remote tile that decodes video (and gets audio). */
-  async function expectRemoteVideo(page, label) {
-    let last = null;
-    try {
-      return await waitFor(async () => {
-        const s = last = await subscribeStats(page);
-        if (!s || s.tiles.length !== 1) return false;
-        const [tile] = s.tiles;
-        return tile.framesDecoded > 0 && tile.audioPackets > 0 && tile.videoWidth > 0 && s;
-      }, { timeout: 25000, what: `${label}: one remote tile decoding video` });
-    } catch (err) {
-      err.message += `\nlast subscribe stats of ${label}: ${JSON.stringify(last)}`;
-      throw err;
-    }
-  }
 
   test('a wrong password is refused with an explanation; no session is kept', async () => {
     const page = pages.wrong = await openPage(browser, server.url);

@@ -203,6 +203,8 @@ export async function openPage(browser, baseUrl, hash = '', { viewport, timezone
   if (clipboard) {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(baseUrl).origin });
   }
+  // The machine may be shared with other test runs: give page loads more than 30 s.
+  context.setDefaultNavigationTimeout(60000);
   const page = await context.newPage();
   page.cauLog = [];
   page.on('console', (m) => page.cauLog.push(`[${m.type()}] ${m.text()}`));
@@ -285,4 +287,111 @@ export function subscribeStats(page) {
     }
     return { tiles, pair, inboundVideoFrames, inboundAudioPackets, connectionState: pc.connectionState };
   });
+}
+
+// --- the demo world (records/demo.c, seeded by `cau demo`) and staff/patient steps ---------
+
+/** Every demo account's password: CAU_DEMO_PASSWORD (with CAU_URL, the one the running
+ *  server was seeded with), else one made up for this run. */
+export const DEMO_PASSWORD = process.env.CAU_DEMO_PASSWORD || `demo-${process.pid}-Pw`;
+
+/** Demo accounts and the first demo patient: the Đông Sơn district clinic, its first
+ *  patient, and the Thanh Hóa provincial specialist (on that patient's demo consultation). */
+export const DEMO = {
+  clinician: { username: 'clinician.dongson', name: 'BS Demo Đông Sơn' },
+  specialist: { username: 'specialist.thanhhoa', name: 'BS chuyên khoa Demo Nội (Thanh Hóa)' },
+  patient: { name: 'Bệnh nhân Demo Lê Văn An', cccd: '038058000101', bhyt: 'HT2383800000101' },
+};
+
+/** startCaud with the store seeded by `cau demo` (accounts' password DEMO_PASSWORD). */
+export function startDemoCaud(options = {}) {
+  return startCaud({
+    ...options,
+    prepare: (dataDir) => runCau(['--data-dir', dataDir, 'demo'], { env: { CAU_DEMO_PASSWORD: DEMO_PASSWORD } }),
+  });
+}
+
+/** Fill and submit the login form (either language). */
+export async function logIn(page, username, password = DEMO_PASSWORD) {
+  await page.getByLabel(/^(Tên đăng nhập|Username)$/).fill(username);
+  await page.getByLabel(/^(Mật khẩu|Password)$/).fill(password);
+  await page.getByRole('button', { name: /^(Đăng nhập|Log in)$/ }).click();
+}
+
+/** The page's current route name (window.cau.route). */
+export function routeName(page) {
+  return page.evaluate(() => window.cau.route.name);
+}
+
+/** A staff page (own context) logged in as `username`, on the worklist. */
+export async function openStaffPage(browser, baseUrl, username, options = {}) {
+  const page = await openPage(browser, baseUrl, '', options);
+  await logIn(page, username);
+  await waitFor(async () => (await routeName(page)) === 'worklist', { timeout: 10000, what: `${username} on the worklist` });
+  return page;
+}
+
+/** A REST call (docs/api.md) from `page` with its staff session's token; resolves with
+ *  {status, body}. */
+export function apiFrom(page, method, path, body) {
+  return page.evaluate(async ({ method, path, body }) => {
+    const session = JSON.parse(sessionStorage.getItem('cau.session') ?? 'null');
+    const headers = { Accept: 'application/json' };
+    if (session) headers.Authorization = `Bearer ${session.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    let parsed = null;
+    try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
+    return { status: r.status, body: parsed };
+  }, { method, path, body });
+}
+
+/** Schedule a consultation for the patient with `cccd` (REST, as `page`'s clinician)
+ *  ten minutes from now and make its invitation; resolves {consultationId, patientId,
+ *  inviteUrl} with the invitation url pointing at `baseUrl`. */
+export async function scheduleWithInvitation(page, baseUrl, { cccd, reason, specialistIds = [] }) {
+  const found = await apiFrom(page, 'GET', `/api/patients?identifier=cccd%7C${cccd}`);
+  if (found.status !== 200 || found.body.length !== 1) throw new Error(`patient ${cccd}: ${JSON.stringify(found)}`);
+  const patientId = found.body[0].id;
+  const scheduledAt = new Date(Date.now() + 10 * 60000).toISOString();
+  const made = await apiFrom(page, 'POST', '/api/consultations',
+    { patient_id: patientId, scheduled_at: scheduledAt, reason, specialist_ids: specialistIds });
+  if (made.status !== 201) throw new Error(`schedule: ${JSON.stringify(made)}`);
+  const inv = await apiFrom(page, 'POST', `/api/consultations/${made.body.id}/invitations`, {});
+  if (inv.status !== 201) throw new Error(`invitation: ${JSON.stringify(inv)}`);
+  return { consultationId: made.body.id, patientId, inviteUrl: inv.body.url.replace(/^https:\/\/[^/]+\//, baseUrl) };
+}
+
+/** The patient opens `inviteUrl` (a phone-sized page by default) and waits in the lobby. */
+export async function openInvitation(browser, baseUrl, inviteUrl, options = {}) {
+  const page = await openPage(browser, baseUrl, '', { viewport: { width: 360, height: 740 }, ...options });
+  await page.goto(inviteUrl);
+  await waitFor(() => page.evaluate(() => window.cau.state === 'lobby'), { timeout: 15000, what: 'patient in the lobby' });
+  return page;
+}
+
+/** The care-team page joins the consultation's call and admits the waiting patient. */
+export async function joinAndAdmit(doc, patientPage, baseUrl, consultationId, patientName) {
+  await doc.goto(`${baseUrl}#/call/${consultationId}`);
+  await waitFor(() => doc.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'care team joined' });
+  await doc.locator('#lobby-panel li', { hasText: patientName }).waitFor({ timeout: 10000 });
+  await doc.getByRole('button', { name: new RegExp(`^(Cho ${patientName} vào phòng|Admit ${patientName})$`) }).click();
+  await waitFor(() => patientPage.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'patient admitted' });
+}
+
+/** Waits until `page` shows `tiles` remote tiles that all decode video and get audio;
+ *  resolves with the last subscribeStats. */
+export async function waitForRemoteVideo(page, label, { tiles = 1, timeout = 25000 } = {}) {
+  let last = null;
+  try {
+    return await waitFor(async () => {
+      const s = last = await subscribeStats(page);
+      if (!s || s.tiles.length !== tiles) return false;
+      return s.tiles.every((tile) => tile.framesDecoded > 0 && tile.audioPackets > 0 && tile.videoWidth > 0) && s;
+    }, { timeout, what: `${label}: ${tiles} remote tile(s) decoding video` });
+  } catch (err) {
+    err.message += `\nlast subscribe stats of ${label}: ${JSON.stringify(last)}`;
+    throw err;
+  }
 }
