@@ -699,6 +699,15 @@ handle_redeem (ApiRequest *request)
     api_reply_records_error (request, error, FALSE);
     return;
   }
+  /* A link to a consultation that is over opens nothing any more. */
+  if (g_strcmp0 (consultation->status, "finished") == 0
+      || g_strcmp0 (consultation->status, "cancelled") == 0) {
+    audit_append (request->api, result.invitation->id, "patient", request->source, "login",
+                  "Encounter", consultation->id, patient->id, "denied", "consultation over");
+    signaling_api_reply_error (request->msg, 410, "invitation-expired",
+                               "the consultation is over", NULL);
+    return;
+  }
   request->who = g_steal_pointer (&result.principal);
   api_audit (request, "login", "Encounter", consultation->id, patient->id, "success",
              "invitation redeemed");

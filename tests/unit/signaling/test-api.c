@@ -976,6 +976,7 @@ test_endpoints (Fixture *f, gconstpointer data)
 {
   g_autoptr (Reply) reply = NULL;
   g_autofree char *path = NULL, *patient_id = NULL, *consultation_id = NULL, *body = NULL;
+  g_autofree char *over_secret = NULL, *over_id = NULL;
   json_t *list;
   gint64 mark;
 
@@ -1102,6 +1103,9 @@ test_endpoints (Fixture *f, gconstpointer data)
   g_assert_cmpuint (json_array_size (reply->json), ==, 2);
   g_clear_pointer (&reply, reply_free);
 
+  /* An invitation made now stops working when the consultation is over. */
+  over_secret = make_invitation (f, consultation_id, 3600, &over_id);
+
   /* Status moves, notes, a refused move (409) that changes nothing. */
   g_free (path);
   path = g_strdup_printf ("/api/consultations/%s", consultation_id);
@@ -1131,6 +1135,13 @@ test_endpoints (Fixture *f, gconstpointer data)
     path = g_strdup_printf ("/api/consultations/%s/invitations", consultation_id);
     reply = call (f, "POST", path, f->tokens[C1], "{}");
     assert_reply (reply, 409, "conflict");
+    g_clear_pointer (&reply, reply_free);
+    g_free (body);
+    body = g_strdup_printf ("{\"secret\":\"%s\"}", over_secret);
+    mark = audit_head (f);
+    reply = call (f, "POST", "/api/invitations/redeem", NULL, body);
+    assert_reply (reply, 410, "invitation-expired");
+    assert_one_audit (f, mark, over_id, "login", "Encounter", patient_id, "denied");
     g_clear_pointer (&reply, reply_free);
   }
 
