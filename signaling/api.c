@@ -32,12 +32,18 @@ void
 signaling_api_reply_error (SoupServerMessage *msg, guint status, const char *code,
                            const char *message, const char *field)
 {
+  g_autofree char *safe_message = NULL, *safe_field = NULL;
   json_t *body;
 
   g_return_if_fail (msg != NULL && code != NULL);
-  body = json_pack ("{s:s, s:s}", "code", code, "message", message ? message : code);
-  if (field != NULL)
-    json_object_set_new (body, "field", json_string (field));
+  /* A message or field may quote the caller's bytes (a query value, a
+   * parameter name): jansson takes only UTF-8, and the reply must not be
+   * lost for it. */
+  safe_message = g_utf8_make_valid (message ? message : code, -1);
+  safe_field = field ? g_utf8_make_valid (field, -1) : NULL;
+  body = json_pack ("{s:s, s:s}", "code", code, "message", safe_message);
+  if (safe_field != NULL)
+    json_object_set_new (body, "field", json_string (safe_field));
   signaling_api_reply_json (msg, status, body);
 }
 
@@ -416,6 +422,8 @@ api_check_query (ApiRequest *request, const char *const *allowed)
     }
     if (strlen (value) > 256)
       return invalid_field (request, key, "too long");
+    if (!g_utf8_validate (value, -1, NULL))
+      return invalid_field (request, key, "not valid UTF-8");
   }
   return TRUE;
 }

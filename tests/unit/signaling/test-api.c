@@ -1239,6 +1239,11 @@ static const BadRow bad_rows[] = {
   { C1, "GET", "/api/patients?identifier=cccd%7C12", NULL, 400, "invalid-cccd", "identifier" },
   { C1, "GET", "/api/patients?identifier=bhyt%7Cxx", NULL, 400, "invalid-bhyt", "identifier" },
   { C1, "GET", "/api/patients?identifier=passport%7C12", NULL, 400, "invalid-field", "identifier" },
+  { C1, "GET", "/api/patients?identifier=cccd%7C%FF%FE%FD", NULL, 400, "invalid-field", "identifier" },
+  { C1, "GET", "/api/patients?identifier=cccd%7C%E1%BA%9E%E1%BA%9E", NULL, 400, "invalid-cccd", "identifier" },
+  { C1, "GET", "/api/patients?q=%FF%FE", NULL, 400, "invalid-field", "q" },
+  { C1, "GET", "/api/patients?%FF%FE=1", NULL, 400, "invalid-field", "\xef\xbf\xbd\xef\xbf\xbd" },
+  { C1, "GET", "/api/consultations?from=%FF", NULL, 400, "invalid-field", "from" },
   /* Unknown members, wrong types, missing members, bad values. */
   { N1, "POST", "/api/patients", "{\"cccd\":\"038185000009\",\"name\":\"A\",\"birth_date\":\"1985-01-01\",\"sex\":\"female\",\"role\":\"admin\"}", 400, "invalid-field", "role" },
   { N1, "POST", "/api/patients", "{\"cccd\":38185000009,\"name\":\"A\",\"birth_date\":\"1985-01-01\",\"sex\":\"female\"}", 400, "invalid-field", "cccd" },
