@@ -73,7 +73,7 @@ describe('consultation: login → chart → schedule → invitation → lobby �
     assert.equal(await route(page), 'login');
   });
 
-  test('the clinician schedules a consultation, the patient waits in the lobby, is admitted, and both see each other', async () => {
+  test('the clinician schedules a consultation, the patient waits in the lobby, is admitted, and both see each other; the invited specialist joins from their worklist', async () => {
     const doc = pages.clinician = await openPage(browser, server.url, '', { timezoneId: TZ, clipboard: true });
     await logIn(doc, CLINICIAN.username);
     await waitFor(async () => (await route(doc)) === 'worklist', { timeout: 10000, what: 'worklist after login' });
@@ -194,6 +194,23 @@ describe('consultation: login → chart → schedule → invitation → lobby �
     await waitFor(async () => (await patient.locator(`[data-participant="${selfDoc}"] .tile-name`).textContent()) === CLINICIAN.name,
       { timeout: 5000, what: 'patient shows the clinician\'s name' });
     await patient.screenshot({ path: join(ARTIFACTS, 'patient-call-360.png') });
+
+    // The invited specialist finds the consultation on their worklist and joins: three
+    // participants, each decoding the other two.
+    const spec = pages.specialist = await openPage(browser, server.url, '', { timezoneId: TZ });
+    await logIn(spec, DEMO.specialist.username);
+    await waitFor(async () => (await route(spec)) === 'worklist', { timeout: 10000, what: 'specialist worklist' });
+    const specRow = spec.locator(`#worklist-list li[data-consultation="${consultationId}"]`);
+    await specRow.waitFor({ timeout: 10000 });
+    await specRow.getByRole('link', { name: 'Vào phòng' }).click();
+    await waitFor(() => spec.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'specialist joined' });
+    const selfSpec = await spec.evaluate(() => window.cau.self);
+    const specStats = await expectRemoteVideo(spec, 'specialist', { tiles: 2 });
+    assert.deepEqual(specStats.tiles.map((t) => t.participant).sort(), [selfDoc, selfPatient].sort());
+    const patientStats3 = await expectRemoteVideo(patient, 'patient with the specialist', { tiles: 2 });
+    assert.deepEqual(patientStats3.tiles.map((t) => t.participant).sort(), [selfDoc, selfSpec].sort());
+    await spec.getByRole('button', { name: 'Rời phòng' }).click();
+    await waitFor(async () => (await route(spec)) === 'worklist', { timeout: 10000, what: 'specialist back on the worklist' });
 
     // The patient leaves; the clinician leaves and is back on the worklist.
     await patient.getByRole('button', { name: 'Rời phòng' }).click();
