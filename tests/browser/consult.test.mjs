@@ -25,7 +25,7 @@ const REASON = `Hội chẩn thử nghiệm ${process.pid}: khó thở khi gắn
 const TZ = 'Asia/Ho_Chi_Minh';
 const PHONE = { width: 360, height: 740 };
 
-describe('consultation: login → chart → schedule → invitation → lobby → admitted call', { timeout: 240000 }, () => {
+describe('consultation: login → chart → schedule → invitation → lobby → admitted call', { timeout: 360000 }, () => {
   let server;
   let browser;
   const pages = {};
