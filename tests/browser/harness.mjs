@@ -59,8 +59,8 @@ export function freePort() {
  * data directory and ICE pinned to 127.0.0.1; resolves when it prints "caud listening on".
  * `extraArgs` are appended to the command line, `env` is added to caud's environment,
  * and `prepare(dataDir)` (async) runs before caud starts (e.g. to seed the store with
- * `cau`, see runCau). With env CAU_URL set, uses that already running server instead
- * and starts nothing (`external: true`).
+ * `cau`, see runCau); the result carries `dataDir`. With env CAU_URL set, uses that
+ * already running server instead and starts nothing (`external: true`, no `dataDir`).
  */
 export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {}) {
   if (process.env.CAU_URL) {
@@ -119,6 +119,7 @@ export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {
 
   return {
     url: `https://localhost:${port}/`,
+    dataDir,
     pid: child.pid,
     exited: () => exited,
     stop: async () => {

@@ -7,10 +7,11 @@
 // file carries within ±1 s of what was recorded). Also: the patient refuses (no
 // recording, the clinician is told why) and then agrees and withdraws (recording stops
 // with that reason); a staff user outside the consultation's care team is refused (403
-// shown, nothing played).
+// shown, nothing played); a file altered on disk is reported (409 integrity-failed), not played.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ARTIFACTS, DEMO, apiFrom, joinAndAdmit, launchBrowser, openInvitation, openStaffPage, routeName,
@@ -25,7 +26,7 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
   let server;
   let browser;
   const pages = {};
-  const shared = {}; // from the main flow: consultationId, patientId, composedId
+  const shared = {}; // from the main flow: consultationId, patientId, recordingId, composedId
 
   before(async () => {
     server = await startDemoCaud();
@@ -100,6 +101,7 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
       'the patient can withdraw while recording');
     const recordingId = await doc.evaluate(() => window.cau.call.recording?.id);
     assert.ok(recordingId, 'the call knows the recording');
+    shared.recordingId = recordingId;
     assert.equal(await patient.evaluate(() => window.cau.call.recording?.id), recordingId);
     await patient.screenshot({ path: join(ARTIFACTS, 'record-patient-360.png') });
     const layout = await patient.evaluate(() => ({
@@ -177,14 +179,29 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     }, first.time), { timeout: 15000, what: 'currentTime advances' });
     assert.ok(later.width > 0, 'video frames decoded');
     assert.equal(await doc.locator('#chart-player-error').textContent(), '');
-    const duration = Number.isFinite(later.duration) ? later.duration : null;
-    console.log(`record: recorded ~${recordedMs} ms (indicator), row duration ${durationMs} ms, <video> duration ${duration} s, ` +
-      `listed ${listedAfterMs} ms after the call, composed ${composedAt - endedAt} ms after, progress seen ${progress.join(',')}`);
-    if (duration !== null) {
-      assert.ok(Math.abs(duration * 1000 - recordedMs) <= 1000, `the file's duration ${duration} s is within ±1 s of ${recordedMs} ms recorded`);
+    const headerDuration = Number.isFinite(later.duration) ? later.duration : null;
+    // A file written as it is recorded may carry no duration (the <video> says Infinity):
+    // play it to its end, fast, and take the time it ends at.
+    const end = await doc.evaluate(() => new Promise((resolve) => {
+      const v = document.getElementById('chart-player-video');
+      const done = () => resolve({ ended: v.ended, time: v.currentTime, duration: v.duration, error: v.error?.code ?? null });
+      if (v.ended) return done();
+      v.addEventListener('ended', done, { once: true });
+      v.addEventListener('error', done, { once: true });
+      v.muted = true;
+      v.playbackRate = 16;
+      v.play().catch(done);
+      setTimeout(done, 30000);
+    }));
+    assert.ok(end.ended && end.error === null, `played to the end: ${JSON.stringify(end)}`);
+    console.log(`record: recorded ${recordedMs} ms (between the page's events), row duration ${durationMs} ms, ` +
+      `<video> header duration ${headerDuration} s, played to ${end.time} s; listed ${listedAfterMs} ms after the call, ` +
+      `composed ${composedAt - endedAt} ms after; progress seen ${progress.join(',') || 'none'}`);
+    if (headerDuration !== null) {
+      assert.ok(Math.abs(headerDuration * 1000 - recordedMs) <= 1000, `the file's duration ${headerDuration} s is within ±1 s of ${recordedMs} ms recorded`);
     }
+    assert.ok(Math.abs(end.time * 1000 - recordedMs) <= 1000, `the file plays ${end.time} s, within ±1 s of ${recordedMs} ms recorded`);
     assert.ok(Math.abs(durationMs - recordedMs) <= 1000, `the row's duration ${durationMs} ms is within ±1 s of ${recordedMs} ms recorded`);
-    await doc.evaluate(() => document.getElementById('chart-player-video').pause());
   });
 
   test('the patient refuses: nothing is recorded and the clinician is told; then agrees and withdraws', async () => {
@@ -247,5 +264,32 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     assert.equal(await error.textContent(), "You may not play this recording: only the consultation's care team may.");
     assert.equal(await page.locator('#recording-page-video').isVisible(), false, 'nothing played');
     assert.equal(await page.locator('#recording-page-video').getAttribute('src'), null);
+  });
+
+  test('a file altered on disk fails its integrity check: the chart says so and plays nothing', async (t) => {
+    if (!shared.composedId || !server.dataDir) {
+      t.skip(server.dataDir ? 'needs the main flow\'s recording' : 'needs the server\'s data directory (not with CAU_URL)');
+      return;
+    }
+    const file = join(server.dataDir, 'recordings', `${shared.recordingId}-composed.mkv.cauv`);
+    const bytes = readFileSync(file);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    writeFileSync(file, bytes);
+    const later = new Date(Date.now() + 60000); // a new modification time: the digest is checked again
+    utimesSync(file, later, later);
+
+    const doc = pages['main-clinician'];
+    await doc.goto(`${server.url}#/patients/${shared.patientId}`);
+    const composed = doc.locator(`#chart-recordings [data-recording="${shared.composedId}"]`);
+    await composed.waitFor({ timeout: 20000 });
+    const answer = doc.waitForResponse((r) => r.url().endsWith(`/api/recordings/${shared.composedId}/playback`));
+    await composed.getByRole('button', { name: 'Phát Toàn bộ buổi khám (ghép)' }).click();
+    assert.equal((await answer).status(), 409);
+    const error = doc.locator('#chart-player-error');
+    await waitFor(async () => (await error.getAttribute('data-code')) === 'integrity-failed', { timeout: 10000, what: 'integrity failure shown' });
+    assert.equal(await error.textContent(),
+      'Bản ghi không qua được kiểm tra toàn vẹn (có thể đã bị hỏng hoặc bị sửa). Bản ghi không được phát.');
+    assert.equal(await doc.locator('#chart-player-video').isVisible(), false, 'nothing played');
+    assert.equal(await doc.locator('#chart-player-video').getAttribute('src'), null);
   });
 });
