@@ -1,5 +1,8 @@
 // #/worklist: today's consultations (local calendar day) from
 // GET /api/consultations?from&to, earliest first, each with Join and invitation actions.
+// While shown it refreshes itself every 30 s (a patient waiting in the lobby turns the
+// status to "arrived"), quietly: only when something changed and no invitation link is
+// open in the list.
 
 import { api, query, currentUser } from './rest.js';
 import { t, i18nEvents } from './i18n.js';
@@ -13,9 +16,12 @@ const dateLine = document.getElementById('worklist-date');
 const heading = document.getElementById('worklist-heading');
 document.getElementById('worklist-refresh').addEventListener('click', () => load());
 
+const AUTO_REFRESH_MS = 30000;
+
 let items = null;
 let failure = null;
 let loadSeq = 0;
+let timer = null;
 
 i18nEvents.addEventListener('languagechange', () => { if (!view.hidden) render(); });
 
@@ -26,23 +32,41 @@ export function showWorklist() {
   scheduleLink.hidden = currentUser()?.role !== 'clinician'; // only clinicians schedule
   heading.focus();
   load();
+  clearInterval(timer);
+  timer = setInterval(() => {
+    if (view.hidden) {
+      clearInterval(timer);
+      return;
+    }
+    if (!document.hidden && !list.querySelector('.invite:not([hidden])')) load({ quiet: true });
+  }, AUTO_REFRESH_MS);
 }
 
-async function load() {
+const fingerprint = (list) => JSON.stringify(list?.map((c) => [c.id, c.status, c.scheduled_at, c.reason, c.patient?.name]));
+
+async function load({ quiet = false } = {}) {
   const seq = ++loadSeq;
-  items = null;
-  failure = null;
-  render();
+  if (!quiet) {
+    items = null;
+    failure = null;
+    render();
+  }
+  let next;
   try {
     const answer = await api('GET', `/api/consultations${query(localDayRange())}`);
     if (seq !== loadSeq) return;
-    items = (Array.isArray(answer) ? answer : [])
+    next = (Array.isArray(answer) ? answer : [])
       .slice()
       .sort((a, b) => String(a.scheduled_at).localeCompare(String(b.scheduled_at)));
   } catch (err) {
-    if (seq !== loadSeq) return;
+    if (seq !== loadSeq || quiet) return; // a quiet refresh keeps what is shown
     failure = err;
+    render();
+    return;
   }
+  if (quiet && fingerprint(next) === fingerprint(items)) return;
+  items = next;
+  failure = null;
   render();
 }
 

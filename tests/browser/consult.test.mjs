@@ -149,6 +149,10 @@ describe('consultation: login → chart → schedule → invitation → lobby �
     assert.equal(await patient.locator('#pj-status').textContent(), 'Vui lòng chờ bác sĩ cho bạn vào phòng.');
     assert.match(await patient.locator('#pj-who').textContent(), new RegExp(`^${PATIENT.name} · hẹn lúc `));
     assert.equal(await patient.locator('#call-view').isVisible(), false, 'no call view while waiting');
+    // The worklist says the patient is waiting.
+    await doc.getByRole('button', { name: 'Làm mới' }).click();
+    await waitFor(async () => (await row.locator('.badge').textContent()) === 'Bệnh nhân đang chờ',
+      { timeout: 10000, what: 'worklist status: patient waiting (arrived)' });
     await patient.screenshot({ path: join(ARTIFACTS, 'patient-lobby-360.png') });
 
     // The clinician joins the call and sees the patient waiting.
