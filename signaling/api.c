@@ -103,6 +103,16 @@ signaling_api_audit (SignalingApi *api, const SignalingPrincipal *who, const cha
 }
 
 void
+signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,
+                            const char *entity_id, const char *patient_id, const char *outcome,
+                            const char *detail)
+{
+  g_return_if_fail (api != NULL && action != NULL && outcome != NULL);
+  audit_append (api, "system", "system", NULL, action, entity_type, entity_id, patient_id,
+                outcome, detail);
+}
+
+void
 api_audit (ApiRequest *request, const char *action, const char *entity_type,
            const char *entity_id, const char *patient_id, const char *outcome,
            const char *detail)

@@ -74,6 +74,12 @@ void signaling_api_audit (SignalingApi *api, const SignalingPrincipal *who, cons
                           const char *action, const char *entity_type, const char *entity_id,
                           const char *patient_id, const char *outcome, const char *detail);
 
+/* An audit event of caud itself (actor and role "system"), e.g. a
+ * recording that stopped because the disk ran low. */
+void signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,
+                                 const char *entity_id, const char *patient_id,
+                                 const char *outcome, const char *detail);
+
 /* The remote IP of @msg as text, (transfer full) or NULL. */
 char *signaling_api_client_address (SoupServerMessage *msg);
 

@@ -133,8 +133,8 @@ audit_recording (SignalingContext *context, SignalingSession *session,
   if (session)
     signaling_audit_session (session, "record", outcome, detail);
   else
-    signaling_api_audit (context->api, NULL, NULL, "record", "Encounter", recording->room_id,
-                         recording->patient_id, outcome, detail);
+    signaling_api_audit_system (context->api, "record", "Encounter", recording->room_id,
+                                recording->patient_id, outcome, detail);
 }
 
 static void

@@ -46,7 +46,7 @@ typedef struct {
   gboolean done;
 } Client;
 
-#define TIMEOUT_SECONDS 10
+#define TIMEOUT_SECONDS 30
 
 static gboolean
 on_timeout (gpointer user_data)
