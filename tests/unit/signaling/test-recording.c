@@ -995,10 +995,11 @@ test_playback (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_audit_entity (f, "playback", "denied", recording->id, NULL), >=, 5);
 
   /* A recording still being written has no digest yet: not played. */
+  g_clear_pointer (&code, g_free);
   g_assert_null (playback_url (f, running->id, w.t_clinician, &status, &code));
   g_assert_cmpuint (status, ==, 409);
-  g_free (code);
-  code = NULL;
+  g_assert_cmpstr (code, ==, "not-ready");
+  g_clear_pointer (&code, g_free);
 
   /* Logging out kills the session's tickets. */
   {
