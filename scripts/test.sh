@@ -129,9 +129,9 @@ if [ -f tests/browser/run.sh ]; then
     blog="$(mktemp)"
     # Bounded: a hung browser must not hang CI (node --test has no default
     # timeout).  timeout(1) kills the whole process group it started.
-    timeout -k 10 "${BROWSER_TEST_TIMEOUT:-600}" sh tests/browser/run.sh </dev/null >"$blog" 2>&1
+    timeout -k 10 "${BROWSER_TEST_TIMEOUT:-1500}" sh tests/browser/run.sh </dev/null >"$blog" 2>&1
     brc=$?
-    [ "$brc" -eq 124 ] && note "browser tests timed out after ${BROWSER_TEST_TIMEOUT:-600}s"
+    [ "$brc" -eq 124 ] && note "browser tests timed out after ${BROWSER_TEST_TIMEOUT:-1500}s"
     cat "$blog"
     # node's TAP reporter prints "# pass N", the spec reporter "ℹ pass N";
     # colours stripped in case the reporter thinks it has a terminal.

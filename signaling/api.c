@@ -868,8 +868,10 @@ void
 signaling_api_attach (SignalingApi *api, SoupServer *server)
 {
   g_return_if_fail (api != NULL && SOUP_IS_SERVER (server));
-  soup_server_add_early_handler (server, "/api", handle_api_early, api, NULL);
-  soup_server_add_handler (server, "/api", handle_api, api, NULL);
+  soup_server_add_early_handler (server, "/api/", handle_api_early, api, NULL);
+  /* "/api/", not "/api": libsoup matches by prefix, and "/api" would also
+   * catch static files such as /api.js. */
+  soup_server_add_handler (server, "/api/", handle_api, api, NULL);
 }
 
 SignalingAuth *

@@ -683,6 +683,7 @@ signaling_fhir_attach (SignalingApi *api, RecordsStore *store, SoupServer *serve
   fhir = g_new0 (FhirContext, 1);
   fhir->api = api;
   fhir->store = store;
-  soup_server_add_early_handler (server, "/fhir", handle_fhir_early, NULL, NULL);
-  soup_server_add_handler (server, "/fhir", handle_fhir, fhir, g_free);
+  soup_server_add_early_handler (server, "/fhir/", handle_fhir_early, NULL, NULL);
+  /* "/fhir/": libsoup matches by prefix, "/fhir" would catch "/fhir.js". */
+  soup_server_add_handler (server, "/fhir/", handle_fhir, fhir, g_free);
 }

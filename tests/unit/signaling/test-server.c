@@ -89,6 +89,8 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_mkdir (f->web_dir, 0700);
   write_file (f->web_dir, "index.html", "<!doctype html><title>Cầu</title>");
   write_file (f->web_dir, "app.js", "export const x = 1;\n");
+  write_file (f->web_dir, "api.js", "export const y = 2;\n");
+  write_file (f->web_dir, "fhir.js", "export const z = 3;\n");
   write_file (f->dir, "secret.txt", "not for the web\n");
 
   f->store = records_store_open (f->dir, &error);
@@ -835,6 +837,17 @@ test_consultation_room (Fixture *f, gconstpointer data)
   json_decref (http_json (f, "GET", "/fhir/Patient?identifier=cccd|038080123456", NULL, NULL,
                           &status));
   g_assert_cmpuint (status, ==, 401);
+  /* Static files whose names start like the API paths stay static files. */
+  {
+    g_autofree char *body = http_get (f, "/api.js", &status, NULL);
+
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (body, ==, "export const y = 2;\n");
+    g_free (body);
+    body = http_get (f, "/fhir.js", &status, NULL);
+    g_assert_cmpuint (status, ==, 200);
+    g_assert_cmpstr (body, ==, "export const z = 3;\n");
+  }
   message = http_json (f, "GET", "/fhir/metadata", NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (json_string_value (json_object_get (message, "resourceType")), ==,
