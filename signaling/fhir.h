@@ -6,6 +6,7 @@
  *   GET  /fhir/Organization/{id}, /fhir/Organization?_id=&identifier=&_count=
  *   GET  /fhir/Encounter/{id}, /fhir/Encounter?patient=&_id=&_count=    POST /fhir/Encounter
  *   GET  /fhir/Consent/{id}, /fhir/Consent?patient=&_id=&_count=        POST /fhir/Consent
+ *   GET  /fhir/Media/{id}, /fhir/Media?patient=&_id=&_count=           (recordings)
  *   GET  /fhir/AuditEvent/{seq}, /fhir/AuditEvent?patient=&agent=&subtype=&after=&_count=
  *
  * Every other interaction needs "Authorization: Bearer <token>"
