@@ -230,6 +230,8 @@ media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointe
         if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
           rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
           track_forward_sender_report (t, ntp, rtp_ts);
+          if (t->record_index != 0 && p->recorder != NULL)
+            media_recording_note_sender_report (p, t, ntp, rtp_ts, g_get_monotonic_time ());
         }
       }
     }

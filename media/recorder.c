@@ -11,13 +11,33 @@
 
 #define JITTER_LATENCY_MS 200
 #define FINISH_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* Packets held while waiting for a track's first sender report. */
+#define PENDING_MAX_PACKETS 4000
+#define PENDING_MAX_US (4 * G_USEC_PER_SEC)
+/* Sender-report times lie before arrival by the sender's own latency
+ * (encoder, pacer); shifting the timeline by this keeps buffers ahead of
+ * the pipeline clock so the jitter buffer never sees them late. */
+#define TIMELINE_DELAY_US (500 * 1000)
 
+/* Worker-only state, read by finish after the hand-off (thread creation
+ * orders the accesses). */
 typedef struct {
   GstElement *src;          /* NULL: unsupported, ignored */
   gboolean video;
-  gboolean keyframe_seen;   /* worker only */
-  guint64 packets;          /* worker only, read by finish after the hand-off */
-  gint64 first_us, last_us; /* arrival of first/last packet pushed; worker only */
+  guint clock_rate;
+  gboolean keyframe_seen;
+  guint64 packets;
+  gint64 first_us, last_us; /* arrival of first/last packet pushed */
+  /* Timeline: anchor_us (monotonic) is the time of RTP timestamp
+   * anchor_ext; extended timestamps unwrap the 32-bit field. */
+  gboolean mapped;
+  gint64 anchor_us;
+  gint64 anchor_ext;
+  guint32 last_rtp;
+  gint64 last_ext;
+  gboolean have_ext;
+  GQueue pending;           /* GstBuffer* held until mapped */
+  gint64 pending_since_us;
 } RecorderTrack;
 
 struct MediaRecorder {
@@ -31,6 +51,8 @@ struct MediaRecorder {
   gint64 started_at_us;
   guint64 dropped;          /* atomic */
   gint failed;              /* atomic */
+  gboolean have_offset;     /* worker: the publisher's NTP clock → ours */
+  gint64 ntp_offset_us;
 
   GMutex lock;              /* guards the writer and the fields below */
   GCond cond;
@@ -162,6 +184,9 @@ recorder_add_branch (MediaRecorder *rec, RecorderTrack *track,
                 "leaky-type", 1 /* upstream: drop the new buffer */, NULL);
   if ((chain[n++] = make ("rtpjitterbuffer", error)) == NULL)
     goto fail;
+  /* Default (slave) mode: push_rtp stamps each packet with its time on
+   * the sender's clock, linear in the RTP timestamp, so the jitter buffer
+   * sees no skew and keeps those times. */
   g_object_set (chain[1], "latency", JITTER_LATENCY_MS, NULL);
   if (!spec->video) {
     if ((chain[n++] = make ("rtpopusdepay", error)) == NULL ||
@@ -215,6 +240,8 @@ fail:
 static void
 recorder_free (MediaRecorder *rec)
 {
+  for (guint i = 0; i < MEDIA_RECORDER_MAX_TRACKS; i++)
+    g_queue_clear_full (&rec->tracks[i].pending, (GDestroyNotify) gst_buffer_unref);
   if (rec->pipeline != NULL) {
     GstBus *bus = gst_element_get_bus (rec->pipeline);
 
@@ -285,6 +312,7 @@ media_recorder_new (const char *participant_id, const char *directory, const cha
     goto fail;
   }
   for (guint i = 0; i < n_specs; i++) {
+    rec->tracks[i].clock_rate = MAX (specs[i].clock_rate, 1);
     if (!media_recorder_supports (specs[i].video, specs[i].encoding))
       continue;
     if (!recorder_add_branch (rec, &rec->tracks[i], &specs[i], mux, error))
@@ -320,33 +348,169 @@ fail:
 
 /* ---- the hand-off from the worker -------------------------------------- */
 
+static gint64
+ntp_to_us (guint64 ntp)
+{
+  return (gint64) (ntp >> 32) * G_USEC_PER_SEC +
+         (gint64) (((ntp & 0xffffffffu) * G_USEC_PER_SEC) >> 32);
+}
+
+static gint64
+track_extend (RecorderTrack *t, guint32 rtp)
+{
+  if (!t->have_ext) {
+    t->have_ext = TRUE;
+    t->last_ext = rtp;
+  } else {
+    t->last_ext += (gint32) (rtp - t->last_rtp);
+  }
+  t->last_rtp = rtp;
+  return t->last_ext;
+}
+
+static guint32
+packet_rtp_ts (GstBuffer *b)
+{
+  guint8 h[8] = { 0 };
+
+  gst_buffer_extract (b, 0, h, sizeof h);
+  return ((guint32) h[4] << 24) | ((guint32) h[5] << 16) | ((guint32) h[6] << 8) | h[7];
+}
+
+static void
+track_send (MediaRecorder *rec, RecorderTrack *t, GstBuffer *buffer, gint64 ext)
+{
+  gint64 us = t->anchor_us + (ext - t->anchor_ext) * G_USEC_PER_SEC / (gint64) t->clock_rate +
+              TIMELINE_DELAY_US;
+  gint64 ns = us * 1000 - (gint64) rec->base_time;
+  GstClockTime running = ns > 0 ? (GstClockTime) ns : 0;
+
+  /* Bounded: a full queue drops the packet rather than waiting. */
+  if (gst_app_src_get_current_level_bytes (GST_APP_SRC (t->src)) + gst_buffer_get_size (buffer) >
+      MEDIA_RECORDER_QUEUE_BYTES) {
+    __atomic_fetch_add (&rec->dropped, 1, __ATOMIC_RELAXED);
+    gst_buffer_unref (buffer);
+    return;
+  }
+  GST_BUFFER_PTS (buffer) = running;
+  GST_BUFFER_DTS (buffer) = running;
+  if (gst_app_src_push_buffer (GST_APP_SRC (t->src), buffer) != GST_FLOW_OK)
+    __atomic_fetch_add (&rec->dropped, 1, __ATOMIC_RELAXED);
+}
+
+/* Sends what was held for @t once its timeline is known.  Held packets
+ * went through track_extend in arrival order already: their extended
+ * timestamps are recomputed relative to the newest. */
+static void
+track_flush_pending (MediaRecorder *rec, RecorderTrack *t)
+{
+  GstBuffer *b;
+
+  while ((b = g_queue_pop_head (&t->pending)) != NULL) {
+    gint64 ext = t->last_ext + (gint32) (packet_rtp_ts (b) - t->last_rtp);
+
+    track_send (rec, t, b, ext);
+  }
+}
+
+/* No sender report in time: time the track by arrival, anchored on the
+ * held packet that arrived with the least delay relative to its RTP
+ * timestamp (the first packets of a key frame arrive in a burst). */
+static void
+track_map_by_arrival (MediaRecorder *rec, RecorderTrack *t)
+{
+  gint64 best = G_MAXINT64;
+
+  for (GList *l = t->pending.head; l != NULL; l = l->next) {
+    GstBuffer *b = l->data;
+    gint64 ext = t->last_ext + (gint32) (packet_rtp_ts (b) - t->last_rtp);
+    gint64 arrival = (gint64) GST_BUFFER_OFFSET_END (b);
+    gint64 base = arrival - ext * G_USEC_PER_SEC / (gint64) t->clock_rate;
+
+    if (base < best) {
+      best = base;
+      t->anchor_ext = ext;
+      t->anchor_us = arrival;
+    }
+  }
+  t->mapped = TRUE;
+  g_info ("recording %s: no sender report for a %s track in %d s; timing it by arrival",
+             rec->file_name, t->video ? "video" : "audio", (int) (PENDING_MAX_US / G_USEC_PER_SEC));
+  track_flush_pending (rec, t);
+}
+
 void
 media_recorder_push_rtp (MediaRecorder *rec, guint index, const guint8 *packet, gsize len,
                          gint64 arrival_us)
 {
   RecorderTrack *track;
   GstBuffer *buffer;
-  GstClockTime running;
-  guint64 now_ns = (guint64) arrival_us * 1000;
+  gint64 ext;
 
-  if (index >= rec->n_tracks || rec->tracks[index].src == NULL)
+  if (index >= rec->n_tracks || rec->tracks[index].src == NULL || len < 12)
     return;
   track = &rec->tracks[index];
-  /* Bounded: a full queue drops the packet rather than waiting. */
-  if (gst_app_src_get_current_level_bytes (GST_APP_SRC (track->src)) + len >
-      MEDIA_RECORDER_QUEUE_BYTES) {
-    __atomic_fetch_add (&rec->dropped, 1, __ATOMIC_RELAXED);
-    return;
-  }
-  running = now_ns > rec->base_time ? now_ns - rec->base_time : 0;
   buffer = gst_buffer_new_memdup (packet, len);
-  GST_BUFFER_PTS (buffer) = running;
-  GST_BUFFER_DTS (buffer) = running;
-  if (gst_app_src_push_buffer (GST_APP_SRC (track->src), buffer) != GST_FLOW_OK)
-    __atomic_fetch_add (&rec->dropped, 1, __ATOMIC_RELAXED);
+  ext = track_extend (track, ((guint32) packet[4] << 24) | ((guint32) packet[5] << 16) |
+                                 ((guint32) packet[6] << 8) | packet[7]);
   if (track->packets++ == 0)
     track->first_us = arrival_us;
   track->last_us = arrival_us;
+  if (track->mapped) {
+    track_send (rec, track, buffer, ext);
+    return;
+  }
+  if (g_queue_is_empty (&track->pending))
+    track->pending_since_us = arrival_us;
+  GST_BUFFER_OFFSET_END (buffer) = (guint64) arrival_us;
+  g_queue_push_tail (&track->pending, buffer);
+  if (g_queue_get_length (&track->pending) >= PENDING_MAX_PACKETS ||
+      arrival_us - track->pending_since_us >= PENDING_MAX_US)
+    track_map_by_arrival (rec, track);
+}
+
+void
+media_recorder_note_sender_report (MediaRecorder *rec, guint index, guint64 ntp,
+                                   guint32 rtp_ts, gint64 arrival_us)
+{
+  RecorderTrack *t;
+  gint64 sr_ext, sr_us;
+
+  if (index >= rec->n_tracks || rec->tracks[index].src == NULL)
+    return;
+  t = &rec->tracks[index];
+  if (t->mapped)
+    return;
+  if (!t->have_ext)
+    track_extend (t, rtp_ts);
+  sr_ext = t->last_ext + (gint32) (rtp_ts - t->last_rtp);
+  sr_us = ntp_to_us (ntp);
+  /* RFC 3550 §6.4.1: an SR's NTP and RTP timestamps are the same instant
+   * on the sender's clock, shared by all its tracks, which is what keeps
+   * them in sync.  The sender's clock is only trusted for differences
+   * (webrtcbin's SRs were seen seconds off in absolute terms): one offset
+   * per participant maps it onto ours, the largest arrival delay among the
+   * packets held so far, so that no packet is stamped before it arrived. */
+  if (!rec->have_offset) {
+    gint64 offset = arrival_us - sr_us;
+
+    for (GList *l = t->pending.head; l != NULL; l = l->next) {
+      GstBuffer *b = l->data;
+      gint64 ext = t->last_ext + (gint32) (packet_rtp_ts (b) - t->last_rtp);
+      gint64 sent = sr_us + (ext - sr_ext) * G_USEC_PER_SEC / (gint64) t->clock_rate;
+
+      offset = MAX (offset, (gint64) GST_BUFFER_OFFSET_END (b) - sent);
+    }
+    rec->have_offset = TRUE;
+    rec->ntp_offset_us = offset;
+  }
+  t->anchor_ext = sr_ext;
+  t->anchor_us = sr_us + rec->ntp_offset_us;
+  t->mapped = TRUE;
+  g_debug ("recording %s: %s track on the sender's clock after %u packets (SR stamped %+.3f s "
+           "from its arrival)", rec->file_name, t->video ? "video" : "audio",
+           g_queue_get_length (&t->pending), (t->anchor_us - arrival_us) / 1e6);
+  track_flush_pending (rec, t);
 }
 
 gboolean
@@ -408,6 +572,8 @@ media_recorder_finish (MediaRecorder *rec, GError **error)
 
     if (t->src == NULL)
       continue;
+    if (!g_queue_is_empty (&t->pending))
+      track_map_by_arrival (rec, t);
     gst_app_src_end_of_stream (GST_APP_SRC (t->src));
     if (t->packets > 0) {
       first = MIN (first, t->first_us);

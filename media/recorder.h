@@ -11,14 +11,18 @@
  * mode: no seek head or cues to rewrite at the end, so a file cut anywhere
  * (kill -9) plays up to its last flushed vault chunk (≤ 1 s behind).
  *
- * Timestamps.  Each RTP packet is stamped with its arrival time on the
- * pipeline clock (the system monotonic clock, the one the relay reads);
- * rtpjitterbuffer then maps RTP timestamps onto that timeline, smoothing
- * jitter and clock skew.  Audio and video of one participant arrive over
- * the same path, so the same arrival timeline keeps them in sync.
+ * Timestamps.  Audio and video leave a sender with different latencies
+ * (the video encoder and pacer add 100–250 ms), so arrival times do not
+ * keep them in sync.  Each track is put on the sender's clock instead: its
+ * first RTCP sender report (media_recorder_note_sender_report) maps RTP
+ * timestamps to the sender's NTP time, and one offset per participant maps
+ * that onto the pipeline clock (the monotonic clock the relay reads).
+ * Packets are held (bounded, ≤ 4 s) until their track's first report; a
+ * track without one by then is timed by arrival.  rtpjitterbuffer
+ * reorders and keeps those times (they are linear in the RTP timestamps).
  *
- * Threads.  media_recorder_push_rtp() is called on the room's worker and
- * never blocks: the appsrc queue is bounded (MEDIA_RECORDER_QUEUE_BYTES per
+ * Threads.  media_recorder_push_rtp() and _note_sender_report() are
+ * called on the room's worker (one thread at a time) and never block: the appsrc queue is bounded (MEDIA_RECORDER_QUEUE_BYTES per
  * track); when it is full the packet is dropped and counted.  The pipeline
  * runs on GStreamer's own streaming threads; the appsink writes the vault
  * from the muxer's thread.  media_recorder_finish() blocks (EOS drain) and
@@ -63,6 +67,11 @@ MediaRecorder *media_recorder_new (const char *participant_id, const char *direc
  * (g_get_monotonic_time) of its arrival. */
 void media_recorder_push_rtp (MediaRecorder *rec, guint index, const guint8 *packet,
                               gsize len, gint64 arrival_us);
+
+/* The publisher's RTCP sender report for track @index (RFC 3550 §6.4.1):
+ * @ntp (64-bit NTP) and @rtp_ts are the same instant.  Worker only. */
+void media_recorder_note_sender_report (MediaRecorder *rec, guint index, guint64 ntp,
+                                        guint32 rtp_ts, gint64 arrival_us);
 
 /* Video track @index has not yet received a key frame start (the relay
  * then asks the publisher for one, RFC 4585 §6.3.1).  Worker only. */

@@ -412,3 +412,10 @@ media_recording_push (MediaParticipant *p, MediaTrack *track, const uint8_t *pac
   }
   media_recorder_push_rtp (p->recorder, index, packet, len, now_us);
 }
+
+void
+media_recording_note_sender_report (MediaParticipant *p, MediaTrack *track, guint64 ntp,
+                                    guint32 rtp_ts, gint64 now_us)
+{
+  media_recorder_note_sender_report (p->recorder, track->record_index - 1, ntp, rtp_ts, now_us);
+}

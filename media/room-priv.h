@@ -126,3 +126,5 @@ void media_recording_tick (MediaRoom *room);
  * any rewriting, for a track with record_index != 0. */
 void media_recording_push (MediaParticipant *p, MediaTrack *track, const uint8_t *packet,
                            size_t len, const RtpHeader *h, gint64 now_us);
+void media_recording_note_sender_report (MediaParticipant *p, MediaTrack *track, guint64 ntp,
+                                         guint32 rtp_ts, gint64 now_us);

@@ -450,6 +450,11 @@ test_compose (Fixture *f, gconstpointer data)
     media_recording_file_free (media_recorder_finish (rec, &error));
     g_assert_no_error (error);
   }
+  for (int i = 0; i < 2; i++) {
+    decode_file (f, names[i], &d);
+    g_test_message ("%s: video %.3f..%.3f s", names[i], (double) d.first[1] / GST_SECOND,
+                    (double) d.last[1] / GST_SECOND);
+  }
   w.loop = g_main_loop_new (NULL, FALSE);
   media_compose_recording ("r4", f->dir, names, f->key, f->key_id, on_progress, on_composed, &w);
   g_main_loop_run (w.loop);

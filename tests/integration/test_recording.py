@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Recording of real WebRTC peers (issue 5 "Tests").
+
+Two publishers in one room: A (aiortc) flashes white and beeps at the same
+instants once a second, B (webrtcbin) sends the ordinary test pattern.  Recording runs
+for 10 s; the per-participant vault files are then decrypted and decoded
+with GStreamer:
+  - each file has audio and video, each spanning 10 s ± 0.5 s;
+  - in A's file every flash has its beep, the offset under 80 ms;
+  - the files are complete (final chunk) and their SHA-256 is the one
+    reported; forwarding counted no unknown or malformed packets.
+The media engine runs in record-harness (media/ alone) so that this test
+does not depend on signaling's consent rules."""
+
+import asyncio
+import os
+import statistics
+import tempfile
+import time
+
+from cauharness import check, log, run_test
+import record_common as rc
+
+RECORD_SECONDS = 10.0
+
+
+async def main(_caud):
+    work = tempfile.mkdtemp(prefix="cau-rec-")
+    keys = os.path.join(work, "keys")
+    os.makedirs(keys, mode=0o700)
+    h = rc.RecordHarness()
+    peers = []
+    a = None
+    try:
+        await h.ready()
+        a = await rc.publish_flash_beep_aiortc(h, "A")
+        peers.append(await rc.publish(h, "B"))
+        await asyncio.sleep(1.0)
+
+        await h.start_recording("rec1", work, keys)
+        started = await h.wait(lambda m: m.get("op") == "event", what="started event")
+        check(started["event"] == "started", "first event is 'started': %s" % started)
+        t0 = time.monotonic()
+        await asyncio.sleep(RECORD_SECONDS)
+        done = await h.stop_recording()
+        log("recorded %.2f s; done: %s" % (time.monotonic() - t0, done))
+        check(done["error"] is None, "no recording error: %s" % done["error"])
+        files = {f["participant"]: f for f in done["files"]}
+        check(sorted(files) == ["A", "B"], "one file per participant: %s" % sorted(files))
+        stats = await h.stats()
+        log("relay stats %s" % stats)
+        check(stats["dropped_unknown"] == 0 and stats["dropped_malformed"] == 0,
+              "forwarding dropped nothing: %s" % stats)
+
+        for p, f in sorted(files.items()):
+            check(f["has_audio"] and f["has_video"], "%s: audio and video recorded" % p)
+            check(f["dropped"] == 0, "%s: no packet dropped at the recorder" % p)
+            path = os.path.join(work, f["file"])
+            check(os.stat(path).st_mode & 0o777 == 0o600, "%s: file mode 0600" % p)
+            info = rc.vault_decrypt(keys, path, path + ".mkv")
+            check(info["complete"], "%s: the file has its final chunk" % p)
+            result = rc.analyze(path + ".mkv")
+            check("audio" in result and "video" in result, "%s: decodes to audio and video" % p)
+            va, vv = rc.span(result["audio"]), rc.span(result["video"])
+            log("%s: audio %.3f s (%d buffers), video %.3f s (%d frames), reported %d ms"
+                % (p, va, result["audio"]["count"], vv, result["video"]["count"],
+                   f["duration_ms"]))
+            check(abs(va - RECORD_SECONDS) <= 0.5, "%s: audio spans 10 s ± 0.5 (%.3f)" % (p, va))
+            check(abs(vv - RECORD_SECONDS) <= 0.5, "%s: video spans 10 s ± 0.5 (%.3f)" % (p, vv))
+            check(result["video"]["count"] >= 150, "%s: video frames decoded (%d)"
+                  % (p, result["video"]["count"]))
+            if p == "A":
+                flashes, beeps, pairs = rc.sync_offsets(result)
+                offsets = [o for _, o in pairs]
+                log("A/V sync: %d flashes, %d beeps, offsets (ms) %s"
+                    % (len(flashes), len(beeps), [round(o * 1000) for o in offsets]))
+                check(len(pairs) >= 8, "at least 8 flash/beep pairs in 10 s (%d)" % len(pairs))
+                worst = max(abs(o) for o in offsets)
+                log("A/V offset: median %.1f ms, worst %.1f ms"
+                    % (statistics.median(offsets) * 1000, worst * 1000))
+                check(worst < 0.080, "every flash/beep offset under 80 ms (worst %.1f ms)"
+                      % (worst * 1000))
+    finally:
+        for p in peers:
+            p.stop()
+        if a is not None:
+            await a.close()
+        h.close()
+
+
+if __name__ == "__main__":
+    run_test(main, needs_caud=False, deadline=170)
