@@ -86,6 +86,25 @@ export function needsRefresh(recordings) {
   return recordings.some((r) => r.status === 'recording' || composing(r));
 }
 
+/** Poll intervals of the chart's list (every fetch is an audited read: poll only while it
+ *  matters). */
+export const REFRESH_SOON_MS = 3000;
+export const REFRESH_LATER_MS = 15000;
+
+/**
+ * When to fetch a consultation's list again: soon while a composed file is being made or
+ * about to be (its recording stopped: no participant file still being written), later
+ * while a recording is running, never (null) once everything is settled.
+ */
+export function refreshDelay(recordings) {
+  const writing = recordings.some((r) => r.kind !== 'composed' && r.status === 'recording');
+  if (recordings.some(composing)) return REFRESH_SOON_MS;
+  if (recordings.some((r) => r.kind === 'composed' && r.status === 'recording')) {
+    return writing ? REFRESH_LATER_MS : REFRESH_SOON_MS;
+  }
+  return writing ? REFRESH_LATER_MS : null;
+}
+
 /**
  * The files of a consultation grouped by recording (the session the WebSocket events
  * name), newest recording first; in each, the composed file first, then the participants

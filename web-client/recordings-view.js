@@ -1,7 +1,7 @@
 // Recordings (docs/api.md "Recordings"): the chart's list of each consultation's
 // recorded files (GET /api/consultations/{id}/recordings — status, duration, kind,
 // the composed file's progress, refreshed while something is still being written or
-// composed) with a Play action, and #/recordings/<id>, a page that plays one recording
+// composed — each fetch is an audited read, so only then — and on the Refresh button) with a Play action, and #/recordings/<id>, a page that plays one recording
 // (a link a care-team member can share). Play asks POST /api/recordings/{id}/playback for
 // a five-minute ticket url and hands it to a <video> element (it cannot send a bearer
 // token); a refusal (403), a failed integrity check (409 integrity-failed) or a file
@@ -10,10 +10,8 @@
 import { api } from './rest.js';
 import { t, hasText, i18nEvents } from './i18n.js';
 import { el, formatDateTime, errorMessage } from './ui.js';
-import { composing, formatDuration, groupRecordings, needsRefresh, playable } from './recording-state.js';
+import { composing, formatDuration, groupRecordings, playable, refreshDelay } from './recording-state.js';
 
-const FAST_REFRESH_MS = 3000;  // something is being written or composed
-const SLOW_REFRESH_MS = 10000; // a consultation may be in a call right now
 const MAX_CONSULTATIONS = 20;  // the most recent ones are asked for their recordings
 
 // --- the chart's panel ------------------------------------------------------------------
@@ -24,6 +22,7 @@ const player = document.getElementById('chart-player');
 const playerTitle = document.getElementById('chart-player-title');
 const playerVideo = document.getElementById('chart-player-video');
 const playerError = document.getElementById('chart-player-error');
+const refreshButton = document.getElementById('chart-recordings-refresh');
 
 let consultations = []; // of the chart shown, newest first
 let results = new Map(); // consultation id -> {list} | {error}
@@ -37,6 +36,7 @@ i18nEvents.addEventListener('languagechange', () => {
   lastRendered = '';
   render();
 });
+refreshButton.addEventListener('click', () => { if (consultations.length) load(); });
 playerVideo.addEventListener('error', () => {
   if (!playing) return;
   showPlayerError(playerError, { key: 'rec.play.failed' });
@@ -84,9 +84,8 @@ async function load() {
   if (seq !== loadSeq) return;
   results = new Map(answers);
   render();
-  const busy = [...results.values()].some((r) => r.list && needsRefresh(r.list));
-  const live = consultations.some((c) => c.status === 'in-progress' || c.status === 'arrived');
-  if (busy || live) refreshTimer = setTimeout(load, busy ? FAST_REFRESH_MS : SLOW_REFRESH_MS);
+  const delays = [...results.values()].map((r) => (r.list ? refreshDelay(r.list) : null)).filter((d) => d !== null);
+  if (delays.length) refreshTimer = setTimeout(load, Math.min(...delays));
 }
 
 function render() {

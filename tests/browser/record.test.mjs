@@ -111,8 +111,21 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     }));
     assert.ok(layout.scrollWidth <= 360 && layout.controls.every((r) => r <= 360), `call controls fit 360 px: ${JSON.stringify(layout)}`);
 
+    // A nurse of the clinic (care team) joins while recording: told at once by `joined`.
+    const joinedAt = performance.now();
+    const nurse = pages['main-nurse'] = await openStaffPage(browser, server.url, 'nurse.dongson', { timezoneId: TZ, lang: 'en' });
+    await nurse.goto(`${server.url}#/call/${consultationId}`);
+    await waitFor(() => nurse.evaluate(() => window.cau.state === 'joined'), { timeout: 20000, what: 'nurse joined' });
+    assert.equal(await nurse.evaluate(() => window.cau.call.recording?.id), recordingId, 'joined.recording');
+    assert.equal(await indicatorShown(nurse), true);
+    assert.equal(await nurse.locator('#rec-indicator').textContent(), 'Recording');
+    assert.equal(await nurse.locator('#btn-rec .ctl-label').textContent(), 'Stop recording', 'the care team may stop it');
+    await nurse.getByRole('button', { name: 'Leave', exact: true }).click();
+    await waitFor(async () => (await routeName(nurse)) === 'worklist', { timeout: 20000, what: 'nurse left' });
+    assert.equal(await indicatorShown(doc), true, 'still recording after the nurse left');
+
     // About 8 s of call, then the clinician stops; both are told.
-    await doc.waitForTimeout(RECORD_MS);
+    await doc.waitForTimeout(Math.max(0, RECORD_MS - (performance.now() - joinedAt)));
     await doc.getByRole('button', { name: 'Dừng ghi', exact: true }).click();
     await waitFor(async () => !(await indicatorShown(doc)), { timeout: 20000, what: 'indicator gone (clinician)' });
     const events = await doc.evaluate(() => window.recEvents);
@@ -142,9 +155,13 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     await composed.waitFor({ timeout: 15000 }); // "within seconds" (the time is logged below)
     const listedAfterMs = Date.now() - endedAt;
     const participants = group.locator('.rec-item[data-kind="participant"]');
-    await waitFor(async () => (await participants.count()) === 2, { timeout: 20000, what: 'one file per participant' });
+    // One file per participant who published: the clinician, the patient and (if their
+    // camera was up before they left) the nurse.
+    await waitFor(async () => (await participants.count()) >= 2, { timeout: 20000, what: 'one file per participant' });
     const names = (await participants.locator('.rec-title').allTextContents()).sort();
-    assert.deepEqual(names, [`Hình của ${DEMO.clinician.name}`, `Hình của ${PATIENT.name}`].sort());
+    const expected = [`Hình của ${DEMO.clinician.name}`, `Hình của ${PATIENT.name}`];
+    if (names.length === 3) expected.push('Hình của ĐD Demo Đông Sơn');
+    assert.deepEqual(names, expected.sort());
 
     // Composition: the progress shown only grows, and the file ends complete.
     const progress = [];

@@ -4,8 +4,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  composing, formatDuration, groupRecordings, initialRecordControl, needsRefresh, playable,
-  recordControl, stopReason,
+  REFRESH_LATER_MS, REFRESH_SOON_MS, composing, formatDuration, groupRecordings, initialRecordControl,
+  needsRefresh, playable, recordControl, refreshDelay, stopReason,
 } from '../../web-client/recording-state.js';
 
 function run(...events) {
@@ -85,6 +85,17 @@ describe('recordings helpers', () => {
     assert.equal(needsRefresh([done]), false);
     assert.equal(needsRefresh([done, { status: 'recording', compose_progress: null }]), true);
     assert.equal(needsRefresh([done, { status: 'recording', compose_progress: 0 }]), true);
+  });
+
+  test('refreshDelay: soon while composing or about to, later while recording, never when settled', () => {
+    const part = (status) => ({ kind: 'participant', status, compose_progress: null });
+    const composed = (status, progress = null) => ({ kind: 'composed', status, compose_progress: progress });
+    assert.equal(refreshDelay([composed('recording'), part('recording'), part('recording')]), REFRESH_LATER_MS);
+    assert.equal(refreshDelay([composed('recording'), part('complete'), part('complete')]), REFRESH_SOON_MS, 'stopped, composing next');
+    assert.equal(refreshDelay([composed('recording', 40), part('complete')]), REFRESH_SOON_MS);
+    assert.equal(refreshDelay([composed('complete'), part('complete'), part('interrupted')]), null);
+    assert.equal(refreshDelay([composed('failed'), part('complete')]), null);
+    assert.equal(refreshDelay([]), null);
   });
 
   test('groupRecordings: newest recording first, the composed file first in each', () => {
