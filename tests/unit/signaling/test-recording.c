@@ -11,7 +11,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
+#include <pty.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "auth.h"
@@ -1433,6 +1435,34 @@ test_cau (Fixture *f, gconstpointer data)
   g_assert_cmpuint (count_audit_entity (f, "export", "success", recording->id, "cli"), ==, 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+
+  /* On a terminal: a progress bar on stderr, ending at 100 %. */
+  {
+    g_autofree char *third = g_build_filename (f->dir, "third.webm", NULL);
+    const char *argv[] = { CAU_EXE, "recordings", "export", recording->id, "--out", third,
+                           "--data-dir", f->dir, NULL };
+    GString *seen = g_string_new (NULL);
+    int master, slave, wait_status = 0;
+    GPid pid;
+    char buffer[4096];
+    ssize_t n;
+
+    g_assert_cmpint (openpty (&master, &slave, NULL, NULL, NULL), ==, 0);
+    g_assert_true (g_spawn_async_with_fds (NULL, (char **) argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                           NULL, NULL, &pid, -1, -1, slave, &error));
+    g_assert_no_error (error);
+    close (slave);
+    while ((n = read (master, buffer, sizeof buffer)) > 0)
+      g_string_append_len (seen, buffer, n);
+    close (master);
+    g_assert_cmpint (waitpid (pid, &wait_status, 0), ==, pid);
+    g_spawn_close_pid (pid);
+    g_assert_true (WIFEXITED (wait_status) && WEXITSTATUS (wait_status) == 0);
+    g_assert_nonnull (strstr (seen->str, "\r["));
+    g_assert_nonnull (strstr (seen->str, "########################################] 100%"));
+    g_assert_true (g_file_test (third, G_FILE_TEST_EXISTS));
+    g_string_free (seen, TRUE);
+  }
 
   /* Usage errors exit 2; an unknown id 1. */
   g_assert_cmpint (run_cau (f, &out, &err, "recordings", "export", recording->id, NULL), ==, 2);
