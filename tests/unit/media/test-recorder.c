@@ -330,6 +330,7 @@ test_refused (Fixture *f, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   static const MediaRecorderTrackSpec g722[] = { { FALSE, "G722", 8000, 9 } };
+  g_autofree char *existing = g_build_filename (f->dir, "y.mkv.cauv", NULL);
   MediaRecorder *rec;
 
   rec = media_recorder_new ("p", f->dir, "x.mkv.cauv", f->key, f->key_id,
@@ -338,7 +339,7 @@ test_refused (Fixture *f, gconstpointer data)
   g_assert_error (error, MEDIA_ERROR, MEDIA_ERROR_NO_CODEC);
   g_clear_error (&error);
   /* An existing file is never overwritten. */
-  g_assert_true (g_file_set_contents (g_build_filename (f->dir, "y.mkv.cauv", NULL), "x", 1, NULL));
+  g_assert_true (g_file_set_contents (existing, "x", 1, NULL));
   rec = media_recorder_new ("p", f->dir, "y.mkv.cauv", f->key, f->key_id,
                             g_get_monotonic_time (), opus_vp8, 2, &error);
   g_assert_null (rec);
