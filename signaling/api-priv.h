@@ -20,6 +20,8 @@ struct SignalingApi {
   RecordsStore *store;
   SignalingAuth *auth;
   ApiRecordings recordings;
+  SignalingApiConsentFunc consent_listener;
+  gpointer consent_listener_data;
 };
 
 /* One request as the handlers see it. */

@@ -593,6 +593,7 @@ consent_create (ApiRequest *request, const char *patient_id)
     return;
   }
   api_audit (request, "create", "Consent", consent.id, patient_id, "success", purpose);
+  signaling_api_notify_consent (request->api, &consent);
   signaling_api_reply_json (request->msg, SOUP_STATUS_CREATED, api_consent_json (&consent));
   g_free (consent.id);
   g_free (consent.at);

@@ -103,6 +103,23 @@ signaling_api_audit (SignalingApi *api, const SignalingPrincipal *who, const cha
 }
 
 void
+signaling_api_set_consent_listener (SignalingApi *api, SignalingApiConsentFunc func,
+                                    gpointer user_data)
+{
+  g_return_if_fail (api != NULL);
+  api->consent_listener = func;
+  api->consent_listener_data = user_data;
+}
+
+void
+signaling_api_notify_consent (SignalingApi *api, const RecordsConsent *consent)
+{
+  g_return_if_fail (api != NULL && consent != NULL);
+  if (api->consent_listener)
+    api->consent_listener (consent, api->consent_listener_data);
+}
+
+void
 signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,
                             const char *entity_id, const char *patient_id, const char *outcome,
                             const char *detail)

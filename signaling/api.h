@@ -74,6 +74,15 @@ void signaling_api_audit (SignalingApi *api, const SignalingPrincipal *who, cons
                           const char *action, const char *entity_type, const char *entity_id,
                           const char *patient_id, const char *outcome, const char *detail);
 
+/* Told of every consent stored through /api or /fhir (after it is
+ * stored), so that a withdrawal stops a running recording.  One listener;
+ * NULL removes it. */
+typedef void (*SignalingApiConsentFunc) (const RecordsConsent *consent, gpointer user_data);
+void signaling_api_set_consent_listener (SignalingApi *api, SignalingApiConsentFunc func,
+                                         gpointer user_data);
+/* Calls the listener, if any, with @consent. */
+void signaling_api_notify_consent (SignalingApi *api, const RecordsConsent *consent);
+
 /* An audit event of caud itself (actor and role "system"), e.g. a
  * recording that stopped because the disk ran low. */
 void signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,

@@ -554,6 +554,7 @@ create_consent (FhirRequest *req)
     goto out;
   }
   fhir_audit (req, "create", "Consent", consent->id, consent->patient_id, "success", "fhir create");
+  signaling_api_notify_consent (req->fhir->api, consent);
   reply_created (req, "Consent", consent->id, signaling_fhir_consent_to_json (consent));
 out:
   json_decref (body);

@@ -690,6 +690,37 @@ signaling_recording_handle_consent (SignalingSession *session, gboolean granted,
 }
 
 void
+signaling_recording_consent_changed (const RecordsConsent *consent, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  g_autoptr (GPtrArray) rooms = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (!context_alive (context) || consent->granted
+      || g_strcmp0 (consent->purpose, "recording") != 0)
+    return;
+  rooms = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_iter_init (&iter, context->recordings);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    SignalingRecording *recording = value;
+
+    if (g_strcmp0 (recording->patient_id, consent->patient_id) == 0
+        && (consent->consultation_id == NULL
+            || g_strcmp0 (consent->consultation_id, recording->room_id) == 0))
+      g_ptr_array_add (rooms, g_strdup (recording->room_id));
+  }
+  for (guint i = 0; i < rooms->len; i++) {
+    SignalingRoom *room = signaling_room_find (context, rooms->pdata[i]);
+
+    signaling_room_broadcast (room, NULL,
+                              json_pack ("{s:s, s:s, s:b}", "type", "consent-updated", "purpose",
+                                         "recording", "granted", FALSE));
+    stop_recording (context, rooms->pdata[i], "consent-withdrawn", NULL);
+  }
+}
+
+void
 signaling_recording_member_left (SignalingContext *context, SignalingRoom *room)
 {
   if (context->recordings == NULL || !g_hash_table_contains (context->recordings, room->id))

@@ -17,6 +17,7 @@ struct SignalingServer {
   guint port;
   guint bound_port;
   gboolean shut_down;
+  SignalingApi *api;           /* borrowed; its consent listener is ours */
 };
 
 static void
@@ -178,6 +179,11 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
       signaling_api_set_recordings (options->api, options->recording.directory,
                                     options->recording.server_key);
   }
+  if (options->api) {
+    server->api = options->api;
+    signaling_api_set_consent_listener (options->api, signaling_recording_consent_changed,
+                                        &server->context);
+  }
 
   server->soup = soup_server_new ("tls-certificate", options->certificate,
                                   "server-header", "caud", NULL);
@@ -291,6 +297,8 @@ signaling_server_free (SignalingServer *server)
   g_hash_table_destroy (server->context.lobbies);
   g_hash_table_destroy (server->context.participants);
   g_hash_table_destroy (server->context.rooms);
+  if (server->api)
+    signaling_api_set_consent_listener (server->api, NULL, NULL);
   signaling_recording_context_clear (&server->context);
   g_free (server->context.recording_directory);
   g_free (server->context.recording_key_id);

@@ -178,6 +178,9 @@ void signaling_recording_handle_consent (SignalingSession *session, gboolean gra
 json_t *signaling_recording_describe (SignalingContext *context, const char *room_id);
 /* @publisher's first track arrived: its file gets a row if recording. */
 void signaling_recording_track_added (SignalingContext *context, SignalingSession *publisher);
+/* A consent stored over /api or /fhir: a withdrawal of recording consent
+ * stops the patient's running recordings it applies to. */
+void signaling_recording_consent_changed (const RecordsConsent *consent, gpointer context);
 /* A member left @room (still in the table, maybe empty): the recording
  * stops ("ended") when no care-team member remains. */
 void signaling_recording_member_left (SignalingContext *context, SignalingRoom *room);

@@ -1312,6 +1312,40 @@ test_record (Fixture *f, gconstpointer data)
   json_decref (expect_message (expert, "recording-stopped", NULL));
   g_assert_true (wait_rows_gone (f, recording_id));
 
+  /* A withdrawal the clinician files over REST (the patient said so) stops it too. */
+  client_send (doctor, "{\"type\":\"record\",\"id\":14,\"action\":\"start\"}");
+  json_decref (expect_message (doctor, "ok", NULL));
+  message = expect_message (doctor, "recording-started", NULL);
+  g_free (recording_id);
+  recording_id = g_strdup (json_string_value (json_object_get (message, "recording")));
+  json_decref (message);
+  json_decref (expect_message (patient, "recording-started", NULL));
+  json_decref (expect_message (expert, "recording-started", NULL));
+  {
+    g_autofree char *path = g_strdup_printf ("/api/patients/%s/consents", w.patient->id);
+    json_t *body = json_pack ("{s:s, s:b, s:s, s:s}", "purpose", "recording", "granted", 0,
+                              "method", "verbal", "consultation_id", w.consultation->id);
+    guint status;
+
+    json_decref (http_json (f, "POST", path, w.t_clinician, body, &status));
+    g_assert_cmpuint (status, ==, 201);
+    json_decref (expect_message (patient, "consent-updated", NULL));
+    message = expect_message (patient, "recording-stopped", NULL);
+    g_assert_cmpstr (json_string_value (json_object_get (message, "reason")), ==,
+                     "consent-withdrawn");
+    json_decref (message);
+    json_decref (expect_message (doctor, "consent-updated", NULL));
+    json_decref (expect_message (doctor, "recording-stopped", NULL));
+    json_decref (expect_message (expert, "consent-updated", NULL));
+    json_decref (expect_message (expert, "recording-stopped", NULL));
+    g_assert_true (wait_rows_gone (f, recording_id));
+    /* And granted again over REST (a grant stops nothing). */
+    json_object_set_new (body, "granted", json_true ());
+    json_decref (http_json (f, "POST", path, w.t_clinician, body, &status));
+    g_assert_cmpuint (status, ==, 201);
+    json_decref (body);
+  }
+
   /* Started again; the care team leaves: it ends for the patient left behind. */
   client_send (doctor, "{\"type\":\"record\",\"id\":13,\"action\":\"start\"}");
   json_decref (expect_message (doctor, "ok", NULL));
@@ -1331,8 +1365,10 @@ test_record (Fixture *f, gconstpointer data)
   g_assert_true (wait_rows_gone (f, recording_id));
   client_free (patient);
 
-  /* Audited: three starts and three stops, the refusals, the consents. */
-  g_assert_cmpuint (count_audit_entity (f, "record", "success", w.consultation->id, NULL), ==, 6);
+  /* Audited: four starts and four stops, the refusals, the consents. */
+  g_assert_cmpuint (count_audit_entity (f, "record", "success", w.consultation->id, NULL), ==, 8);
+  g_assert_cmpuint (count_audit_entity (f, "record", "success", w.consultation->id, "system"),
+                    ==, 2 /* withdrawal over REST, the care team gone */);
   g_assert_cmpuint (count_audit_entity (f, "record", "denied", w.consultation->id, NULL), ==, 3);
   g_assert_cmpuint (count_audit_entity (f, "create", "success", NULL, NULL), >=, 3);
   g_assert_true (records_audit_verify (f->store, &checked, NULL, &error));
