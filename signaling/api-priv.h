@@ -19,6 +19,7 @@ typedef struct {
 struct SignalingApi {
   RecordsStore *store;
   SignalingAuth *auth;
+  GCancellable *cancellable;   /* cancelled by signaling_api_free: pending logins drop */
   ApiRecordings recordings;
   SignalingApiConsentFunc consent_listener;
   gpointer consent_listener_data;

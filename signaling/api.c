@@ -597,36 +597,24 @@ reply_auth_error (ApiRequest *request, const GError *error)
 }
 
 static void
-handle_login (ApiRequest *request)
+login_reply (ApiRequest *request, gboolean ok, SignalingAuthResult *result, const GError *error)
 {
-  static const FieldSpec fields[] = {
-    { "username", FIELD_STRING, TRUE, 1, 64 },
-    { "password", FIELD_STRING, TRUE, 1, RECORDS_PASSWORD_MAX_BYTES },
-  };
-  g_auto (SignalingAuthResult) result = { 0 };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SignalingJson) body = NULL;
   json_t *reply;
 
-  body = api_read_valid_body (request, fields, G_N_ELEMENTS (fields));
-  if (body == NULL)
-    return;
-  if (!signaling_auth_login (request->api->auth, json_string_value (json_object_get (body, "username")),
-                             json_string_value (json_object_get (body, "password")), &result,
-                             &error)) {
+  if (!ok) {
     int code = error->domain == SIGNALING_AUTH_ERROR ? error->code : SIGNALING_AUTH_ERROR_INTERNAL;
 
-    audit_append (request->api, result.user ? result.user->id : NULL,
-                  result.user ? records_role_to_string (result.user->role) : NULL,
-                  request->source, "login", "User", result.user ? result.user->id : NULL, NULL,
+    audit_append (request->api, result->user ? result->user->id : NULL,
+                  result->user ? records_role_to_string (result->user->role) : NULL,
+                  request->source, "login", "User", result->user ? result->user->id : NULL, NULL,
                   "failure",
-                  result.user ? signaling_auth_error_code_string (code) : "unknown username");
+                  result->user ? signaling_auth_error_code_string (code) : "unknown username");
     if (code == SIGNALING_AUTH_ERROR_ACCOUNT_LOCKED) {
+      g_autofree char *seconds = g_strdup_printf ("%" G_GINT64_FORMAT, result->retry_after);
+
       reply = json_pack ("{s:s, s:s, s:I}", "code", "account-locked", "message",
                          "too many failed logins; try again later", "retry_after",
-                         (json_int_t) result.retry_after);
-      g_autofree char *seconds = g_strdup_printf ("%" G_GINT64_FORMAT, result.retry_after);
-
+                         (json_int_t) result->retry_after);
       soup_message_headers_replace (soup_server_message_get_response_headers (request->msg),
                                     "Retry-After", seconds);
       signaling_api_reply_json (request->msg, 423, reply);
@@ -635,11 +623,125 @@ handle_login (ApiRequest *request)
     reply_auth_error (request, error);
     return;
   }
-  request->who = g_steal_pointer (&result.principal);
+  request->who = g_steal_pointer (&result->principal);
   api_audit (request, "login", "User", request->who->user_id, NULL, "success", NULL);
-  reply = token_json (&result);
-  json_object_set_new (reply, "user", api_user_json (result.user));
+  reply = token_json (result);
+  json_object_set_new (reply, "user", api_user_json (result->user));
   signaling_api_reply_json (request->msg, SOUP_STATUS_OK, reply);
+}
+
+/* A login whose Argon2id check runs on a worker thread while the message
+ * is paused: 0.2-0.4 s of hashing must not stall every WebSocket. */
+typedef struct {
+  SignalingApi *api;              /* not touched once api->cancellable fires */
+  SoupServerMessage *msg;         /* a reference */
+  char *source;
+  SignalingLoginAttempt *attempt;
+  char *password;                 /* wiped when freed */
+  char *phc;
+  gulong disconnected_id;
+  gboolean disconnected;          /* the client went away meanwhile */
+} PendingLogin;
+
+static void
+on_pending_login_disconnected (SoupServerMessage *msg, gpointer user_data)
+{
+  ((PendingLogin *) user_data)->disconnected = TRUE;
+}
+
+static void
+pending_login_free (PendingLogin *pending)
+{
+  if (pending->disconnected_id)
+    g_signal_handler_disconnect (pending->msg, pending->disconnected_id);
+  g_object_unref (pending->msg);
+  g_free (pending->source);
+  signaling_login_attempt_free (pending->attempt);
+  if (pending->password) {
+    memset (pending->password, 0, strlen (pending->password));
+    g_free (pending->password);
+  }
+  g_free (pending->phc);
+  g_free (pending);
+}
+
+static void
+login_verify_thread (GTask *task, gpointer source_object, gpointer task_data,
+                     GCancellable *cancellable)
+{
+  PendingLogin *pending = task_data;
+
+  g_task_return_boolean (task, records_password_verify (pending->password, pending->phc));
+}
+
+static void
+on_login_verified (GObject *source_object, GAsyncResult *result, gpointer user_data)
+{
+  PendingLogin *pending = g_task_get_task_data (G_TASK (result));
+  g_auto (SignalingAuthResult) login = { 0 };
+  g_autoptr (GError) error = NULL;
+  gboolean matches, ok;
+  ApiRequest request = { 0 };
+
+  matches = g_task_propagate_boolean (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the API is gone; so is its server */
+  g_clear_error (&error);
+  request.api = pending->api;
+  request.msg = pending->msg;
+  request.method = "POST";
+  request.source = pending->source;
+  /* Counted and audited even when the client has gone (a failure still
+   * counts towards the lock). */
+  ok = signaling_auth_login_finish (pending->api->auth, pending->attempt, matches, &login, &error);
+  login_reply (&request, ok, &login, error);
+  signaling_principal_free (request.who);
+  if (!pending->disconnected)
+    soup_server_message_unpause (pending->msg);
+}
+
+static void
+handle_login (ApiRequest *request)
+{
+  static const FieldSpec fields[] = {
+    { "username", FIELD_STRING, TRUE, 1, 64 },
+    { "password", FIELD_STRING, TRUE, 1, RECORDS_PASSWORD_MAX_BYTES },
+  };
+  g_autoptr (SignalingJson) body = NULL;
+  g_autoptr (GTask) task = NULL;
+  PendingLogin *pending;
+  const char *phc;
+
+  body = api_read_valid_body (request, fields, G_N_ELEMENTS (fields));
+  if (body == NULL)
+    return;
+  pending = g_new0 (PendingLogin, 1);
+  pending->api = request->api;
+  pending->msg = g_object_ref (request->msg);
+  pending->source = g_strdup (request->source);
+  pending->attempt = signaling_auth_login_begin (request->api->auth,
+                                                 json_string_value (json_object_get (body, "username")));
+  phc = signaling_login_attempt_get_phc (pending->attempt);
+  if (phc == NULL) {
+    /* Locked (or the lookup failed): nothing to hash, answer now. */
+    g_auto (SignalingAuthResult) login = { 0 };
+    g_autoptr (GError) error = NULL;
+    gboolean ok = signaling_auth_login_finish (request->api->auth, pending->attempt, FALSE,
+                                               &login, &error);
+
+    login_reply (request, ok, &login, error);
+    pending_login_free (pending);
+    return;
+  }
+  pending->password = g_strdup (json_string_value (json_object_get (body, "password")));
+  pending->phc = g_strdup (phc);
+  pending->disconnected_id = g_signal_connect (request->msg, "disconnected",
+                                               G_CALLBACK (on_pending_login_disconnected),
+                                               pending);
+  soup_server_message_pause (request->msg);
+  task = g_task_new (NULL, request->api->cancellable, on_login_verified, NULL);
+  g_task_set_task_data (task, pending, (GDestroyNotify) pending_login_free);
+  g_task_run_in_thread (task, login_verify_thread);
 }
 
 static void
@@ -878,6 +980,7 @@ signaling_api_new (RecordsStore *store, const char *data_dir, GError **error)
   api = g_new0 (SignalingApi, 1);
   api->store = store;
   api->auth = auth;
+  api->cancellable = g_cancellable_new ();
   return api;
 }
 
@@ -904,6 +1007,9 @@ signaling_api_free (SignalingApi *api)
   if (api == NULL)
     return;
   api_recordings_clear (api);
+  /* Logins still hashing on a worker finish without touching the API. */
+  g_cancellable_cancel (api->cancellable);
+  g_object_unref (api->cancellable);
   signaling_auth_free (api->auth);
   g_free (api);
 }

@@ -603,33 +603,87 @@ record_login_state (SignalingAuth *auth, const RecordsUser *user, int failures,
   return TRUE;
 }
 
+struct SignalingLoginAttempt {
+  RecordsUser *user;       /* NULL: unknown username (or a store error)      */
+  GError *store_error;     /* the lookup failed                              */
+  char *phc;               /* the hash to check: the user's, or the dummy    */
+  gboolean needs_verify;   /* FALSE while locked: the answer is known        */
+};
+
+void
+signaling_login_attempt_free (SignalingLoginAttempt *attempt)
+{
+  if (attempt == NULL)
+    return;
+  records_user_free (attempt->user);
+  g_clear_error (&attempt->store_error);
+  g_free (attempt->phc);
+  g_free (attempt);
+}
+
+const char *
+signaling_login_attempt_get_phc (const SignalingLoginAttempt *attempt)
+{
+  g_return_val_if_fail (attempt != NULL, NULL);
+  return attempt->needs_verify ? attempt->phc : NULL;
+}
+
+SignalingLoginAttempt *
+signaling_auth_login_begin (SignalingAuth *auth, const char *username)
+{
+  SignalingLoginAttempt *attempt;
+  const char *dummy;
+
+  g_return_val_if_fail (auth != NULL, NULL);
+
+  attempt = g_new0 (SignalingLoginAttempt, 1);
+  dummy = auth_dummy_hash (auth);
+  if (username != NULL)
+    attempt->user = records_user_get_by_username (auth->store, username, &attempt->store_error);
+  if (attempt->user == NULL && attempt->store_error != NULL
+      && attempt->store_error->domain == RECORDS_ERROR
+      && (attempt->store_error->code == RECORDS_ERROR_NOT_FOUND
+          || attempt->store_error->code == RECORDS_ERROR_INVALID))
+    g_clear_error (&attempt->store_error);   /* an unknown username, not a failure */
+  if (attempt->user != NULL && !attempt->user->disabled
+      && attempt->user->locked_until > now_seconds ()) {
+    attempt->needs_verify = FALSE;
+    return attempt;
+  }
+  /* Unknown and disabled users are checked against the dummy hash: the
+   * same Argon2id work as a known user's. */
+  attempt->needs_verify = attempt->store_error == NULL;
+  attempt->phc = g_strdup (attempt->user && !attempt->user->disabled
+                             && attempt->user->password_hash
+                           ? attempt->user->password_hash : dummy);
+  return attempt;
+}
+
 gboolean
-signaling_auth_login (SignalingAuth *auth, const char *username, const char *password,
-                      SignalingAuthResult *result, GError **error)
+signaling_auth_login_finish (SignalingAuth *auth, SignalingLoginAttempt *attempt,
+                             gboolean password_matches, SignalingAuthResult *result,
+                             GError **error)
 {
   g_autoptr (RecordsUser) user = NULL;
   g_autoptr (GError) local = NULL;
   g_autofree char *session_id = NULL;
-  const char *dummy;
   gint64 now, session_expires_at;
-  gboolean matches;
 
-  g_return_val_if_fail (auth != NULL && result != NULL, FALSE);
+  g_return_val_if_fail (auth != NULL && attempt != NULL && result != NULL, FALSE);
 
-  dummy = auth_dummy_hash (auth);
-  if (username != NULL && password != NULL)
-    user = records_user_get_by_username (auth->store, username, &local);
-  if (user == NULL && local != NULL && local->domain == RECORDS_ERROR
-      && local->code != RECORDS_ERROR_NOT_FOUND && local->code != RECORDS_ERROR_INVALID)
-    return store_failed (error, local, "user lookup");
-
-  if (user == NULL || user->disabled) {
-    records_password_verify (password ? password : "", dummy);
+  if (attempt->store_error != NULL)
+    return store_failed (error, attempt->store_error, "user lookup");
+  if (attempt->user == NULL || attempt->user->disabled) {
     g_set_error_literal (error, SIGNALING_AUTH_ERROR, SIGNALING_AUTH_ERROR_INVALID_CREDENTIALS,
                          "wrong username or password");
-    result->user = g_steal_pointer (&user);
+    result->user = g_steal_pointer (&attempt->user);
     return FALSE;
   }
+  /* Read the login state again: another attempt may have counted a failure
+   * while this one's hash was being checked. */
+  user = records_user_get (auth->store, attempt->user->id, &local);
+  if (user == NULL)
+    return store_failed (error, local, "user lookup");
 
   now = now_seconds ();
   if (user->locked_until > now) {
@@ -640,8 +694,7 @@ signaling_auth_login (SignalingAuth *auth, const char *username, const char *pas
     return FALSE;
   }
 
-  matches = records_password_verify (password, user->password_hash);
-  if (!matches) {
+  if (!attempt->needs_verify || !password_matches) {
     int failures = (user->locked_until != 0 ? 0 : MAX (user->failed_logins, 0)) + 1;
 
     if (failures >= SIGNALING_LOGIN_MAX_FAILURES) {
@@ -678,6 +731,25 @@ signaling_auth_login (SignalingAuth *auth, const char *username, const char *pas
   result->principal = principal_for_user (user, session_id, result->expires_at);
   result->user = g_steal_pointer (&user);
   return TRUE;
+}
+
+gboolean
+signaling_auth_login (SignalingAuth *auth, const char *username, const char *password,
+                      SignalingAuthResult *result, GError **error)
+{
+  SignalingLoginAttempt *attempt;
+  const char *phc;
+  gboolean matches = FALSE, ok;
+
+  g_return_val_if_fail (auth != NULL && result != NULL, FALSE);
+
+  attempt = signaling_auth_login_begin (auth, password ? username : NULL);
+  phc = signaling_login_attempt_get_phc (attempt);
+  if (phc != NULL)
+    matches = records_password_verify (password ? password : "", phc);
+  ok = signaling_auth_login_finish (auth, attempt, matches, result, error);
+  signaling_login_attempt_free (attempt);
+  return ok;
 }
 
 /* The live login session @session_id of @user_id, or NULL + a token error. */

@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "auth.h"
+#include "password.h"
 #include "pg-fixture.h"
 #include "records.h"
 #include "tls-certificate.h"
@@ -838,6 +839,98 @@ test_bad_tokens (Fixture *f, gconstpointer data)
   }
 }
 
+typedef struct {
+  Fixture *f;
+  Reply *reply;
+  gboolean done;
+  SoupMessage *msg;
+} AsyncCall;
+
+static void
+on_async_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncCall *call_state = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read_finish (SOUP_SESSION (source), result,
+                                                               &error);
+
+  g_assert_no_error (error);
+  call_state->reply = g_new0 (Reply, 1);
+  call_state->reply->status = soup_message_get_status (call_state->msg);
+  call_state->done = TRUE;
+}
+
+static void
+start_call (Fixture *f, AsyncCall *state, const char *method, const char *path,
+            const char *token, const char *body)
+{
+  g_autofree char *uri = g_strdup_printf ("https://127.0.0.1:%u%s", f->port, path);
+
+  state->f = f;
+  state->msg = soup_message_new (method, uri);
+  soup_message_add_flags (state->msg, SOUP_MESSAGE_IDEMPOTENT);
+  if (token) {
+    g_autofree char *authorization = g_strdup_printf ("Bearer %s", token);
+    soup_message_headers_replace (soup_message_get_request_headers (state->msg),
+                                  "Authorization", authorization);
+  }
+  if (body) {
+    g_autoptr (GBytes) bytes = g_bytes_new (body, strlen (body));
+    soup_message_set_request_body_from_bytes (state->msg, "application/json", bytes);
+  }
+  soup_session_send_and_read_async (f->session, state->msg, G_PRIORITY_DEFAULT, NULL,
+                                    on_async_done, state);
+}
+
+static void
+on_request_read (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* The Argon2id check of a login runs off the main loop: while a slow login
+ * (an expensive hash, t = 16 over 64 MiB) is being checked, another request
+ * is answered.  (An order of events, not a time.) */
+static void
+test_login_off_loop (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *hash = records_password_hash_with_cost ("slow password", 16, 65536, &error);
+  g_autofree char *user_id = NULL;
+  RecordsUser user = { .username = "u.slow", .display_name = "Slow", .role = RECORDS_ROLE_NURSE,
+                       .facility_id = f->fa, .password_hash = hash };
+  AsyncCall login_call = { 0 }, me_call = { 0 };
+  gboolean login_read = FALSE;
+  gulong signal_id;
+
+  g_assert_no_error (error);
+  g_assert_true (records_user_create (f->store, &user, "system", &error));
+  g_assert_no_error (error);
+  user_id = user.id;
+  g_free (user.created_at);
+
+  signal_id = g_signal_connect (f->server, "request-read", G_CALLBACK (on_request_read),
+                                &login_read);
+  start_call (f, &login_call, "POST", "/api/auth/login", NULL,
+              "{\"username\":\"u.slow\",\"password\":\"slow password\"}");
+  /* The server has the login (its handler runs in the same dispatch and
+   * hands the hash to a worker) before the second request is even sent. */
+  g_assert_true (wait_for (&login_read));
+  g_signal_handler_disconnect (f->server, signal_id);
+  for (int i = 0; i < 10; i++)
+    g_main_context_iteration (NULL, FALSE);
+  start_call (f, &me_call, "GET", "/api/me", f->tokens[C1], NULL);
+  g_assert_true (wait_for (&me_call.done));
+  g_assert_cmpuint (me_call.reply->status, ==, 200);
+  g_assert_false (login_call.done);
+  g_assert_true (wait_for (&login_call.done));
+  g_assert_cmpuint (login_call.reply->status, ==, 200);
+  reply_free (me_call.reply);
+  reply_free (login_call.reply);
+  g_object_unref (me_call.msg);
+  g_object_unref (login_call.msg);
+}
+
 static void
 test_invitations (Fixture *f, gconstpointer data)
 {
@@ -1433,6 +1526,7 @@ main (int argc, char **argv)
     { "matrix", test_matrix },
     { "login-logout", test_login_logout },
     { "lockout", test_lockout },
+    { "login-off-loop", test_login_off_loop },
     { "bad-tokens", test_bad_tokens },
     { "invitations", test_invitations },
     { "endpoints", test_endpoints },
