@@ -7,12 +7,15 @@ for 10 s; the per-participant vault files are then decrypted and decoded
 with GStreamer:
   - each file has audio and video, each spanning 10 s ± 0.5 s;
   - in A's file every flash has its beep, the offset under 80 ms;
-  - the files are complete (final chunk) and their SHA-256 is the one
-    reported; forwarding counted no unknown or malformed packets.
+  - the files are complete (final chunk), mode 0600, with the SHA-256 and
+    size reported; forwarding counted no
+    unknown or malformed packets;
+  - a start with less free space than required is refused (disk-low).
 The media engine runs in record-harness (media/ alone) so that this test
 does not depend on signaling's consent rules."""
 
 import asyncio
+import hashlib
 import os
 import statistics
 import tempfile
@@ -57,6 +60,10 @@ async def main(_caud):
             check(f["dropped"] == 0, "%s: no packet dropped at the recorder" % p)
             path = os.path.join(work, f["file"])
             check(os.stat(path).st_mode & 0o777 == 0o600, "%s: file mode 0600" % p)
+            with open(path, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            check(digest == f["sha256"] and os.path.getsize(path) == f["size"],
+                  "%s: SHA-256 and size as reported" % p)
             info = rc.vault_decrypt(keys, path, path + ".mkv")
             check(info["complete"], "%s: the file has its final chunk" % p)
             result = rc.analyze(path + ".mkv")
@@ -80,6 +87,15 @@ async def main(_caud):
                     % (statistics.median(offsets) * 1000, worst * 1000))
                 check(worst < 0.080, "every flash/beep offset under 80 ms (worst %.1f ms)"
                       % (worst * 1000))
+
+        # Not enough free space: refused at start with a disk-low event, and
+        # on_done reports no file.
+        await h.start_recording("rec2", work, keys, min_free=1 << 62)
+        ev = await h.wait(lambda m: m.get("op") == "event", what="disk-low event")
+        check(ev["event"] == "disk-low", "disk-low event at start: %s" % ev)
+        done = await h.wait(lambda m: m.get("op") == "done", what="done after disk-low")
+        check(done["files"] == [] and done["error"], "no file, an error: %s" % done)
+        check(not any(n.startswith("rec2") for n in os.listdir(work)), "no rec2 file created")
     finally:
         for p in peers:
             p.stop()
