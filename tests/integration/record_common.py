@@ -368,19 +368,26 @@ class BeepTrack(AudioStreamTrack):
         return out
 
 
-async def publish_flash_beep_aiortc(harness, participant):
-    """An aiortc publisher of FlashTrack + BeepTrack through the harness.
-    Returns the RTCPeerConnection once connected."""
+async def publish_flash_beep_aiortc(harness, participant, sig=None):
+    """An aiortc publisher of FlashTrack + BeepTrack, through the harness
+    or over @sig (a cauharness.Signaling, joined).  Returns the
+    RTCPeerConnection once connected."""
     _EPOCH[0] = time.time()
     pc = peers_aiortc.new_pc()
     pc.addTransceiver(FlashTrack(), direction="sendonly")
     pc.addTransceiver(BeepTrack(), direction="sendonly")
     await pc.setLocalDescription(await pc.createOffer())
-    sig = HarnessSignaling(harness, participant)
+    sig = sig or HarnessSignaling(harness, participant)
+
+    async def on_trickle(msg):
+        if msg.get("pc") == "publish":
+            await peers_aiortc.add_remote_candidate(pc, msg.get("candidate"))
+    sig.handlers["trickle"] = on_trickle
     reply = await sig.request({"type": "publish", "sdp": pc.localDescription.sdp}, timeout=20)
     if reply.get("type") != "publish-answer":
         raise TestFailure("%s: publish refused: %s" % (participant, reply))
     await pc.setRemoteDescription(RTCSessionDescription(reply["sdp"], "answer"))
+    await sig.send({"type": "trickle", "pc": "publish", "candidate": None})
     for _ in range(100):
         if pc.connectionState == "connected":
             return pc
