@@ -20,13 +20,13 @@
  */
 #include "api-priv.h"
 
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <string.h>
 
+#include "http-range.h"
 #include "vault.h"
 
 #define TICKET_SECONDS 300
@@ -325,66 +325,6 @@ recording_playback (ApiRequest *request, const char *id)
                             json_pack ("{s:s, s:s}", "url", url, "expires_at", expires));
 }
 
-/* One byte range of a representation of @size bytes: [*@start, *@end]. */
-typedef enum {
-  RANGE_NONE,             /* absent, or not one we serve: the whole file (200) */
-  RANGE_OK,
-  RANGE_UNSATISFIABLE,    /* 416 */
-} RangeResult;
-
-/* RFC 9110 §14.1.2: "bytes=first-last", "bytes=first-", "bytes=-suffix".
- * Several ranges, other units and bad syntax are ignored (a server may
- * answer any Range with the whole representation, §14.2). */
-static RangeResult
-parse_range (const char *header, guint64 size, guint64 *start, guint64 *end)
-{
-  const char *spec, *dash;
-  guint64 first, last;
-  char *rest;
-
-  if (header == NULL || !g_str_has_prefix (header, "bytes="))
-    return RANGE_NONE;
-  spec = header + 6;
-  while (*spec == ' ')
-    spec++;
-  if (strchr (spec, ',') || (dash = strchr (spec, '-')) == NULL)
-    return RANGE_NONE;
-  if (dash == spec) {
-    /* suffix */
-    if (!g_ascii_isdigit (dash[1]))
-      return RANGE_NONE;
-    errno = 0;
-    last = g_ascii_strtoull (dash + 1, &rest, 10);
-    if (*rest != '\0' || errno == ERANGE)
-      return RANGE_NONE;
-    if (last == 0 || size == 0)
-      return RANGE_UNSATISFIABLE;
-    *start = last >= size ? 0 : size - last;
-    *end = size - 1;
-    return RANGE_OK;
-  }
-  if (!g_ascii_isdigit (spec[0]))
-    return RANGE_NONE;
-  errno = 0;
-  first = g_ascii_strtoull (spec, &rest, 10);
-  if (rest != dash || errno == ERANGE)
-    return RANGE_NONE;
-  if (dash[1] == '\0') {
-    last = G_MAXUINT64;
-  } else {
-    if (!g_ascii_isdigit (dash[1]))
-      return RANGE_NONE;
-    last = g_ascii_strtoull (dash + 1, &rest, 10);
-    if (*rest != '\0' || errno == ERANGE || last < first)
-      return RANGE_NONE;
-  }
-  if (first >= size)
-    return RANGE_UNSATISFIABLE;
-  *start = first;
-  *end = MIN (last, size - 1);
-  return RANGE_OK;
-}
-
 typedef struct {
   CauVaultReader *reader;
   guint64 offset;
@@ -496,7 +436,7 @@ recording_content (ApiRequest *request, const char *id)
   ContentStream *stream;
   guint64 size, start = 0, end = 0;
   gboolean head = strcmp (request->method, "HEAD") == 0, first_use;
-  RangeResult range;
+  SignalingRange range;
 
   if (!api_check_query (request, allowed)
       || (recording = load_recording (request, id)) == NULL
@@ -531,10 +471,11 @@ recording_content (ApiRequest *request, const char *id)
   soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
   soup_message_headers_replace (headers, "Cache-Control", "no-store");
   soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
-  range = parse_range (soup_message_headers_get_one (
-                           soup_server_message_get_request_headers (request->msg), "Range"),
-                       size, &start, &end);
-  if (range == RANGE_UNSATISFIABLE) {
+  range = signaling_http_range_parse (
+      soup_message_headers_get_one (soup_server_message_get_request_headers (request->msg),
+                                    "Range"),
+      size, &start, &end);
+  if (range == SIGNALING_RANGE_UNSATISFIABLE) {
     g_autofree char *content_range = g_strdup_printf ("bytes */%" G_GUINT64_FORMAT, size);
 
     soup_message_headers_replace (headers, "Content-Range", content_range);
@@ -543,7 +484,7 @@ recording_content (ApiRequest *request, const char *id)
                                NULL);
     return;
   }
-  if (range == RANGE_NONE) {
+  if (range == SIGNALING_RANGE_NONE) {
     start = 0;
     end = size ? size - 1 : 0;
   }
@@ -553,7 +494,7 @@ recording_content (ApiRequest *request, const char *id)
 
   soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
   soup_message_headers_set_content_type (headers, CONTENT_TYPE, NULL);
-  if (range == RANGE_OK) {
+  if (range == SIGNALING_RANGE_OK) {
     g_autofree char *content_range = g_strdup_printf (
         "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, start, end, size);
 
