@@ -23,6 +23,7 @@
 #define GRID_WIDTH 1280
 #define GRID_HEIGHT 720
 #define READ_SIZE (64 * 1024)
+#define STALL_US (60 * G_USEC_PER_SEC)
 
 typedef struct Compose Compose;
 
@@ -48,15 +49,18 @@ struct Compose {
   GMainLoop *loop;
   GstElement *pipeline;
   GstElement *compositor, *mixer, *mux;
-  GstPad *mux_video_pad;
+  GstPad *mux_video_pad, *mux_audio_pad;
   ComposeInput *inputs;
   guint n_inputs;
   guint cols, rows;
-  guint n_video;            /* compositor pads linked */
+  guint n_video, n_audio;   /* compositor / audiomixer pads linked */
   guint n_no_more_pads;
   guint64 total_bytes;      /* plaintext bytes of every input */
   guint64 fed_bytes;        /* atomic */
   int last_percent;
+  guint64 out_bytes;        /* atomic: written by the appsink */
+  guint64 last_activity;    /* fed + out at the last tick that saw a change */
+  gint64 last_activity_us;
   CauVaultWriter *writer;   /* written from the appsink's thread only */
   GError *error;            /* first failure; guarded by lock */
   GMutex lock;
@@ -241,28 +245,42 @@ decode_pad_added (GstElement *decodebin, GstPad *pad, gpointer user_data)
     if (!link_chain (c->pipeline, pad, audio, sink, NULL, NULL))
       compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_INTERNAL,
                                     "composition: cannot link an audio input"));
+    else
+      c->n_audio++;
     gst_object_unref (sink);
   }
 }
 
-/* Runs on the composition thread (posted from streaming threads). */
+/* Takes the muxer's pad for a kind no input has away before the muxer
+ * starts (it waits for data on every pad), with the branch feeding it. */
+static void
+release_unused (Compose *c, GstPad **mux_pad)
+{
+  GstPad *peer = gst_pad_get_peer (*mux_pad);
+
+  if (peer != NULL) {
+    gst_pad_unlink (peer, *mux_pad);
+    gst_object_unref (peer);
+  }
+  gst_element_release_request_pad (c->mux, *mux_pad);
+  gst_object_unref (*mux_pad);
+  *mux_pad = NULL;
+}
+
+/* Runs on the composition thread once every input's decodebin has
+ * announced all its streams. */
 static gboolean
 check_inputs_complete (gpointer user_data)
 {
   Compose *c = user_data;
 
-  /* No participant had video: end the muxer's video stream so it does not
-   * wait for one. */
-  if (c->n_video == 0 && c->mux_video_pad != NULL) {
-    GstPad *peer = gst_pad_get_peer (c->mux_video_pad);
-
-    if (peer != NULL) {
-      gst_pad_unlink (peer, c->mux_video_pad);
-      gst_object_unref (peer);
-    }
-    gst_pad_send_event (c->mux_video_pad, gst_event_new_stream_start ("no-video"));
-    gst_pad_send_event (c->mux_video_pad, gst_event_new_eos ());
-  }
+  if (c->n_video == 0 && c->mux_video_pad != NULL)
+    release_unused (c, &c->mux_video_pad);
+  if (c->n_audio == 0 && c->mux_audio_pad != NULL)
+    release_unused (c, &c->mux_audio_pad);
+  if (c->mux_video_pad == NULL && c->mux_audio_pad == NULL)
+    compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_NO_CODEC,
+                                  "composition: no input has audio or video"));
   return G_SOURCE_REMOVE;
 }
 
@@ -294,6 +312,7 @@ sink_new_sample (GstAppSink *sink, gpointer user_data)
   if (buffer == NULL || !gst_buffer_map (buffer, &map, GST_MAP_READ))
     return GST_FLOW_OK;
   ok = cau_vault_writer_write (c->writer, map.data, map.size, &error);
+  __atomic_fetch_add (&c->out_bytes, (guint64) map.size, __ATOMIC_RELAXED);
   gst_buffer_unmap (buffer, &map);
   if (!ok) {
     compose_fail (c, error);
@@ -325,7 +344,21 @@ progress_tick (gpointer user_data)
 {
   Compose *c = user_data;
   guint64 fed = __atomic_load_n (&c->fed_bytes, __ATOMIC_RELAXED);
+  guint64 activity = fed + __atomic_load_n (&c->out_bytes, __ATOMIC_RELAXED);
   int percent = c->total_bytes > 0 ? (int) MIN (99, fed * 100 / c->total_bytes) : 0;
+  gint64 now = g_get_monotonic_time ();
+
+  /* A pipeline that neither reads nor writes for a minute is stuck (an
+   * input the demuxer cannot finish, a muxer waiting on a stream that
+   * never comes): fail rather than leave the chart at n % forever. */
+  if (activity != c->last_activity || c->last_activity_us == 0) {
+    c->last_activity = activity;
+    c->last_activity_us = now;
+  } else if (now - c->last_activity_us > STALL_US) {
+    compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_INTERNAL,
+                                  "composition stalled at %d %%", MAX (percent, 0)));
+    return G_SOURCE_CONTINUE;   /* the loop is quitting; compose_thread destroys us */
+  }
 
   if (percent > c->last_percent) {
     c->last_percent = percent;
@@ -385,8 +418,13 @@ compose_build (Compose *c)
     goto link_failed;
   }
   gst_object_unref (pad);
-  if (!gst_element_link (aq, c->mux))
+  c->mux_audio_pad = gst_element_request_pad_simple (c->mux, "audio_%u");
+  pad = gst_element_get_static_pad (aq, "src");
+  if (gst_pad_link (pad, c->mux_audio_pad) != GST_PAD_LINK_OK) {
+    gst_object_unref (pad);
     goto link_failed;
+  }
+  gst_object_unref (pad);
 
   for (guint i = 0; i < c->n_inputs; i++) {
     ComposeInput *in = &c->inputs[i];
@@ -444,7 +482,7 @@ compose_thread (gpointer data)
       f->participant_id = NULL;
       f->file_name = g_strdup (c->file_name);
       f->started_at_us = g_get_real_time ();
-      f->has_audio = TRUE;
+      f->has_audio = c->n_audio > 0;
       f->has_video = c->n_video > 0;
       {
         gint64 pos = 0;
@@ -475,6 +513,8 @@ compose_free (Compose *c)
   g_free (c->inputs);
   if (c->mux_video_pad != NULL)
     gst_object_unref (c->mux_video_pad);
+  if (c->mux_audio_pad != NULL)
+    gst_object_unref (c->mux_audio_pad);
   if (c->pipeline != NULL)
     gst_object_unref (c->pipeline);
   cau_vault_writer_free (c->writer);

@@ -476,6 +476,61 @@ test_compose (Fixture *f, gconstpointer data)
   media_recording_file_free (w.composed);
 }
 
+/* Inputs with one kind only: the composed file has that kind only (the
+ * muxer does not wait for the other). */
+static void
+compose_one_kind (Fixture *f, gboolean video)
+{
+  g_autoptr (GError) error = NULL;
+  const char *names[] = { "r5-x.mkv.cauv", NULL };
+  const MediaRecorderTrackSpec *spec = &opus_vp8[video ? 1 : 0];
+  ComposeWait w = { .last_percent = -1 };
+  MediaRecorder *rec;
+  guint audio, video_packets;
+  Decode d;
+
+  rec = media_recorder_new ("x", f->dir, names[0], f->key, f->key_id, g_get_monotonic_time (),
+                            spec, 1, &error);
+  g_assert_no_error (error);
+  /* Track 0 of the recorder is the only one: feed the chosen kind as "a". */
+  publish (rec, video ? "videotestsrc is-live=true num-buffers=20 ! video/x-raw,width=320,height=240,"
+                        "framerate=10/1 ! vp8enc deadline=1 ! rtpvp8pay pt=96 ! appsink name=a"
+                      : "audiotestsrc is-live=true samplesperbuffer=960 num-buffers=100 ! opusenc "
+                        "! rtpopuspay pt=111 ! appsink name=a",
+           &audio, &video_packets);
+  media_recording_file_free (media_recorder_finish (rec, &error));
+  g_assert_no_error (error);
+  w.loop = g_main_loop_new (NULL, FALSE);
+  media_compose_recording ("r4", f->dir, names, f->key, f->key_id, on_progress, on_composed, &w);
+  g_main_loop_run (w.loop);
+  g_main_loop_unref (w.loop);
+  g_assert_no_error (w.error);
+  g_assert_nonnull (w.composed);
+  decode_file (f, "r4-composed.mkv.cauv", &d);
+  g_test_message ("composed %s only: audio %u buffers, video %u frames", video ? "video" : "audio",
+                  d.buffers[0], d.buffers[1]);
+  if (video) {
+    g_assert_cmpuint (d.buffers[1], >, 10);
+    g_assert_cmpuint (d.buffers[0], ==, 0);
+  } else {
+    g_assert_cmpuint (d.buffers[0], >, 50);
+    g_assert_cmpuint (d.buffers[1], ==, 0);
+  }
+  media_recording_file_free (w.composed);
+}
+
+static void
+test_compose_audio_only (Fixture *f, gconstpointer data)
+{
+  compose_one_kind (f, FALSE);
+}
+
+static void
+test_compose_video_only (Fixture *f, gconstpointer data)
+{
+  compose_one_kind (f, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -487,6 +542,8 @@ main (int argc, char **argv)
   ADD ("refused", test_refused);
   ADD ("bounded-queue", test_bounded_queue);
   ADD ("compose", test_compose);
+  ADD ("compose-audio-only", test_compose_audio_only);
+  ADD ("compose-video-only", test_compose_video_only);
 #undef ADD
   return g_test_run ();
 }
