@@ -12,8 +12,9 @@
 //   'local-media'         []                 local stream or mute state changed
 //   'lobby'               []                 the waiting list (care team only) changed
 //   'error'               [{code, field, message}]  something the user should be told about
-//   'recording'           [{reason?}]        `recording` changed: started (no reason), or
-//                                            stopped with the server's reason
+//   'recording'           [{reason?, joined?}]  `recording` changed: started (no reason;
+//                                            `joined` when it was running as we joined),
+//                                            or stopped with the server's reason
 //   'consent-request'     [{purpose, by, by_name}]  (patient) a care-team member asks to record
 //   'consent-updated'     [{purpose, granted}]      the patient answered or withdrew
 //
@@ -150,7 +151,9 @@ export class Call extends EventTarget {
       if (Array.isArray(joined.lobby)) this.#setLobby(joined.lobby);
       this.recording = null;
       this.#setState('joined');
-      if (joined.recording && typeof joined.recording === 'object') this.#setRecording({ ...joined.recording, recording: joined.recording.id });
+      if (joined.recording && typeof joined.recording === 'object') {
+        this.#setRecording({ ...joined.recording, recording: joined.recording.id }, { joined: true });
+      }
       this.#emit('participants');
     } catch (err) {
       if (this.state === 'left') throw err; // the user left the lobby
@@ -203,7 +206,7 @@ export class Call extends EventTarget {
     return this.#signaling.request({ type: 'consent', purpose: 'recording', granted });
   }
 
-  #setRecording({ recording, started_at: startedAt, by, by_name: byName }) {
+  #setRecording({ recording, started_at: startedAt, by, by_name: byName }, { joined = false } = {}) {
     if (typeof recording !== 'string') return;
     this.recording = {
       id: recording,
@@ -211,7 +214,7 @@ export class Call extends EventTarget {
       by: typeof by === 'string' ? by : null,
       by_name: typeof byName === 'string' ? byName : '',
     };
-    this.#emit('recording', {});
+    this.#emit('recording', joined ? { joined: true } : {});
   }
 
   // The server's lobby-updated follows; this only spares the user a second click.

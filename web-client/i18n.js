@@ -243,6 +243,7 @@ const STRINGS = {
 
     'rec.indicator': 'Đang ghi hình',
     'rec.announce.started': 'Bắt đầu ghi hình buổi khám. Mọi người trong cuộc gọi đang được ghi hình.',
+    'rec.announce.ongoing': 'Buổi khám này đang được ghi hình.',
     'rec.start': 'Ghi hình',
     'rec.starting': 'Đang bắt đầu…',
     'rec.waiting': 'Chờ đồng ý…',
@@ -538,6 +539,7 @@ const STRINGS = {
 
     'rec.indicator': 'Recording',
     'rec.announce.started': 'Recording has started. Everyone in the call is being recorded.',
+    'rec.announce.ongoing': 'This consultation is being recorded.',
     'rec.start': 'Record',
     'rec.starting': 'Starting…',
     'rec.waiting': 'Awaiting consent…',

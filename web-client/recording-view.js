@@ -82,11 +82,11 @@ export function hideRecording() {
   withdrawButton.hidden = true;
 }
 
-function onRecording({ reason }) {
+function onRecording({ reason, joined }) {
   if (reason === undefined) {
     shownNote = null;
     dispatch({ type: 'started' });
-    say({ key: 'rec.announce.started' }, { note: false });
+    say({ key: joined ? 'rec.announce.ongoing' : 'rec.announce.started' }, { note: false });
   } else {
     dispatch({ type: 'stopped', reason });
     // The patient's prompt is moot once recording is over.

@@ -119,6 +119,7 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     assert.equal(await nurse.evaluate(() => window.cau.call.recording?.id), recordingId, 'joined.recording');
     assert.equal(await indicatorShown(nurse), true);
     assert.equal(await nurse.locator('#rec-indicator').textContent(), 'Recording');
+    assert.equal(await nurse.locator('#rec-announce').textContent(), 'This consultation is being recorded.');
     assert.equal(await nurse.locator('#btn-rec .ctl-label').textContent(), 'Stop recording', 'the care team may stop it');
     await nurse.getByRole('button', { name: 'Leave', exact: true }).click();
     await waitFor(async () => (await routeName(nurse)) === 'worklist', { timeout: 20000, what: 'nurse left' });
