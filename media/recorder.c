@@ -37,6 +37,7 @@ typedef struct {
   gint64 last_ext;
   gboolean have_ext;
   GQueue pending;           /* GstBuffer* held until mapped */
+  gboolean ended;           /* silent too long: EOS sent, packets dropped */
   gint64 pending_since_us;
 } RecorderTrack;
 
@@ -49,6 +50,7 @@ struct MediaRecorder {
   RecorderTrack tracks[MEDIA_RECORDER_MAX_TRACKS];
   guint n_tracks;
   gint64 started_at_us;
+  gint64 created_us;        /* monotonic */
   guint64 dropped;          /* atomic */
   gint failed;              /* atomic */
   gboolean have_offset;     /* worker: the publisher's NTP clock → ours */
@@ -335,6 +337,7 @@ media_recorder_new (const char *participant_id, const char *directory, const cha
   }
   rec->base_time = gst_element_get_base_time (rec->pipeline);
   rec->started_at_us = g_get_real_time ();
+  rec->created_us = g_get_monotonic_time ();
   return rec;
 
 fail:
@@ -450,6 +453,10 @@ media_recorder_push_rtp (MediaRecorder *rec, guint index, const guint8 *packet, 
   if (index >= rec->n_tracks || rec->tracks[index].src == NULL || len < 12)
     return;
   track = &rec->tracks[index];
+  if (track->ended) {
+    __atomic_fetch_add (&rec->dropped, 1, __ATOMIC_RELAXED);
+    return;
+  }
   buffer = gst_buffer_new_memdup (packet, len);
   ext = track_extend (track, ((guint32) packet[4] << 24) | ((guint32) packet[5] << 16) |
                                  ((guint32) packet[6] << 8) | packet[7]);
@@ -513,11 +520,34 @@ media_recorder_note_sender_report (MediaRecorder *rec, guint index, guint64 ntp,
   track_flush_pending (rec, t);
 }
 
+void
+media_recorder_end_silent_tracks (MediaRecorder *rec, gint64 now_us)
+{
+  gboolean any_sent = FALSE;
+
+  for (guint i = 0; i < rec->n_tracks; i++)
+    if (rec->tracks[i].packets > 0)
+      any_sent = TRUE;
+  if (!any_sent || now_us - rec->created_us < MEDIA_RECORDER_SILENT_US)
+    return;
+  for (guint i = 0; i < rec->n_tracks; i++) {
+    RecorderTrack *t = &rec->tracks[i];
+
+    if (t->src == NULL || t->packets > 0 || t->ended)
+      continue;
+    t->ended = TRUE;
+    gst_app_src_end_of_stream (GST_APP_SRC (t->src));
+    g_info ("recording %s: no %s packet in %d s; recording without it", rec->file_name,
+            t->video ? "video" : "audio", (int) (MEDIA_RECORDER_SILENT_US / G_USEC_PER_SEC));
+  }
+}
+
 gboolean
 media_recorder_wants_keyframe (MediaRecorder *rec, guint index)
 {
   return index < rec->n_tracks && rec->tracks[index].src != NULL &&
-         rec->tracks[index].video && !rec->tracks[index].keyframe_seen;
+         rec->tracks[index].video && !rec->tracks[index].keyframe_seen &&
+         !rec->tracks[index].ended;
 }
 
 void
@@ -574,7 +604,8 @@ media_recorder_finish (MediaRecorder *rec, GError **error)
       continue;
     if (!g_queue_is_empty (&t->pending))
       track_map_by_arrival (rec, t);
-    gst_app_src_end_of_stream (GST_APP_SRC (t->src));
+    if (!t->ended)
+      gst_app_src_end_of_stream (GST_APP_SRC (t->src));
     if (t->packets > 0) {
       first = MIN (first, t->first_us);
       last = MAX (last, t->last_us);

@@ -36,6 +36,9 @@ G_BEGIN_DECLS
 
 #define MEDIA_RECORDER_QUEUE_BYTES (2 * 1024 * 1024)
 #define MEDIA_RECORDER_MAX_TRACKS 4
+/* A track that has sent nothing this long after the file started, while
+ * another has, is ended (the muxer would otherwise wait for it). */
+#define MEDIA_RECORDER_SILENT_US (5 * G_USEC_PER_SEC)
 
 typedef struct MediaRecorder MediaRecorder;
 
@@ -67,6 +70,13 @@ MediaRecorder *media_recorder_new (const char *participant_id, const char *direc
  * (g_get_monotonic_time) of its arrival. */
 void media_recorder_push_rtp (MediaRecorder *rec, guint index, const guint8 *packet,
                               gsize len, gint64 arrival_us);
+
+/* Ends every track that has sent nothing MEDIA_RECORDER_SILENT_US after
+ * the file started while another track has (a camera that never sends):
+ * the muxer waits for data on every track, so a silent one would hold the
+ * others back.  Its later packets are dropped (counted).  Worker only,
+ * called once a second. */
+void media_recorder_end_silent_tracks (MediaRecorder *rec, gint64 now_us);
 
 /* The publisher's RTCP sender report for track @index (RFC 3550 §6.4.1):
  * @ntp (64-bit NTP) and @rtp_ts are the same instant.  Worker only. */

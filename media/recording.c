@@ -376,6 +376,7 @@ media_recording_tick (MediaRoom *room)
       continue;
     if (media_recorder_has_failed (p->recorder))
       failed = TRUE;
+    media_recorder_end_silent_tracks (p->recorder, g_get_monotonic_time ());
     for (guint j = 0; j < p->tracks->len; j++) {
       MediaTrack *t = g_ptr_array_index (p->tracks, j);
 

@@ -60,6 +60,17 @@ feed_sample (GstAppSink *sink, gpointer user_data)
   GstMapInfo map;
 
   gst_buffer_map (b, &map, GST_MAP_READ);
+  if (feed->packets == 0 && map.size >= 12) {
+    /* A sender report with the first packet, as a browser's would come:
+     * its RTP timestamp and "now" on an NTP scale are the same instant. */
+    gint64 now = g_get_monotonic_time ();
+    guint64 ntp = ((guint64) (now / G_USEC_PER_SEC) << 32) |
+                  (((guint64) (now % G_USEC_PER_SEC) << 32) / G_USEC_PER_SEC);
+    guint32 ts = ((guint32) map.data[4] << 24) | ((guint32) map.data[5] << 16) |
+                 ((guint32) map.data[6] << 8) | map.data[7];
+
+    media_recorder_note_sender_report (feed->rec, feed->index, ntp, ts, now);
+  }
   media_recorder_push_rtp (feed->rec, feed->index, map.data, map.size, g_get_monotonic_time ());
   gst_buffer_unmap (b, &map);
   feed->packets++;
@@ -392,6 +403,55 @@ test_bounded_queue (Fixture *f, gconstpointer data)
   media_recording_file_free (file);
 }
 
+/* A video track that never sends is ended after a while, so the audio is
+ * muxed and written during the call rather than held back for it. */
+static void
+test_silent_track (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "r6-p.mkv.cauv", NULL);
+  const char *audio_only = "audiotestsrc is-live=true samplesperbuffer=960 num-buffers=100 "
+                           "! opusenc ! rtpopuspay pt=111 ! appsink name=a";
+  MediaRecorder *rec;
+  MediaRecordingFile *file;
+  guint audio, video;
+  guint64 before, after;
+
+  rec = media_recorder_new ("p", f->dir, "r6-p.mkv.cauv", f->key, f->key_id,
+                            g_get_monotonic_time (), opus_vp8, 2, &error);
+  g_assert_no_error (error);
+  publish (rec, audio_only, &audio, &video);
+  {
+    g_autoptr (CauVaultReader) r = cau_vault_reader_open (path, f->key, &error);
+
+    g_assert_no_error (error);
+    before = cau_vault_reader_get_size (r);
+  }
+  /* Too early: nothing ends. */
+  media_recorder_end_silent_tracks (rec, g_get_monotonic_time ());
+  g_assert_true (media_recorder_wants_keyframe (rec, 1));
+  media_recorder_end_silent_tracks (rec, g_get_monotonic_time () + MEDIA_RECORDER_SILENT_US);
+  g_assert_false (media_recorder_wants_keyframe (rec, 1));
+  publish (rec, audio_only, &audio, &video);
+  {
+    g_autoptr (CauVaultReader) r = cau_vault_reader_open (path, f->key, &error);
+
+    g_assert_no_error (error);
+    after = cau_vault_reader_get_size (r);
+  }
+  g_test_message ("written while waiting for video: %" G_GUINT64_FORMAT " bytes; after ending "
+                  "it: %" G_GUINT64_FORMAT, before, after);
+  /* Held back while the muxer waited; at least a second of Opus (~4 kB)
+   * flushed once the video track was ended. */
+  g_assert_cmpuint (before, <, 1000);
+  g_assert_cmpuint (after, >, before + 3000);
+  file = media_recorder_finish (rec, &error);
+  g_assert_no_error (error);
+  g_assert_true (file->has_audio);
+  g_assert_false (file->has_video);
+  media_recording_file_free (file);
+}
+
 /* ---- composition -------------------------------------------------------------- */
 
 typedef struct {
@@ -541,6 +601,7 @@ main (int argc, char **argv)
   ADD ("h264", test_h264);
   ADD ("refused", test_refused);
   ADD ("bounded-queue", test_bounded_queue);
+  ADD ("silent-track", test_silent_track);
   ADD ("compose", test_compose);
   ADD ("compose-audio-only", test_compose_audio_only);
   ADD ("compose-video-only", test_compose_video_only);
