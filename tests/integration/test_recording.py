@@ -10,6 +10,8 @@ with GStreamer:
   - the files are complete (final chunk), mode 0600, with the SHA-256 and
     size reported; forwarding counted no
     unknown or malformed packets;
+  - C publishes 3 s into the recording: its file starts then on the
+    recording's shared timeline and ends with the others;
   - a start with less free space than required is refused (disk-low).
 The media engine runs in record-harness (media/ alone) so that this test
 does not depend on signaling's consent rules."""
@@ -22,9 +24,11 @@ import tempfile
 import time
 
 from cauharness import check, log, run_test
+import peers_aiortc
 import record_common as rc
 
 RECORD_SECONDS = 10.0
+LATE_JOIN_S = 3.0
 
 
 async def main(_caud):
@@ -33,7 +37,7 @@ async def main(_caud):
     os.makedirs(keys, mode=0o700)
     h = rc.RecordHarness()
     peers = []
-    a = None
+    a = c_pc = None
     try:
         await h.ready()
         a = await rc.publish_flash_beep_aiortc(h, "A")
@@ -44,18 +48,25 @@ async def main(_caud):
         started = await h.wait(lambda m: m.get("op") == "event", what="started event")
         check(started["event"] == "started", "first event is 'started': %s" % started)
         t0 = time.monotonic()
-        await asyncio.sleep(RECORD_SECONDS)
+        # C publishes 3 s into the recording: recorded from then on, placed
+        # at its time on the recording's shared timeline.
+        await asyncio.sleep(LATE_JOIN_S)
+        c_pc, _ = await peers_aiortc.publish(rc.HarnessSignaling(h, "C"))
+        await asyncio.sleep(RECORD_SECONDS - (time.monotonic() - t0))
         done = await h.stop_recording()
         log("recorded %.2f s; done: %s" % (time.monotonic() - t0, done))
         check(done["error"] is None, "no recording error: %s" % done["error"])
         files = {f["participant"]: f for f in done["files"]}
-        check(sorted(files) == ["A", "B"], "one file per participant: %s" % sorted(files))
+        check(sorted(files) == ["A", "B", "C"], "one file per participant: %s" % sorted(files))
         stats = await h.stats()
         log("relay stats %s" % stats)
         check(stats["dropped_unknown"] == 0 and stats["dropped_malformed"] == 0,
               "forwarding dropped nothing: %s" % stats)
 
+        decoded = {}
         for p, f in sorted(files.items()):
+            if p == "C":
+                continue
             check(f["has_audio"] and f["has_video"], "%s: audio and video recorded" % p)
             check(f["dropped"] == 0, "%s: no packet dropped at the recorder" % p)
             path = os.path.join(work, f["file"])
@@ -66,7 +77,7 @@ async def main(_caud):
                   "%s: SHA-256 and size as reported" % p)
             info = rc.vault_decrypt(keys, path, path + ".mkv")
             check(info["complete"], "%s: the file has its final chunk" % p)
-            result = rc.analyze(path + ".mkv")
+            result = decoded[p] = rc.analyze(path + ".mkv")
             check("audio" in result and "video" in result, "%s: decodes to audio and video" % p)
             va, vv = rc.span(result["audio"]), rc.span(result["video"])
             log("%s: audio %.3f s (%d buffers), video %.3f s (%d frames), reported %d ms"
@@ -88,6 +99,19 @@ async def main(_caud):
                 check(worst < 0.080, "every flash/beep offset under 80 ms (worst %.1f ms)"
                       % (worst * 1000))
 
+        # The late joiner's file.
+        f = files["C"]
+        path = os.path.join(work, f["file"])
+        rc.vault_decrypt(keys, path, path + ".mkv")
+        result = rc.analyze(path + ".mkv")
+        check("audio" in result and "video" in result, "C: decodes to audio and video")
+        first = min(result["audio"]["first"], result["video"]["first"])
+        last = max(result["audio"]["last"], result["video"]["last"])
+        log("C (joined at %.1f s): %.3f..%.3f s on the recording's timeline" % (LATE_JOIN_S, first, last))
+        check(first >= LATE_JOIN_S, "C starts after it joined (%.3f)" % first)
+        check(abs(last - decoded["A"]["audio"]["last"]) < 1.0,
+              "C ends with the others (%.3f, A %.3f)" % (last, decoded["A"]["audio"]["last"]))
+
         # Not enough free space: refused at start with a disk-low event, and
         # on_done reports no file.
         await h.start_recording("rec2", work, keys, min_free=1 << 62)
@@ -99,8 +123,9 @@ async def main(_caud):
     finally:
         for p in peers:
             p.stop()
-        if a is not None:
-            await a.close()
+        for pc in (a, c_pc):
+            if pc is not None:
+                await pc.close()
         h.close()
 
 
