@@ -2,6 +2,7 @@
 """record-cost.py — what recording costs the media plane, per recorded stream.
 
     bench/record-cost.py [--publishers 1,2,4] [--window 10] [--build build]
+                         [--video 640x480 --bitrate 1200]
 
 For each N, N webrtcbin publishers (VP8 320x240 30 fps + Opus, the
 integration tests' peers) publish into one room of the media engine run
@@ -85,6 +86,7 @@ async def run(n, seconds):
             "bytes_written": size,
             "cpu_per_recorded_participant": round((rec["cpu_percent"] - base["cpu_percent"]) / n, 1),
             "loadavg_1m": os.getloadavg()[0],
+            "rtp_per_participant_s": round(base["rtp_in"] / n / seconds, 1),
         }
     finally:
         for p in peers:
@@ -98,7 +100,15 @@ def main():
     ap.add_argument("--publishers", default="1,2,4")
     ap.add_argument("--window", type=float, default=10.0)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--video", default="320x240", help="publisher picture size WxH")
+    ap.add_argument("--bitrate", type=int, default=400, help="VP8 target, kbit/s")
     args = ap.parse_args()
+    import peers_gst
+    w, h = args.video.split("x")
+    peers_gst.PUBLISH_PIPELINE = peers_gst.PUBLISH_PIPELINE.replace(
+        "width=320,height=240", "width=%s,height=%s" % (w, h))
+    peers_gst.VIDEO_ENCODERS["VP8"] = peers_gst.VIDEO_ENCODERS["VP8"].replace(
+        "target-bitrate=400000", "target-bitrate=%d" % (args.bitrate * 1000))
     os.environ.setdefault("RECORD_HARNESS",
                           os.path.join(args.build, "tests", "integration", "record-harness"))
     os.environ.setdefault("VAULT_CAT", os.path.join(args.build, "tests", "integration", "vault-cat"))
@@ -111,13 +121,13 @@ def main():
         r = asyncio.run(run(n, args.window))
         print(json.dumps(r), flush=True)
         results.append(r)
-    print("\n| participants | engine CPU, forwarding only | engine CPU, recording | per recorded "
+    print("\n| participants | RTP/s each | engine CPU, forwarding only | engine CPU, recording | per recorded "
           "participant (audio+video) | RTP in (fwd / rec window) | relay drops | recorder drops "
           "| load 1m |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
-        print("| %d | %.1f %% | %.1f %% | %.1f %% | %d / %d | %d | %d | %.1f |" % (
-            r["publishers"], r["baseline"]["cpu_percent"], r["recording"]["cpu_percent"],
+        print("| %d | %.0f | %.1f %% | %.1f %% | %.1f %% | %d / %d | %d | %d | %.1f |" % (
+            r["publishers"], r["rtp_per_participant_s"], r["baseline"]["cpu_percent"], r["recording"]["cpu_percent"],
             r["cpu_per_recorded_participant"], r["baseline"]["rtp_in"], r["recording"]["rtp_in"],
             r["baseline"]["relay_dropped"] + r["recording"]["relay_dropped"],
             r["recorder_dropped"], r["loadavg_1m"]))
