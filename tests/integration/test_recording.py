@@ -12,7 +12,9 @@ with GStreamer:
     unknown or malformed packets;
   - C publishes 3 s into the recording: its file starts then on the
     recording's shared timeline and ends with the others;
-  - a start with less free space than required is refused (disk-low).
+  - a start with less free space than required is refused (disk-low);
+  - free space running out mid-recording (a small tmpfs) stops it with a
+    disk-low event, the files closed complete and decodable.
 The media engine runs in record-harness (media/ alone) so that this test
 does not depend on signaling's consent rules."""
 
@@ -20,6 +22,7 @@ import asyncio
 import hashlib
 import os
 import statistics
+import subprocess
 import tempfile
 import time
 
@@ -37,6 +40,7 @@ async def main(_caud):
     os.makedirs(keys, mode=0o700)
     h = rc.RecordHarness()
     peers = []
+    mounted = []
     a = c_pc = None
     try:
         await h.ready()
@@ -120,7 +124,41 @@ async def main(_caud):
         done = await h.wait(lambda m: m.get("op") == "done", what="done after disk-low")
         check(done["files"] == [] and done["error"], "no file, an error: %s" % done)
         check(not any(n.startswith("rec2") for n in os.listdir(work)), "no rec2 file created")
+
+        # Free space running out during a recording: the directory is a
+        # small tmpfs of our own, and the threshold is set 256 KiB below
+        # what it has free, so the files themselves bring it under.  The
+        # recording stops itself with a disk-low event, and the files it
+        # wrote are closed cleanly (complete, decodable).
+        small = os.path.join(work, "small")
+        os.makedirs(small, mode=0o700)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs", small],
+                       check=True)
+        mounted.append(small)
+        st = os.statvfs(small)
+        free = st.f_bavail * st.f_frsize
+        await h.start_recording("rec3", small, keys, min_free=free - (256 << 10))
+        ev = await h.wait(lambda m: m.get("op") == "event", what="started event (rec3)")
+        check(ev["event"] == "started", "rec3 starts: %s" % ev)
+        t_low = time.monotonic()
+        ev = await h.wait(lambda m: m.get("op") == "event", timeout=60, what="disk-low event")
+        check(ev["event"] == "disk-low", "disk-low while recording: %s" % ev)
+        log("disk-low after %.1f s: %s" % (time.monotonic() - t_low, ev.get("detail")))
+        done = await h.wait(lambda m: m.get("op") == "done", what="done after disk-low")
+        check(len(done["files"]) == 3, "the three files are reported: %s" % done["files"])
+        for f in done["files"]:
+            path = os.path.join(small, f["file"])
+            check(f["sha256"] and f["size"] > 0, "%s closed with its SHA-256" % f["file"])
+            check(hashlib.sha256(open(path, "rb").read()).hexdigest() == f["sha256"],
+                  "%s: SHA-256 matches the file" % f["file"])
+        f = {x["participant"]: x for x in done["files"]}["A"]
+        path = os.path.join(small, f["file"])
+        rc.vault_decrypt(keys, path, os.path.join(work, "rec3-A.mkv"))
+        result = rc.analyze(os.path.join(work, "rec3-A.mkv"))
+        check("video" in result and "audio" in result, "rec3 A decodes: %s" % sorted(result))
     finally:
+        for path in mounted:
+            subprocess.run(["umount", path], check=False)
         for p in peers:
             p.stop()
         for pc in (a, c_pc):
@@ -130,4 +168,4 @@ async def main(_caud):
 
 
 if __name__ == "__main__":
-    run_test(main, needs_caud=False, deadline=170)
+    run_test(main, needs_caud=False, deadline=240)
