@@ -473,6 +473,7 @@ compose_thread (gpointer data)
     g_source_destroy (tick);
     g_source_unref (tick);
     gst_bus_remove_watch (bus);
+    gst_bus_set_flushing (bus, TRUE);   /* late stream-status messages (recorder.c) */
     gst_object_unref (bus);
   }
   if (c->error == NULL) {

@@ -248,6 +248,10 @@ recorder_free (MediaRecorder *rec)
     GstBus *bus = gst_element_get_bus (rec->pipeline);
 
     gst_element_set_state (rec->pipeline, GST_STATE_NULL);
+    /* Streaming threads post their stream-status (leave) messages as they
+     * exit, possibly after the state change returned; a flushing bus drops
+     * them instead of queueing them with references to our elements. */
+    gst_bus_set_flushing (bus, TRUE);
     gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
     gst_object_unref (bus);
     gst_object_unref (rec->pipeline);
