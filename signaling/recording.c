@@ -351,7 +351,10 @@ file_rows (SignalingRecording *recording, GPtrArray *files, const GError *error)
     if (!records_recording_update (context->store, row, &local))
       recording_log (G_LOG_LEVEL_WARNING, recording, "cannot file %s: %s", file->file_name,
                      local->message);
-    else if (file->sha256)
+    else if (file->sha256 && (file->has_audio || file->has_video))
+      /* A participant who left before any media reached the file (a
+       * header-only Matroska) has nothing to compose: demuxing it would
+       * fail the whole composition. */
       g_ptr_array_add (names, file->file_name);
     if (file->dropped_packets > 0)
       recording_log (G_LOG_LEVEL_WARNING, recording,
