@@ -143,6 +143,11 @@ typedef enum {
   OP_SUBSCRIBE_ANSWER,
   OP_CANDIDATE,
   OP_KEYFRAME,
+  OP_UNPUBLISH,
+  OP_SET_SOURCE_ENABLED,
+  OP_SET_LAST_N,
+  OP_SET_MAX_LAYER,
+  OP_VIEW,
   OP_START_RECORDING,
   OP_STOP_RECORDING,
   OP_QUIT,
@@ -156,6 +161,11 @@ typedef struct {
   gchar *room_id;
   gchar *participant_id;
   gchar *sdp;
+  gchar **screen_mids;      /* OP_PUBLISH */
+  gchar *publisher_id;      /* OP_SET_MAX_LAYER */
+  gchar *track_id;          /* OP_SET_MAX_LAYER: track; OP_SET_SOURCE_ENABLED: source */
+  gint value;               /* OP_SET_MAX_LAYER: layer; OP_SET_LAST_N: n;
+                             * OP_SET_SOURCE_ENABLED: enabled */
   MediaPcKind pc;
   MediaRoomCallbacks room_callbacks;
   MediaParticipantCallbacks participant_callbacks;
@@ -175,6 +185,9 @@ op_free (gpointer data)
   g_free (op->room_id);
   g_free (op->participant_id);
   g_free (op->sdp);
+  g_strfreev (op->screen_mids);
+  g_free (op->publisher_id);
+  g_free (op->track_id);
   if (op->recording != NULL)
     media_recording_session_refuse (op->recording,
                                     g_error_new (MEDIA_ERROR, MEDIA_ERROR_NOT_FOUND,
@@ -215,7 +228,8 @@ op_run (gpointer data)
     media_room_remove_participant (op->room, op->participant_id);
     break;
   case OP_PUBLISH:
-    media_room_publish (op->room, op->participant_id, op->sdp, op->sdp_cb, op->user_data);
+    media_room_publish (op->room, op->participant_id, op->sdp,
+                        (const char *const *) op->screen_mids, op->sdp_cb, op->user_data);
     break;
   case OP_SUBSCRIBE_OFFER:
     media_room_subscribe_offer (op->room, op->participant_id, op->sdp_cb, op->user_data);
@@ -230,6 +244,22 @@ op_run (gpointer data)
     break;
   case OP_KEYFRAME:
     media_room_request_keyframe (op->room, op->participant_id);
+    break;
+  case OP_UNPUBLISH:
+    media_room_unpublish (op->room, op->participant_id);
+    break;
+  case OP_SET_SOURCE_ENABLED:
+    media_room_set_source_enabled (op->room, op->participant_id, op->track_id, op->value != 0);
+    break;
+  case OP_SET_LAST_N:
+    media_room_set_last_n (op->room, (guint) op->value);
+    break;
+  case OP_SET_MAX_LAYER:
+    media_room_set_max_layer (op->room, op->participant_id, op->publisher_id, op->track_id,
+                              op->value);
+    break;
+  case OP_VIEW:
+    media_room_view (op->room, op->participant_id, op->sdp, op->sdp_cb, op->user_data);
     break;
   case OP_START_RECORDING:
     media_recording_start (op->room, g_steal_pointer (&op->recording));
@@ -402,11 +432,96 @@ void
 media_engine_publish (MediaEngine *engine, const char *room_id, const char *participant_id,
                       const char *offer_sdp, MediaSdpCallback callback, gpointer user_data)
 {
+  media_engine_publish_with_options (engine, room_id, participant_id, offer_sdp, NULL,
+                                     callback, user_data);
+}
+
+void
+media_engine_publish_with_options (MediaEngine *engine, const char *room_id,
+                                   const char *participant_id, const char *offer_sdp,
+                                   const MediaPublishOptions *options,
+                                   MediaSdpCallback callback, gpointer user_data)
+{
   Op *op;
 
   g_return_if_fail (engine != NULL && room_id != NULL && participant_id != NULL);
   g_return_if_fail (offer_sdp != NULL && callback != NULL);
   op = op_for_room (engine, OP_PUBLISH, room_id, participant_id, callback, NULL, user_data);
+  if (op == NULL)
+    return;
+  op->sdp = g_strdup (offer_sdp);
+  if (options != NULL && options->screen_mids != NULL)
+    op->screen_mids = g_strdupv ((gchar **) options->screen_mids);
+  engine_dispatch (op);
+}
+
+void
+media_engine_unpublish (MediaEngine *engine, const char *room_id, const char *participant_id)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL && participant_id != NULL);
+  op = op_for_room (engine, OP_UNPUBLISH, room_id, participant_id, NULL, NULL, NULL);
+  if (op != NULL)
+    engine_dispatch (op);
+}
+
+void
+media_engine_set_source_enabled (MediaEngine *engine, const char *room_id,
+                                 const char *participant_id, const char *source,
+                                 gboolean enabled)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL && participant_id != NULL);
+  op = op_for_room (engine, OP_SET_SOURCE_ENABLED, room_id, participant_id, NULL, NULL, NULL);
+  if (op == NULL)
+    return;
+  op->track_id = g_strdup (source);
+  op->value = enabled ? 1 : 0;
+  engine_dispatch (op);
+}
+
+void
+media_engine_set_last_n (MediaEngine *engine, const char *room_id, guint last_n)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL);
+  op = op_for_room (engine, OP_SET_LAST_N, room_id, NULL, NULL, NULL, NULL);
+  if (op == NULL)
+    return;
+  op->value = (gint) MIN (last_n, (guint) G_MAXINT);
+  engine_dispatch (op);
+}
+
+void
+media_engine_set_max_layer (MediaEngine *engine, const char *room_id,
+                            const char *subscriber_id, const char *publisher_id,
+                            const char *track_id, gint max_layer)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL && subscriber_id != NULL);
+  g_return_if_fail (publisher_id != NULL && track_id != NULL);
+  op = op_for_room (engine, OP_SET_MAX_LAYER, room_id, subscriber_id, NULL, NULL, NULL);
+  if (op == NULL)
+    return;
+  op->publisher_id = g_strdup (publisher_id);
+  op->track_id = g_strdup (track_id);
+  op->value = max_layer;
+  engine_dispatch (op);
+}
+
+void
+media_engine_view (MediaEngine *engine, const char *room_id, const char *participant_id,
+                   const char *offer_sdp, MediaSdpCallback callback, gpointer user_data)
+{
+  Op *op;
+
+  g_return_if_fail (engine != NULL && room_id != NULL && participant_id != NULL);
+  g_return_if_fail (offer_sdp != NULL && callback != NULL);
+  op = op_for_room (engine, OP_VIEW, room_id, participant_id, callback, NULL, user_data);
   if (op == NULL)
     return;
   op->sdp = g_strdup (offer_sdp);

@@ -72,6 +72,10 @@ typedef struct {
   gchar *track_id;        /* stable within the participant, e.g. "a0", "v0" */
   gchar *kind;            /* "audio" or "video" */
   gchar *codec;           /* "opus", "VP8", "H264" */
+  gchar *source;          /* "microphone", "camera" or "screen" (see
+                           * MediaPublishOptions) */
+  guint layers;           /* simulcast layers the publisher offered: 1 when it
+                           * sends one encoding, up to 3 (rid) */
 } MediaTrackInfo;
 
 void media_track_info_free (MediaTrackInfo *info);
@@ -92,6 +96,8 @@ typedef struct {
   guint64 dropped_srtp;        /* authentication / replay failures         */
   guint64 dropped_unknown;     /* RTP for an SSRC we cannot place           */
   guint64 dtls_failures;
+  guint64 layer_switches;      /* simulcast layer changes of subscriber slots */
+  guint64 speaker_changes;     /* active-speaker changes, all rooms */
 } MediaStats;
 
 /* (transfer full) on success; NULL + @error when a worker, the DTLS
@@ -130,6 +136,11 @@ typedef struct {
                          gpointer user_data);
   void (*track_removed) (const char *room_id, const MediaTrackInfo *track,
                          gpointer user_data);
+  /* The dominant speaker changed (RFC 6464 audio levels): @participant_id,
+   * or NULL when nobody has spoken for a while.  Rate-limited by the
+   * detector (no more than a few changes per second). */
+  void (*active_speaker) (const char *room_id, const char *participant_id,
+                          gpointer user_data);
 } MediaRoomCallbacks;
 
 /* Creates the room on the least loaded worker if it does not exist.  The
@@ -194,6 +205,60 @@ void media_engine_add_remote_candidate (MediaEngine *engine, const char *room_id
  * (RFC 4585 §6.3.1 PLI). */
 void media_engine_request_keyframe (MediaEngine *engine, const char *room_id,
                                     const char *publisher_id);
+
+/* ---- multi-party rooms and briefings (issue 6) ------------------------ */
+
+/* What signaling knows about an offer that SDP does not say. */
+typedef struct {
+  /* NULL-terminated mids of the offer's video m-lines that carry a screen
+   * share (source "screen" rather than "camera"); NULL = none. */
+  const char *const *screen_mids;
+} MediaPublishOptions;
+
+/* media_engine_publish() with options (@options may be NULL). */
+void media_engine_publish_with_options (MediaEngine *engine, const char *room_id,
+                                        const char *participant_id, const char *offer_sdp,
+                                        const MediaPublishOptions *options,
+                                        MediaSdpCallback callback, gpointer user_data);
+
+/* Closes the participant's publish peer connection: its tracks are removed
+ * (track_removed fires for each, subscribers' m-lines go inactive); its
+ * subscribe peer connection stays.  Used when a briefing host takes the
+ * floor back.  A later publish starts a new peer connection. */
+void media_engine_unpublish (MediaEngine *engine, const char *room_id,
+                             const char *participant_id);
+
+/* Stops (@enabled FALSE) or resumes forwarding the participant's tracks of
+ * @source ("microphone", "camera", "screen"; NULL = all) to every
+ * subscriber and the recorder: self mute and host mute.  Packets still
+ * arrive and are counted; resuming a video source asks for a key frame. */
+void media_engine_set_source_enabled (MediaEngine *engine, const char *room_id,
+                                      const char *participant_id, const char *source,
+                                      gboolean enabled);
+
+/* Last-N: forward camera video only of the @last_n most recent speakers
+ * (0 = everyone, the default).  Audio and screen shares are always
+ * forwarded.  A speaker entering the N gets a key frame request. */
+void media_engine_set_last_n (MediaEngine *engine, const char *room_id, guint last_n);
+
+/* Simulcast layers: 0 is the lowest resolution, up to layers - 1. */
+#define MEDIA_LAYER_AUTO (-1)
+/* A subscriber's ceiling for one publisher's video track (thumbnails low,
+ * speaker high): the forwarder sends the best layer at or below @max_layer
+ * that the subscriber's estimated downlink allows.  MEDIA_LAYER_AUTO (the
+ * default) = no ceiling.  Unknown ids are ignored. */
+void media_engine_set_max_layer (MediaEngine *engine, const char *room_id,
+                                 const char *subscriber_id, const char *publisher_id,
+                                 const char *track_id, gint max_layer);
+
+/* WHEP (draft-ietf-wish-whep): the client offers recvonly audio/video
+ * m-lines; the server answers sendonly, binding them to the room's
+ * presenters' tracks (documented in media/view.c), and re-binds them when
+ * the presenter changes, so the viewer never renegotiates.  The participant
+ * must have been added; it has a subscribe peer connection only. */
+void media_engine_view (MediaEngine *engine, const char *room_id,
+                        const char *participant_id, const char *offer_sdp,
+                        MediaSdpCallback callback, gpointer user_data);
 
 /* ---- recording (media/recording.c, media/recorder.c, media/compose.c) -- */
 

@@ -30,6 +30,7 @@ struct MediaTrack {
   gchar *mid;
   gchar *kind;
   gboolean video;
+  const char *source;       /* static: "microphone", "camera", "screen" */
   MediaSdpCodec *codec;     /* deep copy of the negotiated codec */
   guint32 ssrc;             /* 0 until known */
   RtpSourceStats stats;

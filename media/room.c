@@ -82,6 +82,7 @@ media_track_info_free (MediaTrackInfo *info)
   g_free (info->track_id);
   g_free (info->kind);
   g_free (info->codec);
+  g_free (info->source);
   g_free (info);
 }
 
@@ -94,6 +95,8 @@ track_info_new (const MediaTrack *track)
   info->track_id = g_strdup (track->id);
   info->kind = g_strdup (track->kind);
   info->codec = g_strdup (track->codec->encoding);
+  info->source = g_strdup (track->source);
+  info->layers = 1;
   return info;
 }
 
@@ -434,7 +437,8 @@ participant_find_track_by_mid (MediaParticipant *p, const char *mid)
 /* Brings the participant's published tracks in line with a negotiated
  * publish offer: new sending sections become tracks, vanished ones go. */
 static void
-participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer)
+participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer,
+                           const char *const *screen_mids)
 {
   GPtrArray *keep = g_ptr_array_new ();
 
@@ -466,6 +470,12 @@ participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer)
     t->mid = g_strdup (s->mid);
     t->kind = g_strdup (s->kind);
     t->video = g_strcmp0 (s->kind, "video") == 0;
+    if (!t->video)
+      t->source = "microphone";
+    else if (screen_mids != NULL && g_strv_contains (screen_mids, s->mid))
+      t->source = "screen";
+    else
+      t->source = "camera";
     t->id = g_strdup_printf ("%c%s", t->video ? 'v' : 'a', s->mid);
     t->codec = media_sdp_codec_copy (s->chosen);
     t->slots = g_ptr_array_new ();
@@ -718,7 +728,8 @@ media_room_remove_participant (MediaRoom *room, const char *participant_id)
 
 void
 media_room_publish (MediaRoom *room, const char *participant_id, const char *offer_sdp,
-                    MediaSdpCallback callback, gpointer user_data)
+                    const char *const *screen_mids, MediaSdpCallback callback,
+                    gpointer user_data)
 {
   GError *error = NULL;
   MediaParticipant *p;
@@ -764,7 +775,7 @@ media_room_publish (MediaRoom *room, const char *participant_id, const char *off
   if (offer->end_of_candidates)
     media_peer_remote_gathering_done (p->publish);
 
-  participant_update_tracks (p, offer);
+  participant_update_tracks (p, offer, screen_mids);
   media_recording_participant_published (p);
   media_post_sdp (room->env.control, callback, user_data, answer,
                   participant_track_infos (p), NULL);

@@ -35,8 +35,8 @@ void media_room_add_participant (MediaRoom *room, const char *participant_id,
                                  gpointer user_data, GDestroyNotify notify);
 void media_room_remove_participant (MediaRoom *room, const char *participant_id);
 void media_room_publish (MediaRoom *room, const char *participant_id,
-                         const char *offer_sdp, MediaSdpCallback callback,
-                         gpointer user_data);
+                         const char *offer_sdp, const char *const *screen_mids,
+                         MediaSdpCallback callback, gpointer user_data);
 void media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
                                  MediaSdpCallback callback, gpointer user_data);
 void media_room_subscribe_answer (MediaRoom *room, const char *participant_id,
@@ -46,6 +46,17 @@ void media_room_add_remote_candidate (MediaRoom *room, const char *participant_i
                                       MediaPcKind pc, const char *candidate,
                                       MediaDoneCallback callback, gpointer user_data);
 void media_room_request_keyframe (MediaRoom *room, const char *publisher_id);
+
+/* Issue 6; see media.h for what each does. */
+void media_room_unpublish (MediaRoom *room, const char *participant_id);          /* speaker.c */
+void media_room_set_source_enabled (MediaRoom *room, const char *participant_id,
+                                    const char *source, gboolean enabled);      /* speaker.c */
+void media_room_set_last_n (MediaRoom *room, guint last_n);                      /* speaker.c */
+void media_room_set_max_layer (MediaRoom *room, const char *subscriber_id,
+                               const char *publisher_id, const char *track_id,
+                               gint max_layer);                                  /* simulcast.c */
+void media_room_view (MediaRoom *room, const char *participant_id, const char *offer_sdp,
+                      MediaSdpCallback callback, gpointer user_data);           /* view.c */
 
 /* Delivers @callback(@error, @user_data) on the control context (error may
  * be NULL).  Takes ownership of @error.  Used by engine.c for errors found
