@@ -62,6 +62,46 @@ bundle_new (FhirRequest *req)
   return signaling_fhir_bundle_new (req->self_url);
 }
 
+/* The start of every search: only @allowed parameters, a valid _count and,
+ * when @id is not NULL, _id (if given) a FHIR id.  FALSE after replying
+ * 400. */
+static gboolean
+search_begin (FhirRequest *req, const char *const *allowed, guint *count, const char **id)
+{
+  if (!fhir_check_params (req, allowed) || !get_count (req, count))
+    return FALSE;
+  if (id == NULL)
+    return TRUE;
+  *id = fhir_param (req, "_id");
+  if (*id != NULL && !signaling_fhir_id_valid (*id)) {
+    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, "_id is not a FHIR id", "_id");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Nothing to find (no such patient or resource): an empty searchset,
+ * audited with @detail. */
+static void
+reply_nothing (FhirRequest *req, const char *type, const char *detail)
+{
+  fhir_audit (req, "search", type, NULL, NULL, "success", detail);
+  fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+}
+
+/* Audits how many @type resources were found (about @patient_id, may be
+ * NULL) and sends @bundle (taken). */
+static void
+reply_found (FhirRequest *req, json_t *bundle, const char *type, const char *patient_id)
+{
+  g_autofree char *detail = g_strdup_printf (
+    "fhir search: %" JSON_INTEGER_FORMAT " found",
+    json_integer_value (json_object_get (bundle, "total")));
+
+  fhir_audit (req, "search", type, NULL, patient_id, "success", detail);
+  fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
+}
+
 /* Case-insensitive "contains" on Unicode text (Vietnamese names). */
 static gboolean
 name_matches (const char *name, const char *part)
@@ -124,7 +164,7 @@ fhir_search_patients (FhirRequest *req)
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count))
+  if (!search_begin (req, allowed, &count, NULL))
     return;
   if (!signaling_policy_allows (req->who, SIGNALING_OP_PATIENT_SEARCH, NULL)) {
     fhir_reply_forbidden (req, SIGNALING_OP_PATIENT_SEARCH, "search", "Patient", NULL, NULL);
@@ -239,27 +279,20 @@ fhir_search_encounters (FhirRequest *req)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) candidates = NULL;
   g_autofree char *patient_id = NULL;
-  g_autofree char *detail = NULL;
-  const char *id = fhir_param (req, "_id");
+  const char *id = NULL;
   const char *single_patient = NULL;
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count))
+  if (!search_begin (req, allowed, &count, &id))
     return;
-  if (id && !signaling_fhir_id_valid (id)) {
-    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, "_id is not a FHIR id", "_id");
-    return;
-  }
   if (fhir_param (req, "patient")) {
     if (!(patient_id = get_reference_param (req, "patient", "Patient")))
       return;
     if (!fhir_may_read_patient (req, patient_id, &error)) {
       if (g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
         /* Nothing to find for a patient that does not exist. */
-        fhir_audit (req, "search", "Encounter", NULL, NULL, "success",
-                    "fhir search: no such patient");
-        fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+        reply_nothing (req, "Encounter", "fhir search: no such patient");
       } else if (error) {
         fhir_reply_records_error (req, error, NULL);
       } else {
@@ -309,12 +342,9 @@ fhir_search_encounters (FhirRequest *req)
     else if (strcmp (single_patient, c->patient_id) != 0)
       single_patient = "";
   }
-  detail = g_strdup_printf ("fhir search: %" JSON_INTEGER_FORMAT " found",
-                            json_integer_value (json_object_get (bundle, "total")));
-  fhir_audit (req, "search", "Encounter", NULL,
-         patient_id ? patient_id : (single_patient && *single_patient ? single_patient : NULL),
-         "success", detail);
-  fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
+  reply_found (req, bundle, "Encounter",
+               patient_id ? patient_id
+                          : (single_patient && *single_patient ? single_patient : NULL));
 }
 
 void
@@ -324,18 +354,13 @@ fhir_search_consents (FhirRequest *req)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) consents = NULL;
   g_autofree char *patient_id = NULL;
-  g_autofree char *detail = NULL;
   g_auto (PatientTarget) t = { 0 };
-  const char *id = fhir_param (req, "_id");
+  const char *id = NULL;
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count))
+  if (!search_begin (req, allowed, &count, &id))
     return;
-  if (id && !signaling_fhir_id_valid (id)) {
-    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, "_id is not a FHIR id", "_id");
-    return;
-  }
   if (fhir_param (req, "patient")) {
     if (!(patient_id = get_reference_param (req, "patient", "Patient")))
       return;
@@ -347,8 +372,7 @@ fhir_search_consents (FhirRequest *req)
       return;
     }
     if (consent == NULL) {
-      fhir_audit (req, "search", "Consent", NULL, NULL, "success", "fhir search: 0 found");
-      fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+      reply_nothing (req, "Consent", "fhir search: 0 found");
       return;
     }
     patient_id = g_strdup (consent->patient_id);
@@ -363,8 +387,7 @@ fhir_search_consents (FhirRequest *req)
       fhir_reply_records_error (req, error, NULL);
       return;
     }
-    fhir_audit (req, "search", "Consent", NULL, NULL, "success", "fhir search: no such patient");
-    fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+    reply_nothing (req, "Consent", "fhir search: no such patient");
     return;
   }
   if (!signaling_policy_allows (req->who, SIGNALING_OP_CONSENT_READ, &t.target)) {
@@ -386,10 +409,7 @@ fhir_search_consents (FhirRequest *req)
       break;
     signaling_fhir_bundle_add (bundle, req->base_url, signaling_fhir_consent_to_json (consent));
   }
-  detail = g_strdup_printf ("fhir search: %" JSON_INTEGER_FORMAT " found",
-                            json_integer_value (json_object_get (bundle, "total")));
-  fhir_audit (req, "search", "Consent", NULL, patient_id, "success", detail);
-  fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
+  reply_found (req, bundle, "Consent", patient_id);
 }
 
 void
@@ -407,7 +427,7 @@ fhir_search_audit_events (FhirRequest *req)
   guint count;
   json_t *bundle;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count) ||
+  if (!search_begin (req, allowed, &count, NULL) ||
       !fhir_allow_audit_read (req, "search", NULL))
     return;
   if (fhir_param (req, "patient") &&
@@ -465,11 +485,11 @@ fhir_search_practitioners (FhirRequest *req)
   g_autoptr (GPtrArray) users = NULL;
   g_autofree char *system = NULL;
   g_autofree char *username = NULL;
-  const char *id = fhir_param (req, "_id");
+  const char *id = NULL;
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count) ||
+  if (!search_begin (req, allowed, &count, &id) ||
       !fhir_allow_directory (req, "search", "Practitioner", NULL))
     return;
   if (fhir_param (req, "identifier")) {
@@ -507,11 +527,11 @@ fhir_search_organizations (FhirRequest *req)
   g_autoptr (GPtrArray) facilities = NULL;
   g_autofree char *system = NULL;
   g_autofree char *code = NULL;
-  const char *id = fhir_param (req, "_id");
+  const char *id = NULL;
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count) ||
+  if (!search_begin (req, allowed, &count, &id) ||
       !fhir_allow_directory (req, "search", "Organization", NULL))
     return;
   if (fhir_param (req, "identifier")) {
@@ -552,17 +572,12 @@ fhir_search_media (FhirRequest *req)
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) recordings = NULL;
   g_autofree char *patient_id = NULL;
-  g_autofree char *detail = NULL;
-  const char *id = fhir_param (req, "_id");
+  const char *id = NULL;
   json_t *bundle;
   guint count;
 
-  if (!fhir_check_params (req, allowed) || !get_count (req, &count))
+  if (!search_begin (req, allowed, &count, &id))
     return;
-  if (id && !signaling_fhir_id_valid (id)) {
-    fhir_reply_error (req, SIGNALING_FHIR_ERROR_INVALID_FIELD, "_id is not a FHIR id", "_id");
-    return;
-  }
   if (fhir_param (req, "patient")) {
     if (!(patient_id = get_reference_param (req, "patient", "Patient")))
       return;
@@ -574,8 +589,7 @@ fhir_search_media (FhirRequest *req)
       return;
     }
     if (recording == NULL) {
-      fhir_audit (req, "search", "Media", NULL, NULL, "success", "fhir search: 0 found");
-      fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+      reply_nothing (req, "Media", "fhir search: 0 found");
       return;
     }
     patient_id = g_strdup (recording->patient_id);
@@ -586,8 +600,7 @@ fhir_search_media (FhirRequest *req)
   }
   if (!fhir_may_read_patient (req, patient_id, &error)) {
     if (g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
-      fhir_audit (req, "search", "Media", NULL, NULL, "success", "fhir search: no such patient");
-      fhir_reply (req->msg, SOUP_STATUS_OK, bundle_new (req));
+      reply_nothing (req, "Media", "fhir search: no such patient");
     } else if (error) {
       fhir_reply_records_error (req, error, NULL);
     } else {
@@ -618,8 +631,5 @@ fhir_search_media (FhirRequest *req)
       break;
     signaling_fhir_bundle_add (bundle, req->base_url, fhir_media_json (req, recording));
   }
-  detail = g_strdup_printf ("fhir search: %" JSON_INTEGER_FORMAT " found",
-                            json_integer_value (json_object_get (bundle, "total")));
-  fhir_audit (req, "search", "Media", NULL, patient_id, "success", detail);
-  fhir_reply (req->msg, SOUP_STATUS_OK, bundle);
+  reply_found (req, bundle, "Media", patient_id);
 }
