@@ -163,6 +163,21 @@ set_crypto_policies (MediaSrtpProfile profile, srtp_crypto_policy_t *rtp,
     }
 }
 
+gboolean
+media_srtp_policy_init (srtp_policy_t *policy, MediaSrtpProfile profile, uint8_t *key,
+                        gboolean outbound)
+{
+  memset (policy, 0, sizeof *policy);
+  if (!set_crypto_policies (profile, &policy->rtp, &policy->rtcp))
+    return FALSE;
+  policy->ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+  policy->key = key;
+  policy->window_size = MEDIA_SRTP_REPLAY_WINDOW;
+  /* A NACK retransmission re-protects the same sequence number. */
+  policy->allow_repeat_tx = outbound ? 1 : 0;
+  return TRUE;
+}
+
 MediaSrtp *
 media_srtp_new (MediaSrtpProfile profile,
                 const uint8_t *local_key, size_t local_key_len,
@@ -203,17 +218,8 @@ media_srtp_new (MediaSrtpProfile profile,
   memcpy (local_copy, local_key, local_key_len);
   memcpy (remote_copy, remote_key, remote_key_len);
 
-  memset (&inbound, 0, sizeof inbound);
-  set_crypto_policies (profile, &inbound.rtp, &inbound.rtcp);
-  inbound.ssrc.type = ssrc_any_inbound;
-  inbound.key = remote_copy;
-  inbound.window_size = MEDIA_SRTP_REPLAY_WINDOW;
-  inbound.allow_repeat_tx = 0;
-
-  outbound = inbound;
-  outbound.ssrc.type = ssrc_any_outbound;
-  outbound.key = local_copy;
-  outbound.allow_repeat_tx = 1;
+  media_srtp_policy_init (&inbound, profile, remote_copy, FALSE);
+  media_srtp_policy_init (&outbound, profile, local_copy, TRUE);
 
   srtp = g_new0 (MediaSrtp, 1);
   srtp->profile = profile;

@@ -77,6 +77,15 @@ void media_srtp_free (MediaSrtp *srtp);
 
 MediaSrtpProfile media_srtp_get_profile (MediaSrtp *srtp);
 
+/* Fills a libsrtp2 policy for one direction exactly as media_srtp_new()
+ * does (inbound: ssrc_any_inbound; outbound: ssrc_any_outbound with
+ * allow_repeat_tx), with @key (master key || salt, the profile's length,
+ * read when the policy is used).  For tests and fuzzers that compare the
+ * OpenSSL transform with libsrtp2.  FALSE for an unknown profile. */
+struct srtp_policy_t;
+gboolean media_srtp_policy_init (struct srtp_policy_t *policy, MediaSrtpProfile profile,
+                                 uint8_t *key, gboolean outbound);
+
 /* Which code protects: "openssl" or "libsrtp".  Static string. */
 const char *media_srtp_get_backend (MediaSrtp *srtp);
 

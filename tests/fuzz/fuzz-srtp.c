@@ -27,35 +27,6 @@ static const MediaSrtpProfile profiles[4] = {
   MEDIA_SRTP_AEAD_AES_128_GCM, MEDIA_SRTP_AEAD_AES_256_GCM,
 };
 
-static void
-set_policy (MediaSrtpProfile profile, srtp_policy_t *policy, uint8_t *key, int outbound)
-{
-  memset (policy, 0, sizeof *policy);
-  switch (profile)
-    {
-    case MEDIA_SRTP_AES128_CM_SHA1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-      break;
-    case MEDIA_SRTP_AES128_CM_SHA1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32 (&policy->rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-      break;
-    case MEDIA_SRTP_AEAD_AES_128_GCM:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtp);
-      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtcp);
-      break;
-    default:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtp);
-      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtcp);
-      break;
-    }
-  policy->ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-  policy->key = key;
-  policy->window_size = MEDIA_SRTP_REPLAY_WINDOW;
-  policy->allow_repeat_tx = outbound;
-}
-
 static int
 as_libsrtp (MediaSrtpOpensslStatus status)
 {
@@ -143,9 +114,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   tx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
   CHECK (tx != NULL);
-  set_policy (profile, &policy, key, 1);
+  CHECK (media_srtp_policy_init (&policy, profile, key, 1));
   CHECK (srtp_create (&oracle, &policy) == srtp_err_status_ok);
-  set_policy (profile, &policy, key, 0);
+  CHECK (media_srtp_policy_init (&policy, profile, key, 0));
   CHECK (srtp_create (&receiver, &policy) == srtp_err_status_ok);
 
   while (pos + 3 <= size)

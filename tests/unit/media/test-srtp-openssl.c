@@ -36,39 +36,6 @@ key_salt_len (MediaSrtpProfile profile)
   return k + s;
 }
 
-/* libsrtp2 policies as media/srtp.c sets them (RFC 5764 §4.1.2: the _32
- * profile keeps an 80-bit SRTCP tag). */
-static void
-set_policy (MediaSrtpProfile profile, srtp_policy_t *policy, guint8 *key, gboolean outbound)
-{
-  memset (policy, 0, sizeof *policy);
-  switch (profile)
-    {
-    case MEDIA_SRTP_AES128_CM_SHA1_80:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-      break;
-    case MEDIA_SRTP_AES128_CM_SHA1_32:
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32 (&policy->rtp);
-      srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80 (&policy->rtcp);
-      break;
-    case MEDIA_SRTP_AEAD_AES_128_GCM:
-      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtp);
-      srtp_crypto_policy_set_aes_gcm_128_16_auth (&policy->rtcp);
-      break;
-    case MEDIA_SRTP_AEAD_AES_256_GCM:
-      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtp);
-      srtp_crypto_policy_set_aes_gcm_256_16_auth (&policy->rtcp);
-      break;
-    default:
-      g_assert_not_reached ();
-    }
-  policy->ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
-  policy->key = key;
-  policy->window_size = MEDIA_SRTP_REPLAY_WINDOW;
-  policy->allow_repeat_tx = outbound;
-}
-
 static srtp_t
 libsrtp_session (MediaSrtpProfile profile, const guint8 *key, gboolean outbound)
 {
@@ -77,7 +44,7 @@ libsrtp_session (MediaSrtpProfile profile, const guint8 *key, gboolean outbound)
   srtp_t session = NULL;
 
   memcpy (copy, key, key_salt_len (profile));
-  set_policy (profile, &policy, copy, outbound);
+  g_assert_true (media_srtp_policy_init (&policy, profile, copy, outbound));
   g_assert_cmpint (srtp_create (&session, &policy), ==, srtp_err_status_ok);
   return session;
 }
