@@ -447,9 +447,9 @@ def candidate_addr(cand):
 # common main
 
 
-def run_test(coro_fn, needs_caud=True, deadline=150):
+def run_test(coro_fn, needs_caud=True, deadline=150, caud_args=()):
     """Runs async coro_fn(caud) (caud is None when not needed) under a hard
-    deadline; exit 0 pass, 1 fail, 77 skip."""
+    deadline; exit 0 pass, 1 fail, 77 skip.  @caud_args: extra caud flags."""
     caud = None
     if needs_caud:
         exe = caud_path()
@@ -472,7 +472,7 @@ def run_test(coro_fn, needs_caud=True, deadline=150):
     rc = 1
     try:
         if needs_caud:
-            caud = Caud()
+            caud = Caud(extra_args=caud_args)
             caud.start()
         asyncio.run(coro_fn(caud))
         rc = 0

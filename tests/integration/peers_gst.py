@@ -42,7 +42,7 @@ VIDEO_SSRC = 0x1234A001
 AUDIO_SSRC = 0x1234A002
 
 VIDEO_ENCODERS = {
-    "VP8": ("vp8enc deadline=1 cpu-used=8 target-bitrate=400000 keyframe-max-dist=30 "
+    "VP8": ("vp8enc deadline=1 cpu-used=8 target-bitrate=400000 keyframe-max-dist={kfdist} "
             "error-resilient=partitions "
             "! rtpvp8pay pt=96 ssrc={vssrc} picture-id-mode=15-bit "
             "! application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
@@ -65,7 +65,7 @@ VIDEO_DECODERS = {
 PUBLISH_PIPELINE = (
     "webrtcbin name=wb bundle-policy=max-bundle "
     "videotestsrc is-live=true pattern=ball "
-    "! video/x-raw,width=320,height=240,framerate=30/1 "
+    "! video/x-raw,width=320,height=240,framerate={fps}/1 "
     "! videoconvert ! queue max-size-buffers=2 leaky=downstream "
     "! {video_encoder}! wb. "
     "audiotestsrc is-live=true wave=sine freq=440 "
@@ -95,7 +95,7 @@ class GstPeer:
     on_candidate(mline_index, candidate) is called on the asyncio loop for
     each local candidate (None at end of gathering)."""
 
-    def __init__(self, name, role, on_candidate=None, video_codec="VP8"):
+    def __init__(self, name, role, on_candidate=None, video_codec="VP8", fps=30):
         _ensure_glib_loop()
         self.name = name
         self.role = role
@@ -111,9 +111,10 @@ class GstPeer:
         self.errors = []
         self._gathered = threading.Event()
         if role == "publish":
-            encoder = VIDEO_ENCODERS[video_codec].format(vssrc=VIDEO_SSRC)
+            # A key frame a second whatever the frame rate.
+            encoder = VIDEO_ENCODERS[video_codec].format(vssrc=VIDEO_SSRC, kfdist=fps)
             self.pipe = Gst.parse_launch(PUBLISH_PIPELINE.format(
-                video_encoder=encoder, vssrc=VIDEO_SSRC, assrc=AUDIO_SSRC))
+                video_encoder=encoder, vssrc=VIDEO_SSRC, assrc=AUDIO_SSRC, fps=fps))
             self.wb = self.pipe.get_by_name("wb")
         else:
             self.pipe = Gst.Pipeline.new(name)
@@ -327,7 +328,7 @@ class GstPeer:
         self.pipe.set_state(Gst.State.NULL)
 
 
-async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8"):
+async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8", fps=30):
     """Publishes test media from a webrtcbin peer over @sig (already
     joined).  Returns (peer, publish-answer SDP)."""
     state = {"offer_sent": False, "queued": [], "mids": []}
@@ -352,7 +353,7 @@ async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8"):
             asyncio.get_running_loop().create_task(
                 sig.send({"type": "trickle", "pc": "publish", "candidate": c}))
 
-    peer = GstPeer(peer_name, "publish", on_candidate=on_cand, video_codec=video_codec)
+    peer = GstPeer(peer_name, "publish", on_candidate=on_cand, video_codec=video_codec, fps=fps)
     sig.handlers["trickle"] = _remote_trickle(peer, "publish")
     offer = await peer.create_offer()
     state["mids"] = sdp_mids(offer)
