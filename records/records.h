@@ -9,6 +9,8 @@
  * are random UUID strings made here, so no back end's autoincrement is
  * needed; timestamps are UTC ISO-8601 text with milliseconds, which sorts.
  *
+ * Briefings (briefings.c) are the rooms of issue 6's hospital briefings.
+ *
  * This header extends store.h (RecordsStore, its open/close and call events).
  *
  * Ownership: every getter returns (transfer full) structs freed with their
@@ -358,6 +360,48 @@ GPtrArray *records_recording_list_for_session (RecordsStore *store, const char *
  * they are now ((transfer full), possibly empty) so that the caller can fill
  * size, digest and duration from the files it can read. */
 GPtrArray *records_recording_mark_interrupted_all (RecordsStore *store, GError **error);
+
+/* ---- briefings (briefings.c) ------------------------------------------ */
+
+/* A hospital's online briefing (giao ban trực tuyến): a staff host, a few
+ * presenters and many viewing sites.  Its id is also the id of its
+ * signaling room.  Status: "planned" until it first goes live, "live"
+ * while it runs (a WHIP publisher or the host started it), "ended" (final:
+ * nobody joins or publishes any more).  A briefing names no patient. */
+typedef struct {
+  char *id;
+  char *title;           /* 1..200 characters, one line                       */
+  char *host_id;         /* the creating user                                 */
+  char *facility_id;     /* the host's facility; may be NULL                  */
+  char *scheduled_at;    /* ISO-8601 UTC                                      */
+  char *status;          /* "planned", "live", "ended"                        */
+  char *created_at;
+} RecordsBriefing;
+
+void records_briefing_free (RecordsBriefing *briefing);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RecordsBriefing, records_briefing_free)
+
+/* "planned", "live", "ended". */
+gboolean records_briefing_status_valid (const char *status);
+
+/* Validates and inserts @briefing (status must be NULL or "planned");
+ * fills id, status, created_at and replaces scheduled_at with its
+ * normalised UTC text.  Unknown host or facility → RECORDS_ERROR_INVALID
+ * naming the field. */
+gboolean records_briefing_create (RecordsStore *store, RecordsBriefing *briefing,
+                                  const char *actor_id, GError **error);
+RecordsBriefing *records_briefing_get (RecordsStore *store, const char *id, GError **error);
+/* Briefings scheduled in [@from, @to) (ISO-8601; either may be NULL =
+ * open), by scheduled_at then id; with @upcoming only those not ended
+ * (planned or live, whatever their date).  At most 1000 rows. */
+GPtrArray *records_briefing_list (RecordsStore *store, const char *from, const char *to,
+                                  gboolean upcoming, GError **error);
+/* planned → live → ended, planned → ended; ended is final.  Setting the
+ * current status again is a no-op (TRUE).  A move backwards →
+ * RECORDS_ERROR_INVALID; unknown id → NOT_FOUND; a concurrent writer that
+ * won the race → CONFLICT. */
+gboolean records_briefing_set_status (RecordsStore *store, const char *id, const char *status,
+                                      const char *actor_id, GError **error);
 
 /* ---- audit log (append-only, hash-chained) ---------------------------- */
 

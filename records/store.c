@@ -209,6 +209,22 @@ typedef struct {
   "CREATE INDEX recordings_session ON recordings (session_id);" \
   "CREATE INDEX recordings_status ON recordings (status);"
 
+/* Briefings (issue 6): a hospital's online briefing (giao ban), hosted by
+ * a staff member of a facility; its id is the id of its signaling room.
+ * No patient data: a briefing names no patient. */
+#define BRIEFINGS_TABLE \
+  "CREATE TABLE briefings (" \
+  "  id TEXT PRIMARY KEY," \
+  "  title TEXT NOT NULL," \
+  "  host_id TEXT NOT NULL REFERENCES users (id)," \
+  "  facility_id TEXT REFERENCES facilities (id)," \
+  "  scheduled_at TEXT NOT NULL," \
+  "  status TEXT NOT NULL CHECK (status IN ('planned', 'live', 'ended'))," \
+  "  created_at TEXT NOT NULL" \
+  ");" \
+  "CREATE INDEX briefings_scheduled ON briefings (scheduled_at, id);" \
+  "CREATE INDEX briefings_status ON briefings (status, scheduled_at);"
+
 static const Migration migrations[] = {
   /* 1: call events, one row per join or leave of a participant. */
   { CALL_EVENTS_TABLE ("INTEGER PRIMARY KEY"),
@@ -218,6 +234,8 @@ static const Migration migrations[] = {
   { RECORDS_TABLES (""), RECORDS_TABLES ("COLLATE \"C\"") },
   /* 3: recordings per file, with patient, kind, size, progress, interrupted. */
   { RECORDINGS_V3, NULL },
+  /* 4: briefings. */
+  { BRIEFINGS_TABLE, NULL },
 };
 
 int

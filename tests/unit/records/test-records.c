@@ -895,6 +895,183 @@ test_consultations (Fixture *f, gconstpointer data)
   world_clear (&w);
 }
 
+/* ---- briefings --------------------------------------------------------- */
+
+static RecordsBriefing *
+make_briefing (Fixture *f, const RecordsUser *host, const char *title, const char *scheduled_at)
+{
+  g_autoptr (GError) error = NULL;
+  RecordsBriefing *b = g_new0 (RecordsBriefing, 1);
+
+  b->title = g_strdup (title);
+  b->host_id = g_strdup (host->id);
+  b->facility_id = g_strdup (host->facility_id);
+  b->scheduled_at = g_strdup (scheduled_at);
+  g_assert_true (records_briefing_create (f->store, b, host->id, &error));
+  g_assert_no_error (error);
+  return b;
+}
+
+static guint
+briefing_count (Fixture *f, const char *from, const char *to, gboolean upcoming)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) list = records_briefing_list (f->store, from, to, upcoming, &error);
+
+  g_assert_no_error (error);
+  return list->len;
+}
+
+/* A briefing that the store refuses: @field is named, nothing stored. */
+static void
+assert_briefing_refused (Fixture *f, RecordsBriefing *b, const char *field)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 before = raw_count (f, "SELECT COUNT(*) FROM briefings WHERE id <> ?", "");
+
+  g_assert_false (records_briefing_create (f->store, b, "u1", &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_assert_true (g_str_has_prefix (error->message, field));
+  g_assert_null (b->id);
+  g_assert_cmpint (raw_count (f, "SELECT COUNT(*) FROM briefings WHERE id <> ?", ""), ==,
+                   before);
+}
+
+static void
+test_briefings (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  g_autoptr (RecordsBriefing) first = NULL;
+  g_autoptr (RecordsBriefing) second = NULL;
+  g_autoptr (RecordsBriefing) hostile = NULL;
+  g_autoptr (RecordsBriefing) got = NULL;
+  g_autoptr (GPtrArray) list = NULL;
+  g_autofree char *long_title = g_strnfill (201, 't');
+
+  world_init (f, &w);
+  /* Created out of date order: the list sorts by scheduled_at. */
+  second = make_briefing (f, w.specialist, "Giao ban tuyến tỉnh tháng 3",
+                          "2026-03-10T08:00:00+07:00");
+  first = make_briefing (f, w.doctor, "Giao ban sáng", "2026-03-09T01:30:00Z");
+  g_assert_cmpstr (second->status, ==, "planned");
+  g_assert_cmpstr (second->scheduled_at, ==, "2026-03-10T01:00:00.000Z");   /* UTC */
+  g_assert_nonnull (second->created_at);
+  g_assert_cmpuint (strlen (second->id), ==, 36);
+
+  got = records_briefing_get (f->store, second->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (got->title, ==, "Giao ban tuyến tỉnh tháng 3");
+  g_assert_cmpstr (got->host_id, ==, w.specialist->id);
+  g_assert_cmpstr (got->facility_id, ==, w.hospital->id);
+  g_assert_cmpstr (got->scheduled_at, ==, "2026-03-10T01:00:00.000Z");
+  g_assert_cmpstr (got->status, ==, "planned");
+  g_assert_cmpstr (got->created_at, ==, second->created_at);
+  g_clear_pointer (&got, records_briefing_free);
+  g_assert_null (records_briefing_get (f->store, "no-such-id", &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (records_briefing_get (f->store, NULL, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* Lists: by date, ranges half-open, upcoming = not ended. */
+  list = records_briefing_list (f->store, NULL, NULL, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (((RecordsBriefing *) list->pdata[0])->id, ==, first->id);
+  g_assert_cmpstr (((RecordsBriefing *) list->pdata[1])->id, ==, second->id);
+  g_assert_cmpuint (briefing_count (f, "2026-03-10T01:00:00Z", NULL, FALSE), ==, 1);
+  g_assert_cmpuint (briefing_count (f, NULL, "2026-03-10T01:00:00Z", FALSE), ==, 1);
+  g_assert_cmpuint (briefing_count (f, "2026-03-09T00:00:00Z", "2026-03-11T00:00:00+07:00",
+                                    FALSE), ==, 2);
+  g_assert_cmpuint (briefing_count (f, "2026-04-01T00:00:00Z", NULL, TRUE), ==, 0);
+  g_assert_null (records_briefing_list (f->store, "tomorrow", NULL, TRUE, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_null (records_briefing_list (f->store, NULL, "2026-13-01T00:00:00Z", TRUE, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* planned → live → ended; again is a no-op; backwards refused. */
+  g_assert_true (records_briefing_set_status (f->store, first->id, "live", w.doctor->id, &error));
+  g_assert_no_error (error);
+  g_assert_true (records_briefing_set_status (f->store, first->id, "live", w.doctor->id, &error));
+  g_assert_false (records_briefing_set_status (f->store, first->id, "planned", w.doctor->id,
+                                               &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (records_briefing_set_status (f->store, first->id, "ended", w.doctor->id, &error));
+  g_assert_false (records_briefing_set_status (f->store, first->id, "live", w.doctor->id, &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (records_briefing_set_status (f->store, first->id, "cancelled", w.doctor->id,
+                                               &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (records_briefing_set_status (f->store, "no-such-id", "ended", w.doctor->id,
+                                               &error));
+  g_assert_error (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  /* planned → ended directly (a briefing called off). */
+  g_assert_true (records_briefing_set_status (f->store, second->id, "ended", w.doctor->id,
+                                              &error));
+  got = records_briefing_get (f->store, first->id, &error);
+  g_assert_cmpstr (got->status, ==, "ended");
+  g_clear_pointer (&got, records_briefing_free);
+  g_assert_cmpuint (briefing_count (f, NULL, NULL, TRUE), ==, 0);
+  g_assert_cmpuint (briefing_count (f, NULL, NULL, FALSE), ==, 2);
+
+  /* Hostile text is data; no facility is allowed (NULL). */
+  hostile = g_new0 (RecordsBriefing, 1);
+  hostile->title = g_strdup (HOSTILE);
+  hostile->host_id = g_strdup (w.doctor->id);
+  hostile->scheduled_at = g_strdup ("2026-05-01T00:00:00Z");
+  g_assert_true (records_briefing_create (f->store, hostile, w.doctor->id, &error));
+  g_assert_no_error (error);
+  got = records_briefing_get (f->store, hostile->id, &error);
+  g_assert_cmpstr (got->title, ==, HOSTILE);
+  g_assert_null (got->facility_id);
+  g_clear_pointer (&got, records_briefing_free);
+  g_assert_cmpint (raw_count (f, "SELECT COUNT(*) FROM briefings WHERE title = ?", HOSTILE), ==,
+                   1);
+
+  /* Refusals name the field and store nothing. */
+  {
+    struct {
+      const char *title, *host_id, *facility_id, *scheduled_at, *status, *field;
+    } bad[] = {
+      { NULL, w.doctor->id, NULL, "2026-05-01T00:00:00Z", NULL, "title" },
+      { "", w.doctor->id, NULL, "2026-05-01T00:00:00Z", NULL, "title" },
+      { long_title, w.doctor->id, NULL, "2026-05-01T00:00:00Z", NULL, "title" },
+      { "a\nb", w.doctor->id, NULL, "2026-05-01T00:00:00Z", NULL, "title" },
+      { "\xff", w.doctor->id, NULL, "2026-05-01T00:00:00Z", NULL, "title" },
+      { "t", "no-such-user", NULL, "2026-05-01T00:00:00Z", NULL, "host_id" },
+      { "t", NULL, NULL, "2026-05-01T00:00:00Z", NULL, "host_id" },
+      { "t", w.doctor->id, "no-such-facility", "2026-05-01T00:00:00Z", NULL, "facility_id" },
+      { "t", w.doctor->id, NULL, "2026-05-01", NULL, "scheduled_at" },
+      { "t", w.doctor->id, NULL, "2026-05-01T00:00:00", NULL, "scheduled_at" },
+      { "t", w.doctor->id, NULL, NULL, NULL, "scheduled_at" },
+      { "t", w.doctor->id, NULL, "2026-05-01T00:00:00Z", "live", "status" },
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++) {
+      g_autoptr (RecordsBriefing) b = g_new0 (RecordsBriefing, 1);
+
+      b->title = g_strdup (bad[i].title);
+      b->host_id = g_strdup (bad[i].host_id);
+      b->facility_id = g_strdup (bad[i].facility_id);
+      b->scheduled_at = g_strdup (bad[i].scheduled_at);
+      b->status = g_strdup (bad[i].status);
+      assert_briefing_refused (f, b, bad[i].field);
+    }
+  }
+  g_assert_true (records_briefing_status_valid ("live"));
+  g_assert_false (records_briefing_status_valid ("cancelled"));
+  g_assert_false (records_briefing_status_valid (NULL));
+  world_clear (&w);
+}
+
 /* ---- consents ---------------------------------------------------------- */
 
 static RecordsConsent *
@@ -1617,6 +1794,7 @@ main (int argc, char **argv)
   ADD ("patients", test_patients);
   ADD ("consultations", test_consultations);
   ADD ("consents", test_consents);
+  ADD ("briefings", test_briefings);
   ADD ("invitations", test_invitations);
   ADD ("login-sessions", test_login_sessions);
   ADD ("recordings", test_recordings);
