@@ -23,6 +23,8 @@ struct SignalingApi {
   ApiRecordings recordings;
   SignalingApiConsentFunc consent_listener;
   gpointer consent_listener_data;
+  SignalingApiBriefingFunc briefing_listener;
+  gpointer briefing_listener_data;
 };
 
 /* One request as the handlers see it. */
@@ -110,6 +112,14 @@ gboolean api_recordings_dispatch (ApiRequest *request, char **segments, guint n_
 
 /* Frees what api->recordings holds. */
 void api_recordings_clear (SignalingApi *api);
+
+/* ---- briefings (api-briefings.c) -------------------------------------- */
+
+json_t *api_briefing_json (const RecordsBriefing *briefing);
+
+/* Handles /api/briefings, /api/briefings/{id} and /api/briefings/{id}/end.
+ * FALSE when the path is none of these. */
+gboolean api_briefings_dispatch (ApiRequest *request, char **segments, guint n_segments);
 
 /* ---- the records endpoints (api-records.c) ---------------------------- */
 

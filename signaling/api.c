@@ -120,6 +120,23 @@ signaling_api_notify_consent (SignalingApi *api, const RecordsConsent *consent)
 }
 
 void
+signaling_api_set_briefing_listener (SignalingApi *api, SignalingApiBriefingFunc func,
+                                     gpointer user_data)
+{
+  g_return_if_fail (api != NULL);
+  api->briefing_listener = func;
+  api->briefing_listener_data = user_data;
+}
+
+void
+signaling_api_notify_briefing (SignalingApi *api, const RecordsBriefing *briefing)
+{
+  g_return_if_fail (api != NULL && briefing != NULL);
+  if (api->briefing_listener)
+    api->briefing_listener (briefing, api->briefing_listener_data);
+}
+
+void
 signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,
                             const char *entity_id, const char *patient_id, const char *outcome,
                             const char *detail)
@@ -935,6 +952,7 @@ handle_api (SoupServer *server, SoupServerMessage *msg, const char *path, GHashT
       n = 0;   /* "//" or a trailing "/": no such endpoint */
   handled = n > 0 && (dispatch_auth (&request, segments, n)
                       || api_recordings_dispatch (&request, segments, n)
+                      || api_briefings_dispatch (&request, segments, n)
                       || api_records_dispatch (&request, segments, n));
   if (!handled)
     signaling_api_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint", NULL);

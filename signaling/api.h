@@ -83,6 +83,14 @@ void signaling_api_set_consent_listener (SignalingApi *api, SignalingApiConsentF
 /* Calls the listener, if any, with @consent. */
 void signaling_api_notify_consent (SignalingApi *api, const RecordsConsent *consent);
 
+/* Told of every briefing that ended through /api (after it is stored), so
+ * that its WHIP and WHEP sessions stop.  One listener; NULL removes it. */
+typedef void (*SignalingApiBriefingFunc) (const RecordsBriefing *briefing, gpointer user_data);
+void signaling_api_set_briefing_listener (SignalingApi *api, SignalingApiBriefingFunc func,
+                                          gpointer user_data);
+/* Calls the listener, if any, with @briefing. */
+void signaling_api_notify_briefing (SignalingApi *api, const RecordsBriefing *briefing);
+
 /* An audit event of caud itself (actor and role "system"), e.g. a
  * recording that stopped because the disk ran low. */
 void signaling_api_audit_system (SignalingApi *api, const char *action, const char *entity_type,

@@ -69,6 +69,11 @@ static const char *const operation_names[SIGNALING_OP_COUNT] = {
   [SIGNALING_OP_SPECIALIST_LIST] = "specialist-list",
   [SIGNALING_OP_DIRECTORY_READ] = "directory-read",
   [SIGNALING_OP_FACILITY_MANAGE] = "facility-manage",
+  [SIGNALING_OP_BRIEFING_CREATE] = "briefing-create",
+  [SIGNALING_OP_BRIEFING_READ] = "briefing-read",
+  [SIGNALING_OP_BRIEFING_JOIN] = "briefing-join",
+  [SIGNALING_OP_BRIEFING_END] = "briefing-end",
+  [SIGNALING_OP_BRIEFING_PUBLISH] = "briefing-publish",
 };
 
 const char *
@@ -248,6 +253,19 @@ signaling_policy_allows (const SignalingPrincipal *principal, SignalingOperation
 
   case SIGNALING_OP_DIRECTORY_READ:
     return is_staff (principal);
+
+  case SIGNALING_OP_BRIEFING_CREATE:
+    return (role == RECORDS_ROLE_CLINICIAN || role == RECORDS_ROLE_SPECIALIST)
+           && is_clinical_staff (principal) && principal->facility_id != NULL;
+
+  case SIGNALING_OP_BRIEFING_READ:
+  case SIGNALING_OP_BRIEFING_JOIN:
+    return is_clinical_staff (principal);
+
+  case SIGNALING_OP_BRIEFING_END:
+  case SIGNALING_OP_BRIEFING_PUBLISH:
+    return target->briefing != NULL && is_clinical_staff (principal)
+           && same_id (principal->user_id, target->briefing->host_id);
 
   case SIGNALING_OP_COUNT:
   default:

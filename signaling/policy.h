@@ -22,6 +22,12 @@
  * - An auditor reads audit events and the staff directory, never patient
  *   data and never media.  An administrator manages users and facilities and
  *   reads audit events, joins no room and reads no patient data.
+ * - Briefings (issue 6) hold no patient data.  Clinicians and specialists
+ *   of a facility schedule them (and host them); every clinical staff
+ *   account (clinician, specialist, nurse) lists, reads and joins them;
+ *   only the host ends one or publishes into it over WHIP (a site given
+ *   the floor publishes too: that is room state, checked by signaling).
+ *   Patients, administrators and auditors do none of this.
  */
 #pragma once
 
@@ -81,6 +87,11 @@ typedef enum {
   SIGNALING_OP_SPECIALIST_LIST,        /* the specialists one may invite         */
   SIGNALING_OP_DIRECTORY_READ,         /* facilities, practitioners (FHIR)       */
   SIGNALING_OP_FACILITY_MANAGE,        /* create facilities                      */
+  SIGNALING_OP_BRIEFING_CREATE,        /* schedule a briefing (host = caller)    */
+  SIGNALING_OP_BRIEFING_READ,          /* list and read briefings                */
+  SIGNALING_OP_BRIEFING_JOIN,          /* enter a briefing's room (WSS, WHEP)    */
+  SIGNALING_OP_BRIEFING_END,           /* target: the briefing                   */
+  SIGNALING_OP_BRIEFING_PUBLISH,       /* WHIP into a briefing; target: it       */
   SIGNALING_OP_COUNT
 } SignalingOperation;
 
@@ -94,12 +105,14 @@ const char *signaling_operation_to_string (SignalingOperation op);
  * consultation create) need @patient_id, @patient_facility_id and
  * @patient_consultations (every consultation of that patient, RecordsConsultation*,
  * may be NULL = none); consent create may also name @consultation (a consent
- * for that consultation only; it must be the patient's). */
+ * for that consultation only; it must be the patient's).  Briefing end and
+ * publish need @briefing (its host decides). */
 typedef struct {
   const RecordsConsultation *consultation;
   const char *patient_id;
   const char *patient_facility_id;
   const GPtrArray *patient_consultations;
+  const RecordsBriefing *briefing;
 } SignalingPolicyTarget;
 
 /* TRUE when @principal is on @consultation's care team (staff), or is the

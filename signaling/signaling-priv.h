@@ -185,6 +185,16 @@ void signaling_recording_consent_changed (const RecordsConsent *consent, gpointe
  * stops ("ended") when no care-team member remains. */
 void signaling_recording_member_left (SignalingContext *context, SignalingRoom *room);
 
+/* briefing.c */
+/* TRUE when @room_id is the id of a briefing of the records store that has
+ * not ended (an ended briefing opens no room: FALSE, as for any other id);
+ * then *@host_user_id (may be NULL) = (transfer full) its host's user id.
+ * Who may join is the policy's SIGNALING_OP_BRIEFING_JOIN (clinical staff;
+ * patients, administrators and auditors refused); the host is the room's
+ * host.  Reads the store (one query; none for ids that are not UUIDs). */
+gboolean signaling_briefing_lookup (SignalingContext *context, const char *room_id,
+                                    char **host_user_id);
+
 /* One structured log line with the room and participant ids, also shown in
  * the text for terminals.  Never pass SDP bodies, tokens or names. */
 #define signaling_log(level, session, format, ...)                                      \

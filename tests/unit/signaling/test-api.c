@@ -22,6 +22,7 @@
 #include "password.h"
 #include "pg-fixture.h"
 #include "records.h"
+#include "signaling-priv.h"
 #include "tls-certificate.h"
 
 #define TIMEOUT_SECONDS 20
@@ -51,6 +52,7 @@ typedef struct {
   char *user_ids[PAT1];
   char *p1, *p2;                            /* patient ids            */
   char *k1, *k2;                            /* consultation ids       */
+  char *b1;                                 /* a briefing hosted by c1 */
   char *inv1, *inv2, *spare_inv;            /* invitation ids         */
   char *secret1, *secret2, *spare_secret;
   char *tokens[N_PRINCIPALS];
@@ -251,6 +253,16 @@ store_fingerprint (Fixture *f)
                               c->purpose, c->granted, c->recorded_by, c->method);
     }
   }
+  {
+    g_autoptr (GPtrArray) briefings = records_briefing_list (f->store, NULL, NULL, FALSE, &error);
+
+    g_assert_no_error (error);
+    for (guint i = 0; i < briefings->len; i++) {
+      RecordsBriefing *b = briefings->pdata[i];
+      g_string_append_printf (out, "B %s|%s|%s|%s|%s|%s\n", b->id, b->title, b->host_id,
+                              b->facility_id, b->scheduled_at, b->status);
+    }
+  }
   return g_string_free (out, FALSE);
 }
 
@@ -376,6 +388,21 @@ make_consultation (Fixture *f, const char *patient_id, const char *requester,
 }
 
 static char *
+make_briefing (Fixture *f, const char *host_id, const char *facility_id, const char *title)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsBriefing) briefing = g_new0 (RecordsBriefing, 1);
+
+  briefing->title = g_strdup (title);
+  briefing->host_id = g_strdup (host_id);
+  briefing->facility_id = g_strdup (facility_id);
+  briefing->scheduled_at = g_strdup ("2026-11-24T01:00:00Z");
+  g_assert_true (records_briefing_create (f->store, briefing, "system", &error));
+  g_assert_no_error (error);
+  return g_strdup (briefing->id);
+}
+
+static char *
 make_invitation (Fixture *f, const char *consultation_id, gint64 lifetime, char **out_id)
 {
   g_autoptr (GError) error = NULL;
@@ -489,6 +516,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->secret1 = make_invitation (f, f->k1, 3600, &f->inv1);
   f->secret2 = make_invitation (f, f->k2, 3600, &f->inv2);
   f->spare_secret = make_invitation (f, f->k1, 3600, &f->spare_inv);
+  f->b1 = make_briefing (f, f->user_ids[C1], f->fa, "Giao ban tuyến huyện");
 
   for (int i = 0; i < PAT1; i++)
     f->tokens[i] = login (f, principal_names[i]);
@@ -535,6 +563,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_free (f->p2);
   g_free (f->k1);
   g_free (f->k2);
+  g_free (f->b1);
   g_free (f->inv1);
   g_free (f->inv2);
   g_free (f->spare_inv);
@@ -552,7 +581,7 @@ expand (Fixture *f, const char *template)
   struct { const char *name; const char *value; } names[] = {
     { "{FA}", f->fa }, { "{FB}", f->fb }, { "{FC}", f->fc }, { "{P1}", f->p1 },
     { "{P2}", f->p2 }, { "{K1}", f->k1 }, { "{K2}", f->k2 }, { "{INV1}", f->inv1 },
-    { "{SPARE}", f->spare_inv }, { "{C1}", f->user_ids[C1] }, { "{S1}", f->user_ids[S1] },
+    { "{SPARE}", f->spare_inv }, { "{B1}", f->b1 }, { "{C1}", f->user_ids[C1] }, { "{S1}", f->user_ids[S1] },
     { "{S2}", f->user_ids[S2] }, { "{N1}", f->user_ids[N1] },
   };
 
@@ -610,6 +639,13 @@ static const HttpRow http_rows[] = {
                                                                        "YYNYNYNNNNN" },
   { "GET", "/api/audit?limit=5", NULL, 200,                           "NNNNNNNYYNN" },
   { "GET", "/api/me", NULL, 200,                                      "YYYYYYYYYYY" },
+  { "GET", "/api/briefings", NULL, 200,                               "YYYYYYYNNNN" },
+  { "GET", "/api/briefings?from=2026-01-01T00:00:00Z&to=2027-01-01T00:00:00Z", NULL, 200,
+                                                                       "YYYYYYYNNNN" },
+  { "POST", "/api/briefings", "{\"title\":\"Giao ban {N}\",\"scheduled_at\":\"2026-11-25T08:00:00+07:00\"}", 201,
+                                                                       "YYYYYNNNNNN" },
+  { "GET", "/api/briefings/{B1}", NULL, 200,                          "YYYYYYYNNNN" },
+  { "POST", "/api/briefings/{B1}/end", NULL, 200,                     "YNNNNNNNNNN" },
 };
 
 static void
@@ -1308,6 +1344,155 @@ test_endpoints (Fixture *f, gconstpointer data)
   assert_reply (reply, 404, "not-found");
 }
 
+/* ---- briefings ------------------------------------------------------------ */
+
+static gboolean
+list_has (json_t *list, const char *id)
+{
+  for (gsize i = 0; i < json_array_size (list); i++)
+    if (g_strcmp0 (json_string_value (json_object_get (json_array_get (list, i), "id")), id) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_briefings (Fixture *f, gconstpointer data)
+{
+  g_autoptr (Reply) reply = NULL;
+  g_autofree char *id = NULL, *path = NULL, *end_path = NULL;
+  g_autofree char *before = NULL, *after = NULL;
+  g_autoptr (RecordsBriefing) stored = NULL;
+  gint64 mark;
+
+  /* A specialist schedules one: host and facility are the caller's. */
+  mark = audit_head (f);
+  reply = call (f, "POST", "/api/briefings", f->tokens[S1],
+                "{\"title\":\"Giao ban tuyến tỉnh: ca khó\",\"scheduled_at\":\"2026-11-26T08:00:00+07:00\"}");
+  assert_reply (reply, 201, NULL);
+  id = g_strdup (reply_string (reply, "id"));
+  g_assert_cmpuint (strlen (id), ==, 36);
+  g_assert_cmpstr (reply_string (reply, "title"), ==, "Giao ban tuyến tỉnh: ca khó");
+  g_assert_cmpstr (reply_string (reply, "host_id"), ==, f->user_ids[S1]);
+  g_assert_cmpstr (reply_string (reply, "host_name"), ==, "s1");
+  g_assert_cmpstr (reply_string (reply, "facility_id"), ==, f->fb);
+  g_assert_cmpstr (reply_string (reply, "scheduled_at"), ==, "2026-11-26T01:00:00.000Z");
+  g_assert_cmpstr (reply_string (reply, "status"), ==, "planned");
+  path = g_strdup_printf ("/api/briefings/%s", id);
+  end_path = g_strdup_printf ("/api/briefings/%s/end", id);
+  {
+    g_autofree char *whip = g_strdup_printf ("/whip/%s", id);
+    g_autofree char *whep = g_strdup_printf ("/whep/%s", id);
+
+    g_assert_cmpstr (reply_string (reply, "whip_path"), ==, whip);
+    g_assert_cmpstr (reply_string (reply, "whep_path"), ==, whep);
+  }
+  assert_one_audit (f, mark, f->user_ids[S1], "create", "Briefing", NULL, "success");
+  g_clear_pointer (&reply, reply_free);
+  stored = records_briefing_get (f->store, id, NULL);
+  g_assert_nonnull (stored);
+  g_assert_cmpstr (stored->host_id, ==, f->user_ids[S1]);
+  g_assert_cmpstr (stored->facility_id, ==, f->fb);
+
+  /* Any clinical staff reads and lists it: upcoming, by date. */
+  mark = audit_head (f);
+  reply = call (f, "GET", path, f->tokens[N3], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpstr (reply_string (reply, "id"), ==, id);
+  assert_one_audit (f, mark, f->user_ids[N3], "read", "Briefing", NULL, "success");
+  g_clear_pointer (&reply, reply_free);
+  reply = call (f, "GET", "/api/briefings", f->tokens[C3], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpuint (json_array_size (reply->json), ==, 2);
+  /* B1 (2026-11-24) before the new one (2026-11-26). */
+  g_assert_cmpstr (json_string_value (json_object_get (json_array_get (reply->json, 0), "id")), ==,
+                   f->b1);
+  g_assert_cmpstr (json_string_value (json_object_get (json_array_get (reply->json, 1), "id")), ==,
+                   id);
+  g_assert_cmpstr (json_string_value (json_object_get (json_array_get (reply->json, 0),
+                                                       "host_name")), ==, "c1");
+  g_clear_pointer (&reply, reply_free);
+  reply = call (f, "GET", "/api/briefings?from=2026-11-25T00:00:00Z", f->tokens[C3], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpuint (json_array_size (reply->json), ==, 1);
+  g_assert_true (list_has (reply->json, id));
+  g_clear_pointer (&reply, reply_free);
+  reply = call (f, "GET", "/api/briefings?to=2026-11-26T01:00:00Z", f->tokens[C3], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpuint (json_array_size (reply->json), ==, 1);
+  g_assert_true (list_has (reply->json, f->b1));
+  g_clear_pointer (&reply, reply_free);
+
+  /* Only the host ends it; others (even its facility's staff) are refused,
+   * nothing changes, the refusal is audited. */
+  for (int p = 0; p < N_PRINCIPALS; p++) {
+    if (p == S1)
+      continue;
+    before = store_fingerprint (f);
+    mark = audit_head (f);
+    reply = call (f, "POST", end_path, f->tokens[p], NULL);
+    assert_reply (reply, 403, "forbidden");
+    after = store_fingerprint (f);
+    g_assert_cmpstr (before, ==, after);
+    assert_one_audit (f, mark, NULL, NULL, NULL, NULL, "denied");
+    g_clear_pointer (&reply, reply_free);
+    g_clear_pointer (&before, g_free);
+    g_clear_pointer (&after, g_free);
+  }
+  mark = audit_head (f);
+  reply = call (f, "POST", end_path, f->tokens[S1], "{}");
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpstr (reply_string (reply, "status"), ==, "ended");
+  assert_one_audit (f, mark, f->user_ids[S1], "update", "Briefing", NULL, "success");
+  g_clear_pointer (&reply, reply_free);
+  /* Again: still ended, nothing new audited. */
+  mark = audit_head (f);
+  reply = call (f, "POST", end_path, f->tokens[S1], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_cmpstr (reply_string (reply, "status"), ==, "ended");
+  g_assert_cmpint (audit_head (f), ==, mark);
+  g_clear_pointer (&reply, reply_free);
+
+  /* Ended: gone from the upcoming list, still in a date range. */
+  reply = call (f, "GET", "/api/briefings", f->tokens[C1], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_false (list_has (reply->json, id));
+  g_assert_true (list_has (reply->json, f->b1));
+  g_clear_pointer (&reply, reply_free);
+  reply = call (f, "GET", "/api/briefings?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+                f->tokens[C1], NULL);
+  assert_reply (reply, 200, NULL);
+  g_assert_true (list_has (reply->json, id));
+  g_clear_pointer (&reply, reply_free);
+
+  /* What signaling asks about a room id: a briefing that has not ended,
+   * and its host. */
+  {
+    SignalingContext context = { .store = f->store };
+    g_autofree char *host = NULL;
+
+    g_assert_true (signaling_briefing_lookup (&context, f->b1, &host));
+    g_assert_cmpstr (host, ==, f->user_ids[C1]);
+    g_assert_true (signaling_briefing_lookup (&context, f->b1, NULL));
+    g_clear_pointer (&host, g_free);
+    g_assert_false (signaling_briefing_lookup (&context, id, &host));   /* ended */
+    g_assert_null (host);
+    g_assert_false (signaling_briefing_lookup (&context, f->k1, &host));   /* a consultation */
+    g_assert_false (signaling_briefing_lookup (&context, "room-1", &host));
+    g_assert_false (signaling_briefing_lookup (&context, "00000000-0000-4000-8000-000000000000",
+                                               &host));
+    g_assert_null (host);
+    context.store = NULL;
+    g_assert_false (signaling_briefing_lookup (&context, f->b1, &host));
+  }
+
+  /* Without a token: 401 before anything else. */
+  reply = call (f, "POST", "/api/briefings", NULL, "{\"title\":\"x\"}");
+  assert_reply (reply, 401, "unauthenticated");
+  g_clear_pointer (&reply, reply_free);
+  reply = call (f, "GET", path, "not-a-token", NULL);
+  assert_reply (reply, 401, "token-invalid");
+}
+
 /* ---- bad input ------------------------------------------------------------- */
 
 typedef struct {
@@ -1373,6 +1558,36 @@ static const BadRow bad_rows[] = {
   { C3, "DELETE", "/api/consultations/{K1}/invitations/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL, 404, "invitation-not-found", NULL },
   { AUD, "GET", "/api/audit?patient=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", NULL, 400, "invalid-field", "patient" },
   { ADM, "GET", "/api/audit?action=", NULL, 400, "invalid-field", "action" },
+  /* Briefings. */
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-11-25T08:00:00Z\",\"host_id\":\"{S1}\"}", 400, "invalid-field", "host_id" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-11-25T08:00:00Z\",\"status\":\"live\"}", 400, "invalid-field", "status" },
+  { C1, "POST", "/api/briefings", "{\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"\",\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao\\nban\",\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"A\\u0007B\",\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":7,\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "title" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-11-25\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-11-25T08:00:00\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-02-30T08:00:00Z\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"1999-12-31T23:00:00Z\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2101-01-01T07:00:00+07:00\"}", 400, "invalid-field", "scheduled_at" },
+  { C1, "POST", "/api/briefings?x=1", "{\"title\":\"Giao ban\",\"scheduled_at\":\"2026-11-25T08:00:00Z\"}", 400, "invalid-field", "x" },
+  { C1, "POST", "/api/briefings", "[]", 400, "bad-json", NULL },
+  { C1, "GET", "/api/briefings?from=yesterday", NULL, 400, "invalid-field", "from" },
+  { C1, "GET", "/api/briefings?to=2026-13-01T00:00:00Z", NULL, 400, "invalid-field", "to" },
+  { C1, "GET", "/api/briefings?status=live", NULL, 400, "invalid-field", "status" },
+  { C1, "GET", "/api/briefings/not-a-uuid", NULL, 404, "not-found", NULL },
+  { C1, "GET", "/api/briefings/00000000-0000-4000-8000-000000000000", NULL, 404, "not-found", NULL },
+  { C1, "GET", "/api/briefings/{B1}?full=1", NULL, 400, "invalid-field", "full" },
+  { C1, "POST", "/api/briefings/{B1}/end", "{\"reason\":\"x\"}", 400, "invalid-field", "reason" },
+  { C1, "POST", "/api/briefings/{B1}/end", "{", 400, "bad-json", NULL },
+  { C1, "POST", "/api/briefings/00000000-0000-4000-8000-000000000000/end", NULL, 404, "not-found", NULL },
+  { C1, "PUT", "/api/briefings/{B1}", "{}", 405, "method-not-allowed", NULL },
+  { C1, "GET", "/api/briefings/{B1}/end", NULL, 405, "method-not-allowed", NULL },
+  { C1, "DELETE", "/api/briefings", NULL, 405, "method-not-allowed", NULL },
+  { C1, "POST", "/api/briefings/{B1}/start", NULL, 404, "not-found", NULL },
   /* Not JSON, not an object, duplicate keys, trailing garbage, empty. */
   { N1, "POST", "/api/patients", "{\"cccd\":", 400, "bad-json", NULL },
   { N1, "POST", "/api/patients", "[1,2,3]", 400, "bad-json", NULL },
@@ -1533,6 +1748,7 @@ main (int argc, char **argv)
     { "bad-input", test_bad_input },
     { "oversized", test_oversized },
     { "sql-metacharacters", test_sql_metacharacters },
+    { "briefings", test_briefings },
   };
   int status;
 

@@ -37,11 +37,17 @@ static RecordsConsultation k1 = { .id = "k-1", .patient_id = "p-1", .requester_i
 static RecordsConsultation k2 = { .id = "k-2", .patient_id = "p-2", .requester_id = "u-c3",
                                   .requesting_facility_id = "f-c", .specialist_ids = NULL };
 
-enum { T_NONE, T_K1, T_K2, T_P1, T_P2, T_P1_K1, T_P1_K2, T_P1_BARE, N_TARGETS };
+/* Briefings: B1 hosted by clinician c1 of FA, B2 by specialist s1 of FB. */
+static RecordsBriefing b1 = { .id = "b-1", .title = "Giao ban", .host_id = "u-c1",
+                              .facility_id = "f-a", .status = "planned" };
+static RecordsBriefing b2 = { .id = "b-2", .title = "Giao ban tỉnh", .host_id = "u-s1",
+                              .facility_id = "f-b", .status = "live" };
+
+enum { T_NONE, T_K1, T_K2, T_P1, T_P2, T_P1_K1, T_P1_K2, T_P1_BARE, T_B1, T_B2, N_TARGETS };
 
 static SignalingPolicyTarget targets[N_TARGETS];
 static const char *target_names[N_TARGETS] = {
-  "none", "K1", "K2", "P1", "P2", "P1+K1", "P1+K2", "P1 without consultations",
+  "none", "K1", "K2", "P1", "P2", "P1+K1", "P1+K2", "P1 without consultations", "B1", "B2",
 };
 
 static void
@@ -61,6 +67,8 @@ targets_init (GPtrArray *p1_consultations, GPtrArray *p2_consultations)
    * still lets FA's clinicians and nurses in, nobody else. */
   targets[T_P1_BARE] = (SignalingPolicyTarget) { .patient_id = "p-1",
                                                  .patient_facility_id = "f-a" };
+  targets[T_B1].briefing = &b1;
+  targets[T_B2].briefing = &b2;
 }
 
 typedef struct {
@@ -112,6 +120,18 @@ static const Row rows[] = {
   { SIGNALING_OP_SPECIALIST_LIST, T_NONE,           "YYYNNYYYNNNN" },
   { SIGNALING_OP_DIRECTORY_READ, T_NONE,            "YYYYYYYYYNNN" },
   { SIGNALING_OP_FACILITY_MANAGE, T_NONE,           "NNNNNNNYNNNN" },
+  { SIGNALING_OP_BRIEFING_CREATE, T_NONE,           "YYYYYNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_READ, T_NONE,             "YYYYYYYNNNNN" },
+  { SIGNALING_OP_BRIEFING_READ, T_B1,               "YYYYYYYNNNNN" },
+  { SIGNALING_OP_BRIEFING_JOIN, T_NONE,             "YYYYYYYNNNNN" },
+  { SIGNALING_OP_BRIEFING_JOIN, T_B2,               "YYYYYYYNNNNN" },
+  { SIGNALING_OP_BRIEFING_END, T_B1,                "YNNNNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_END, T_B2,                "NNNYNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_END, T_NONE,              "NNNNNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_END, T_K1,                "NNNNNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_PUBLISH, T_B1,            "YNNNNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_PUBLISH, T_B2,            "NNNYNNNNNNNN" },
+  { SIGNALING_OP_BRIEFING_PUBLISH, T_NONE,          "NNNNNNNNNNNN" },
 };
 
 static void
@@ -175,7 +195,8 @@ test_matrix (void)
     /* An administrator joins no room and reads no patient data. */
     if (op == SIGNALING_OP_ROOM_JOIN || op == SIGNALING_OP_PATIENT_READ
         || op == SIGNALING_OP_CONSULTATION_READ || op == SIGNALING_OP_CONSENT_READ
-        || op == SIGNALING_OP_RECORDING_PLAYBACK || op == SIGNALING_OP_PATIENT_SEARCH)
+        || op == SIGNALING_OP_RECORDING_PLAYBACK || op == SIGNALING_OP_PATIENT_SEARCH
+        || op == SIGNALING_OP_BRIEFING_JOIN || op == SIGNALING_OP_BRIEFING_PUBLISH)
       g_assert_false (allowed_seen[RECORDS_ROLE_ADMINISTRATOR][op]);
   }
   /* Every role is allowed something and denied something. */
