@@ -22,6 +22,14 @@
  *   fanout   1 video publisher → N subscribers in one room
  *   consult  K rooms × 4 participants, each publishing and receiving the 3 others
  *   audio    one room, --speakers audio publishers (hearing each other) → N listeners
+ *   briefing 1 publisher → N viewers in a briefing room, the publisher sending
+ *            --simulcast-kbps layers (VP8 simulcast as Chromium sends it: one SSRC
+ *            per layer, no a=ssrc in the offer, a=rid + a=simulcast:send, the
+ *            sdes:mid and sdes:rtp-stream-id header extensions on every packet)
+ *            when the server's `joined` says it accepts simulcast, else one
+ *            layer at the top rate; viewers send REMB (--remb-kbps, cycled over
+ *            the viewers) so that the server picks a layer per viewer, and each
+ *            reports which layer it gets (a tag byte in the decrypted samples)
  */
 #include <math.h>
 #include <stdio.h>
@@ -44,8 +52,14 @@
 #define STALL_LIMIT_US (200 * 1000)    /* a publisher further behind skips ahead */
 #define KEYFRAME_MIN_GAP_US (500 * 1000)
 #define MAX_PENDING_FRAMES 16            /* video frames waiting in the pacer */
+#define MAX_LAYERS 3                     /* simulcast encodings */
+#define MAX_REMB_CLASSES 8
+/* RFC 8285 ids in the simulcast offer, as Chromium numbers them */
+#define EXT_ID_MID 4
+#define EXT_ID_RID 10
+#define SIMULCAST_MID "1"                /* the video m-line's mid */
 
-typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO } Scenario;
+typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO, SCENARIO_BRIEFING } Scenario;
 
 typedef struct {
   BenchBackend backend;
@@ -74,6 +88,15 @@ typedef struct {
   gdouble max_loss, max_p99;
   guint join_batch;
   gdouble connect_timeout_s;
+  gchar *room_kind;             /* NULL: none sent */
+  gchar *simulcast_kbps_list;
+  guint simulcast_kbps[MAX_LAYERS];
+  guint n_simulcast;            /* layers, low to high */
+  gboolean no_simulcast;
+  gboolean force_simulcast;
+  gchar *remb_kbps_list;
+  guint remb_kbps[MAX_REMB_CLASSES];
+  guint n_remb;                 /* 0: no REMB */
 } Options;
 
 typedef struct Bench Bench;
@@ -84,6 +107,21 @@ typedef struct {
   gsize bytes;
   guint n, next;
 } PendingFrame;
+
+/* One encoding of a publisher's video: the only one without simulcast. */
+typedef struct {
+  TrafficStream stream;
+  TrafficPacer pacer;
+  PendingFrame frames[MAX_PENDING_FRAMES];
+  guint frame_head, n_frames;
+  gsize frame_bytes, key_frame_bytes;
+  gboolean keyframe_wanted;
+  gint64 last_keyframe_us;
+} VideoLayer;
+
+static const char *const layer_rids[MAX_LAYERS + 1][MAX_LAYERS] = {
+  { NULL }, { "h" }, { "l", "h" }, { "l", "m", "h" },
+};
 
 typedef struct {
   Bench *bench;
@@ -99,14 +137,12 @@ typedef struct {
   /* publishing */
   MediaPeer *pub;
   MediaState pub_state;
-  TrafficStream vstream, astream;
+  TrafficStream astream;
+  VideoLayer layers[MAX_LAYERS];
+  guint n_layers;
+  gboolean simulcast;           /* layers sent as simulcast (the server took it) */
   gint64 next_frame_us, next_audio_us;
   guint64 frame_index;
-  gboolean keyframe_wanted;
-  TrafficPacer pacer;
-  PendingFrame frames[MAX_PENDING_FRAMES];
-  guint frame_head, n_frames;
-  gint64 last_keyframe_us;
   guint64 sent_pkts, sent_bytes;         /* in the window */
   guint64 total_sent;
   guint64 plis, firs, nacks;
@@ -121,6 +157,12 @@ typedef struct {
   guint64 undecryptable;
   uint32_t rtcp_ssrc;
   gint64 next_rtcp_us;
+  /* briefing viewers */
+  guint remb_kbps;              /* REMB sent with each receiver report, 0: none */
+  uint32_t video_ssrc;          /* the received stream whose samples carry a layer tag */
+  gint last_layer;              /* layer of the last tagged sample, -1: none yet */
+  guint64 layer_samples[MAX_LAYERS];     /* in the window */
+  guint64 layer_changes;                 /* in the window */
 } Participant;
 
 struct Bench {
@@ -137,7 +179,7 @@ struct Bench {
   gboolean measuring;
   guint64 lagging;             /* ticks where a publisher fell behind */
   guint64 sampled, sample_failed;
-  gsize video_frame_bytes, key_frame_bytes, audio_bytes;
+  gsize audio_bytes;
   guint keyframe_every;        /* frames */
   gint64 frame_us, audio_us;
   int exit_code;
@@ -150,61 +192,91 @@ static void participant_fail (Participant *p, const char *why);
 
 /* ---- publishing ----------------------------------------------------------- */
 
-/* The next frame's packets join the pacer's queue. */
+/* A video encoding of @kbps: frame sizes (a key frame is 4 delta frames,
+ * the average is the bitrate) and its pacer (--pacing-factor × @kbps). */
+static void
+video_layer_init (VideoLayer *l, Bench *b, guint kbps)
+{
+  guint frames_per_interval = (guint) MAX (1, lround (b->opt.fps * b->opt.keyframe_interval_s));
+  gdouble bytes_per_interval = kbps * 1000.0 / 8 * b->opt.keyframe_interval_s;
+
+  memset (l, 0, sizeof *l);
+  traffic_stream_init (&l->stream, g_random_int (),
+                       (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
+                                                         : g_random_int ()),
+                       g_random_int ());
+  l->frame_bytes = (gsize) (bytes_per_interval / (frames_per_interval + 3));
+  l->key_frame_bytes = 4 * l->frame_bytes;
+  traffic_pacer_init (&l->pacer, b->opt.pacing_factor * kbps * 1000,
+                      (int64_t) (b->opt.pacing_burst_ms * 1000));
+}
+
+/* The next frame's packets join each layer's pacer queue (simulcast
+ * encoders produce the layers' frames together). */
 static void
 queue_video_frame (Participant *p, gint64 now)
 {
   Bench *b = p->bench;
-  gboolean key = p->frame_index % b->keyframe_every == 0;
-  PendingFrame *f;
+  gboolean periodic = p->frame_index % b->keyframe_every == 0;
 
-  if (p->keyframe_wanted && now - p->last_keyframe_us >= KEYFRAME_MIN_GAP_US)
-    key = TRUE;
-  if (key) {
-    p->keyframe_wanted = FALSE;
-    p->last_keyframe_us = now;
+  for (guint i = 0; i < p->n_layers; i++) {
+    VideoLayer *l = &p->layers[i];
+    gboolean key = periodic;
+    PendingFrame *f;
+
+    if (l->keyframe_wanted && now - l->last_keyframe_us >= KEYFRAME_MIN_GAP_US)
+      key = TRUE;
+    if (key) {
+      l->keyframe_wanted = FALSE;
+      l->last_keyframe_us = now;
+    }
+    if (l->n_frames == MAX_PENDING_FRAMES) {
+      /* Half a second behind: drop the oldest frame's rest, as libwebrtc's
+       * pacer would drain it; the stream stays well-formed (end_frame). */
+      traffic_stream_end_frame (&l->stream, 90000 / b->opt.fps);
+      l->frame_head = (l->frame_head + 1) % MAX_PENDING_FRAMES;
+      l->n_frames--;
+      b->lagging++;
+    }
+    f = &l->frames[(l->frame_head + l->n_frames) % MAX_PENDING_FRAMES];
+    f->key = key;
+    f->bytes = key ? l->key_frame_bytes : l->frame_bytes;
+    f->n = traffic_vp8_packet_count (f->bytes);
+    f->next = 0;
+    l->n_frames++;
   }
-  if (p->n_frames == MAX_PENDING_FRAMES) {
-    /* Half a second behind: drop the oldest frame's rest, as libwebrtc's
-     * pacer would drain it; the stream stays well-formed (end_frame). */
-    traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
-    p->frame_head = (p->frame_head + 1) % MAX_PENDING_FRAMES;
-    p->n_frames--;
-    b->lagging++;
-  }
-  f = &p->frames[(p->frame_head + p->n_frames) % MAX_PENDING_FRAMES];
-  f->key = key;
-  f->bytes = key ? b->key_frame_bytes : b->video_frame_bytes;
-  f->n = traffic_vp8_packet_count (f->bytes);
-  f->next = 0;
-  p->n_frames++;
   p->frame_index++;
 }
 
-/* Sends what the pacer allows of the queued frames; the stamp is the send
- * time, so the pacer's own queueing is the sender's, not the relay's. */
+/* Sends what each layer's pacer allows of its queued frames; the stamp is
+ * the send time, so the pacer's own queueing is the sender's, not the
+ * relay's. */
 static void
 send_queued_video (Participant *p, gint64 now)
 {
   Bench *b = p->bench;
   uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
 
-  traffic_pacer_update (&p->pacer, now);
-  while (p->n_frames > 0 && traffic_pacer_can_send (&p->pacer)) {
-    PendingFrame *f = &p->frames[p->frame_head];
-    size_t len = traffic_write_vp8 (&p->vstream, buf, f->key, f->bytes, f->next, f->n,
-                                    (uint64_t) now);
+  for (guint i = 0; i < p->n_layers; i++) {
+    VideoLayer *l = &p->layers[i];
 
-    traffic_pacer_sent (&p->pacer, len);
-    if (media_peer_send_rtp (p->pub, buf, len)) {
-      p->sent_pkts++;
-      p->sent_bytes += len;
-      p->total_sent++;
-    }
-    if (++f->next == f->n) {
-      traffic_stream_end_frame (&p->vstream, 90000 / b->opt.fps);
-      p->frame_head = (p->frame_head + 1) % MAX_PENDING_FRAMES;
-      p->n_frames--;
+    traffic_pacer_update (&l->pacer, now);
+    while (l->n_frames > 0 && traffic_pacer_can_send (&l->pacer)) {
+      PendingFrame *f = &l->frames[l->frame_head];
+      size_t len = traffic_write_vp8 (&l->stream, buf, f->key, f->bytes, f->next, f->n,
+                                      (uint64_t) now);
+
+      traffic_pacer_sent (&l->pacer, len);
+      if (media_peer_send_rtp (p->pub, buf, len)) {
+        p->sent_pkts++;
+        p->sent_bytes += len;
+        p->total_sent++;
+      }
+      if (++f->next == f->n) {
+        traffic_stream_end_frame (&l->stream, 90000 / b->opt.fps);
+        l->frame_head = (l->frame_head + 1) % MAX_PENDING_FRAMES;
+        l->n_frames--;
+      }
     }
   }
 }
@@ -312,6 +384,19 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
     r->since_unprotect = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
          traffic_read_stamp (buf, n, &sent_us, &counter);
+    if (ok) {
+      int layer = traffic_read_tag (buf, n);
+
+      if (layer >= 0 && layer < MAX_LAYERS) {
+        p->video_ssrc = ssrc;
+        if (b->measuring) {
+          p->layer_samples[layer]++;
+          if (p->last_layer >= 0 && p->last_layer != layer)
+            p->layer_changes++;
+        }
+        p->last_layer = layer;
+      }
+    }
     if (!b->measuring)
       return;
     p->sample_counter = 0;
@@ -333,6 +418,22 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
   }
 }
 
+/* A key frame on the layer with @ssrc, or on every layer when none has it
+ * (Chromium's simulcast encoders take a PLI per layer). */
+static void
+want_keyframe (Participant *p, uint32_t ssrc)
+{
+  gboolean found = FALSE;
+
+  for (guint i = 0; i < p->n_layers; i++)
+    if (p->layers[i].stream.ssrc == ssrc) {
+      p->layers[i].keyframe_wanted = TRUE;
+      found = TRUE;
+    }
+  for (guint i = 0; i < p->n_layers && !found; i++)
+    p->layers[i].keyframe_wanted = TRUE;
+}
+
 /* Publishers: PLI/FIR ask for a key frame (sent at the next frame, at most
  * every 500 ms, as a browser's encoder would); NACKs are counted only.
  * Subscribers ignore what the server sends (SR, nothing else expected). */
@@ -347,10 +448,14 @@ on_pub_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
   while (rtcp_iter_next (&it, &pkt)) {
     if (pkt.type == 206 && pkt.count == 1) {        /* RFC 4585 §6.3.1 PLI */
       p->plis++;
-      p->keyframe_wanted = TRUE;
+      want_keyframe (p, pkt.media_ssrc);
     } else if (pkt.type == 206 && pkt.count == 4) { /* RFC 5104 §4.3.1 FIR */
       p->firs++;
-      p->keyframe_wanted = TRUE;
+      /* the FCI's first entry names the encoder (header media SSRC is 0) */
+      want_keyframe (p, pkt.len >= 16 ? ((uint32_t) pkt.data[12] << 24) |
+                                        ((uint32_t) pkt.data[13] << 16) |
+                                        ((uint32_t) pkt.data[14] << 8) | pkt.data[15]
+                                      : 0);
     } else if (pkt.type == 205 && pkt.count == 1) { /* RFC 4585 §6.2.1 NACK */
       p->nacks++;
     }
@@ -380,6 +485,16 @@ participant_send_rtcp (Participant *p)
       blocks[j].ext_highest_seq = (uint32_t) p->recv[j].max_ext;
     }
     len = rtcp_write_rr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->rtcp_ssrc, blocks, n);
+    if (len > 0 && p->remb_kbps > 0) {
+      /* REMB in the same compound packet, for every stream received, as
+       * libwebrtc's receive side sends it. */
+      uint32_t ssrcs[MAX_RECV_STREAMS];
+
+      for (guint j = 0; j < p->n_recv; j++)
+        ssrcs[j] = p->recv[j].ssrc;
+      len += rtcp_write_remb (buf + len, sizeof buf - MEDIA_SRTP_MAX_TRAILER - len,
+                              p->rtcp_ssrc, (uint64_t) p->remb_kbps * 1000, ssrcs, p->n_recv);
+    }
     if (len > 0)
       media_peer_send_rtcp (p->sub, buf, len);
   }
@@ -394,9 +509,10 @@ participant_send_rtcp (Participant *p)
                          p->astream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
     if (len > 0)
       media_peer_send_rtcp (p->pub, buf, len);
-    if (p->video) {
-      len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->vstream.ssrc, ntp,
-                           p->vstream.timestamp, (uint32_t) p->total_sent, 0, NULL, 0);
+    for (guint i = 0; p->video && i < p->n_layers; i++) {
+      len = rtcp_write_sr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->layers[i].stream.ssrc,
+                           ntp, p->layers[i].stream.timestamp, (uint32_t) p->total_sent, 0,
+                           NULL, 0);
       if (len > 0)
         media_peer_send_rtcp (p->pub, buf, len);
     }
@@ -515,6 +631,72 @@ apply_remote (Participant *p, MediaPeer *peer, MediaSdpDescription *remote,
     media_peer_remote_gathering_done (peer);
 }
 
+/* Turns the video section of a plain sendonly offer into Chromium's
+ * simulcast offer (RFC 8853): no a=ssrc lines (the layers' SSRCs are
+ * learnt from the packets' rid extension), the sdes:mid and
+ * sdes:rtp-stream-id extensions, one a=rid per layer and
+ * a=simulcast:send with the rids low to high. */
+static gchar *
+simulcast_offer (const gchar *plain, guint n_layers)
+{
+  g_auto (GStrv) lines = g_strsplit (plain, "\r\n", -1);
+  GString *out = g_string_new (NULL);
+  gboolean in_video = FALSE;
+  guint n = g_strv_length (lines);
+
+  if (n > 0 && *lines[n - 1] == '\0')
+    g_clear_pointer (&lines[--n], g_free);     /* after the final CRLF */
+  for (guint i = 0; i < n; i++) {
+    const gchar *l = lines[i];
+    gboolean last = i + 1 == n || g_str_has_prefix (lines[i + 1], "m=");
+
+    if (g_str_has_prefix (l, "m="))
+      in_video = g_str_has_prefix (l, "m=video");
+    if (!(in_video && g_str_has_prefix (l, "a=ssrc")))
+      g_string_append_printf (out, "%s\r\n", l);
+    if (in_video && last) {
+      g_string_append_printf (out, "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:mid\r\n",
+                              EXT_ID_MID);
+      g_string_append_printf (out,
+                              "a=extmap:%d urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+                              EXT_ID_RID);
+      for (guint j = 0; j < n_layers; j++)
+        g_string_append_printf (out, "a=rid:%s send\r\n", layer_rids[n_layers][j]);
+      g_string_append (out, "a=simulcast:send ");
+      for (guint j = 0; j < n_layers; j++)
+        g_string_append_printf (out, "%s%s", j > 0 ? ";" : "", layer_rids[n_layers][j]);
+      g_string_append (out, "\r\n");
+      in_video = FALSE;
+    }
+  }
+  return g_string_free (out, FALSE);
+}
+
+/* The briefing publisher's encodings: simulcast when the server takes it
+ * (and more than one layer is asked), else one at the top rate.  Each
+ * layer's packets carry its index as tag, so viewers can tell them apart. */
+static void
+setup_layers (Participant *p, gboolean simulcast)
+{
+  Bench *b = p->bench;
+  guint n = b->opt.n_simulcast;
+
+  p->simulcast = simulcast && n > 1;
+  if (!p->simulcast) {
+    video_layer_init (&p->layers[0], b, b->opt.simulcast_kbps[n - 1]);
+    traffic_stream_set_tag (&p->layers[0].stream, n - 1);
+    p->n_layers = 1;
+    return;
+  }
+  for (guint i = 0; i < n; i++) {
+    video_layer_init (&p->layers[i], b, b->opt.simulcast_kbps[i]);
+    traffic_stream_set_sdes (&p->layers[i].stream, EXT_ID_MID, SIMULCAST_MID, EXT_ID_RID,
+                             layer_rids[n][i]);
+    traffic_stream_set_tag (&p->layers[i].stream, i);
+  }
+  p->n_layers = n;
+}
+
 /* The publisher's offer: media_sdp_create_subscribe_offer() writes exactly a
  * browser-like sendonly offer (BUNDLE, ssrc/msid, rtcp-mux, actpass). */
 static void
@@ -535,6 +717,12 @@ on_session_ready (BenchSession *session, gpointer user_data)
 
   if (p->role != BENCH_ROLE_PUBLISHER)
     return;
+  if (p->bench->opt.scenario == SCENARIO_BRIEFING) {
+    setup_layers (p, !p->bench->opt.no_simulcast &&
+                       (p->bench->opt.force_simulcast || bench_session_get_simulcast (session)));
+    g_printerr ("cau-bench: publisher %u sends %u video layer(s)%s\n", p->index, p->n_layers,
+                p->simulcast ? " as simulcast" : "");
+  }
   p->pub = participant_new_peer (p, TRUE);
   if (p->pub == NULL) {
     participant_fail (p, "no publish peer");
@@ -546,8 +734,8 @@ on_session_ready (BenchSession *session, gpointer user_data)
                                      .codec = &opus, .ssrc = p->astream.ssrc,
                                      .cname = stream, .msid_stream = stream,
                                      .msid_track = "a" };
-  tracks[1] = (MediaSdpOfferTrack) { .mid = "1", .kind = "video", .active = TRUE,
-                                     .codec = &vp8, .ssrc = p->vstream.ssrc,
+  tracks[1] = (MediaSdpOfferTrack) { .mid = SIMULCAST_MID, .kind = "video", .active = TRUE,
+                                     .codec = &vp8, .ssrc = p->layers[0].stream.ssrc,
                                      .cname = stream, .msid_stream = stream,
                                      .msid_track = "v" };
   candidates = media_peer_get_local_candidates (p->pub);
@@ -556,6 +744,12 @@ on_session_ready (BenchSession *session, gpointer user_data)
   if (offer == NULL) {
     participant_fail (p, error->message);
     return;
+  }
+  if (p->simulcast) {
+    gchar *sim = simulcast_offer (offer, p->n_layers);
+
+    g_free (offer);
+    offer = sim;
   }
   bench_session_publish (session, offer);
 }
@@ -572,6 +766,9 @@ on_publish_answer (BenchSession *session, const char *sdp, gpointer user_data)
     participant_fail (p, error->message);
     return;
   }
+  if (p->simulcast && strstr (sdp, "a=simulcast:recv") == NULL)
+    g_printerr ("cau-bench: the server's answer has no a=simulcast:recv; it may take only "
+                "one layer\n");
   /* RFC 5763 §5: an answer of passive makes us, the offerer, the client. */
   apply_remote (p, p->pub, answer, answer->setup == MEDIA_SDP_SETUP_PASSIVE);
 }
@@ -658,12 +855,9 @@ participant_new (Bench *b, guint room_index, BenchRole role, gboolean video,
                        (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
                                                          : g_random_int ()),
                        g_random_int ());
-  traffic_stream_init (&p->vstream, g_random_int (),
-                       (uint16_t) (b->opt.seq_start >= 0 ? (guint32) b->opt.seq_start
-                                                         : g_random_int ()),
-                       g_random_int ());
-  traffic_pacer_init (&p->pacer, b->opt.pacing_factor * b->opt.video_kbps * 1000,
-                      (int64_t) (b->opt.pacing_burst_ms * 1000));
+  video_layer_init (&p->layers[0], b, b->opt.video_kbps);
+  p->n_layers = 1;
+  p->last_layer = -1;
   g_ptr_array_add (b->participants, p);
   return p;
 }
@@ -673,6 +867,7 @@ participant_start (Participant *p)
 {
   p->started = TRUE;
   p->session = bench_session_new (p->bench->opt.backend, p->bench->opt.url, p->room,
+                                  p->bench->opt.room_kind,
                                   p->role, &session_callbacks, p);
   if (p->session == NULL)
     participant_fail (p, "no signaling session");
@@ -721,10 +916,16 @@ scenario_grow (Bench *b, guint n)
 {
   switch (b->opt.scenario) {
   case SCENARIO_FANOUT:
+  case SCENARIO_BRIEFING:
     if (b->participants->len == 0)
       participant_new (b, 0, BENCH_ROLE_PUBLISHER, TRUE, 0);
-    while (b->participants->len < 1 + n)
-      participant_new (b, 0, BENCH_ROLE_SUBSCRIBER, FALSE, 2);
+    while (b->participants->len < 1 + n) {
+      Participant *v = participant_new (b, 0, BENCH_ROLE_SUBSCRIBER, FALSE, 2);
+
+      /* viewer k (from 0) gets REMB class k mod the list's length */
+      if (b->opt.n_remb > 0)
+        v->remb_kbps = b->opt.remb_kbps[(v->index - 1) % b->opt.n_remb];
+    }
     break;
   case SCENARIO_AUDIO:
     if (b->participants->len == 0)
@@ -829,6 +1030,8 @@ window_begin (Bench *b)
 
     p->sent_pkts = p->sent_bytes = 0;
     p->plis = p->firs = p->nacks = 0;
+    memset (p->layer_samples, 0, sizeof p->layer_samples);
+    p->layer_changes = 0;
     /* Each subscriber samples every --sample-th packet from its own random
      * phase.  With one phase for all (every counter at 0), every
      * subscriber decrypted the same packets, so the whole window's
@@ -848,6 +1051,82 @@ rusage_seconds (void)
   getrusage (RUSAGE_SELF, &ru);
   return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
          ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Which layer each viewer got in the window: the layer most of its
+ * decrypted video samples were tagged with ("none": no tagged sample).
+ * {simulcast, rids, viewers: {rid: count, none: count}, changes,
+ *  by_remb: {"KBPS": {viewers: {...}, video_kbps: mean received}}} */
+static json_t *
+layer_report (Bench *b, gdouble elapsed)
+{
+  Participant *pub = NULL;
+  guint n_rids;
+  const char *const *rids;
+  json_t *all, *by_remb = json_object (), *report;
+  guint64 changes = 0;
+  guint counts[MAX_LAYERS + 1] = { 0 };
+
+  for (guint i = 0; i < b->participants->len && pub == NULL; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->role == BENCH_ROLE_PUBLISHER)
+      pub = p;
+  }
+  n_rids = b->opt.n_simulcast;
+  rids = layer_rids[n_rids];
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+    guint64 best = 0, video_bytes = 0;
+    gint layer = -1;
+    g_autofree gchar *key = NULL;
+    json_t *group, *viewers;
+    const char *name;
+
+    if (p->role != BENCH_ROLE_SUBSCRIBER)
+      continue;
+    for (guint j = 0; j < MAX_LAYERS; j++)
+      if (p->layer_samples[j] > best) {
+        best = p->layer_samples[j];
+        layer = (gint) j;
+      }
+    for (guint j = 0; j < p->n_recv; j++)
+      if (p->video_ssrc != 0 && p->recv[j].ssrc == p->video_ssrc)
+        video_bytes += p->recv[j].window_bytes;
+    changes += p->layer_changes;
+    counts[layer >= 0 && (guint) layer < n_rids ? (guint) layer : MAX_LAYERS]++;
+    name = layer >= 0 && (guint) layer < n_rids ? rids[layer] : "none";
+
+    key = g_strdup_printf ("%u", p->remb_kbps);
+    group = json_object_get (by_remb, key);
+    if (group == NULL) {
+      group = json_pack ("{s:{}, s:i, s:f}", "viewers", "n", 0, "video_kbps", 0.0);
+      json_object_set_new (by_remb, key, group);
+    }
+    viewers = json_object_get (group, "viewers");
+    json_object_set_new (viewers, name,
+                         json_integer (json_integer_value (json_object_get (viewers, name)) + 1));
+    {
+      json_int_t k = json_integer_value (json_object_get (group, "n"));
+      gdouble mean = json_real_value (json_object_get (group, "video_kbps"));
+      gdouble kbps = elapsed > 0 ? video_bytes * 8 / elapsed / 1000 : 0;
+
+      /* running mean over the group's viewers */
+      json_object_set_new (group, "video_kbps", json_real ((mean * k + kbps) / (k + 1)));
+      json_object_set_new (group, "n", json_integer (k + 1));
+    }
+  }
+  all = json_object ();
+  for (guint j = 0; j < n_rids; j++)
+    json_object_set_new (all, rids[j], json_integer (counts[j]));
+  json_object_set_new (all, "none", json_integer (counts[MAX_LAYERS]));
+  report = json_pack ("{s:b, s:i, s:o, s:I, s:o}",
+                      "simulcast", pub != NULL && pub->simulcast,
+                      "layers_sent", pub != NULL ? (int) pub->n_layers : 0,
+                      "viewers", all,
+                      "changes", (json_int_t) changes,
+                      "by_remb", by_remb);
+  return report;
 }
 
 /* Runs one step of size @n; prints its JSON line.  Returns TRUE when the
@@ -993,6 +1272,8 @@ run_step (Bench *b, guint n)
   json_object_set_new (line, "relay_max_ms", json_real (traffic_hist_quantile (&b->relay_hist, 1.0)));
   json_object_set_new (line, "pacing_factor", json_real (b->opt.pacing_factor));
   json_object_set_new (line, "pacing_burst_ms", json_real (b->opt.pacing_burst_ms));
+  if (b->opt.scenario == SCENARIO_BRIEFING || b->opt.n_remb > 0)
+    json_object_set_new (line, "layers", layer_report (b, elapsed));
   if (error != NULL)
     json_object_set_new (line, "error", json_string (error));
   text = json_dumps (line, JSON_COMPACT | JSON_REAL_PRECISION (6));
@@ -1027,6 +1308,25 @@ step_sizes (Bench *b)
 
 /* ---- main ----------------------------------------------------------------- */
 
+/* "150,500,1500" → @out (at most @max values, each 1..100000, or 0 when
+ * @zero_ok); FALSE on anything else or an empty list. */
+static gboolean
+parse_kbps_list (const char *list, gboolean zero_ok, guint *out, guint max, guint *n)
+{
+  g_auto (GStrv) parts = g_strsplit (list, ",", -1);
+
+  *n = 0;
+  for (guint i = 0; parts[i] != NULL; i++) {
+    guint64 v;
+
+    if (*n == max || !g_ascii_string_to_unsigned (g_strstrip (parts[i]), 10, zero_ok ? 0 : 1,
+                                                  100000, &v, NULL))
+      return FALSE;
+    out[(*n)++] = (guint) v;
+  }
+  return *n > 0;
+}
+
 static gboolean
 parse_options (int argc, char **argv, Options *o, GError **error)
 {
@@ -1037,7 +1337,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "server", 0, 0, G_OPTION_ARG_STRING, &server, "caud (default) or janus", "NAME" },
     { "url", 0, 0, G_OPTION_ARG_STRING, &o->url,
       "caud: wss://HOST:PORT/ws, janus: http://HOST:PORT/janus", "URL" },
-    { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "fanout, consult or audio", "NAME" },
+    { "scenario", 0, 0, G_OPTION_ARG_STRING, &scenario, "fanout, consult, audio or briefing",
+      "NAME" },
     { "count", 'n', 0, G_OPTION_ARG_INT, &count,
       "subscribers (fanout, audio) or rooms (consult)", "N" },
     { "step", 0, 0, G_OPTION_ARG_NONE, &o->step,
@@ -1045,7 +1346,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "steps", 0, 0, G_OPTION_ARG_STRING, &o->steps, "explicit sizes, e.g. 10,20,30", "LIST" },
     { "start", 0, 0, G_OPTION_ARG_INT, &o->start, "first N with --step (10)", "N" },
     { "max", 0, 0, G_OPTION_ARG_INT, &o->max, "largest N with --step (640)", "N" },
-    { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup_s, "seconds before each window (5)", "S" },
+    { "warmup", 0, 0, G_OPTION_ARG_DOUBLE, &o->warmup_s,
+      "seconds before each window (5; briefing 8, for the server's layer choice)", "S" },
     { "window", 0, 0, G_OPTION_ARG_DOUBLE, &o->window_s, "measured seconds per step (10)", "S" },
     { "video-kbps", 0, 0, G_OPTION_ARG_INT, &o->video_kbps, "video bitrate (1500)", "K" },
     { "audio-kbps", 0, 0, G_OPTION_ARG_INT, &o->audio_kbps, "audio bitrate (40)", "K" },
@@ -1080,6 +1382,17 @@ parse_options (int argc, char **argv, Options *o, GError **error)
       "participants connecting at once (20)", "N" },
     { "connect-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->connect_timeout_s,
       "seconds for a step's participants to connect (30, + 50 ms each)", "S" },
+    { "room-kind", 0, 0, G_OPTION_ARG_STRING, &o->room_kind,
+      "caud room kind sent with join (fanout, briefing: briefing; none: not sent)", "KIND" },
+    { "simulcast-kbps", 0, 0, G_OPTION_ARG_STRING, &o->simulcast_kbps_list,
+      "briefing: the publisher's layers low to high, 1 to 3 (150,500,1500)", "LIST" },
+    { "no-simulcast", 0, 0, G_OPTION_ARG_NONE, &o->no_simulcast,
+      "briefing: one layer at the top rate even when the server takes simulcast", NULL },
+    { "simulcast", 0, 0, G_OPTION_ARG_NONE, &o->force_simulcast,
+      "briefing: offer simulcast even when the server does not say it takes it", NULL },
+    { "remb-kbps", 0, 0, G_OPTION_ARG_STRING, &o->remb_kbps_list,
+      "fanout, briefing: REMB each viewer sends, cycled over the viewers, 0 = none "
+      "(briefing 0,800,300; fanout none)", "LIST" },
     { "smoke", 0, 0, G_OPTION_ARG_NONE, &o->smoke,
       "1 publisher, 3 subscribers, 5 s: exit 1 unless all receive with < 5 % loss", NULL },
     { NULL }
@@ -1088,7 +1401,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
 
   o->start = 10;
   o->max = 640;
-  o->warmup_s = 5;
+  o->warmup_s = -1;
   o->window_s = 10;
   o->video_kbps = 1500;
   o->audio_kbps = 40;
@@ -1135,7 +1448,25 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     o->scenario = SCENARIO_CONSULT;
   else if (g_strcmp0 (o->scenario_name, "audio") == 0)
     o->scenario = SCENARIO_AUDIO;
+  else if (g_strcmp0 (o->scenario_name, "briefing") == 0)
+    o->scenario = SCENARIO_BRIEFING;
   else
+    goto bad;
+  if (o->warmup_s < 0)
+    o->warmup_s = o->scenario == SCENARIO_BRIEFING ? 8 : 5;
+  /* 1 → N is a briefing (a consult room holds 12); the others publish
+   * from several participants, which a briefing allows only with the floor. */
+  if (o->room_kind == NULL && (o->scenario == SCENARIO_FANOUT || o->scenario == SCENARIO_BRIEFING))
+    o->room_kind = g_strdup ("briefing");
+  if (g_strcmp0 (o->room_kind, "none") == 0)
+    g_clear_pointer (&o->room_kind, g_free);
+  if (!parse_kbps_list (o->simulcast_kbps_list != NULL ? o->simulcast_kbps_list : "150,500,1500",
+                        FALSE, o->simulcast_kbps, MAX_LAYERS, &o->n_simulcast))
+    goto bad;
+  if (o->remb_kbps_list == NULL && o->scenario == SCENARIO_BRIEFING)
+    o->remb_kbps_list = g_strdup ("0,800,300");
+  if (o->remb_kbps_list != NULL &&
+      !parse_kbps_list (o->remb_kbps_list, TRUE, o->remb_kbps, MAX_REMB_CLASSES, &o->n_remb))
     goto bad;
   o->count = count > 0 ? count : 10;
   if (o->no_pacing)
@@ -1167,8 +1498,6 @@ main (int argc, char **argv)
   g_autoptr (GArray) sizes = NULL;
   guint tick_id, rtcp_id, wake_id;
   gboolean all_passed = TRUE;
-  guint frames_per_interval;
-  gdouble bytes_per_interval;
 
   /* Two sockets per peer (UDP + the signaling TCP): the default soft limit
    * of 1024 descriptors ends a fan-out near 500. */
@@ -1189,12 +1518,8 @@ main (int argc, char **argv)
     return 2;
   }
 
-  /* Frame sizes: a key frame is 4 delta frames, the average is the bitrate. */
-  frames_per_interval = (guint) MAX (1, lround (b->opt.fps * b->opt.keyframe_interval_s));
-  bytes_per_interval = b->opt.video_kbps * 1000.0 / 8 * b->opt.keyframe_interval_s;
-  b->keyframe_every = frames_per_interval;
-  b->video_frame_bytes = (gsize) (bytes_per_interval / (frames_per_interval + 3));
-  b->key_frame_bytes = 4 * b->video_frame_bytes;
+  /* Frame sizes: video_layer_init(). */
+  b->keyframe_every = (guint) MAX (1, lround (b->opt.fps * b->opt.keyframe_interval_s));
   b->audio_bytes = MAX (TRAFFIC_STAMP_LEN + 1, b->opt.audio_kbps * 1000 / 8 / 50);
   b->frame_us = G_USEC_PER_SEC / b->opt.fps;
   b->audio_us = 20000;

@@ -328,8 +328,33 @@ def print_header(out):
                        for c in COLUMNS) + "\n")
 
 
+def layers_text(r):
+    """briefing: how many viewers got each layer, e.g. "l=33 m=33 h=34"
+    (and per REMB class when viewers sent different ones)."""
+    lay = r.get("layers")
+    if not lay:
+        return ""
+    v = lay.get("viewers", {})
+    text = " ".join("%s=%d" % (k, n) for k, n in v.items() if n or k != "none")
+    if not lay.get("simulcast"):
+        text += " (no simulcast)"
+    groups = lay.get("by_remb", {})
+    if len(groups) > 1:
+        text += " |" + "".join(
+            " remb %s: %s %.0f kbit/s;" % (
+                k if k != "0" else "none",
+                ",".join("%s=%d" % (x, n) for x, n in g.get("viewers", {}).items()),
+                g.get("video_kbps", 0))
+            for k, g in sorted(groups.items(), key=lambda kv: int(kv[0])))
+    return text
+
+
 def print_row(r, out):
     out.write(" ".join(fmt(r, k, f) for k, f, _ in COLUMNS))
+    if r.get("loadavg_1m") is not None:
+        out.write("  load %.1f" % r["loadavg_1m"])
+    if r.get("layers"):
+        out.write("  layers " + layers_text(r))
     if r.get("error"):
         out.write("  (%s)" % r["error"])
     out.write("\n")
@@ -370,7 +395,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--server", default="caud", choices=["caud", "janus", "both"])
-    p.add_argument("--scenario", default="fanout", choices=["fanout", "consult", "audio"])
+    p.add_argument("--scenario", default="fanout",
+                   choices=["fanout", "consult", "audio", "briefing"])
     p.add_argument("--loopback", action="store_true",
                    help="run on 127.0.0.1 instead of the namespaces")
     p.add_argument("--smoke", action="store_true",

@@ -1,6 +1,8 @@
 /* session-caud.c — the caud back end of session.h: docs/protocol.md over
  * one WSS socket (libsoup-3.0), JSON with jansson.
  *
+ * join carries the room kind when asked; a caud without room kinds refuses
+ * the member (invalid-field, field "kind") and is asked again without it.
  * Publisher:  join → joined → (caller) publish → publish-answer, then a
  *             trickle end-of-candidates (our offer carries every candidate).
  * Subscriber: join → joined → subscribe-offer (version v) → (caller) answer
@@ -31,6 +33,8 @@ typedef struct {
   json_int_t offer_version;   /* the outstanding subscribe-offer's, 0 = none */
   gboolean joined;
   gboolean answered_once;     /* trickle end-of-candidates sent for subscribe */
+  json_int_t join_id;         /* the outstanding join's id */
+  gboolean kind_refused;      /* caud has no room kinds: join without "kind" */
 } CaudSession;
 
 static SoupSession *shared_soup;
@@ -64,6 +68,20 @@ caud_send_end_of_candidates (CaudSession *s, const char *pc)
 }
 
 static void
+caud_send_join (CaudSession *s)
+{
+  json_t *msg;
+
+  s->join_id = caud_next_id (s);
+  msg = json_pack ("{s:s, s:I, s:s, s:s}", "type", "join", "id", s->join_id,
+                   "room", s->base.room,
+                   "name", s->base.role == BENCH_ROLE_PUBLISHER ? "bench-pub" : "bench-sub");
+  if (s->base.room_kind != NULL && !s->kind_refused)
+    json_object_set_new (msg, "kind", json_string (s->base.room_kind));
+  caud_send (s, msg);
+}
+
+static void
 caud_on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
 {
   CaudSession *s = user_data;
@@ -86,6 +104,7 @@ caud_on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpoint
 
   if (strcmp (kind, "joined") == 0) {
     s->joined = TRUE;
+    base->simulcast = json_is_true (json_object_get (msg, "simulcast"));
     g_clear_handle_id (&s->timeout_id, g_source_remove);
     if (base->callbacks.ready != NULL)
       base->callbacks.ready (base, base->user_data);
@@ -113,9 +132,19 @@ caud_on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpoint
         base->callbacks.subscribe_offer (base, sdp, base->user_data);
     }
   } else if (strcmp (kind, "error") == 0) {
-    const char *code = "?", *text = "";
+    const char *code = "?", *text = "", *field = NULL;
+    json_int_t ref = -1;
 
-    json_unpack (msg, "{s?s, s?s}", "code", &code, "message", &text);
+    json_unpack (msg, "{s?s, s?s, s?s, s?I}", "code", &code, "message", &text,
+                 "field", &field, "ref", &ref);
+    if (!s->joined && !s->kind_refused && ref == s->join_id && base->room_kind != NULL &&
+        g_strcmp0 (code, "invalid-field") == 0 && g_strcmp0 (field, "kind") == 0) {
+      /* A caud from before room kinds: its rooms are all one kind. */
+      s->kind_refused = TRUE;
+      caud_send_join (s);
+      json_decref (msg);
+      return;
+    }
     bench_session_emit_failed (base, BENCH_SESSION_ERROR_REFUSED, "caud error %s: %s",
                                code, text);
   }
@@ -175,10 +204,7 @@ caud_on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
   soup_websocket_connection_set_keepalive_interval (ws, 0);
   s->message_id = g_signal_connect (ws, "message", G_CALLBACK (caud_on_message), s);
   s->closed_id = g_signal_connect (ws, "closed", G_CALLBACK (caud_on_closed), s);
-  caud_send (s, json_pack ("{s:s, s:I, s:s, s:s}", "type", "join",
-                           "id", caud_next_id (s), "room", s->base.room,
-                           "name", s->base.role == BENCH_ROLE_PUBLISHER ? "bench-pub"
-                                                                        : "bench-sub"));
+  caud_send_join (s);
 }
 
 static void

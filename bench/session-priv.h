@@ -35,6 +35,8 @@ struct BenchSession {
   BenchRole role;
   gchar *url;
   gchar *room;
+  gchar *room_kind;       /* NULL: none asked */
+  gboolean simulcast;     /* the server accepts simulcast publish */
   BenchSessionCallbacks callbacks;
   gpointer user_data;
   gboolean failed;        /* failed() was emitted: nothing more is emitted */

@@ -25,6 +25,7 @@ bench_session_clear_base (BenchSession *session)
 {
   g_clear_pointer (&session->url, g_free);
   g_clear_pointer (&session->room, g_free);
+  g_clear_pointer (&session->room_kind, g_free);
 }
 
 void
@@ -46,19 +47,35 @@ bench_session_emit_failed (BenchSession *session, BenchSessionError code,
 
 BenchSession *
 bench_session_new (BenchBackend backend, const char *url, const char *room,
-                   BenchRole role, const BenchSessionCallbacks *callbacks,
-                   gpointer user_data)
+                   const char *room_kind, BenchRole role,
+                   const BenchSessionCallbacks *callbacks, gpointer user_data)
 {
+  BenchSession *session;
+
   g_return_val_if_fail (url != NULL && room != NULL, NULL);
 
   switch (backend) {
   case BENCH_BACKEND_CAUD:
-    return bench_session_caud_new (url, room, role, callbacks, user_data);
+    session = bench_session_caud_new (url, room, role, callbacks, user_data);
+    break;
   case BENCH_BACKEND_JANUS:
-    return bench_session_janus_new (url, room, role, callbacks, user_data);
+    session = bench_session_janus_new (url, room, role, callbacks, user_data);
+    break;
   default:
     g_return_val_if_reached (NULL);
   }
+  /* Before any join goes out: the back ends join from the main loop, once
+   * connected. */
+  if (session != NULL)
+    session->room_kind = g_strdup (room_kind);
+  return session;
+}
+
+gboolean
+bench_session_get_simulcast (BenchSession *session)
+{
+  g_return_val_if_fail (session != NULL, FALSE);
+  return session->simulcast;
 }
 
 void

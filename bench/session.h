@@ -39,15 +39,22 @@ typedef struct {
 /* Starts connecting and joining @room at once.  For Janus, the first
  * publisher session creates the room if it does not exist; a subscriber
  * session waits (polling at most every 200 ms, up to 30 s) until a
- * publisher in @room is up (webrtcup) before asking for its offer. */
+ * publisher in @room is up (webrtcup) before asking for its offer.
+ * @room_kind (may be NULL): caud's room kind for the join ("briefing",
+ * "consult"; docs/protocol.md); a caud that refuses the member as unknown
+ * (no room kinds) is asked again without it.  Janus ignores it. */
 BenchSession *bench_session_new (BenchBackend backend, const char *url,
-                                 const char *room, BenchRole role,
+                                 const char *room, const char *room_kind, BenchRole role,
                                  const BenchSessionCallbacks *callbacks,
                                  gpointer user_data);
 void bench_session_publish (BenchSession *session, const char *offer_sdp);
 void bench_session_answer (BenchSession *session, const char *answer_sdp);
 /* Leaves politely (best effort) and frees; no callback after this. */
 void bench_session_free (BenchSession *session);
+
+/* TRUE once joined when the server said it accepts simulcast publishing
+ * (caud: `joined.simulcast`); FALSE for Janus (not driven with simulcast). */
+gboolean bench_session_get_simulcast (BenchSession *session);
 
 const char *bench_backend_to_string (BenchBackend backend);
 

@@ -37,22 +37,82 @@ traffic_stream_init (TrafficStream *s, uint32_t ssrc, uint16_t first_seq, uint32
   s->picture_id = (uint16_t) (ssrc & 0x7fff);
 }
 
-/* RFC 3550 §5.1 fixed header, no CSRC, no extension. */
-static void
+#define TAG_MARK 0xa0   /* high nibble of the tag byte; low nibble: layer */
+
+bool
+traffic_stream_set_sdes (TrafficStream *s, uint8_t mid_id, const char *mid, uint8_t rid_id,
+                         const char *rid)
+{
+  uint8_t block[TRAFFIC_MAX_EXT];
+  size_t n = 4;
+  const struct { uint8_t id; const char *value; } elems[2] = { { mid_id, mid }, { rid_id, rid } };
+
+  for (unsigned i = 0; i < 2; i++) {
+    size_t len;
+
+    if (elems[i].id == 0)
+      continue;
+    len = elems[i].value != NULL ? strlen (elems[i].value) : 0;
+    if (elems[i].id > 14 || len < 1 || len > 4)
+      return false;
+    /* RFC 8285 §4.2: ID (4 bits), length - 1 (4 bits), data */
+    block[n++] = (uint8_t) (elems[i].id << 4 | (len - 1));
+    memcpy (block + n, elems[i].value, len);
+    n += len;
+  }
+  if (n == 4) {
+    s->ext_len = 0;
+    return true;
+  }
+  while (n % 4 != 0)
+    block[n++] = 0;             /* padding */
+  block[0] = 0xbe;              /* "defined by profile": 0xBEDE */
+  block[1] = 0xde;
+  put16 (block + 2, (uint16_t) ((n - 4) / 4));
+  memcpy (s->ext, block, n);
+  s->ext_len = n;
+  return true;
+}
+
+void
+traffic_stream_set_tag (TrafficStream *s, unsigned layer)
+{
+  s->tag = (uint8_t) (TAG_MARK | (layer & 0x0f));
+}
+
+int
+traffic_read_tag (const uint8_t *rtp, size_t len)
+{
+  uint8_t t;
+
+  if (len < 12 + TRAFFIC_STAMP_LEN + 1)
+    return -1;
+  t = rtp[len - TRAFFIC_STAMP_LEN - 1];
+  return (t & 0xf0) == TAG_MARK ? t & 0x0f : -1;
+}
+
+/* RFC 3550 §5.1 fixed header, no CSRC, then the stream's extension block
+ * if any.  Returns the header's length. */
+static size_t
 write_header (TrafficStream *s, uint8_t *buf, uint8_t pt, bool marker)
 {
-  buf[0] = 0x80;
+  buf[0] = (uint8_t) (0x80 | (s->ext_len > 0 ? 0x10 : 0));
   buf[1] = (uint8_t) ((marker ? 0x80 : 0) | pt);
   put16 (buf + 2, s->seq);
   put32 (buf + 4, s->timestamp);
   put32 (buf + 8, s->ssrc);
   s->seq++;
+  memcpy (buf + 12, s->ext, s->ext_len);
+  return 12 + s->ext_len;
 }
 
 static void
 write_stamp (TrafficStream *s, uint8_t *end, uint64_t now_us)
 {
   uint8_t *p = end - TRAFFIC_STAMP_LEN;
+
+  if (s->tag != 0)
+    p[-1] = s->tag;
 
   memcpy (p, stamp_magic, 4);
   put32 (p + 4, (uint32_t) (now_us >> 32));
@@ -76,16 +136,18 @@ traffic_write_vp8 (TrafficStream *s, uint8_t *buf, bool keyframe, size_t frame_b
                    unsigned index, unsigned n_packets, uint64_t now_us)
 {
   size_t per = (frame_bytes + n_packets - 1) / n_packets;
-  size_t body, len;
+  size_t body, len, hlen;
   uint8_t *p;
 
-  if (per < 10 + TRAFFIC_STAMP_LEN)
-    per = 10 + TRAFFIC_STAMP_LEN;
-  if (per > TRAFFIC_MAX_PAYLOAD - 4)
-    per = TRAFFIC_MAX_PAYLOAD - 4;
+  /* + 1: room for the tag byte before the stamp, after the frame tag */
+  if (per < 10 + 1 + TRAFFIC_STAMP_LEN)
+    per = 10 + 1 + TRAFFIC_STAMP_LEN;
+  /* the extension block counts against the payload: same packet sizes */
+  if (per > TRAFFIC_MAX_PAYLOAD - 4 - s->ext_len)
+    per = TRAFFIC_MAX_PAYLOAD - 4 - s->ext_len;
   body = per;
-  write_header (s, buf, TRAFFIC_VIDEO_PT, index + 1 == n_packets);
-  p = buf + 12;
+  hlen = write_header (s, buf, TRAFFIC_VIDEO_PT, index + 1 == n_packets);
+  p = buf + hlen;
   /* RFC 7741 §4.2: X=1, S on the first packet, PID 0; I=1; M=1 + 15-bit
    * PictureID. */
   p[0] = (uint8_t) (0x80 | (index == 0 ? 0x10 : 0));
@@ -113,7 +175,7 @@ traffic_write_vp8 (TrafficStream *s, uint8_t *buf, bool keyframe, size_t frame_b
       p[9] = 360 >> 8;
     }
   }
-  len = 12 + 4 + body;
+  len = hlen + 4 + body;
   write_stamp (s, buf + len, now_us);
   return len;
 }
@@ -129,17 +191,17 @@ size_t
 traffic_write_opus (TrafficStream *s, uint8_t *buf, size_t payload_bytes, uint32_t ts_step,
                     uint64_t now_us)
 {
-  size_t len;
+  size_t len, hlen;
 
   if (payload_bytes < TRAFFIC_STAMP_LEN + 1)
     payload_bytes = TRAFFIC_STAMP_LEN + 1;
-  if (payload_bytes > TRAFFIC_MAX_PAYLOAD)
-    payload_bytes = TRAFFIC_MAX_PAYLOAD;
-  write_header (s, buf, TRAFFIC_AUDIO_PT, false);
-  memset (buf + 12, 0, payload_bytes);
+  if (payload_bytes > TRAFFIC_MAX_PAYLOAD - s->ext_len)
+    payload_bytes = TRAFFIC_MAX_PAYLOAD - s->ext_len;
+  hlen = write_header (s, buf, TRAFFIC_AUDIO_PT, false);
+  memset (buf + hlen, 0, payload_bytes);
   /* RFC 6716 §3.1 TOC: config 15 (SILK+CELT hybrid FB 20 ms), mono, code 0 */
-  buf[12] = 15 << 3;
-  len = 12 + payload_bytes;
+  buf[hlen] = 15 << 3;
+  len = hlen + payload_bytes;
   write_stamp (s, buf + len, now_us);
   s->timestamp += ts_step;
   return len;

@@ -19,16 +19,43 @@
 
 /* ---- sending ------------------------------------------------------------ */
 
+#define TRAFFIC_MAX_EXT 16
+
 typedef struct {
   uint32_t ssrc;
   uint16_t seq;
   uint32_t timestamp;
   uint16_t picture_id;      /* VP8, 15 bits */
   uint32_t counter;         /* packets written, goes into the stamp */
+  /* RTP header extension block written after the fixed header (X=1), as
+   * traffic_stream_set_sdes() builds it; ext_len 0: none. */
+  uint8_t ext[TRAFFIC_MAX_EXT];
+  size_t ext_len;
+  /* Written as the payload's byte just before the stamp when not 0, so
+   * that a receiver that decrypts a packet can tell which simulcast layer
+   * it came from (traffic_read_tag); see traffic_stream_set_tag. */
+  uint8_t tag;
 } TrafficStream;
 
 void traffic_stream_init (TrafficStream *s, uint32_t ssrc, uint16_t first_seq,
                           uint32_t first_ts);
+
+/* Puts an RFC 8285 §4.2 one-byte-header extension block on every packet of
+ * @s: the RFC 8843 §15 sdes:mid element (@mid_id, @mid) and the RFC 8852
+ * sdes:rtp-stream-id element (@rid_id, @rid), as a browser's simulcast
+ * encodings carry them; an id of 0 leaves that element out.  Ids 1..14,
+ * values 1..4 characters.  False (nothing changed) otherwise. */
+bool traffic_stream_set_sdes (TrafficStream *s, uint8_t mid_id, const char *mid, uint8_t rid_id,
+                              const char *rid);
+
+/* Marks @s's packets with layer @layer (0..15): see TrafficStream.tag.
+ * For video streams (an Opus packet of the minimum size would lose its TOC
+ * byte to the tag). */
+void traffic_stream_set_tag (TrafficStream *s, unsigned layer);
+
+/* The layer written by traffic_stream_set_tag() into a (decrypted) RTP
+ * packet of @len bytes that carries a stamp, or -1 when it carries none. */
+int traffic_read_tag (const uint8_t *rtp, size_t len);
 
 /* Writes packet @index (0-based) of @n_packets of one VP8 frame of
  * @frame_bytes payload bytes in total into @buf (capacity >= 12 +

@@ -71,6 +71,62 @@ test_opus (void)
   g_assert_false (traffic_read_stamp (buf, len, &sent, &counter));
 }
 
+/* A simulcast layer's packets: mid and rid header extensions that caud's
+ * parser finds, the key frame still detected behind them, packets no
+ * larger than without extensions, and the layer tag read back. */
+static void
+test_simulcast_layer (void)
+{
+  TrafficStream s;
+  uint8_t buf[12 + TRAFFIC_MAX_PAYLOAD];
+  unsigned n = traffic_vp8_packet_count (24000);
+  RtpHeader h;
+  const uint8_t *data;
+  size_t len, elen;
+
+  traffic_stream_init (&s, 0x0a0b0c0d, 100, 5000);
+  g_assert_false (traffic_stream_set_sdes (&s, 15, "0", 10, "h"));      /* id > 14 */
+  g_assert_false (traffic_stream_set_sdes (&s, 4, "1", 10, "toolong"));
+  g_assert_cmpuint (s.ext_len, ==, 0);
+  g_assert_true (traffic_stream_set_sdes (&s, 4, "1", 10, "h"));
+  g_assert_cmpuint (s.ext_len, ==, 8);                                  /* 4 + 4, no padding */
+  traffic_stream_set_tag (&s, 2);
+  for (unsigned i = 0; i < n; i++) {
+    uint64_t sent;
+    uint32_t counter;
+
+    len = traffic_write_vp8 (&s, buf, true, 24000, i, n, 77);
+    g_assert_cmpuint (len, <=, 12 + TRAFFIC_MAX_PAYLOAD);
+    g_assert_true (rtp_parse (buf, len, &h));
+    g_assert_true (h.extension);
+    g_assert_cmpuint (h.ext_profile, ==, 0xbede);
+    g_assert_cmpuint (h.header_len, ==, 20);
+    g_assert_true (rtp_find_extension (buf, &h, 4, &data, &elen));
+    g_assert_cmpuint (elen, ==, 1);
+    g_assert_cmpint (data[0], ==, '1');
+    g_assert_true (rtp_find_extension (buf, &h, 10, &data, &elen));
+    g_assert_cmpuint (elen, ==, 1);
+    g_assert_cmpint (data[0], ==, 'h');
+    g_assert_true (rtp_vp8_is_keyframe (buf + h.payload_offset, h.payload_len) == (i == 0));
+    g_assert_true (traffic_read_stamp (buf, len, &sent, &counter));
+    g_assert_cmpuint (sent, ==, 77);
+    g_assert_cmpint (traffic_read_tag (buf, len), ==, 2);
+  }
+  /* odd lengths are padded to a word */
+  g_assert_true (traffic_stream_set_sdes (&s, 4, "10", 10, "mid"));
+  g_assert_cmpuint (s.ext_len, ==, 4 + 8);
+  len = traffic_write_vp8 (&s, buf, false, 600, 0, 1, 1);
+  g_assert_true (rtp_parse (buf, len, &h));
+  g_assert_true (rtp_find_extension (buf, &h, 10, &data, &elen));
+  g_assert_cmpuint (elen, ==, 3);
+  g_assert_cmpmem (data, 3, "mid", 3);
+  /* untagged streams read as no layer */
+  traffic_stream_init (&s, 1, 1, 1);
+  len = traffic_write_vp8 (&s, buf, false, 600, 0, 1, 1);
+  g_assert_cmpint (traffic_read_tag (buf, len), ==, -1);
+  g_assert_cmpint (traffic_read_tag (buf, 20), ==, -1);
+}
+
 static void
 test_recv_loss_across_wrap (void)
 {
@@ -176,6 +232,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/bench/traffic/vp8-frames", test_vp8_frames);
   g_test_add_func ("/bench/traffic/opus", test_opus);
+  g_test_add_func ("/bench/traffic/simulcast-layer", test_simulcast_layer);
   g_test_add_func ("/bench/traffic/recv-loss-across-wrap", test_recv_loss_across_wrap);
   g_test_add_func ("/bench/traffic/histogram", test_histogram);
   g_test_add_func ("/bench/traffic/pacer", test_pacer);
