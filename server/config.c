@@ -69,6 +69,8 @@ static const Setting settings[] = {
     "KBPS", "Highest bitrate asked of a publisher (REMB)" },
   { "max-participants", SETTING_UINT, FIELD (max_participants), "12", 2, 1000, NULL, FALSE, "N",
     "Most participants in one room" },
+  { "briefing-viewers", SETTING_UINT, FIELD (briefing_viewers), "200", 1, 1000, NULL, FALSE, "N",
+    "Most viewers in one briefing room (besides its up to 4 presenters)" },
   { "recording-min-free-mb", SETTING_UINT, FIELD (recording_min_free_mb), "1024", 0, 1048576,
     NULL, FALSE, "MB",
     "Free space (MiB) the recordings directory needs: recording is refused or stopped below it" },

@@ -36,6 +36,7 @@ typedef struct {
   char **ice_addresses;      /* NULL-terminated, empty = all interfaces */
   guint max_bitrate_kbps;
   guint max_participants;
+  guint briefing_viewers;        /* viewers of one briefing room */
   guint recording_min_free_mb;   /* refuse / stop recording below this free space */
   char *anonymous_rooms;     /* "off" | "on" */
   char *demo;                /* "off" | "on" */

@@ -215,6 +215,7 @@ main (int argc, char **argv)
   options.certificate = certificate;
   options.web_client_dir = config->web_client_dir;
   options.max_participants = config->max_participants;
+  options.max_briefing_viewers = config->briefing_viewers;
   options.api = api;
   options.anonymous_rooms = strcmp (config->anonymous_rooms, "on") == 0;
   options.recording.directory = recordings_dir;

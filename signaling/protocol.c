@@ -11,6 +11,9 @@ typedef enum {
   FIELD_BOOLEAN,
   FIELD_OBJECT,
   FIELD_ID,          /* string (≤ max chars) or integer (≥ 0) */
+  FIELD_MAP,         /* object of ≤ max members: keys are tokens of 1–64
+                      * characters (RFC 5888 identification-tag), values
+                      * strings checked against FieldSpec.values */
 } FieldType;
 
 typedef enum {
@@ -42,16 +45,20 @@ typedef struct {
 #define MAX_SAFE_INTEGER G_GINT64_CONSTANT (9007199254740991)
 
 static const char *const pc_values[] = { "publish", "subscribe", NULL };
-static const char *const kind_values[] = { "audio", "video", NULL };
+static const char *const kind_values[] = { "audio", "video", "screen", NULL };
+static const char *const room_kinds[] = { "consult", "briefing", NULL };
+static const char *const source_values[] = { "camera", "screen", NULL };
 
 static const FieldSpec join_fields[] = {
   { "room", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
   { "name", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_NAME },
   { "token", FIELD_STRING, FALSE, FALSE, 0, 4096 },
+  { "kind", FIELD_STRING, FALSE, FALSE, 0, 16, CHECK_ENUM, room_kinds },
   { NULL }
 };
 static const FieldSpec publish_fields[] = {
   { "sdp", FIELD_STRING, TRUE, FALSE, 1, SIGNALING_MAX_SDP },
+  { "sources", FIELD_MAP, FALSE, FALSE, 0, 16, CHECK_ENUM, source_values },
   { NULL }
 };
 static const FieldSpec subscribe_answer_fields[] = {
@@ -96,6 +103,36 @@ static const FieldSpec consent_fields[] = {
   { "granted", FIELD_BOOLEAN, TRUE, FALSE },
   { NULL }
 };
+static const FieldSpec raise_hand_fields[] = {
+  { "raised", FIELD_BOOLEAN, TRUE, FALSE },
+  { NULL }
+};
+static const char *const floor_actions[] = { "grant", "revoke", NULL };
+static const FieldSpec floor_fields[] = {
+  { "action", FIELD_STRING, TRUE, FALSE, 0, 8, CHECK_ENUM, floor_actions },
+  { "participant", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
+  { NULL }
+};
+static const FieldSpec mute_participant_fields[] = {
+  { "participant", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
+  { "kind", FIELD_STRING, TRUE, FALSE, 0, 16, CHECK_ENUM, kind_values },
+  { NULL }
+};
+static const FieldSpec lock_fields[] = {
+  { "locked", FIELD_BOOLEAN, TRUE, FALSE },
+  { NULL }
+};
+static const char *const layer_values[] = { "low", "medium", "high", "auto", NULL };
+static const FieldSpec layer_fields[] = {
+  { "participant", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
+  { "track", FIELD_STRING, TRUE, FALSE, 1, 64, CHECK_ROOM_ID },
+  { "layer", FIELD_STRING, TRUE, FALSE, 0, 8, CHECK_ENUM, layer_values },
+  { NULL }
+};
+static const FieldSpec last_n_fields[] = {
+  { "n", FIELD_INTEGER, TRUE, FALSE, 0, SIGNALING_MAX_LAST_N },
+  { NULL }
+};
 static const FieldSpec no_fields[] = {
   { NULL }
 };
@@ -114,6 +151,13 @@ static const MessageSpec message_specs[SIGNALING_MESSAGE_N_TYPES] = {
   [SIGNALING_MESSAGE_DENY] = { "deny", admission_fields },
   [SIGNALING_MESSAGE_RECORD] = { "record", record_fields },
   [SIGNALING_MESSAGE_CONSENT] = { "consent", consent_fields },
+  [SIGNALING_MESSAGE_RAISE_HAND] = { "raise-hand", raise_hand_fields },
+  [SIGNALING_MESSAGE_FLOOR] = { "floor", floor_fields },
+  [SIGNALING_MESSAGE_MUTE_PARTICIPANT] = { "mute-participant", mute_participant_fields },
+  [SIGNALING_MESSAGE_REMOVE_PARTICIPANT] = { "remove-participant", admission_fields },
+  [SIGNALING_MESSAGE_LOCK] = { "lock", lock_fields },
+  [SIGNALING_MESSAGE_LAYER] = { "layer", layer_fields },
+  [SIGNALING_MESSAGE_LAST_N] = { "last-n", last_n_fields },
 };
 
 static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
@@ -139,6 +183,11 @@ static const char *const error_codes[SIGNALING_ERROR_N_CODES] = {
   [SIGNALING_ERROR_NOT_IN_LOBBY] = "not-in-lobby",
   [SIGNALING_ERROR_CONSENT_REQUIRED] = "consent-required",
   [SIGNALING_ERROR_DISK_LOW] = "disk-low",
+  [SIGNALING_ERROR_FLOOR_REQUIRED] = "floor-required",
+  [SIGNALING_ERROR_PRESENTERS_FULL] = "presenters-full",
+  [SIGNALING_ERROR_ROOM_LOCKED] = "room-locked",
+  [SIGNALING_ERROR_REMOVED] = "removed",
+  [SIGNALING_ERROR_NOT_HOST] = "not-host",
   [SIGNALING_ERROR_INTERNAL] = "internal",
 };
 
@@ -351,6 +400,42 @@ validate_field (const json_t *value, const FieldSpec *spec, const char *path,
       return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path, "%s must be an object%s",
                         path, spec->nullable ? " or null" : "");
     return validate_members (value, spec->members, path, FALSE, error);
+
+  case FIELD_MAP: {
+    const char *key;
+    json_t *member;
+
+    if (!json_is_object (value))
+      return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path, "%s must be an object", path);
+    if ((json_int_t) json_object_size (value) > spec->max)
+      return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path,
+                        "%s has more than %" JSON_INTEGER_FORMAT " members", path, spec->max);
+    json_object_foreach ((json_t *) value, key, member) {
+      char member_path[64];
+      char shown[40];
+      size_t key_len = strlen (key);
+      gboolean ok = key_len >= 1 && key_len <= 64;
+
+      for (size_t k = 0; ok && k < key_len; k++)
+        ok = g_ascii_isalnum (key[k]) || strchr ("!#$%&'*+-.^_`{|}~", key[k]) != NULL;
+      g_strlcpy (shown, key, sizeof shown);
+      snprintf (member_path, sizeof member_path, "%s.%s", path, shown);
+      if (!ok)
+        return set_error (error, SIGNALING_ERROR_INVALID_FIELD, path,
+                          "%s: member names must be tokens of 1–64 characters", path);
+      if (!json_is_string (member))
+        return set_error (error, SIGNALING_ERROR_INVALID_FIELD, member_path,
+                          "%s must be a string", member_path);
+      for (const char *const *v = spec->values; *v; v++)
+        if (strcmp (*v, json_string_value (member)) == 0)
+          goto next_member;
+      return set_error (error, SIGNALING_ERROR_INVALID_FIELD, member_path,
+                        "%s is not one of the allowed values", member_path);
+    next_member:
+      ;
+    }
+    return TRUE;
+  }
 
   case FIELD_ID:
     if (json_is_integer (value)) {

@@ -17,6 +17,8 @@ G_BEGIN_DECLS
 #define SIGNALING_MAX_MESSAGE_BEFORE_JOIN 4096
 #define SIGNALING_MAX_MESSAGE_AFTER_JOIN  65536
 #define SIGNALING_MAX_SDP                 32768
+/* `last-n`: 0 (everyone) to this. */
+#define SIGNALING_MAX_LAST_N              100
 
 typedef enum {
   SIGNALING_MESSAGE_JOIN,
@@ -31,6 +33,14 @@ typedef enum {
   SIGNALING_MESSAGE_DENY,
   SIGNALING_MESSAGE_RECORD,
   SIGNALING_MESSAGE_CONSENT,
+  /* Issue 6: floor control and moderation (signaling/moderation.c). */
+  SIGNALING_MESSAGE_RAISE_HAND,
+  SIGNALING_MESSAGE_FLOOR,
+  SIGNALING_MESSAGE_MUTE_PARTICIPANT,
+  SIGNALING_MESSAGE_REMOVE_PARTICIPANT,
+  SIGNALING_MESSAGE_LOCK,
+  SIGNALING_MESSAGE_LAYER,
+  SIGNALING_MESSAGE_LAST_N,
   SIGNALING_MESSAGE_N_TYPES
 } SignalingMessageType;
 
@@ -58,6 +68,11 @@ typedef enum {
   SIGNALING_ERROR_NOT_IN_LOBBY,      /* admit/deny of someone not waiting       */
   SIGNALING_ERROR_CONSENT_REQUIRED,  /* record start without the patient's consent */
   SIGNALING_ERROR_DISK_LOW,          /* record start with too little free space */
+  SIGNALING_ERROR_FLOOR_REQUIRED,    /* a briefing viewer's publish             */
+  SIGNALING_ERROR_PRESENTERS_FULL,   /* a floor grant beyond the presenter limit */
+  SIGNALING_ERROR_ROOM_LOCKED,       /* a join while the host locked the room   */
+  SIGNALING_ERROR_REMOVED,           /* the host removed you from the room      */
+  SIGNALING_ERROR_NOT_HOST,          /* a host-only message from a non-host     */
   SIGNALING_ERROR_INTERNAL,
   SIGNALING_ERROR_N_CODES
 } SignalingErrorCode;

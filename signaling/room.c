@@ -20,23 +20,110 @@ signaling_room_free (SignalingRoom *room)
   if (room == NULL)
     return;
   g_ptr_array_unref (room->members);
+  g_free (room->host_user_id);
+  g_free (room->active_speaker);
   g_free (room->id);
   g_free (room);
+}
+
+const char *
+signaling_room_kind_to_string (SignalingRoomKind kind)
+{
+  return kind == SIGNALING_ROOM_BRIEFING ? "briefing" : "consult";
+}
+
+const char *
+signaling_role_to_string (SignalingRole role)
+{
+  switch (role) {
+  case SIGNALING_ROLE_HOST: return "host";
+  case SIGNALING_ROLE_PRESENTER: return "presenter";
+  case SIGNALING_ROLE_VIEWER: return "viewer";
+  case SIGNALING_ROLE_PARTICIPANT: break;
+  }
+  return "participant";
+}
+
+SignalingSession *
+signaling_room_find_member (SignalingRoom *room, const char *participant_id)
+{
+  for (guint i = 0; room && i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (g_strcmp0 (member->participant_id, participant_id) == 0)
+      return member;
+  }
+  return NULL;
+}
+
+static gboolean
+holds_floor (SignalingSession *member)
+{
+  return member->role == SIGNALING_ROLE_HOST || member->role == SIGNALING_ROLE_PRESENTER;
+}
+
+guint
+signaling_room_count_presenters (SignalingRoom *room)
+{
+  guint count = 0;
+
+  if (room->kind != SIGNALING_ROOM_BRIEFING)
+    return 0;
+  for (guint i = 0; i < room->members->len; i++)
+    if (holds_floor (g_ptr_array_index (room->members, i)))
+      count++;
+  return count;
+}
+
+static guint
+count_role (SignalingRoom *room, SignalingRole role)
+{
+  guint count = 0;
+
+  for (guint i = 0; i < room->members->len; i++)
+    if (((SignalingSession *) g_ptr_array_index (room->members, i))->role == role)
+      count++;
+  return count;
+}
+
+json_t *
+signaling_room_describe_state (SignalingRoom *room)
+{
+  json_t *presenters = json_array ();
+
+  if (room->kind == SIGNALING_ROOM_BRIEFING) {
+    for (guint i = 0; i < room->members->len; i++) {
+      SignalingSession *member = g_ptr_array_index (room->members, i);
+
+      if (holds_floor (member))
+        json_array_append_new (presenters, json_string (member->participant_id));
+    }
+  }
+  return json_pack ("{s:b, s:i, s:o, s:s?}", "locked", room->locked, "last_n",
+                    (int) room->last_n, "presenters", presenters, "active_speaker",
+                    room->active_speaker);
 }
 
 static json_t *
 describe_track (const MediaTrackInfo *track)
 {
-  return json_pack ("{s:s, s:s, s:s}", "id", track->track_id, "kind", track->kind,
-                    "codec", track->codec);
+  return json_pack ("{s:s, s:s, s:s, s:s, s:i}", "id", track->track_id, "kind", track->kind,
+                    "codec", track->codec, "source",
+                    track->source ? track->source
+                                  : (g_strcmp0 (track->kind, "audio") == 0 ? "microphone"
+                                                                           : "camera"),
+                    "layers", (int) MAX (track->layers, 1));
 }
 
 json_t *
 signaling_room_describe_participant (SignalingSession *session, gboolean with_tracks)
 {
-  json_t *out = json_pack ("{s:s, s:s, s:b, s:b}", "id", session->participant_id,
-                           "name", session->name, "audio_muted", session->audio_muted,
-                           "video_muted", session->video_muted);
+  json_t *out = json_pack ("{s:s, s:s, s:s, s:b, s:b, s:b, s:b}", "id", session->participant_id,
+                           "name", session->name, "role", signaling_role_to_string (session->role),
+                           "audio_muted", session->audio_muted,
+                           "video_muted", session->video_muted,
+                           "screen_muted", session->screen_muted,
+                           "hand_raised", session->hand_raised);
 
   if (with_tracks) {
     json_t *tracks = json_array ();
@@ -122,22 +209,56 @@ record_event (SignalingSession *session, RecordsCallEvent event)
     signaling_log (G_LOG_LEVEL_WARNING, session, "cannot record call event: %s", error->message);
 }
 
+/* The consult limit: max-participants, never above 12. */
+static guint
+consult_limit (SignalingContext *context)
+{
+  return MIN (context->max_participants, SIGNALING_CONSULT_MAX_PARTICIPANTS);
+}
+
+gboolean
+signaling_room_check_join (SignalingContext *context, const char *room_id,
+                           const SignalingJoinSpec *spec, SignalingErrorCode *code)
+{
+  SignalingRoom *room = signaling_room_find (context, room_id);
+
+  if (room == NULL)
+    return TRUE;
+  if (room->locked && !spec->host && !spec->admitted) {
+    *code = SIGNALING_ERROR_ROOM_LOCKED;
+    return FALSE;
+  }
+  if (room->kind == SIGNALING_ROOM_BRIEFING) {
+    /* A host by right always gets in; everyone else joins as a viewer. */
+    if (!spec->host && count_role (room, SIGNALING_ROLE_VIEWER) >= context->max_briefing_viewers) {
+      *code = SIGNALING_ERROR_ROOM_FULL;
+      return FALSE;
+    }
+  } else if (room->members->len >= consult_limit (context)) {
+    *code = SIGNALING_ERROR_ROOM_FULL;
+    return FALSE;
+  }
+  return TRUE;
+}
+
 gboolean
 signaling_room_join (SignalingContext *context, SignalingSession *session, const char *room_id,
-                     const char *name, const json_t *ref, SignalingErrorCode *code)
+                     const SignalingJoinSpec *spec, const char *name, const json_t *ref,
+                     SignalingErrorCode *code)
 {
   SignalingRoom *room = signaling_room_find (context, room_id);
   gboolean created = FALSE;
   json_t *reply, *others;
 
-  if (room && room->members->len >= context->max_participants) {
-    *code = SIGNALING_ERROR_ROOM_FULL;
+  if (!signaling_room_check_join (context, room_id, spec, code))
     return FALSE;
-  }
   if (room == NULL) {
     room = g_new0 (SignalingRoom, 1);
     room->id = g_strdup (room_id);
     room->members = g_ptr_array_new_with_free_func ((GDestroyNotify) signaling_session_unref);
+    room->kind = spec->kind;
+    room->plain = spec->plain;
+    room->host_user_id = g_strdup (spec->host_user_id);
     g_hash_table_insert (context->rooms, room->id, room);
     context->metrics.rooms++;
     created = TRUE;
@@ -149,19 +270,32 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
   }
   if (session->name == NULL)
     session->name = g_strdup (name);
+  /* Hosts: by right (care team, the briefing's creator), or a plain room's
+   * first joiner. */
+  if (spec->host || (room->plain && room->members->len == 0))
+    session->role = SIGNALING_ROLE_HOST;
+  else
+    session->role = room->kind == SIGNALING_ROOM_BRIEFING ? SIGNALING_ROLE_VIEWER
+                                                          : SIGNALING_ROLE_PARTICIPANT;
+  session->hand_raised = FALSE;
   session->room = room;
   session->state = SESSION_JOINED;
   g_ptr_array_add (room->members, signaling_session_ref (session));
   context->metrics.participants++;
 
   if (context->engine) {
-    if (created)
+    if (created) {
       media_engine_open_room (context->engine, room->id, &room_callbacks, context);
+      if (room->last_n > 0)
+        media_engine_set_last_n (context->engine, room->id, room->last_n);
+    }
     media_engine_add_participant (context->engine, room->id, session->participant_id,
                                   &participant_callbacks, context, NULL);
   }
   record_event (session, RECORDS_CALL_EVENT_JOIN);
-  signaling_log (G_LOG_LEVEL_INFO, session, "joined (%u in room)", room->members->len);
+  signaling_log (G_LOG_LEVEL_INFO, session, "joined %s %s as %s (%u in room)",
+                 signaling_room_kind_to_string (room->kind), created ? "(new)" : "",
+                 signaling_role_to_string (session->role), room->members->len);
 
   others = json_array ();
   for (guint i = 0; i < room->members->len; i++) {
@@ -170,9 +304,13 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
     if (member != session)
       json_array_append_new (others, signaling_room_describe_participant (member, TRUE));
   }
-  reply = json_pack ("{s:s, s:s, s:s, s:o, s:[]}", "type", "joined", "room", room->id,
-                     "participant", session->participant_id, "participants", others,
-                     "ice_servers");
+  reply = json_pack ("{s:s, s:s, s:s, s:o, s:[], s:s, s:s, s:o, s:b}", "type", "joined",
+                     "room", room->id, "participant", session->participant_id,
+                     "participants", others, "ice_servers",
+                     "kind", signaling_room_kind_to_string (room->kind),
+                     "role", signaling_role_to_string (session->role),
+                     "room_state", signaling_room_describe_state (room),
+                     "simulcast", TRUE);
   if (is_care_team (session))
     json_object_set_new (reply, "lobby", signaling_room_describe_lobby (context, room->id));
   json_object_set_new (reply, "recording", signaling_recording_describe (context, room->id));
@@ -183,9 +321,27 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
   signaling_room_broadcast (room, session,
                             json_pack ("{s:s, s:o}", "type", "participant-joined", "participant",
                                        signaling_room_describe_participant (session, TRUE)));
+  if (room->kind == SIGNALING_ROOM_BRIEFING && session->role == SIGNALING_ROLE_HOST && !created)
+    signaling_moderation_room_updated (room);
   if (others_have_tracks (session))
     signaling_room_renegotiate (session);
   return TRUE;
+}
+
+/* A plain room's host left: the next member in join order takes over. */
+static void
+pass_host_on (SignalingRoom *room)
+{
+  SignalingSession *next;
+
+  if (!room->plain || room->members->len == 0
+      || count_role (room, SIGNALING_ROLE_HOST) > 0)
+    return;
+  next = g_ptr_array_index (room->members, 0);
+  next->role = SIGNALING_ROLE_HOST;
+  next->hand_raised = FALSE;
+  signaling_log (G_LOG_LEVEL_INFO, next, "is the room's host now");
+  signaling_moderation_participant_updated (next, TRUE);
 }
 
 void
@@ -215,9 +371,17 @@ signaling_room_leave (SignalingSession *session)
     context->metrics.rooms--;
     g_hash_table_remove (context->rooms, room->id);   /* frees room */
   } else {
+    gboolean floor_changed = room->kind == SIGNALING_ROOM_BRIEFING && holds_floor (session);
+
+    if (g_strcmp0 (room->active_speaker, session->participant_id) == 0)
+      g_clear_pointer (&room->active_speaker, g_free);
     signaling_room_broadcast (room, NULL,
                               json_pack ("{s:s, s:s}", "type", "participant-left",
                                          "participant", session->participant_id));
+    if (session->role == SIGNALING_ROLE_HOST)
+      pass_host_on (room);
+    if (floor_changed)
+      signaling_moderation_room_updated (room);
   }
   signaling_session_unref (session);
 }
@@ -376,6 +540,8 @@ on_track_added (const char *room_id, const MediaTrackInfo *track, gpointer user_
   copy->track_id = g_strdup (track->track_id);
   copy->kind = g_strdup (track->kind);
   copy->codec = g_strdup (track->codec);
+  copy->source = g_strdup (track->source);
+  copy->layers = track->layers;
   g_ptr_array_add (publisher->tracks, copy);
   signaling_log (G_LOG_LEVEL_INFO, publisher, "track %s added (%s %s)", track->track_id,
                  track->kind, track->codec);
@@ -447,9 +613,29 @@ on_state_changed (const char *participant_id, MediaPcKind pc, MediaState state, 
                                               media_state_to_string (state)));
 }
 
+/* The media plane's dominant speaker changed: everyone in the room hears of it. */
+static void
+on_active_speaker (const char *room_id, const char *participant_id, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  SignalingRoom *room = signaling_room_find (context, room_id);
+
+  if (room == NULL || g_strcmp0 (room->active_speaker, participant_id) == 0)
+    return;
+  /* A participant who left meanwhile is nobody. */
+  if (participant_id && signaling_room_find_member (room, participant_id) == NULL)
+    participant_id = NULL;
+  g_free (room->active_speaker);
+  room->active_speaker = g_strdup (participant_id);
+  signaling_room_broadcast (room, NULL,
+                            json_pack ("{s:s, s:s?}", "type", "active-speaker", "participant",
+                                       participant_id));
+}
+
 static const MediaRoomCallbacks room_callbacks = {
   .track_added = on_track_added,
   .track_removed = on_track_removed,
+  .active_speaker = on_active_speaker,
 };
 
 static const MediaParticipantCallbacks participant_callbacks = {
@@ -599,8 +785,10 @@ signaling_room_admit (SignalingSession *member, const char *participant_id, gboo
   lobby_changed (context, member->room->id);
 
   if (admit) {
+    SignalingJoinSpec spec = { .kind = member->room->kind, .admitted = TRUE };
+
     patient->state = SESSION_NOT_JOINED;
-    if (!signaling_room_join (context, patient, member->room->id, NULL, NULL, &code)) {
+    if (!signaling_room_join (context, patient, member->room->id, &spec, NULL, NULL, &code)) {
       patient->state = SESSION_LEFT;
       g_hash_table_remove (context->participants, patient->participant_id);
       signaling_session_send_error (patient, code, NULL, NULL, "the room is full");

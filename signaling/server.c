@@ -162,6 +162,9 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
   server->context.api = options->api;
   server->context.anonymous_rooms = options->anonymous_rooms;
   server->context.max_participants = options->max_participants ? options->max_participants : 12;
+  server->context.max_briefing_viewers = options->max_briefing_viewers
+                                             ? options->max_briefing_viewers
+                                             : SIGNALING_BRIEFING_DEFAULT_VIEWERS;
   server->context.rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                  (GDestroyNotify) signaling_room_free);
   server->context.participants = g_hash_table_new (g_str_hash, g_str_equal);

@@ -25,7 +25,8 @@ typedef struct {
   guint port;                      /* 0 = any free port                      */
   GTlsCertificate *certificate;    /* with its private key                   */
   const char *web_client_dir;      /* may be NULL: no static files          */
-  guint max_participants;          /* per room                               */
+  guint max_participants;          /* per consult room (at most 12 apply)    */
+  guint max_briefing_viewers;      /* per briefing room; 0 = 200              */
   SignalingApi *api;               /* borrowed, may be NULL: no /api, /fhir,
                                     * nor authenticated (consultation) rooms  */
   gboolean anonymous_rooms;        /* allow token-less joins of rooms that are

@@ -257,17 +257,44 @@ replace_earlier_connection (SignalingSession *session)
   }
 }
 
+static const char *
+join_refusal_message (SignalingErrorCode code)
+{
+  switch (code) {
+  case SIGNALING_ERROR_ROOM_LOCKED:
+    return "a host has locked this room";
+  case SIGNALING_ERROR_ROOM_FULL:
+    return "the room has its maximum of participants";
+  default:
+    return "the join was refused";
+  }
+}
+
 static gboolean
-join_room (SignalingSession *session, const char *room_id, const char *name, json_t *ref)
+join_room (SignalingSession *session, const char *room_id, const SignalingJoinSpec *spec,
+           const char *name, json_t *ref)
 {
   SignalingErrorCode code;
 
-  if (!signaling_room_join (session->context, session, room_id, name, ref, &code)) {
-    refuse_join (session, code, ref, room_id, "the room has its maximum of participants");
+  if (!signaling_room_join (session->context, session, room_id, spec, name, ref, &code)) {
+    refuse_join (session, code, ref, room_id, join_refusal_message (code));
     return FALSE;
   }
   set_payload_limit (session, SIGNALING_MAX_MESSAGE_AFTER_JOIN);
   return TRUE;
+}
+
+/* A plain room (not a consultation, not a stored briefing), created with
+ * the `kind` of its first join. */
+static SignalingJoinSpec
+plain_room_spec (json_t *message)
+{
+  SignalingJoinSpec spec = { .kind = SIGNALING_ROOM_CONSULT, .plain = TRUE };
+  const char *kind = json_string_value (json_object_get (message, "kind"));
+
+  if (g_strcmp0 (kind, "briefing") == 0)
+    spec.kind = SIGNALING_ROOM_BRIEFING;
+  return spec;
 }
 
 /* Moves the consultation's status on, ignoring moves its state machine
@@ -296,26 +323,60 @@ is_consultation (SignalingContext *context, const char *room_id)
   return consultation != NULL;
 }
 
-/* A join with a token: the consultation whose id is the room decides. */
+/* A signed-in join of a stored briefing: clinical staff (the policy's
+ * BRIEFING_JOIN), as viewers; its creator as the host, whose join makes the
+ * briefing live.  Patients, administrators and auditors are refused. */
 static void
-join_authenticated (SignalingSession *session, const char *room_id, const char *token,
-                    json_t *ref)
+join_briefing (SignalingSession *session, const char *room_id, const char *host_user_id,
+               json_t *ref)
+{
+  SignalingJoinSpec spec = { .kind = SIGNALING_ROOM_BRIEFING, .host_user_id = host_user_id };
+  SignalingPolicyTarget target = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  if (!signaling_policy_allows (session->principal, SIGNALING_OP_BRIEFING_JOIN, &target)) {
+    refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
+                 "briefings are for clinical staff");
+    return;
+  }
+  spec.host = g_strcmp0 (session->principal->user_id, host_user_id) == 0;
+  if (join_room (session, room_id, &spec, session->principal->display_name, ref) && spec.host
+      && !records_briefing_set_status (session->context->store, room_id, "live",
+                                       session->principal->user_id, &error)
+      && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_INVALID)
+      && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_CONFLICT))
+    signaling_log (G_LOG_LEVEL_WARNING, session, "cannot set the briefing live: %s",
+                   error->message);
+}
+
+/* A join with a token: the consultation (or briefing) whose id is the room decides. */
+static void
+join_authenticated (SignalingSession *session, json_t *message, const char *room_id,
+                    const char *token, json_t *ref)
 {
   SignalingContext *context = session->context;
   g_autoptr (GError) error = NULL;
   g_autoptr (RecordsConsultation) consultation = NULL;
+  g_autofree char *briefing_host = NULL;
   SignalingPolicyTarget target = { 0 };
+  SignalingJoinSpec spec = { .kind = SIGNALING_ROOM_CONSULT };
+  SignalingErrorCode code;
 
   session->principal = signaling_api_authenticate_token (context->api, token, &error);
   if (session->principal == NULL) {
     refuse_join (session, auth_error_code (error), ref, room_id, error->message);
     return;
   }
+  if (signaling_briefing_lookup (context, room_id, &briefing_host)) {
+    join_briefing (session, room_id, briefing_host, ref);
+    return;
+  }
   consultation = records_consultation_get (context->store, room_id, NULL);
   if (consultation == NULL) {
     /* A signed-in user may use a plain room where those are allowed. */
     if (context->anonymous_rooms && session->principal->role != RECORDS_ROLE_PATIENT) {
-      join_room (session, room_id, session->principal->display_name, ref);
+      spec = plain_room_spec (message);
+      join_room (session, room_id, &spec, session->principal->display_name, ref);
       return;
     }
     refuse_join (session, SIGNALING_ERROR_FORBIDDEN, ref, room_id,
@@ -337,9 +398,15 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
   }
 
   if (session->principal->role == RECORDS_ROLE_PATIENT) {
-    g_autoptr (RecordsPatient) patient = records_patient_get (context->store,
-                                                              consultation->patient_id, NULL);
+    g_autoptr (RecordsPatient) patient = NULL;
 
+    /* A locked room takes no newcomers, not even into its lobby. */
+    if (!signaling_room_check_join (context, room_id, &spec, &code)
+        && code == SIGNALING_ERROR_ROOM_LOCKED) {
+      refuse_join (session, code, ref, room_id, join_refusal_message (code));
+      return;
+    }
+    patient = records_patient_get (context->store, consultation->patient_id, NULL);
     replace_earlier_connection (session);
     session->name = g_strdup (patient ? patient->name : "patient");
     signaling_room_enter_lobby (session, room_id, ref);
@@ -348,7 +415,9 @@ join_authenticated (SignalingSession *session, const char *room_id, const char *
       advance_consultation (session, room_id, "arrived");
     return;
   }
-  if (join_room (session, room_id, session->principal->display_name, ref)
+  /* The care team hosts its consultation. */
+  spec.host = TRUE;
+  if (join_room (session, room_id, &spec, session->principal->display_name, ref)
       && (g_strcmp0 (consultation->status, "planned") == 0
           || g_strcmp0 (consultation->status, "arrived") == 0))
     advance_consultation (session, room_id, "in-progress");
@@ -360,6 +429,8 @@ handle_join (SignalingSession *session, json_t *message, json_t *ref)
   SignalingContext *context = session->context;
   const char *room_id = json_string_value (json_object_get (message, "room"));
   const char *token = json_string_value (json_object_get (message, "token"));
+  g_autofree char *briefing_host = NULL;
+  SignalingJoinSpec spec;
 
   if (session->state != SESSION_NOT_JOINED) {
     signaling_session_send_error (session, SIGNALING_ERROR_ALREADY_JOINED, ref, NULL,
@@ -367,18 +438,20 @@ handle_join (SignalingSession *session, json_t *message, json_t *ref)
     return;
   }
   if (token && *token && context->api && context->store) {
-    join_authenticated (session, room_id, token, ref);
+    join_authenticated (session, message, room_id, token, ref);
     return;
   }
   /* Without a token: only plain (non-consultation) rooms, and only where the
    * operator allowed them. */
   if (!context->anonymous_rooms
-      || is_consultation (context, room_id)) {
+      || is_consultation (context, room_id)
+      || signaling_briefing_lookup (context, room_id, &briefing_host)) {
     refuse_join (session, SIGNALING_ERROR_UNAUTHENTICATED, ref, room_id,
                  "joining this room needs a sign-in token");
     return;
   }
-  join_room (session, room_id, json_string_value (json_object_get (message, "name")), ref);
+  spec = plain_room_spec (message);
+  join_room (session, room_id, &spec, json_string_value (json_object_get (message, "name")), ref);
 }
 
 static void
@@ -408,14 +481,30 @@ out:
 static void
 handle_publish (SignalingSession *session, json_t *message, json_t *ref)
 {
+  json_t *sources = json_object_get (message, "sources");
+  g_autoptr (GPtrArray) screen_mids = g_ptr_array_new ();
+  MediaPublishOptions options = { 0 };
+  const char *mid;
+  json_t *source;
+
+  if (!signaling_moderation_may_publish (session, ref))
+    return;
   if (session->context->engine == NULL) {
     signaling_session_send_error (session, SIGNALING_ERROR_INTERNAL, ref, NULL,
                                   "no media plane");
     return;
   }
-  media_engine_publish (session->context->engine, session->room->id, session->participant_id,
-                        json_string_value (json_object_get (message, "sdp")), on_published,
-                        signaling_request_new (session, ref));
+  /* `sources`: mid → "camera" | "screen" (validated by protocol.c). */
+  json_object_foreach (sources, mid, source)
+    if (strcmp (json_string_value (source), "screen") == 0)
+      g_ptr_array_add (screen_mids, (gpointer) mid);
+  g_ptr_array_add (screen_mids, NULL);
+  options.screen_mids = (const char *const *) screen_mids->pdata;
+  media_engine_publish_with_options (session->context->engine, session->room->id,
+                                     session->participant_id,
+                                     json_string_value (json_object_get (message, "sdp")),
+                                     &options, on_published,
+                                     signaling_request_new (session, ref));
 }
 
 static void
@@ -457,20 +546,27 @@ static void
 handle_mute (SignalingSession *session, json_t *message, json_t *ref)
 {
   gboolean muted = json_is_true (json_object_get (message, "muted"));
+  const char *kind = json_string_value (json_object_get (message, "kind"));
   json_t *reply;
 
-  if (strcmp (json_string_value (json_object_get (message, "kind")), "audio") == 0)
+  if (strcmp (kind, "audio") == 0)
     session->audio_muted = muted;
-  else
+  else if (strcmp (kind, "video") == 0)
     session->video_muted = muted;
+  else
+    session->screen_muted = muted;
+  /* The server stops forwarding too (and resumes: the only way to undo a
+   * host's mute-participant). */
+  if (session->context->engine)
+    media_engine_set_source_enabled (session->context->engine, session->room->id,
+                                     session->participant_id,
+                                     signaling_moderation_source_for_kind (kind), !muted);
 
   reply = json_pack ("{s:s}", "type", "ok");
   if (ref)
     json_object_set (reply, "ref", ref);
   signaling_session_send (session, reply);
-  signaling_room_broadcast (session->room, session,
-                            json_pack ("{s:s, s:o}", "type", "participant-updated", "participant",
-                                       signaling_room_describe_participant (session, FALSE)));
+  signaling_moderation_participant_updated (session, FALSE);
 }
 
 static void
@@ -562,6 +658,15 @@ dispatch (SignalingSession *session, SignalingMessageType type, json_t *message)
   case SIGNALING_MESSAGE_CONSENT:
     signaling_recording_handle_consent (session,
                                         json_is_true (json_object_get (message, "granted")), ref);
+    break;
+  case SIGNALING_MESSAGE_RAISE_HAND:
+  case SIGNALING_MESSAGE_FLOOR:
+  case SIGNALING_MESSAGE_MUTE_PARTICIPANT:
+  case SIGNALING_MESSAGE_REMOVE_PARTICIPANT:
+  case SIGNALING_MESSAGE_LOCK:
+  case SIGNALING_MESSAGE_LAYER:
+  case SIGNALING_MESSAGE_LAST_N:
+    signaling_moderation_handle (session, type, message, ref);
     break;
   default:
     g_assert_not_reached ();

@@ -33,7 +33,8 @@ typedef struct {
   RecordsStore *store;            /* borrowed; may be NULL                   */
   SignalingApi *api;              /* borrowed; NULL = no authenticated rooms */
   gboolean anonymous_rooms;       /* token-less joins of non-consultation rooms */
-  guint max_participants;
+  guint max_participants;         /* consult rooms (never more than 12)      */
+  guint max_briefing_viewers;     /* viewers of one briefing room            */
   SignalingMetrics metrics;
   GHashTable *rooms;              /* room id → SignalingRoom* (owned)        */
   GHashTable *participants;       /* participant id → SignalingSession* (weak) */
@@ -57,6 +58,26 @@ typedef enum {
   SESSION_JOINED,
   SESSION_LEFT,
 } SessionState;
+
+/* Room kinds and roles (docs/protocol.md, "Rooms, roles and moderation"). */
+typedef enum {
+  SIGNALING_ROOM_CONSULT,      /* up to 12 interactive participants       */
+  SIGNALING_ROOM_BRIEFING,     /* up to 4 presenters and many viewers     */
+} SignalingRoomKind;
+
+typedef enum {
+  SIGNALING_ROLE_PARTICIPANT,  /* consult, not a host                     */
+  SIGNALING_ROLE_HOST,         /* moderates; holds the floor in a briefing */
+  SIGNALING_ROLE_PRESENTER,    /* briefing: given the floor by the host   */
+  SIGNALING_ROLE_VIEWER,       /* briefing: receives only                 */
+} SignalingRole;
+
+/* A consult room holds at most this many (max-participants may lower it). */
+#define SIGNALING_CONSULT_MAX_PARTICIPANTS 12
+/* A briefing's floor holders, the host included. */
+#define SIGNALING_BRIEFING_MAX_PRESENTERS 4
+/* Default of the briefing-viewers setting. */
+#define SIGNALING_BRIEFING_DEFAULT_VIEWERS 200
 
 /* Where the subscribe renegotiation of one participant stands. */
 typedef enum {
@@ -82,6 +103,9 @@ struct SignalingSession {
   SignalingRoom *room;                   /* weak; valid while JOINED */
   gboolean audio_muted;
   gboolean video_muted;
+  gboolean screen_muted;
+  SignalingRole role;                    /* set on join */
+  gboolean hand_raised;
   GPtrArray *tracks;                     /* MediaTrackInfo*, own published */
 
   SubscribeState subscribe_state;
@@ -97,6 +121,14 @@ struct SignalingSession {
 struct SignalingRoom {
   char *id;
   GPtrArray *members;                    /* SignalingSession* (ref), join order */
+  SignalingRoomKind kind;                /* fixed when the room is created */
+  gboolean plain;                        /* neither a consultation nor a stored
+                                          * briefing: the first joiner is host,
+                                          * and host passes on when it leaves */
+  char *host_user_id;                    /* a stored briefing's creator, else NULL */
+  gboolean locked;
+  guint last_n;                          /* 0 = forward everyone's video */
+  char *active_speaker;                  /* participant id, or NULL */
 };
 
 /* One-shot media callback context (see the lifetime note above). */
@@ -134,12 +166,31 @@ void signaling_session_close (SignalingSession *session, gushort code, const cha
 
 /* room.c */
 SignalingRoom *signaling_room_find (SignalingContext *context, const char *room_id);
-/* Joins @session to @room_id (creating the room and the media room).
- * Keeps the participant id given in the lobby, if any.  Returns FALSE with
- * *@code set (room-full) when refused. */
+
+/* How a room is created and what a joiner is (session.c decides, room.c
+ * applies).  @kind and @plain are used only when the join creates the
+ * room; @host_user_id: a stored briefing's creator (NULL otherwise);
+ * @host: the joiner is a host by right (care-team staff in a consultation,
+ * the briefing's creator). */
+typedef struct {
+  SignalingRoomKind kind;
+  gboolean plain;
+  const char *host_user_id;
+  gboolean host;
+  gboolean admitted;          /* a patient admitted by a host: the lock does not apply */
+} SignalingJoinSpec;
+
+/* Joins @session to @room_id (creating the room and the media room) with
+ * the role @spec implies.  Keeps the participant id given in the lobby, if
+ * any.  Returns FALSE with *@code set (room-full, room-locked) when
+ * refused. */
 gboolean signaling_room_join (SignalingContext *context, SignalingSession *session,
-                              const char *room_id, const char *name, const json_t *ref,
-                              SignalingErrorCode *code);
+                              const char *room_id, const SignalingJoinSpec *spec,
+                              const char *name, const json_t *ref, SignalingErrorCode *code);
+/* Whether a join to the existing @room_id would be refused (locked, full)
+ * before anything is set up: the lobby asks before letting a patient wait. */
+gboolean signaling_room_check_join (SignalingContext *context, const char *room_id,
+                                    const SignalingJoinSpec *spec, SignalingErrorCode *code);
 void signaling_room_leave (SignalingSession *session);
 /* Puts an authenticated patient's @session in the lobby of @room_id and
  * tells the care team there; answers `lobby`. */
@@ -154,14 +205,40 @@ void signaling_room_admit (SignalingSession *member, const char *participant_id,
 json_t *signaling_room_describe_lobby (SignalingContext *context, const char *room_id);
 /* Sends @message (transfer full) to every member but @except (may be NULL). */
 void signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t *message);
-/* {id, name, audio_muted, video_muted[, tracks]} (transfer full). */
+/* {id, name, role, audio_muted, video_muted, screen_muted, hand_raised
+ * [, tracks]} (transfer full). */
 json_t *signaling_room_describe_participant (SignalingSession *session, gboolean with_tracks);
+/* {locked, last_n, presenters, active_speaker} (transfer full). */
+json_t *signaling_room_describe_state (SignalingRoom *room);
+/* The floor holders of a briefing (host and presenters); 0 in a consult. */
+guint signaling_room_count_presenters (SignalingRoom *room);
+/* "consult"/"briefing", "host"/"presenter"/"participant"/"viewer". */
+const char *signaling_room_kind_to_string (SignalingRoomKind kind);
+const char *signaling_role_to_string (SignalingRole role);
+/* The member of @room with @participant_id, or NULL. */
+SignalingSession *signaling_room_find_member (SignalingRoom *room, const char *participant_id);
 /* Starts a subscribe renegotiation for @session now, or marks it due. */
 void signaling_room_renegotiate (SignalingSession *session);
 /* The client's answer to the current subscribe offer. */
 void signaling_room_subscribe_answer (SignalingSession *session, const char *sdp,
                                       gint64 version, json_t *ref);
 void signaling_room_free (SignalingRoom *room);
+
+/* moderation.c — issue 6: floor control, host moderation, layers, Last-N. */
+/* "microphone", "camera" or "screen" for a `mute` kind ("audio", "video", "screen"). */
+const char *signaling_moderation_source_for_kind (const char *kind);
+/* A `publish` that may go ahead (not a briefing viewer); answers
+ * floor-required and returns FALSE otherwise. */
+gboolean signaling_moderation_may_publish (SignalingSession *session, json_t *ref);
+/* The messages raise-hand, floor, mute-participant, remove-participant,
+ * lock, layer, last-n from a joined @session. */
+void signaling_moderation_handle (SignalingSession *session, SignalingMessageType type,
+                                  json_t *message, json_t *ref);
+/* Tells every member that @member changed (participant-updated); also to
+ * @member itself when @to_self. */
+void signaling_moderation_participant_updated (SignalingSession *member, gboolean to_self);
+/* room-updated to every member. */
+void signaling_moderation_room_updated (SignalingRoom *room);
 
 /* recording.c */
 /* Sets up / tears down the context's recording tables (server.c). */

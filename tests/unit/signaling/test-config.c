@@ -65,6 +65,7 @@ test_defaults (void)
   g_assert_cmpuint (g_strv_length (config->ice_addresses), ==, 0);
   g_assert_cmpuint (config->max_bitrate_kbps, ==, 1500);
   g_assert_cmpuint (config->max_participants, ==, 12);
+  g_assert_cmpuint (config->briefing_viewers, ==, 200);
   g_assert_cmpstr (config->log_level, ==, "message");
 }
 
