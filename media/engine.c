@@ -654,6 +654,8 @@ media_engine_get_stats (MediaEngine *engine, MediaStats *out)
   COPY (dropped_srtp);
   COPY (dropped_unknown);
   COPY (dtls_failures);
+  COPY (layer_switches);
+  COPY (speaker_changes);
 #undef COPY
 }
 

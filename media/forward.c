@@ -180,8 +180,17 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   now = now_us / 1000;
   rtp_source_stats_update (&track->stats, h.seq, h.timestamp, now_us);
   track_nack_missing (track);
+  /* speaker.c: a disabled source is counted only; audio levels; Last-N
+   * and resumed video wait for a key frame. */
+  if (track->disabled)
+    return;
+  if (track->audio_level_id != 0)
+    media_speaker_audio_level (track, buf, &h, (gint64) now_us);
   if (track->record_index != 0 && p->recorder != NULL)
     media_recording_push (p, track, buf, len, &h, (gint64) now_us);
+  if ((track->last_n_off || track->resume_at_keyframe || track->view_waiting != NULL) &&
+      !media_speaker_release (track, buf, &h))
+    return;
 
   for (guint i = 0; i < track->slots->len; i++)
     slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);

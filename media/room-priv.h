@@ -9,6 +9,7 @@
 #include "rtp.h"
 #include "rtp-stats.h"
 #include "sdp.h"
+#include "speaker-detector.h"
 
 #define SDP_MAX_LEN (32 * 1024)
 /* 512 packets: over 3 s of 1.5 Mbit/s video, well past NACK_MAX_AGE_MS. */
@@ -39,6 +40,13 @@ struct MediaTrack {
   guint8 fir_seq;
   guint64 target_bps;       /* REMB we advertise (loss-based, see room_tick) */
   guint record_index;       /* 1 + index in the owner's recorder; 0: not recorded */
+  /* speaker.c: source enable, Last-N, active speaker, view switches */
+  gboolean disabled;        /* not forwarded nor recorded (set_source_enabled) */
+  gboolean last_n_off;      /* camera outside the room's Last-N: not forwarded */
+  gboolean resume_at_keyframe; /* video resumed: forwarding waits for a key frame */
+  GPtrArray *view_waiting;  /* MediaSlot* (view) switching to this track at its next key frame */
+  gint64 paused_at_us;      /* when forwarding last stopped (timestamp step on resume) */
+  guint8 audio_level_id;    /* RFC 6464 extmap id from the publish offer; 0: none */
 };
 
 /* One m-line of a subscriber's subscribe peer connection. */
@@ -58,6 +66,9 @@ struct MediaSlot {
   guint32 packets_sent;
   guint32 octets_sent;
   guint8 fraction_lost;     /* last receiver report, /256 */
+  /* view.c: a WHEP slot, bound by the server rather than by an offer */
+  gboolean view;
+  MediaTrack *view_next;    /* switches to this track at its next key frame */
 };
 
 struct MediaParticipant {
@@ -77,6 +88,11 @@ struct MediaParticipant {
   guint32 rtcp_ssrc;        /* our sender SSRC in RTCP towards this client */
   MediaRecorder *recorder;  /* while the room records and this participant publishes */
   guint recording_files;    /* files started for this participant (naming) */
+  /* speaker.c */
+  SpeakerEntry speaker;     /* audio activity (speaker-detector.h) */
+  gint64 last_spoke_us;     /* last time it was the dominant speaker; 0: never */
+  guint disabled_sources;   /* SPEAKER_SOURCE_* bits: new tracks start disabled */
+  gboolean viewer;          /* view.c: a WHEP viewer (client-offered subscribe peer) */
 };
 
 struct MediaRoom {
@@ -89,6 +105,10 @@ struct MediaRoom {
   GSource *timer;
   MediaRecordingSession *recording;  /* NULL: not recording (recording.c) */
   gboolean recording_failed;
+  /* speaker.c */
+  SpeakerDetector speaker;
+  guint last_n;             /* 0: everyone's camera is forwarded */
+  gint64 next_speaker_decision_us;
 };
 
 /* forward.c */
@@ -106,6 +126,46 @@ void media_forward_keyframe_watch (MediaParticipant *p);
 void media_forward_publisher_reports (MediaParticipant *p);
 /* PLI (or FIR) to the track's publisher, rate-limited unless @force. */
 void media_track_request_keyframe (MediaTrack *track, gboolean force);
+
+/* room.c, for speaker.c and view.c */
+MediaParticipant *media_room_lookup (MediaRoom *room, const char *participant_id, GError **error);
+GError *media_sdp_error_to_media (GError *sdp_error);
+MediaPeer *media_participant_new_peer (MediaParticipant *p, MediaPcKind pc, gboolean controlling,
+                                       GError **error);
+void media_participant_local_description (MediaParticipant *p, MediaPeer *peer,
+                                          MediaSdpSetup setup, gchar **candidates,
+                                          MediaSdpLocal *local);
+/* Closes the publish peer (state CLOSED posted) and removes every track
+ * (track_removed posted for each); the subscribe peer stays. */
+void media_participant_drop_publish (MediaParticipant *p);
+
+/* speaker.c: hooks of room.c and forward.c */
+/* After a publish negotiation: audio-level extension ids, disabled
+ * sources, Last-N and view bindings for the new tracks. */
+void media_speaker_published (MediaParticipant *p, const MediaSdpDescription *offer);
+/* Before the participant is freed (it may be the dominant speaker). */
+void media_speaker_participant_leaving (MediaParticipant *p);
+/* After a participant left: Last-N and view bindings. */
+void media_speaker_room_changed (MediaRoom *room);
+/* From track_free() and slot_free(): forget pending view switches. */
+void media_speaker_track_freed (MediaTrack *track);
+void media_view_slot_freed (MediaSlot *slot);
+/* Once a second (room_tick): silence timeout of the dominant speaker. */
+void media_speaker_tick (MediaRoom *room);
+/* The packet path, for a track with audio_level_id != 0, not disabled. */
+void media_speaker_audio_level (MediaTrack *track, const uint8_t *packet, const RtpHeader *h,
+                                gint64 now_us);
+/* The packet path, for a track with last_n_off, resume_at_keyframe or
+ * a view slot waiting: FALSE when the packet must not be fanned out. */
+gboolean media_speaker_release (MediaTrack *track, const uint8_t *packet, const RtpHeader *h);
+/* Publishers (participants with tracks), the dominant speaker first, then
+ * by the last time each was the dominant speaker, then in join order.
+ * (transfer container) */
+GPtrArray *media_speaker_rank (MediaRoom *room);
+/* view.c: re-binds the room's WHEP slots (publishers or speaker changed). */
+void media_view_refresh (MediaRoom *room);
+/* view.c: @track's key frame begins: its waiting view slots switch to it. */
+void media_view_take_waiting (MediaTrack *track);
 
 /* recording.c: the room's recording (media_engine_start_recording). */
 MediaRecordingSession *media_recording_session_new (GMainContext *control, const char *room_id,

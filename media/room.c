@@ -237,6 +237,7 @@ room_tick (gpointer user_data)
     media_forward_keyframe_watch (g_ptr_array_index (room->order, i));
   }
   media_recording_tick (room);
+  media_speaker_tick (room);
   return G_SOURCE_CONTINUE;
 }
 
@@ -323,8 +324,9 @@ subscribe_on_candidate (MediaPeer *peer, const char *candidate, gpointer user_da
   participant_post_candidate (user_data, MEDIA_PC_SUBSCRIBE, candidate);
 }
 
-static MediaPeer *
-participant_new_peer (MediaParticipant *p, MediaPcKind pc, GError **error)
+MediaPeer *
+media_participant_new_peer (MediaParticipant *p, MediaPcKind pc, gboolean controlling,
+                            GError **error)
 {
   static const MediaPeerCallbacks publish_callbacks = {
     .state_changed = publish_on_state,
@@ -345,13 +347,20 @@ participant_new_peer (MediaParticipant *p, MediaPcKind pc, GError **error)
     .port_min = env->config->port_min,
     .port_max = env->config->port_max,
     .addresses = env->addresses,
-    .controlling = pc == MEDIA_PC_SUBSCRIBE, /* RFC 8445 §6.1.1: offerer controls */
+    .controlling = controlling,
     .stats = env->stats,
   };
 
   return media_peer_new (&config, pc == MEDIA_PC_PUBLISH ? &publish_callbacks
                                                          : &subscribe_callbacks,
                          p, error);
+}
+
+static MediaPeer *
+participant_new_peer (MediaParticipant *p, MediaPcKind pc, GError **error)
+{
+  /* RFC 8445 §6.1.1: the offerer controls (we offer on subscribe). */
+  return media_participant_new_peer (p, pc, pc == MEDIA_PC_SUBSCRIBE, error);
 }
 
 static void
@@ -381,6 +390,7 @@ slot_detach (MediaSlot *slot)
 static void
 slot_free (MediaSlot *slot)
 {
+  media_view_slot_freed (slot);
   slot_detach (slot);
   g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
   if (slot->cache != NULL)
@@ -412,6 +422,7 @@ slot_attach (MediaSlot *slot, MediaTrack *track)
 static void
 track_free (MediaTrack *track)
 {
+  media_speaker_track_freed (track);
   while (track->slots->len > 0)
     slot_detach (g_ptr_array_index (track->slots, 0));
   g_ptr_array_unref (track->slots);
@@ -721,9 +732,11 @@ media_room_remove_participant (MediaRoom *room, const char *participant_id)
 
   if (p == NULL)
     return;
+  media_speaker_participant_leaving (p);
   g_hash_table_remove (room->participants, participant_id);
   g_ptr_array_remove (room->order, p);
   participant_free (p, TRUE);
+  media_speaker_room_changed (room);
 }
 
 void
@@ -776,6 +789,7 @@ media_room_publish (MediaRoom *room, const char *participant_id, const char *off
     media_peer_remote_gathering_done (p->publish);
 
   participant_update_tracks (p, offer, screen_mids);
+  media_speaker_published (p, offer);
   media_recording_participant_published (p);
   media_post_sdp (room->env.control, callback, user_data, answer,
                   participant_track_infos (p), NULL);
@@ -804,9 +818,10 @@ media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
   p = room_lookup (room, participant_id, &error);
   if (p == NULL)
     goto fail;
-  if (p->offer_pending) {
-    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE,
-                 "a subscribe offer is already waiting for its answer");
+  if (p->offer_pending || p->viewer) {
+    g_set_error (&error, MEDIA_ERROR, MEDIA_ERROR_STATE, p->viewer
+                 ? "a WHEP viewer's media is negotiated by its own offer"
+                 : "a subscribe offer is already waiting for its answer");
     goto fail;
   }
   participant_sync_slots (p);
@@ -953,4 +968,42 @@ media_room_request_keyframe (MediaRoom *room, const char *publisher_id)
     for (guint j = 0; j < p->tracks->len; j++)
       media_track_request_keyframe (g_ptr_array_index (p->tracks, j), FALSE);
   }
+}
+
+/* ---- for speaker.c and view.c ----------------------------------------- */
+
+MediaParticipant *
+media_room_lookup (MediaRoom *room, const char *participant_id, GError **error)
+{
+  return room_lookup (room, participant_id, error);
+}
+
+GError *
+media_sdp_error_to_media (GError *sdp_error)
+{
+  return sdp_error_to_media (sdp_error);
+}
+
+void
+media_participant_local_description (MediaParticipant *p, MediaPeer *peer, MediaSdpSetup setup,
+                                     gchar **candidates, MediaSdpLocal *local)
+{
+  local_description_init (p, peer, setup, candidates, local);
+}
+
+void
+media_participant_drop_publish (MediaParticipant *p)
+{
+  if (p->publish != NULL) {
+    g_clear_pointer (&p->publish, media_peer_free);
+    participant_post_state (p, MEDIA_PC_PUBLISH, MEDIA_STATE_CLOSED);
+  }
+  media_recording_participant_leaving (p);
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+
+    post_track_event (p->room, EVENT_TRACK_REMOVED, t);
+    track_free (t);
+  }
+  g_ptr_array_set_size (p->tracks, 0);
 }

@@ -1,6 +1,39 @@
 /* view.c — WHEP viewers: a client-offered subscribe peer connection.
- * PLACEHOLDER: the issue-6 WHIP/WHEP helper replaces this body. */
+ * PLACEHOLDER for media_room_view; the waiting-slot bookkeeping is real. */
 #include "room-priv.h"
+
+void
+media_view_slot_freed (MediaSlot *slot)
+{
+  MediaTrack *next = slot->view_next;
+
+  if (next == NULL)
+    return;
+  slot->view_next = NULL;
+  g_ptr_array_remove_fast (next->view_waiting, slot);
+  if (next->view_waiting->len == 0)
+    g_clear_pointer (&next->view_waiting, g_ptr_array_unref);
+}
+
+void
+media_speaker_track_freed (MediaTrack *track)
+{
+  if (track->view_waiting == NULL)
+    return;
+  for (guint i = 0; i < track->view_waiting->len; i++)
+    ((MediaSlot *) g_ptr_array_index (track->view_waiting, i))->view_next = NULL;
+  g_clear_pointer (&track->view_waiting, g_ptr_array_unref);
+}
+
+void
+media_view_take_waiting (MediaTrack *track)
+{
+}
+
+void
+media_view_refresh (MediaRoom *room)
+{
+}
 
 void
 media_room_view (MediaRoom *room, const char *participant_id, const char *offer_sdp,

@@ -58,6 +58,8 @@ signaling_metrics_render (const SignalingMetrics *metrics, const MediaStats *med
          media->plis_sent);
     add (out, "cau_media_dtls_failures_total", "counter", "Failed DTLS handshakes.",
          media->dtls_failures);
+    add (out, "cau_media_speaker_changes_total", "counter",
+         "Active-speaker changes (RFC 6464 audio levels), all rooms.", media->speaker_changes);
     g_string_append (out, "# HELP cau_media_dropped_packets_total Packets dropped, by reason.\n"
                           "# TYPE cau_media_dropped_packets_total counter\n");
     g_string_append_printf (out,

@@ -95,13 +95,18 @@ class GstPeer:
     on_candidate(mline_index, candidate) is called on the asyncio loop for
     each local candidate (None at end of gathering)."""
 
-    def __init__(self, name, role, on_candidate=None, video_codec="VP8", fps=30):
+    def __init__(self, name, role, on_candidate=None, video_codec="VP8", fps=30, pipeline=None,
+                 prepare=None):
+        """pipeline: a publish pipeline description replacing PUBLISH_PIPELINE
+        (same {video_encoder}, {vssrc}, {assrc}, {fps} fields and webrtcbin
+        name wb); prepare(pipe): called before the pipeline starts."""
         _ensure_glib_loop()
         self.name = name
         self.role = role
         self.loop = asyncio.get_running_loop()
         self.on_candidate = on_candidate
         self.video_frames = 0
+        self.pad_frames = {}      # incoming video pad name -> decoded frames
         self.video_codec_received = None
         self.audio_packets = 0
         self.video_rtp_packets = 0
@@ -113,7 +118,7 @@ class GstPeer:
         if role == "publish":
             # A key frame a second whatever the frame rate.
             encoder = VIDEO_ENCODERS[video_codec].format(vssrc=VIDEO_SSRC, kfdist=fps)
-            self.pipe = Gst.parse_launch(PUBLISH_PIPELINE.format(
+            self.pipe = Gst.parse_launch((pipeline or PUBLISH_PIPELINE).format(
                 video_encoder=encoder, vssrc=VIDEO_SSRC, assrc=AUDIO_SSRC, fps=fps))
             self.wb = self.pipe.get_by_name("wb")
         else:
@@ -143,6 +148,8 @@ class GstPeer:
                 if t is not None:
                     t.set_property("direction",
                                    GstWebRTC.WebRTCRTPTransceiverDirection.SENDONLY)
+        if prepare:
+            prepare(self.pipe)
         self.pipe.set_state(Gst.State.PLAYING)
 
     # -- callbacks (GStreamer threads)
@@ -192,6 +199,13 @@ class GstPeer:
             self.video_codec_received = enc
             dec = [e for e in bin_.iterate_elements() if e.get_factory().get_name() == decoder[1]][0]
             dec.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, self._count_frame)
+            name = pad.get_name()
+            self.pad_frames[name] = 0
+
+            def count_pad(_pad, _info, name=name):
+                self.pad_frames[name] += 1
+                return Gst.PadProbeReturn.OK
+            dec.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, count_pad)
         pad.link(bin_.get_static_pad("sink"))
 
     def _count_frame(self, pad, info):
@@ -328,9 +342,11 @@ class GstPeer:
         self.pipe.set_state(Gst.State.NULL)
 
 
-async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8", fps=30):
+async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8", fps=30,
+                          **peer_args):
     """Publishes test media from a webrtcbin peer over @sig (already
-    joined).  Returns (peer, publish-answer SDP)."""
+    joined).  Returns (peer, publish-answer SDP).  @peer_args go to GstPeer
+    (pipeline, prepare)."""
     state = {"offer_sent": False, "queued": [], "mids": []}
     sent_in_sdp = set()
 
@@ -353,7 +369,8 @@ async def drive_publisher(sig, peer_name="A", timeout=20, video_codec="VP8", fps
             asyncio.get_running_loop().create_task(
                 sig.send({"type": "trickle", "pc": "publish", "candidate": c}))
 
-    peer = GstPeer(peer_name, "publish", on_candidate=on_cand, video_codec=video_codec, fps=fps)
+    peer = GstPeer(peer_name, "publish", on_candidate=on_cand, video_codec=video_codec, fps=fps,
+                   **peer_args)
     sig.handlers["trickle"] = _remote_trickle(peer, "publish")
     offer = await peer.create_offer()
     state["mids"] = sdp_mids(offer)
