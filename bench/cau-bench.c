@@ -993,7 +993,7 @@ connect_all (Bench *b, gdouble timeout_s)
   gint64 deadline = g_get_monotonic_time () + (gint64) (timeout_s * G_USEC_PER_SEC);
 
   for (;;) {
-    guint ready = 0, failed = 0, in_flight = 0;
+    guint ready = 0, failed = 0, in_flight = 0, publishers_pending = 0;
 
     for (guint i = 0; i < b->participants->len; i++) {
       Participant *p = g_ptr_array_index (b->participants, i);
@@ -1004,10 +1004,20 @@ connect_all (Bench *b, gdouble timeout_s)
         failed++;
       else if (p->started)
         in_flight++;
+      if (p->role == BENCH_ROLE_PUBLISHER && !p->ready && !p->failed)
+        publishers_pending++;
     }
     while (b->next_to_start < b->participants->len && in_flight < b->opt.join_batch) {
-      /* Publishers first: a subscriber's offer needs the tracks. */
-      participant_start (g_ptr_array_index (b->participants, b->next_to_start++));
+      Participant *next = g_ptr_array_index (b->participants, b->next_to_start);
+
+      /* Publishers first, and subscribers only once they are up: a
+       * subscriber's offer needs the tracks, and in a briefing the first
+       * joiner is the host, the one who may publish (and gives the other
+       * publishers the floor). */
+      if (next->role == BENCH_ROLE_SUBSCRIBER && publishers_pending > 0)
+        break;
+      participant_start (next);
+      b->next_to_start++;
       in_flight++;
     }
     if (ready + failed == b->participants->len || failed > 0 ||
@@ -1383,7 +1393,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "connect-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &o->connect_timeout_s,
       "seconds for a step's participants to connect (30, + 50 ms each)", "S" },
     { "room-kind", 0, 0, G_OPTION_ARG_STRING, &o->room_kind,
-      "caud room kind sent with join (fanout, briefing: briefing; none: not sent)", "KIND" },
+      "caud room kind sent with join (briefing but in consult; none: not sent)", "KIND" },
     { "simulcast-kbps", 0, 0, G_OPTION_ARG_STRING, &o->simulcast_kbps_list,
       "briefing: the publisher's layers low to high, 1 to 3 (150,500,1500)", "LIST" },
     { "no-simulcast", 0, 0, G_OPTION_ARG_NONE, &o->no_simulcast,
@@ -1454,9 +1464,10 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     goto bad;
   if (o->warmup_s < 0)
     o->warmup_s = o->scenario == SCENARIO_BRIEFING ? 8 : 5;
-  /* 1 → N is a briefing (a consult room holds 12); the others publish
-   * from several participants, which a briefing allows only with the floor. */
-  if (o->room_kind == NULL && (o->scenario == SCENARIO_FANOUT || o->scenario == SCENARIO_BRIEFING))
+  /* A consult room holds 12: the one-room scenarios are briefings, where
+   * the host (the first publisher to join) gives the other publishers the
+   * floor (session-caud.c). */
+  if (o->room_kind == NULL && o->scenario != SCENARIO_CONSULT)
     o->room_kind = g_strdup ("briefing");
   if (g_strcmp0 (o->room_kind, "none") == 0)
     g_clear_pointer (&o->room_kind, g_free);

@@ -129,6 +129,14 @@ class ProcSampler(threading.Thread):
         return cpu, end[2]
 
 
+def caud_help(exe):
+    try:
+        return subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=20,
+                              stdin=subprocess.DEVNULL).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 class Server:
     """caud or Janus, pinned to CPU 0, in the server namespace or on loopback."""
 
@@ -168,6 +176,10 @@ class Server:
                 "--media-workers", "1",
                 "--max-participants", "1000",
                 "--log-level", "warning"]
+        # The one-room scenarios join as briefings (cau-bench --room-kind):
+        # their viewer limit, on a caud that has one.
+        if "--briefing-viewers" in caud_help(a.caud):
+            cmd += ["--briefing-viewers", "1000"]
         env = dict(os.environ)
         # Rooms without sign-in tokens (caud's setting for tests and
         # benchmarks; an environment variable, so that builds from before

@@ -35,6 +35,9 @@ typedef struct {
   gboolean answered_once;     /* trickle end-of-candidates sent for subscribe */
   json_int_t join_id;         /* the outstanding join's id */
   gboolean kind_refused;      /* caud has no room kinds: join without "kind" */
+  gchar *participant_id;      /* ours, from joined */
+  gboolean host;              /* joined as the room's host */
+  gboolean awaiting_floor;    /* a publisher that joined a briefing as a viewer */
 } CaudSession;
 
 static SoupSession *shared_soup;
@@ -81,6 +84,22 @@ caud_send_join (CaudSession *s)
   caud_send (s, msg);
 }
 
+/* The host of a briefing gives the floor to every other bench publisher
+ * (joined with the name "bench-pub") as a viewer: the audio scenario's
+ * speakers, a consult-like room of publishers. */
+static void
+caud_maybe_grant (CaudSession *s, json_t *participant)
+{
+  const char *id = json_string_value (json_object_get (participant, "id"));
+
+  if (!s->host || id == NULL ||
+      g_strcmp0 (json_string_value (json_object_get (participant, "name")), "bench-pub") != 0 ||
+      g_strcmp0 (json_string_value (json_object_get (participant, "role")), "viewer") != 0)
+    return;
+  caud_send (s, json_pack ("{s:s, s:I, s:s, s:s}", "type", "floor", "id", caud_next_id (s),
+                           "action", "grant", "participant", id));
+}
+
 static void
 caud_on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpointer user_data)
 {
@@ -103,11 +122,35 @@ caud_on_message (SoupWebsocketConnection *ws, gint type, GBytes *message, gpoint
   }
 
   if (strcmp (kind, "joined") == 0) {
+    const char *role = json_string_value (json_object_get (msg, "role"));
+    json_t *others = json_object_get (msg, "participants"), *o;
+    size_t i;
+
     s->joined = TRUE;
     base->simulcast = json_is_true (json_object_get (msg, "simulcast"));
+    s->participant_id = g_strdup (json_string_value (json_object_get (msg, "participant")));
+    s->host = g_strcmp0 (role, "host") == 0;
     g_clear_handle_id (&s->timeout_id, g_source_remove);
-    if (base->callbacks.ready != NULL)
+    json_array_foreach (others, i, o)
+      caud_maybe_grant (s, o);
+    if (base->role == BENCH_ROLE_PUBLISHER && g_strcmp0 (role, "viewer") == 0) {
+      /* The host grants it the floor when it sees us (caud_maybe_grant). */
+      s->awaiting_floor = TRUE;
+    } else if (base->callbacks.ready != NULL) {
       base->callbacks.ready (base, base->user_data);
+    }
+  } else if (strcmp (kind, "participant-joined") == 0) {
+    caud_maybe_grant (s, json_object_get (msg, "participant"));
+  } else if (strcmp (kind, "participant-updated") == 0) {
+    json_t *who = json_object_get (msg, "participant");
+
+    if (s->awaiting_floor && s->participant_id != NULL &&
+        g_strcmp0 (json_string_value (json_object_get (who, "id")), s->participant_id) == 0 &&
+        g_strcmp0 (json_string_value (json_object_get (who, "role")), "presenter") == 0) {
+      s->awaiting_floor = FALSE;
+      if (base->callbacks.ready != NULL)
+        base->callbacks.ready (base, base->user_data);
+    }
   } else if (strcmp (kind, "publish-answer") == 0) {
     const char *sdp = NULL;
 
@@ -253,6 +296,7 @@ caud_free (BenchSession *base)
     g_clear_object (&s->ws);
   }
   g_clear_object (&s->soup);
+  g_free (s->participant_id);
   bench_session_clear_base (base);
   g_free (s);
 }
