@@ -5,13 +5,11 @@ P publishes VP8 320x240 at 15 fps + Opus from GStreamer webrtcbin; 30
 GStreamer webrtcbin viewers, all in this process (one GLib thread, one
 pipeline each with rtpvp8depay ! vp8dec ! fakesink), join the same room,
 answer caud's subscribe-offer and decode.  The room is a briefing (join
-with kind "briefing" in a plain room, anonymous rooms on); on a caud
-without room kinds (the join's "kind" member refused as unknown) the test
-falls back to a plain room, so that it runs before and after the rooms
-work lands.
+with kind "briefing" in a plain room, anonymous rooms on; a consult room
+would hold 12).
 
-Asserts: P is the host and every viewer a viewer (when caud reports
-roles); within the deadline every viewer decoded >= MIN_FRAMES VP8 frames
+Asserts: the room is a briefing, P its host and every viewer a viewer;
+within the deadline every viewer decoded >= MIN_FRAMES VP8 frames
 and received Opus; 3 s later every viewer decoded more frames than
 before; caud's forwarding counters show no drop of the publisher's
 packets.  Logs caud's CPU (utime + stime over the measured seconds) and RSS
@@ -46,35 +44,23 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-async def join_briefing(sig, name, state):
-    """Joins ROOM as a briefing.  state['kinds'] is False once caud refused
-    the kind member (no room kinds yet): then plain joins."""
-    if state.get("kinds", True):
-        r = await sig.request({"type": "join", "room": ROOM, "name": name, "kind": "briefing"})
-        if (r.get("type") == "error" and r.get("code") == "invalid-field"
-                and r.get("field") == "kind"):
-            log("caud has no room kinds yet (%s): plain room" % r.get("message"))
-            state["kinds"] = False
-        elif r.get("type") != "joined":
-            raise TestFailure("%s: join refused: %s" % (name, r))
-        else:
-            sig.participant = r.get("participant")
-            return r
-    return await sig.join(ROOM, name)
+async def join_briefing(sig, name):
+    r = await sig.request({"type": "join", "room": ROOM, "name": name, "kind": "briefing"})
+    if r.get("type") != "joined":
+        raise TestFailure("%s: join refused: %s" % (name, r))
+    sig.participant = r.get("participant")
+    check(r.get("kind") == "briefing", "%s: joined says kind briefing" % name)
+    return r
 
 
 async def main(caud):
-    state = {}
     viewers = []     # (signaling, peer, info)
     pub_sig = await Signaling(caud.ws_url, "P").connect()
     pub = None
     try:
-        joined = await join_briefing(pub_sig, "Presenter", state)
-        if "role" in joined:
-            check(joined.get("role") == "host",
-                  "the first joiner of the briefing is its host (role %r)" % joined.get("role"))
-        if state.get("kinds", True) and "kind" in joined:
-            check(joined.get("kind") == "briefing", "joined says kind briefing")
+        joined = await join_briefing(pub_sig, "Presenter")
+        check(joined.get("role") == "host",
+              "the first joiner of the briefing is its host (role %r)" % joined.get("role"))
         pub, answer = await drive_publisher(pub_sig, "P", fps=15)
         check(await wait_until(lambda: pub.conn_state == "connected", 15),
               "P's publish connection reaches connected (%s)" % pub.conn_state)
@@ -86,10 +72,9 @@ async def main(caud):
             sig = await Signaling(caud.ws_url, name).connect()
             peer, info = await attach_subscriber(sig, name)
             viewers.append((sig, peer, info))
-            r = await join_briefing(sig, "Viewer %d" % i, state)
-            if "role" in r:
-                check(r.get("role") == "viewer", "%s joins as a viewer (role %r)"
-                      % (name, r.get("role")))
+            r = await join_briefing(sig, "Viewer %d" % i)
+            check(r.get("role") == "viewer", "%s joins as a viewer (role %r)"
+                  % (name, r.get("role")))
 
         for base in range(0, VIEWERS, JOIN_BATCH):
             await asyncio.gather(*(add_viewer(i) for i in range(base, min(VIEWERS, base + JOIN_BATCH))))
@@ -154,5 +139,4 @@ async def main(caud):
 
 
 if __name__ == "__main__":
-    # a plain room's limit (max-participants, default 12) must hold 31
-    run_test(main, deadline=170, caud_args=["--max-participants", str(VIEWERS + 5)])
+    run_test(main, deadline=170)
