@@ -6,5 +6,5 @@ void
 media_room_set_max_layer (MediaRoom *room, const char *subscriber_id,
                           const char *publisher_id, const char *track_id, gint max_layer)
 {
-  g_warning ("room %s: set_max_layer not implemented yet", room->id);
+  g_message ("room %s: set_max_layer not implemented yet", room->id);
 }
