@@ -385,7 +385,7 @@ media_room_set_source_enabled (MediaRoom *room, const char *participant_id,
     return;
   }
   if (bits == 0) {
-    g_message ("room %s: set_source_enabled: unknown source '%s'", room->id, source);
+    g_warning ("room %s: set_source_enabled: unknown source '%s'", room->id, source);
     return;
   }
   if (enabled)
