@@ -91,11 +91,12 @@ signaling_room_describe_state (SignalingRoom *room)
 {
   json_t *presenters = json_array ();
 
-  if (room->kind == SIGNALING_ROOM_BRIEFING) {
+  /* Hosts first, then presenters, each in join order. */
+  for (int pass = 0; pass < 2 && room->kind == SIGNALING_ROOM_BRIEFING; pass++) {
     for (guint i = 0; i < room->members->len; i++) {
       SignalingSession *member = g_ptr_array_index (room->members, i);
 
-      if (holds_floor (member))
+      if (member->role == (pass == 0 ? SIGNALING_ROLE_HOST : SIGNALING_ROLE_PRESENTER))
         json_array_append_new (presenters, json_string (member->participant_id));
     }
   }
@@ -229,8 +230,15 @@ signaling_room_check_join (SignalingContext *context, const char *room_id,
     return FALSE;
   }
   if (room->kind == SIGNALING_ROOM_BRIEFING) {
-    /* A host by right always gets in; everyone else joins as a viewer. */
-    if (!spec->host && count_role (room, SIGNALING_ROLE_VIEWER) >= context->max_briefing_viewers) {
+    /* A host by right always gets in; a presenter needs a free seat;
+     * everyone else joins as a viewer. */
+    if (spec->presenter && !spec->host
+        && signaling_room_count_presenters (room) >= SIGNALING_BRIEFING_MAX_PRESENTERS) {
+      *code = SIGNALING_ERROR_PRESENTERS_FULL;
+      return FALSE;
+    }
+    if (!spec->host && !spec->presenter
+        && count_role (room, SIGNALING_ROLE_VIEWER) >= context->max_briefing_viewers) {
       *code = SIGNALING_ERROR_ROOM_FULL;
       return FALSE;
     }
@@ -274,6 +282,8 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
    * first joiner. */
   if (spec->host || (room->plain && room->members->len == 0))
     session->role = SIGNALING_ROLE_HOST;
+  else if (spec->presenter && room->kind == SIGNALING_ROOM_BRIEFING)
+    session->role = SIGNALING_ROLE_PRESENTER;
   else
     session->role = room->kind == SIGNALING_ROOM_BRIEFING ? SIGNALING_ROLE_VIEWER
                                                           : SIGNALING_ROLE_PARTICIPANT;
@@ -321,7 +331,7 @@ signaling_room_join (SignalingContext *context, SignalingSession *session, const
   signaling_room_broadcast (room, session,
                             json_pack ("{s:s, s:o}", "type", "participant-joined", "participant",
                                        signaling_room_describe_participant (session, TRUE)));
-  if (room->kind == SIGNALING_ROOM_BRIEFING && session->role == SIGNALING_ROLE_HOST && !created)
+  if (room->kind == SIGNALING_ROOM_BRIEFING && holds_floor (session) && !created)
     signaling_moderation_room_updated (room);
   if (others_have_tracks (session))
     signaling_room_renegotiate (session);

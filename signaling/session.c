@@ -265,6 +265,8 @@ join_refusal_message (SignalingErrorCode code)
     return "a host has locked this room";
   case SIGNALING_ERROR_ROOM_FULL:
     return "the room has its maximum of participants";
+  case SIGNALING_ERROR_PRESENTERS_FULL:
+    return "the briefing has its maximum of presenters";
   default:
     return "the join was refused";
   }

@@ -178,12 +178,17 @@ typedef struct {
   const char *host_user_id;
   gboolean host;
   gboolean admitted;          /* a patient admitted by a host: the lock does not apply */
+  gboolean presenter;         /* briefing: joins holding the floor (e.g. a WHIP
+                               * publisher the host allowed); presenters-full
+                               * when 4 hold it already */
 } SignalingJoinSpec;
 
 /* Joins @session to @room_id (creating the room and the media room) with
  * the role @spec implies.  Keeps the participant id given in the lobby, if
- * any.  Returns FALSE with *@code set (room-full, room-locked) when
- * refused. */
+ * any.  Returns FALSE with *@code set (room-full, room-locked,
+ * presenters-full) when refused.  A member without a WebSocket (a WHIP
+ * publisher: @session->connection NULL) is a member like any other; what
+ * would be sent to it is dropped. */
 gboolean signaling_room_join (SignalingContext *context, SignalingSession *session,
                               const char *room_id, const SignalingJoinSpec *spec,
                               const char *name, const json_t *ref, SignalingErrorCode *code);

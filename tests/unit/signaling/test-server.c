@@ -1650,6 +1650,7 @@ test_stored_briefing (Fixture *f, gconstpointer data)
   g_autofree char *site_user = create_user (f, "bs.xa", RECORDS_ROLE_CLINICIAN, clinic);
   g_autofree char *admin = create_user (f, "quan.tri2", RECORDS_ROLE_ADMINISTRATOR, NULL);
   g_autofree char *t_host = NULL, *t_site = NULL, *t_admin = NULL, *site_id = NULL;
+  g_autofree char *host_id = NULL;
   g_autoptr (RecordsBriefing) briefing = g_new0 (RecordsBriefing, 1);
   g_autoptr (RecordsBriefing) reread = NULL;
   g_autofree char *sdp = chromium_offer ();
@@ -1685,6 +1686,7 @@ test_stored_briefing (Fixture *f, gconstpointer data)
   send_join (host, 1, briefing->id, t_host);
   message = expect_signal (host, "joined", NULL);
   g_assert_cmpstr (json_string_value (json_object_get (message, "role")), ==, "host");
+  host_id = g_strdup (json_string_value (json_object_get (message, "participant")));
   json_decref (message);
   reread = records_briefing_get (f->store, briefing->id, &error);
   g_assert_no_error (error);
@@ -1697,6 +1699,16 @@ test_stored_briefing (Fixture *f, gconstpointer data)
   send_text (host, "{\"type\":\"floor\",\"id\":2,\"action\":\"grant\",\"participant\":\"%s\"}",
              site_id);
   expect_ok (host, 2);
+  /* presenters: the host first, though the site joined earlier. */
+  message = skip_until (site, "room-updated");
+  {
+    json_t *presenters = json_object_get (json_object_get (message, "room_state"), "presenters");
+
+    g_assert_cmpuint (json_array_size (presenters), ==, 2);
+    g_assert_cmpstr (json_string_value (json_array_get (presenters, 0)), ==, host_id);
+    g_assert_cmpstr (json_string_value (json_array_get (presenters, 1)), ==, site_id);
+  }
+  json_decref (message);
   send_publish (site, 3, sdp, NULL);
   json_decref (expect_signal (site, "publish-answer", NULL));
 
