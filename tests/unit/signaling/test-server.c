@@ -64,16 +64,6 @@ write_file (const char *dir, const char *name, const char *contents)
   g_assert_true (g_file_set_contents (path, contents, -1, NULL));
 }
 
-/* Until media/speaker.c and media/simulcast.c have their bodies (helpers
- * `speaker`, `simulcast`), their placeholders log a warning per call (GLib resets this
- * handler for every test case, hence set in the fixture). */
-static gboolean
-tolerate_media_placeholders (const gchar *log_domain, GLogLevelFlags level, const gchar *message,
-                             gpointer user_data)
-{
-  return !((level & G_LOG_LEVEL_WARNING) && strstr (message, "not implemented yet"));
-}
-
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
 {
@@ -85,7 +75,6 @@ fixture_set_up (Fixture *f, gconstpointer data)
   SignalingServerOptions options = { 0 };
   gboolean generated;
 
-  g_test_log_set_fatal_handler (tolerate_media_placeholders, NULL);
   f->dir = g_dir_make_tmp ("cau-server-XXXXXX", &error);
   g_assert_no_error (error);
   cert = g_build_filename (f->dir, "tls", "cert.pem", NULL);
@@ -1182,17 +1171,6 @@ expect_updated (Client *client, const char *id)
   }
 }
 
-static gboolean
-media_placeholders_landed (void)
-{
-  /* The unpublish body is media/speaker.c's (helper `speaker`); until it
-   * lands, the engine only logs that it is missing. */
-  g_autofree char *path = g_build_filename (CAU_SOURCE_ROOT, "media", "speaker.c", NULL);
-  g_autofree char *text = NULL;
-
-  return g_file_get_contents (path, &text, NULL, NULL) && strstr (text, "PLACEHOLDER") == NULL;
-}
-
 static void
 test_briefing_floor (Fixture *f, gconstpointer data)
 {
@@ -1323,15 +1301,11 @@ test_briefing_floor (Fixture *f, gconstpointer data)
   participant = expect_updated (viewers[0], viewer_ids[0]);
   g_assert_cmpstr (json_string_value (json_object_get (participant, "role")), ==, "viewer");
   json_decref (participant);
-  if (media_placeholders_landed ()) {
-    for (int n = 0; n < 2; n++) {
-      message = skip_until (viewers[4], "track-removed");
-      g_assert_cmpstr (json_string_value (json_object_get (message, "participant")), ==,
-                       viewer_ids[0]);
-      json_decref (message);
-    }
-  } else {
-    g_test_message ("media_engine_unpublish is still a placeholder: track-removed not checked");
+  for (int n = 0; n < 2; n++) {
+    message = skip_until (viewers[4], "track-removed");
+    g_assert_cmpstr (json_string_value (json_object_get (message, "participant")), ==,
+                     viewer_ids[0]);
+    json_decref (message);
   }
   send_publish (viewers[0], 25, sdp, NULL);
   expect_signal_error (viewers[0], "floor-required", 25, NULL);
