@@ -164,6 +164,8 @@ gboolean media_speaker_release (MediaTrack *track, const uint8_t *packet, const 
 GPtrArray *media_speaker_rank (MediaRoom *room);
 /* view.c: re-binds the room's WHEP slots (publishers or speaker changed). */
 void media_view_refresh (MediaRoom *room);
+/* view.c, once a second: key frames again for slots still waiting. */
+void media_view_tick (MediaRoom *room);
 /* view.c: @track's key frame begins: its waiting view slots switch to it. */
 void media_view_take_waiting (MediaTrack *track);
 

@@ -1432,3 +1432,99 @@ media_sdp_parse_subscribe_answer_for_tracks (const char *sdp, gsize len, gsize m
     return NULL;
   return parse_answer (sdp, len, max_len, n_tracks, NULL, tracks, error);
 }
+
+/* ------------------------------------------------------------ WHEP view */
+
+gchar *
+media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *local,
+                              const MediaSdpViewSend *sends, GError **error)
+{
+  GstSDPMessage *msg;
+  Connection conn;
+  GString *group;
+  MediaSdpSection *tag = NULL;
+  MediaSdpSetup setup;
+
+  g_return_val_if_fail (offer != NULL && sends != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  if (!check_local (local, error))
+    return NULL;
+
+  for (guint i = 0; i < offer->sections->len; i++) {
+    MediaSdpSection *s = g_ptr_array_index (offer->sections, i);
+    const MediaSdpCodec *c = NULL;
+
+    g_clear_pointer (&s->chosen, media_sdp_codec_free);
+    if (!s->rejected && (s->direction == MEDIA_SDP_RECVONLY || s->direction == MEDIA_SDP_SENDRECV) &&
+        is_srtp_proto (s->proto) && sends[i].ssrc != 0)
+      c = choose_codec (s);
+    if (c)
+      s->chosen = codec_for_relay (c, s->kind);
+    if (s->chosen && tag == NULL)
+      tag = s;
+  }
+  if (tag == NULL) {
+    g_set_error (error, MEDIA_SDP_ERROR, MEDIA_SDP_ERROR_NO_CODEC,
+                 "no offered m-line receives Opus, VP8 or H.264 (packetization-mode=1)");
+    return NULL;
+  }
+
+  use_transport (offer, tag);
+  setup = media_sdp_answer_setup (offer->setup, local->setup);
+  connection_init (&conn, local);
+  msg = message_new (local);
+  group = g_string_new ("BUNDLE");
+  for (guint i = 0; i < offer->sections->len; i++) {
+    MediaSdpSection *s = g_ptr_array_index (offer->sections, i);
+    const MediaSdpViewSend *send = &sends[i];
+    GstSDPMedia *m;
+
+    gst_sdp_media_new (&m);
+    gst_sdp_media_set_media (m, s->kind);
+    if (s->chosen == NULL) {
+      /* Rejected as in the publish answer (see there). */
+      gst_sdp_media_set_port_info (m, 0, 1);
+      gst_sdp_media_set_proto (m, s->proto[0] ? s->proto : "UDP/TLS/RTP/SAVPF");
+      gst_sdp_media_add_format (m, s->formats[0] ? s->formats[0] : "0");
+      gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
+      gst_sdp_media_add_attribute (m, "mid", s->mid);
+      gst_sdp_media_add_attribute (m, "setup", media_sdp_setup_to_string (setup));
+      if (is_rtp_proto (s->proto))
+        gst_sdp_media_add_attribute (m, "rtcp-mux", NULL);
+      add_media (msg, m);
+      continue;
+    }
+    g_autofree gchar *fmtp = answer_fmtp (s->chosen);
+    g_autofree gchar *msid = g_strdup_printf ("%s %s", send->msid_stream ? send->msid_stream : "-",
+                                              send->msid_track ? send->msid_track : s->mid);
+    g_autofree gchar *cname = g_strdup_printf ("%u cname:%s", send->ssrc,
+                                               send->cname ? send->cname : "cau");
+    g_autofree gchar *ssrc_msid = g_strdup_printf ("%u msid:%s", send->ssrc, msid);
+
+    gst_sdp_media_set_port_info (m, conn.port, 1);
+    gst_sdp_media_set_proto (m, s->proto);
+    gst_sdp_media_add_connection (m, "IN", conn.addrtype, conn.address, 0, 0);
+    gst_sdp_media_add_attribute (m, "mid", s->mid);
+    gst_sdp_media_add_attribute (m, "sendonly", NULL);
+    add_transport (m, local, setup, s->rtcp_rsize, s == tag);
+    add_codec (m, s->chosen, fmtp, s->chosen->rtcp_fb);
+    gst_sdp_media_add_attribute (m, "msid", msid);
+    gst_sdp_media_add_attribute (m, "ssrc", cname);
+    gst_sdp_media_add_attribute (m, "ssrc", ssrc_msid);
+    add_media (msg, m);
+    g_string_append_printf (group, " %s", s->mid);
+  }
+  if (offer->bundle)
+    gst_sdp_message_add_attribute (msg, "group", group->str);
+  gst_sdp_message_add_attribute (msg, "msid-semantic", "WMS *");
+  {
+    g_autofree gchar *fp = g_strconcat ("sha-256 ", local->fingerprint, NULL);
+    gst_sdp_message_add_attribute (msg, "ice-ufrag", local->ice_ufrag);
+    gst_sdp_message_add_attribute (msg, "ice-pwd", local->ice_pwd);
+    gst_sdp_message_add_attribute (msg, "fingerprint", fp);
+    gst_sdp_message_add_attribute (msg, "setup", media_sdp_setup_to_string (setup));
+  }
+  g_string_free (group, TRUE);
+  connection_clear (&conn);
+  return message_finish (msg);
+}

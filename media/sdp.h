@@ -221,6 +221,29 @@ MediaSdpDescription *media_sdp_parse_subscribe_answer_for_tracks (const char *sd
                                                                   guint n_tracks,
                                                                   GError **error);
 
+/* WHEP view (media/view.c): what the server sends on one offered m-line. */
+typedef struct {
+  guint32 ssrc;                /* 0: reject this section */
+  const gchar *cname;
+  const gchar *msid_stream;
+  const gchar *msid_track;
+} MediaSdpViewSend;
+
+/* WHEP view: the client offers recvonly (or sendrecv) m-lines and the
+ * server sends.  Chooses per offered section the codec we relay (as
+ * media_sdp_create_publish_answer: Opus, VP8, else H.264; sets
+ * section->chosen on @offer) and writes the sendonly answer: the same
+ * m-lines, mids and order; a section is rejected when the offer rejected
+ * it, it does not receive, its kind or codecs are unsupported, or
+ * sends[i].ssrc is 0.  Accepted sections carry a=sendonly, the chosen codec
+ * with the client's payload type and the feedback both sides know, msid
+ * and a=ssrc (cname, msid) from @sends (indexed like offer->sections),
+ * no header extensions; transport, BUNDLE and setup as in the publish
+ * answer.  Fails with NO_CODEC when no section can be accepted.
+ * Returns: (transfer full) the SDP text. */
+gchar *media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *local,
+                                     const MediaSdpViewSend *sends, GError **error);
+
 /* Candidate strings from trickle: strips surrounding blanks and a leading
  * "a=", requires "candidate:" and at least the 8 fields of RFC 8839 §5.1,
  * refuses control characters (they would inject SDP lines), empty strings

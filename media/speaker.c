@@ -226,6 +226,7 @@ media_speaker_tick (MediaRoom *room)
 
   if (now_us >= room->next_speaker_decision_us)
     speaker_decide (room, now_us);
+  media_view_tick (room);
 }
 
 /* ---- Last-N -------------------------------------------------------------- */

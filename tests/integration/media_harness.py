@@ -235,3 +235,70 @@ async def subscriber(harness, participant):
     sig = harness.sigs.get(participant) or harness.sig(participant)
     peer, info = await peers_gst.attach_subscriber(sig, participant)
     return peer, info
+
+
+async def viewer(harness, participant, audio_lines=1, video_lines=1, timeout=20):
+    """A WHEP-style viewer: a webrtcbin peer that *offers* recvonly
+    m-lines (Opus, VP8) to media_engine_view and decodes what comes
+    (mean luma per video pad in peer.luma, see watch_luma).  Returns (peer, offer SDP, answer SDP)."""
+    from gi.repository import GstWebRTC
+    peer = peers_gst.GstPeer(participant, "subscribe")
+    watch_luma(peer)
+    recvonly = GstWebRTC.WebRTCRTPTransceiverDirection.RECVONLY
+    for _ in range(audio_lines):
+        peer.wb.emit("add-transceiver", recvonly, Gst.Caps.from_string(
+            "application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,"
+            "encoding-params=(string)2"))
+    for _ in range(video_lines):
+        peer.wb.emit("add-transceiver", recvonly, Gst.Caps.from_string(
+            "application/x-rtp,media=video,encoding-name=VP8,payload=96,clock-rate=90000,"
+            "rtcp-fb-nack-pli=(boolean)true"))
+    offer = await peer.create_offer()
+    since = len(harness.events)
+    harness.send({"op": "view", "participant": participant, "sdp": offer})
+    _, m = await harness.wait(lambda m: m.get("participant") == participant and
+                              m.get("op") in ("view-answer", "error"), timeout,
+                              "view-answer", since)
+    if m["op"] == "error":
+        raise TestFailure("view %s: %s" % (participant, m))
+    await peer.set_remote(m["sdp"], "answer")
+    return peer, offer, m["sdp"]
+
+
+def watch_luma(peer):
+    """Mean luma of the last decoded frame per video pad of @peer
+    (a subscribe GstPeer), in peer.luma[pad name]."""
+    import numpy
+    peer.luma = {}
+
+    def attach(_wb, pad):
+        if pad.get_direction() != Gst.PadDirection.SRC:
+            return
+        name = pad.get_name()
+
+        def on_linked(*_):
+            peer_pad = pad.get_peer()
+            if peer_pad is None:
+                return
+            bin_ = peer_pad.get_parent_element()
+            for e in bin_.iterate_elements():
+                if e.get_factory().get_name() == "vp8dec":
+                    def probe(p, info, name=name):
+                        buf = info.get_buffer()
+                        caps = p.get_current_caps()
+                        if caps is None:
+                            return Gst.PadProbeReturn.OK
+                        s = caps.get_structure(0)
+                        w, h = s.get_value("width"), s.get_value("height")
+                        ok, mi = buf.map(Gst.MapFlags.READ)
+                        if ok:
+                            y = numpy.frombuffer(mi.data, dtype=numpy.uint8, count=w * h)
+                            peer.luma[name] = float(y.mean())
+                            buf.unmap(mi)
+                        return Gst.PadProbeReturn.OK
+                    e.get_static_pad("src").add_probe(Gst.PadProbeType.BUFFER, probe)
+        if pad.is_linked():
+            on_linked()
+        else:
+            pad.connect("linked", on_linked)
+    peer.wb.connect("pad-added", attach)
