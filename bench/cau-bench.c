@@ -45,6 +45,7 @@
 #include "sdp.h"
 #include "srtp.h"
 
+#include "fast-recv.h"
 #include "session.h"
 #include "traffic.h"
 
@@ -58,6 +59,7 @@
 #define EXT_ID_MID 4
 #define EXT_ID_RID 10
 #define SIMULCAST_MID "1"                /* the video m-line's mid */
+#define SLOW_CONTEXT_MS 5
 
 typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO, SCENARIO_BRIEFING } Scenario;
 
@@ -94,6 +96,7 @@ typedef struct {
   guint n_simulcast;            /* layers, low to high */
   gboolean no_simulcast;
   gboolean force_simulcast;
+  gboolean recv_mmsg;
   gchar *remb_kbps_list;
   guint remb_kbps[MAX_REMB_CLASSES];
   guint n_remb;                 /* 0: no REMB */
@@ -157,6 +160,17 @@ typedef struct {
   guint64 undecryptable;
   uint32_t rtcp_ssrc;
   gint64 next_rtcp_us;
+  gboolean fast_recv;           /* its subscribe socket was offered to bench.fast */
+  /* --recv-mmsg: the subscribe peer's own context (libnice agent, DTLS),
+   * iterated every SLOW_CONTEXT_MS until bench.fast took its socket, then
+   * never again.  libnice keeps a source on the socket even without a
+   * receive callback, which would poll (and, the socket being readable,
+   * wake) every iteration for nothing; the peer needs nothing more from
+   * its agent once connected: media goes out with sendto(), the server's
+   * consent checks are answered by fast-recv.c, and our agent makes no
+   * checks of its own (MediaPeerConfig.external_receive). */
+  GMainContext *sub_ctx;
+  gboolean sub_ctx_frozen;
   /* briefing viewers */
   guint remb_kbps;              /* REMB sent with each receiver report, 0: none */
   uint32_t video_ssrc;          /* the received stream whose samples carry a layer tag */
@@ -184,6 +198,8 @@ struct Bench {
   gint64 frame_us, audio_us;
   int exit_code;
   gboolean stop;
+  FastRecv *fast;              /* --recv-mmsg */
+  guint fast_refused;          /* subscribers left on libnice's receive path */
 };
 
 static Bench bench;
@@ -379,7 +395,9 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
     gint64 rx_real;
     /* Asked on every decrypted packet: the first ask turns the socket's
      * timestamps on, well before the window. */
-    gboolean have_rx = media_peer_get_receive_time (peer, &rx_real);
+    gboolean have_rx = b->fast != NULL && p->fast_recv
+                           ? fast_recv_get_receive_time (b->fast, &rx_real)
+                           : media_peer_get_receive_time (peer, &rx_real);
 
     r->since_unprotect = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
@@ -533,6 +551,16 @@ on_rtcp_timer (gpointer user_data)
   for (guint i = 0; i < b->participants->len; i++) {
     Participant *p = g_ptr_array_index (b->participants, i);
 
+    /* --recv-mmsg: once connected (from here, not from inside libnice's
+     * receive callback that reported it), its socket goes to bench.fast. */
+    if (b->fast != NULL && !p->fast_recv && p->sub != NULL &&
+        p->sub_state == MEDIA_STATE_CONNECTED) {
+      p->fast_recv = TRUE;
+      p->sub_ctx_frozen = fast_recv_add (b->fast, p->sub);
+      if (!p->sub_ctx_frozen && b->fast_refused++ == 0)
+        g_printerr ("cau-bench: a subscriber stays on libnice's receive path "
+                    "(no direct UDP socket)\n");
+    }
     if (p->next_rtcp_us == 0)
       p->next_rtcp_us = now + g_random_int_range (0, G_USEC_PER_SEC);
     if (now < p->next_rtcp_us)
@@ -581,7 +609,7 @@ participant_new_peer (Participant *p, gboolean publish)
 {
   const char *addresses[] = { p->bench->opt.local_address, NULL };
   MediaPeerConfig config = {
-    .context = g_main_context_default (),
+    .context = !publish && p->sub_ctx != NULL ? p->sub_ctx : g_main_context_default (),
     .certificate = p->bench->cert,
     .port_min = p->bench->opt.port_min,
     .port_max = p->bench->opt.port_max,
@@ -589,6 +617,7 @@ participant_new_peer (Participant *p, gboolean publish)
     .controlling = publish,       /* RFC 8445 §6.1.1: the offerer controls */
     .stats = &p->bench->stats,
     .rtp_encrypted = !publish,
+    .external_receive = !publish && p->bench->opt.recv_mmsg,
   };
   g_autoptr (GError) error = NULL;
   MediaPeer *peer = media_peer_new (&config, publish ? &pub_callbacks : &sub_callbacks, p,
@@ -793,6 +822,8 @@ on_subscribe_offer (BenchSession *session, const char *sdp, gpointer user_data)
     return;
   }
   if (p->sub == NULL) {
+    if (p->bench->opt.recv_mmsg)
+      p->sub_ctx = g_main_context_new ();
     p->sub = participant_new_peer (p, FALSE);
     if (p->sub == NULL) {
       participant_fail (p, "no subscribe peer");
@@ -877,8 +908,11 @@ static void
 participant_free (Participant *p)
 {
   g_clear_pointer (&p->session, bench_session_free);
+  if (p->sub != NULL && p->bench->fast != NULL)
+    fast_recv_remove (p->bench->fast, p->sub);
   g_clear_pointer (&p->pub, media_peer_free);
   g_clear_pointer (&p->sub, media_peer_free);
+  g_clear_pointer (&p->sub_ctx, g_main_context_unref);
   g_free (p->room);
   g_free (p);
 }
@@ -976,6 +1010,24 @@ iterate_for (Bench *b, gdouble seconds)
 
   while (g_get_monotonic_time () < until)
     iterate_once (b);
+}
+
+/* --recv-mmsg: runs what is due in the subscribe peers' contexts that are
+ * still connecting. */
+static gboolean
+on_slow_context (gpointer user_data)
+{
+  Bench *b = user_data;
+
+  for (guint i = 0; i < b->participants->len; i++) {
+    Participant *p = g_ptr_array_index (b->participants, i);
+
+    if (p->sub_ctx == NULL || p->sub_ctx_frozen)
+      continue;
+    for (guint j = 0; j < 64 && g_main_context_iteration (p->sub_ctx, FALSE); j++)
+      ;
+  }
+  return G_SOURCE_CONTINUE;
 }
 
 /* Wakes the loop at least every 50 ms while we poll for conditions. */
@@ -1282,6 +1334,14 @@ run_step (Bench *b, guint n)
   json_object_set_new (line, "relay_max_ms", json_real (traffic_hist_quantile (&b->relay_hist, 1.0)));
   json_object_set_new (line, "pacing_factor", json_real (b->opt.pacing_factor));
   json_object_set_new (line, "pacing_burst_ms", json_real (b->opt.pacing_burst_ms));
+  json_object_set_new (line, "recv_mmsg", json_boolean (b->fast != NULL));
+  if (b->fast != NULL) {
+    guint64 datagrams, stun;
+
+    fast_recv_get_counts (b->fast, &datagrams, &stun);
+    json_object_set_new (line, "recv_mmsg_stun_answered", json_integer ((json_int_t) stun));
+    json_object_set_new (line, "recv_mmsg_libnice_peers", json_integer (b->fast_refused));
+  }
   if (b->opt.scenario == SCENARIO_BRIEFING || b->opt.n_remb > 0)
     json_object_set_new (line, "layers", layer_report (b, elapsed));
   if (error != NULL)
@@ -1398,6 +1458,9 @@ parse_options (int argc, char **argv, Options *o, GError **error)
       "briefing: the publisher's layers low to high, 1 to 3 (150,500,1500)", "LIST" },
     { "no-simulcast", 0, 0, G_OPTION_ARG_NONE, &o->no_simulcast,
       "briefing: one layer at the top rate even when the server takes simulcast", NULL },
+    { "recv-mmsg", 0, 0, G_OPTION_ARG_NONE, &o->recv_mmsg,
+      "subscribers' sockets read with epoll + recvmmsg instead of libnice once connected "
+      "(STUN consent checks answered by cau-bench)", NULL },
     { "simulcast", 0, 0, G_OPTION_ARG_NONE, &o->force_simulcast,
       "briefing: offer simulcast even when the server does not say it takes it", NULL },
     { "remb-kbps", 0, 0, G_OPTION_ARG_STRING, &o->remb_kbps_list,
@@ -1507,7 +1570,7 @@ main (int argc, char **argv)
   Bench *b = &bench;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sizes = NULL;
-  guint tick_id, rtcp_id, wake_id;
+  guint tick_id, rtcp_id, wake_id, slow_id = 0;
   gboolean all_passed = TRUE;
 
   /* Two sockets per peer (UDP + the signaling TCP): the default soft limit
@@ -1538,6 +1601,14 @@ main (int argc, char **argv)
 
   /* Default priority: with batched iterations a higher one would be the only
    * source dispatched (GLib dispatches the highest ready priority only). */
+  if (b->opt.recv_mmsg) {
+    b->fast = fast_recv_new (g_main_context_default ());
+    if (b->fast == NULL) {
+      g_printerr ("cau-bench: --recv-mmsg: no epoll\n");
+      return 2;
+    }
+    slow_id = g_timeout_add (SLOW_CONTEXT_MS, on_slow_context, b);
+  }
   tick_id = g_timeout_add (b->opt.tick_ms, on_tick, b);
   rtcp_id = g_timeout_add (10, on_rtcp_timer, b);
   wake_id = g_timeout_add (50, on_wakeup, b);
@@ -1552,11 +1623,14 @@ main (int argc, char **argv)
 
   g_source_remove (tick_id);
   g_source_remove (rtcp_id);
+  if (slow_id != 0)
+    g_source_remove (slow_id);
   for (guint i = 0; i < b->participants->len; i++)
     participant_free (g_ptr_array_index (b->participants, i));
   g_ptr_array_unref (b->participants);
   iterate_for (b, 0.3);   /* let the leave messages go out */
   g_source_remove (wake_id);
+  g_clear_pointer (&b->fast, fast_recv_free);
   media_certificate_unref (b->cert);
 
   /* A stepped run ends by failing a step: that is its result, not an error. */

@@ -44,6 +44,11 @@ typedef struct {
    * not authenticated or decrypted, and may decrypt some of them with
    * media_peer_unprotect_rtp().  RTCP is always decrypted. */
   gboolean rtp_encrypted;
+  /* Load generator only: the agent runs without RFC 7675 consent checks of
+   * its own (keepalives are indications), so that the caller may read the
+   * socket itself after media_peer_take_socket(); it must then answer the
+   * other side's consent checks (STUN binding requests) itself. */
+  gboolean external_receive;
 } MediaPeerConfig;
 
 /* (transfer full).  Gathers host candidates at once: after a successful
@@ -97,6 +102,17 @@ gboolean media_peer_unprotect_rtp (MediaPeer *peer, uint8_t *buf, size_t *len);
  * the first call on a socket (it turns timestamps on).  A datagram that
  * arrived before timestamps were on gets the time of the call instead. */
 gboolean media_peer_get_receive_time (MediaPeer *peer, gint64 *realtime_us);
+
+/* Load generator only (bench/, peers made with external_receive): stops
+ * libnice reading the selected pair's socket and returns it (owned by the
+ * peer; valid until media_peer_free()) for the caller to read, e.g. many
+ * peers' sockets with epoll and recvmmsg.  Hand every datagram that is not
+ * STUN to media_peer_receive().  -1 when the peer is not connected over a
+ * direct UDP socket, or was not made with external_receive. */
+int media_peer_take_socket (MediaPeer *peer);
+/* One datagram read from the socket of media_peer_take_socket(): DTLS,
+ * SRTP or SRTCP, handled as if libnice had read it (callbacks run). */
+void media_peer_receive (MediaPeer *peer, const uint8_t *data, size_t len);
 
 /* The selected pair's remote address, for logs ("ip:port"), or NULL. */
 gchar *media_peer_describe_selected_pair (MediaPeer *peer);
