@@ -407,6 +407,21 @@ on_subscribe_offer (const char *sdp, GPtrArray *tracks, const GError *error, gpo
   if (session == NULL || session->state != SESSION_JOINED
       || session->subscribe_state != SUBSCRIBE_OFFER_REQUESTED)
     goto out;
+  if (error && session->subscribe_version == 0
+      && g_error_matches (error, MEDIA_ERROR, MEDIA_ERROR_STATE)) {
+    /* The first offer raced with the tracks going away (a publisher that
+     * left, or lost the floor, before this idle-time request reached the
+     * media plane): nothing to offer.  Asked again only when tracks came
+     * meanwhile (dirty), so that this cannot loop. */
+    gboolean due = session->subscribe_dirty;
+
+    signaling_log (G_LOG_LEVEL_INFO, session, "no subscribe offer: %s", error->message);
+    session->subscribe_state = SUBSCRIBE_IDLE;
+    session->subscribe_dirty = FALSE;
+    if (due)
+      signaling_room_renegotiate (session);
+    goto out;
+  }
   if (error) {
     /* Not retried: a retry could loop on a persistent media failure.  The
      * next track change asks again. */
