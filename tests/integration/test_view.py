@@ -2,6 +2,8 @@
 """WHEP viewing in the media plane (media_engine_view), with real webrtcbin
 peers through the media engine (media-harness, no HTTP):
 
+A viewer E that offers before anyone publishes decodes the first publisher.
+
 A viewer V — a webrtcbin that *offers* recvonly Opus + VP8, as a WHEP
 player does — decodes the active speaker's camera on its one video m-line
 and keeps decoding, on the same stream (no renegotiation, one video pad),
@@ -43,6 +45,12 @@ async def main():
     peers = []
     try:
         await h.ready()
+        # 0. a viewer that comes before any publisher (as WHEP players
+        # waiting for a briefing to start) is bound when A publishes
+        e, _, _ = await mh.viewer(h, "E", audio_lines=1, video_lines=1)
+        peers.append(e)
+        await asyncio.sleep(1.0)
+        check(e.video_frames == 0 and e.audio_packets == 0, "E receives nothing in an empty room")
         a, _ = await mh.publish_speaker(h, "A", volume=1.0, pattern="ball")
         peers.append(a)
         c, _ = await mh.publish_speaker(h, "C", volume=0.0, freq=660, pattern="smpte")
@@ -55,6 +63,10 @@ async def main():
         check("a=recvonly" in offer and "a=sendonly" in answer,
               "V offered recvonly, caud answered sendonly")
         check(answer.count("a=ssrc:") == 4, "the answer announces one SSRC per m-line")
+
+        ok = await wait_until(lambda: e.video_frames >= 30 and e.audio_packets >= 25, 20)
+        check(ok, "E, viewing before A published, decodes A (%d frames, %d audio)"
+              % (e.video_frames, e.audio_packets))
 
         # 1. A speaks: V decodes A
         ok = await wait_until(lambda: v.video_frames >= 30 and one_pad(v) is not None, 20)

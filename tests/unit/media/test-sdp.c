@@ -961,6 +961,78 @@ test_no_codec (void)
   g_assert_error (error, MEDIA_SDP_ERROR, MEDIA_SDP_ERROR_NO_CODEC);
 }
 
+/* WHEP view: a Chromium player's recvonly offer (its sample with the
+ * directions turned around) answered sendonly with our SSRCs. */
+static void
+test_view_answer (void)
+{
+  gsize len;
+  g_autofree gchar *text = load (CHROMIUM, &len);
+  g_autoptr (GString) s = g_string_new (text);
+  g_autoptr (MediaSdpDescription) d = NULL;
+  g_autoptr (MediaSdpDescription) a = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *out = NULL;
+  MediaSdpViewSend sends[3] = {
+    { 1001, "cau", "room-view", "audio-0" },
+    { 1002, "cau", "room-view", "video-1" },
+    { 1003, "cau", "room-view", "x" },
+  };
+
+  /* A publisher's (sendonly) offer is nothing to view with. */
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  g_assert_null (media_sdp_create_view_answer (d, &local, sends, &error));
+  g_assert_error (error, MEDIA_SDP_ERROR, MEDIA_SDP_ERROR_NO_CODEC);
+  g_clear_error (&error);
+  g_clear_pointer (&d, media_sdp_description_free);
+
+  g_string_replace (s, "a=sendonly", "a=recvonly", 0);
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  out = media_sdp_create_view_answer (d, &local, sends, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (section (d, 0)->chosen->encoding, ==, "opus");
+  g_assert_cmpuint (section (d, 0)->chosen->payload_type, ==, 111);
+  g_assert_cmpstr (section (d, 1)->chosen->encoding, ==, "VP8");
+  g_assert_cmpuint (section (d, 1)->chosen->payload_type, ==, 96);
+  g_assert_null (section (d, 2)->chosen);
+  a = media_sdp_parse (out, strlen (out), MAX_SDP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->sections->len, ==, 3);
+  for (guint i = 0; i < 2; i++) {
+    MediaSdpSection *as = section (a, i);
+
+    g_assert_cmpstr (as->mid, ==, section (d, i)->mid);
+    g_assert_false (as->rejected);
+    g_assert_cmpint (as->direction, ==, MEDIA_SDP_SENDONLY);
+    g_assert_cmpuint (as->codecs->len, ==, 1);
+    g_assert_cmpuint (as->ssrcs->len, ==, 1);
+    g_assert_cmpuint (g_array_index (as->ssrcs, guint32, 0), ==, sends[i].ssrc);
+    g_assert_cmpstr (as->msid_stream, ==, "room-view");
+    g_assert_cmpstr (as->msid_track, ==, sends[i].msid_track);
+    g_assert_cmpuint (as->extmaps->len, ==, 0);
+  }
+  g_assert_true (has_fb (g_ptr_array_index (section (a, 1)->codecs, 0), "nack pli"));
+  g_assert_true (section (a, 2)->rejected);
+  g_assert_cmpint (a->setup, ==, MEDIA_SDP_SETUP_PASSIVE);
+  g_assert_cmpstr (a->ice_ufrag, ==, local.ice_ufrag);
+  g_assert_null (strstr (out, "rtx/"));
+  g_assert_null (strstr (out, "transport-cc"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&a, media_sdp_description_free);
+
+  /* ssrc 0 rejects a section */
+  sends[1].ssrc = 0;
+  out = media_sdp_create_view_answer (d, &local, sends, &error);
+  g_assert_no_error (error);
+  a = media_sdp_parse (out, strlen (out), MAX_SDP, &error);
+  g_assert_no_error (error);
+  g_assert_false (section (a, 0)->rejected);
+  g_assert_true (section (a, 1)->rejected);
+  g_assert_null (section (d, 1)->chosen);
+}
+
 static void
 test_candidates (void)
 {
@@ -1036,6 +1108,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/sdp/hostile/sizes", test_hostile_sizes);
   g_test_add_func ("/media/sdp/hostile/truncated", test_truncated);
   g_test_add_func ("/media/sdp/candidates", test_candidates);
+  g_test_add_func ("/media/sdp/view-answer", test_view_answer);
   g_test_add_func ("/media/sdp/bad-local", test_bad_local);
   return g_test_run ();
 }
