@@ -9,7 +9,7 @@
 //   #/schedule[/<patient>]  schedule a consultation             (staff)
 //   #/call/<consultation>   the consultation's call, with the lobby panel (staff)
 //   #/join/<secret>         a patient's invitation link: lobby, then the call
-//   #/room                  the anonymous room-code form (?room=&name=&autojoin=1&lang=),
+//   #/room                  the anonymous room-code form (?room=&name=&kind=&autojoin=1&lang=),
 //                           for servers that allow anonymous rooms (tests, benchmarks)
 // With no hash: #/room when ?room= or ?autojoin= is given, else #/worklist when logged
 // in, else #/login. Also exposes `window.cau`, a read-only hook the browser tests use to
@@ -42,8 +42,8 @@ window.cau = {
   get participants() {
     const out = {};
     for (const p of call?.participants.values() ?? []) {
-      const { stream, ...rest } = p;
-      out[p.id] = { ...rest, stream: stream?.id ?? null };
+      const { stream, screenStream, rawStream, ...rest } = p;
+      out[p.id] = { ...rest, stream: stream?.id ?? null, screen: screenStream ? screenStream.getTracks().length : 0 };
     }
     return out;
   },
@@ -56,6 +56,40 @@ window.cau = {
   get user() { return currentUser(); },
   /** Waiting patients [{id, name}] (care-team members in a call). */
   get lobby() { return structuredClone(call?.lobby ?? []); },
+  /** Multi-party state: {kind, role, room_state, active_speaker, hand_raised, sharing,
+   *  simulcast, layout}. */
+  get room() {
+    if (!call) return null;
+    return {
+      kind: call.kind, role: call.role, room_state: structuredClone(call.roomState),
+      active_speaker: call.activeSpeaker, hand_raised: call.handRaised, sharing: !!call.screenStream,
+      simulcast: call.simulcast, layout: document.getElementById('stage').dataset.layout ?? null,
+    };
+  },
+  /** Per video tile (camera and screen tiles, main area and strip/grid): participant,
+   *  source, where it is shown, and the decoded frames / size of its video. */
+  async videoTiles() {
+    const pc = call?.pcs.subscribe;
+    const out = [];
+    for (const tile of document.querySelectorAll('#stage .tile[data-participant]')) {
+      const video = tile.querySelector('video');
+      const entry = {
+        participant: tile.dataset.participant, source: tile.dataset.source ?? 'camera',
+        main: !!tile.closest('#main-tiles'), speaking: tile.classList.contains('speaking'),
+        framesDecoded: 0, videoWidth: video.videoWidth, videoHeight: video.videoHeight,
+        width: tile.getBoundingClientRect().width, height: tile.getBoundingClientRect().height,
+      };
+      for (const track of video.srcObject?.getVideoTracks() ?? []) {
+        const receiver = pc?.getReceivers().find((r) => r.track === track);
+        if (!receiver) continue;
+        (await receiver.getStats()).forEach((s) => {
+          if (s.type === 'inbound-rtp' && s.kind === 'video') entry.framesDecoded += s.framesDecoded ?? 0;
+        });
+      }
+      out.push(entry);
+    }
+    return out;
+  },
 };
 
 const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call', 'recording']);
@@ -85,7 +119,7 @@ sessionEvents.addEventListener('change', renderNav);
 
 // The anonymous join form (#/room).
 const params = new URLSearchParams(location.search);
-const prefill = { room: params.get('room') ?? '', name: params.get('name') ?? '' };
+const prefill = { room: params.get('room') ?? '', name: params.get('name') ?? '', kind: params.get('kind') ?? '' };
 initJoinView({ ...prefill, onSubmit: startAnonymousCall });
 
 let pendingNotice = null;
@@ -179,7 +213,7 @@ async function onRoute() {
     case 'room':
       showJoinView();
       if (params.get('autojoin') === '1' && !call && !validateJoin(prefill.room.trim(), prefill.name.trim())) {
-        startAnonymousCall({ room: prefill.room.trim(), name: prefill.name.trim() });
+        startAnonymousCall({ room: prefill.room.trim(), name: prefill.name.trim(), kind: prefill.kind });
       }
       break;
     default: break;
@@ -222,7 +256,7 @@ function newCall() {
 
 // --- #/room: anonymous --------------------------------------------------------------------
 
-async function startAnonymousCall({ room, name }) {
+async function startAnonymousCall({ room, name, kind }) {
   if (call && ['joining', 'lobby', 'joined'].includes(call.state)) return;
   setJoinBusy(true);
   const c = newCall();
@@ -239,7 +273,9 @@ async function startAnonymousCall({ room, name }) {
     }
   });
   try {
-    await c.join({ url: defaultSignalingUrl(), room, name });
+    // `kind` only matters to the room's first joiner; sent only when asked for, so that
+    // a server without room kinds keeps accepting the join.
+    await c.join({ url: defaultSignalingUrl(), room, name, kind: kind === 'briefing' ? 'briefing' : undefined });
   } catch {
     // Already reported through the 'error' event; back to the form.
     setJoinBusy(false);

@@ -12,6 +12,7 @@ const view = document.getElementById('join-view');
 const form = document.getElementById('join-form');
 const roomInput = document.getElementById('join-room');
 const nameInput = document.getElementById('join-name');
+const kindSelect = document.getElementById('join-kind');
 const submit = document.getElementById('join-submit');
 const status = document.getElementById('join-status');
 let statusKey = null;
@@ -27,13 +28,15 @@ export function validateJoin(room, name) {
   return null;
 }
 
-/** Show the form; `onSubmit({room, name})` is called with valid input. */
-export function initJoinView({ room = '', name = '', onSubmit }) {
+/** Show the form; `onSubmit({room, name, kind})` is called with valid input (`kind`:
+ *  'consult' or 'briefing', used when the room is new). */
+export function initJoinView({ room = '', name = '', kind = '', onSubmit }) {
   roomInput.value = room;
   nameInput.value = name;
+  kindSelect.value = kind === 'briefing' ? 'briefing' : 'consult';
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    const values = { room: roomInput.value.trim(), name: nameInput.value.trim() };
+    const values = { room: roomInput.value.trim(), name: nameInput.value.trim(), kind: kindSelect.value };
     const problem = validateJoin(values.room, values.name);
     roomInput.setAttribute('aria-invalid', String(problem === 'join.invalid.room'));
     nameInput.setAttribute('aria-invalid', String(problem === 'join.invalid.name'));
@@ -59,6 +62,7 @@ export function hideJoinView() {
 export function setJoinBusy(busy) {
   submit.disabled = busy;
   roomInput.readOnly = busy;
+  kindSelect.disabled = busy;
   nameInput.readOnly = busy;
   setJoinStatus(busy ? 'join.joining' : null);
 }
