@@ -166,7 +166,7 @@ export function showCallView(newCall, { onError = () => {}, recordingRole = 'non
   audioUnblock.hidden = true;
   floorPrompt.hidden = true;
   hideNotice();
-  call.addEventListener('participants', () => { syncTiles(); renderPeople(); }, { signal });
+  call.addEventListener('participants', () => { syncTiles(); renderPeople(); renderControls(); }, { signal });
   call.addEventListener('participant-stream', (e) => attachStream(e.detail.id, e.detail.stream), { signal });
   call.addEventListener('connection', renderConnection, { signal });
   call.addEventListener('local-media', () => { renderLocal(); renderControls(); }, { signal });
@@ -383,11 +383,13 @@ function setToggle(button, off, labelWhenOff, labelWhenOn, unavailable) {
 
 // --- remote tiles ---------------------------------------------------------------------
 
-/** True when `p` gets a camera tile: everyone in a consult; in a briefing only those
- *  who hold the floor or publish (a WHIP presenter has no WebSocket role change). */
+/** True when `p` gets a camera tile: everyone in a consult; in a briefing those who hold
+ *  the floor (a WHIP publisher is a presenter too) — a viewer has none, even while the
+ *  tracks of a floor just taken back are still being removed. */
 function hasCameraTile(p) {
   if (call.kind !== 'briefing') return true;
-  return p.role === 'host' || p.role === 'presenter' || p.tracks.length > 0 || !!p.stream?.getTracks().length;
+  if (p.role === 'host' || p.role === 'presenter') return true;
+  return p.role === null && p.tracks.length > 0;
 }
 
 function syncTiles() {
@@ -489,7 +491,8 @@ function layout() {
     presenters: call.roomState.presenters,
   });
   stage.dataset.layout = mode;
-  stage.classList.toggle('no-strip', strip.length === 0);
+  stage.classList.toggle('no-strip', strip.length === 0 && localTile.hidden);
+  stage.classList.toggle('no-local', localTile.hidden);
   grid.classList.toggle('strip', mode !== 'grid');
   placeTiles(mainTiles, main.map((e) => tiles.get(e.key)));
   placeTiles(grid, strip.map((e) => tiles.get(e.key)));

@@ -105,6 +105,8 @@ export class Call extends EventTarget {
   #screenTransceiver = null;
   // The server refused `sources` (a server without screen-share sources).
   #noSources = false;
+  // joined.simulcast said yes but the answer declined it (see #simulcastDeclined).
+  #cameraNeedsReplacing = false;
   // Subscribe pc: mid -> msid track id, from the last remote offer.
   #midToTrack = new Map();
   // Last layer asked per "participant/track", so each change is sent once.
@@ -294,6 +296,12 @@ export class Call extends EventTarget {
     this.#emit('screen');
     if (this.state !== 'joined' || !this.pcs.publish) return;
     await this.#negotiatePublish({ screen: null });
+  }
+
+  /** Send a protocol message as is and resolve with the reply (diagnostics and tests:
+   *  e.g. a publish the UI would not offer). */
+  request(msg) {
+    return this.#signaling.request(msg);
   }
 
   /** Raise or lower our hand (anyone); the others see `hand_raised`. */
@@ -528,6 +536,7 @@ export class Call extends EventTarget {
       }
     }
     if (!first && screen === undefined) return;
+    if (!first && this.#cameraNeedsReplacing) await this.#replaceCameraTransceiver(pc);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const request = { type: 'publish', sdp: offer.sdp };
@@ -545,6 +554,7 @@ export class Call extends EventTarget {
     }
     if (pc.signalingState === 'closed' || pc !== this.pcs.publish) return;
     await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
+    if (first && this.simulcast && !/^a=simulcast:/m.test(reply.sdp)) await this.#simulcastDeclined(pc);
     if (first) {
       await this.#flushRemoteCandidates('publish');
       this.#flushLocalCandidates('publish');
@@ -552,6 +562,33 @@ export class Call extends EventTarget {
       if (this.audioMuted) this.#sendMute('audio', true);
       if (this.videoMuted) this.#sendMute('video', true);
     }
+  }
+
+  // The answer declined simulcast: the browser keeps only the first (lowest) encoding;
+  // send that one at full resolution instead. Chromium still puts that encoding's rid in
+  // later offers without the rid header extension, and refuses its own offer; so the
+  // camera moves to a plain transceiver at the next renegotiation.
+  async #simulcastDeclined(pc) {
+    this.#cameraNeedsReplacing = true;
+    const full = SIMULCAST_ENCODINGS[SIMULCAST_ENCODINGS.length - 1];
+    for (const sender of pc.getSenders()) {
+      if (sender.track?.kind !== 'video' || sender.track === this.screenStream?.getVideoTracks()[0]) continue;
+      const params = sender.getParameters();
+      if (params.encodings?.length !== 1) continue;
+      params.encodings[0].scaleResolutionDownBy = 1;
+      params.encodings[0].maxBitrate = full.maxBitrate;
+      await sender.setParameters(params).catch((err) => console.warn('simulcast fallback', err));
+    }
+  }
+
+  async #replaceCameraTransceiver(pc) {
+    this.#cameraNeedsReplacing = false;
+    const camera = this.localStream?.getVideoTracks()[0];
+    const old = pc.getTransceivers().find((t) => t !== this.#screenTransceiver && t.sender.track === camera
+      && t.currentDirection !== 'stopped');
+    if (!camera || !old) return;
+    old.stop();
+    pc.addTransceiver(camera, { direction: 'sendonly', streams: [this.localStream] });
   }
 
   /** Close the publish pc and let go of camera, microphone and screen (the floor was
@@ -565,6 +602,7 @@ export class Call extends EventTarget {
     this.#localQueue.publish = [];
     this.#remoteQueue.publish = [];
     this.#screenTransceiver = null;
+    this.#cameraNeedsReplacing = false;
     if (this.screenStream) {
       for (const t of this.screenStream.getTracks()) t.stop();
       this.screenStream = null;
@@ -654,7 +692,12 @@ export class Call extends EventTarget {
   sourceOf(p, track) {
     const info = this.trackInfoOf(p, track);
     if (info && typeof info.source === 'string') return info.source;
-    return track.kind === 'audio' ? 'microphone' : 'camera';
+    if (track.kind === 'audio') return 'microphone';
+    // A server without sources: this client publishes a second video track only to
+    // share a screen, so a participant's later video track is taken for one.
+    const videos = p.tracks.filter((t) => t.kind === 'video' && t.source === undefined);
+    if (info && videos.length > 1 && videos.indexOf(info) > 0) return 'screen';
+    return 'camera';
   }
 
   /** The server's description {id, kind, codec, source, layers} of a received track. */

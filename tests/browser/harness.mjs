@@ -176,9 +176,10 @@ export async function launchBrowser() {
   });
 }
 
-/** A page (own context) of the web client, joined at once via ?autojoin=1. Console
- *  messages are kept in `page.cauLog` and written to artifacts/ by `saveLog`. */
-export async function openClient(browser, baseUrl, { room, name, lang, viewport } = {}) {
+/** A page (own context) of the web client, joined at once via ?autojoin=1 (`kind`:
+ *  the plain room's kind when it is created). Console messages are kept in
+ *  `page.cauLog` and written to artifacts/ by `saveLog`. */
+export async function openClient(browser, baseUrl, { room, name, lang, viewport, kind } = {}) {
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: viewport ?? { width: 1024, height: 700 },
@@ -189,6 +190,7 @@ export async function openClient(browser, baseUrl, { room, name, lang, viewport 
   page.on('pageerror', (e) => page.cauLog.push(`[pageerror] ${e.stack ?? e}`));
   const params = new URLSearchParams({ room, name, autojoin: '1' });
   if (lang) params.set('lang', lang);
+  if (kind) params.set('kind', kind);
   await page.goto(`${baseUrl}?${params}`);
   return page;
 }
