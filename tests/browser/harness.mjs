@@ -3,7 +3,7 @@
 // pages of the web client, and read WebRTC stats through the page's `window.cau` hook.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, createWriteStream } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, createWriteStream, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -62,6 +62,23 @@ export function freePort() {
  * `cau`, see runCau); the result carries `dataDir`. With env CAU_URL set, uses that
  * already running server instead and starts nothing (`external: true`, no `dataDir`).
  */
+/** Write a WAV file of a steady tone (16-bit mono 48 kHz, `seconds` long, `dbov` loud) for
+ *  --use-file-for-fake-audio-capture: a "voice" the active-speaker detector hears all the
+ *  time, unlike the fake device's short beeps. Returns its path. */
+export function writeToneWav(path, { seconds = 5, hz = 330, dbov = -12 } = {}) {
+  const rate = 48000;
+  const n = rate * seconds;
+  const data = Buffer.alloc(44 + n * 2);
+  data.write('RIFF', 0); data.writeUInt32LE(36 + n * 2, 4); data.write('WAVE', 8);
+  data.write('fmt ', 12); data.writeUInt32LE(16, 16); data.writeUInt16LE(1, 20); data.writeUInt16LE(1, 22);
+  data.writeUInt32LE(rate, 24); data.writeUInt32LE(rate * 2, 28); data.writeUInt16LE(2, 32); data.writeUInt16LE(16, 34);
+  data.write('data', 36); data.writeUInt32LE(n * 2, 40);
+  const amplitude = 32767 * Math.SQRT2 * 10 ** (dbov / 20);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(amplitude * Math.sin(2 * Math.PI * hz * i / rate)), 44 + i * 2);
+  writeFileSync(path, data);
+  return path;
+}
+
 export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {}) {
   if (process.env.CAU_URL) {
     return { url: process.env.CAU_URL.replace(/\/?$/, '/'), stop: async () => {}, external: true };
@@ -156,9 +173,10 @@ async function stopChild(child, exitPromise, exited) {
   }
 }
 
-/** Launch Chromium with the LAB-NOTES flags. Playwright passes its own --disable-features
- *  list; Chromium keeps only the last such switch, so both lists are merged into one. */
-export async function launchBrowser() {
+/** Launch Chromium with the LAB-NOTES flags (plus `extraArgs`). Playwright passes its own
+ *  --disable-features list; Chromium keeps only the last such switch, so both lists are
+ *  merged into one. */
+export async function launchBrowser({ extraArgs = [] } = {}) {
   const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
   const probe = await chromium.launchServer({ executablePath, args: CHROMIUM_ARGS });
   let defaults;
@@ -172,7 +190,7 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath,
     ignoreDefaultArgs: defaults,
-    args: [...CHROMIUM_ARGS, `--disable-features=${[...features].join(',')}`],
+    args: [...CHROMIUM_ARGS, ...extraArgs, `--disable-features=${[...features].join(',')}`],
   });
 }
 

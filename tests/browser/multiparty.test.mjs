@@ -3,15 +3,17 @@
 // (getDisplayMedia: headless Chromium's fake capture, a 1280×720 "screen" picked without
 // a prompt thanks to --use-fake-device-for-media-stream and --use-fake-ui-for-media-stream);
 // the others show it large, unmirrored, and decode its frames (framesDecoded increasing).
-// The active-speaker highlight follows whoever has the microphone on (the fake device's
-// beeps; the others' muted tracks send silence). Then the speaker layout, and the host's
+// The active-speaker highlight follows whoever has the microphone on (a steady tone from
+// a WAV file as every page's fake microphone; the muted pages send silence). Then the speaker layout, and the host's
 // moderation: mute another participant (who is told and may unmute), lock, remove.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ARTIFACTS, launchBrowser, openClient, saveLog, startCaud, waitFor, waitForRemoteVideo,
+  ARTIFACTS, launchBrowser, openClient, saveLog, startCaud, waitFor, waitForRemoteVideo, writeToneWav,
 } from './harness.mjs';
 
 const ROOM = `hoichan-${process.pid}`;
@@ -52,13 +54,17 @@ describe('consult: three parties, a shared screen, the active speaker, moderatio
 
   before(async () => {
     server = await startCaud();
-    browser = await launchBrowser();
+    // Every page's microphone plays a steady tone (the fake device's beeps are too short
+    // to hold the floor); the muted pages send silence.
+    const tone = writeToneWav(join(tmpdir(), `cau-tone-${process.pid}.wav`));
+    browser = await launchBrowser({ extraArgs: [`--use-file-for-fake-audio-capture=${tone}`] });
   });
 
   after(async () => {
     for (const [label, page] of Object.entries(pages)) await saveLog(page, `multiparty-${label}`).catch(() => {});
     await browser?.close().catch(() => {});
     await server?.stop();
+    rmSync(join(tmpdir(), `cau-tone-${process.pid}.wav`), { force: true });
   });
 
   test('three pages join a consult; the first is its host', async () => {
