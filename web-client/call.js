@@ -105,8 +105,6 @@ export class Call extends EventTarget {
   #screenTransceiver = null;
   // The server refused `sources` (a server without screen-share sources).
   #noSources = false;
-  // joined.simulcast said yes but the answer declined it (see #simulcastDeclined).
-  #cameraNeedsReplacing = false;
   // Subscribe pc: mid -> msid track id, from the last remote offer.
   #midToTrack = new Map();
   // Last layer asked per "participant/track", so each change is sent once.
@@ -536,7 +534,29 @@ export class Call extends EventTarget {
       }
     }
     if (!first && screen === undefined) return;
-    if (!first && this.#cameraNeedsReplacing) await this.#replaceCameraTransceiver(pc);
+    const reply = await this.#offerAnswer(pc);
+    if (!reply) return;
+    if (first) {
+      await this.#flushRemoteCandidates('publish');
+      this.#flushLocalCandidates('publish');
+    }
+    // joined.simulcast said yes but the answer declined simulcast: Chromium would send
+    // only the lowest encoding, without a=ssrc, and refuse its own later offers (the
+    // rid without the rid header extension). The camera moves to a plain transceiver.
+    if (first && this.simulcast && !/^a=simulcast:/m.test(reply.sdp)) {
+      console.warn('publish: the server declined simulcast; publishing one encoding');
+      this.simulcast = false;
+      if (await this.#replaceCameraTransceiver(pc)) await this.#offerAnswer(pc);
+    }
+    if (first) {
+      // Tell the others our mute state if it changed while we were negotiating.
+      if (this.audioMuted) this.#sendMute('audio', true);
+      if (this.videoMuted) this.#sendMute('video', true);
+    }
+  }
+
+  /** One publish offer/answer on `pc`; resolves with the reply (null if the pc went away). */
+  async #offerAnswer(pc) {
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     const request = { type: 'publish', sdp: offer.sdp };
@@ -552,43 +572,21 @@ export class Call extends EventTarget {
       delete request.sources;
       reply = await this.#signaling.request(request);
     }
-    if (pc.signalingState === 'closed' || pc !== this.pcs.publish) return;
+    if (pc.signalingState === 'closed' || pc !== this.pcs.publish) return null;
     await pc.setRemoteDescription({ type: 'answer', sdp: reply.sdp });
-    if (first && this.simulcast && !/^a=simulcast:/m.test(reply.sdp)) await this.#simulcastDeclined(pc);
-    if (first) {
-      await this.#flushRemoteCandidates('publish');
-      this.#flushLocalCandidates('publish');
-      // Tell the others our mute state if it changed while we were negotiating.
-      if (this.audioMuted) this.#sendMute('audio', true);
-      if (this.videoMuted) this.#sendMute('video', true);
-    }
+    return reply;
   }
 
-  // The answer declined simulcast: the browser keeps only the first (lowest) encoding;
-  // send that one at full resolution instead. Chromium still puts that encoding's rid in
-  // later offers without the rid header extension, and refuses its own offer; so the
-  // camera moves to a plain transceiver at the next renegotiation.
-  async #simulcastDeclined(pc) {
-    this.#cameraNeedsReplacing = true;
-    const full = SIMULCAST_ENCODINGS[SIMULCAST_ENCODINGS.length - 1];
-    for (const sender of pc.getSenders()) {
-      if (sender.track?.kind !== 'video' || sender.track === this.screenStream?.getVideoTracks()[0]) continue;
-      const params = sender.getParameters();
-      if (params.encodings?.length !== 1) continue;
-      params.encodings[0].scaleResolutionDownBy = 1;
-      params.encodings[0].maxBitrate = full.maxBitrate;
-      await sender.setParameters(params).catch((err) => console.warn('simulcast fallback', err));
-    }
-  }
-
+  /** Stop the camera's (simulcast) transceiver and send the camera on a new plain one;
+   *  false when there is no camera. */
   async #replaceCameraTransceiver(pc) {
-    this.#cameraNeedsReplacing = false;
     const camera = this.localStream?.getVideoTracks()[0];
     const old = pc.getTransceivers().find((t) => t !== this.#screenTransceiver && t.sender.track === camera
       && t.currentDirection !== 'stopped');
-    if (!camera || !old) return;
+    if (!camera || !old) return false;
     old.stop();
     pc.addTransceiver(camera, { direction: 'sendonly', streams: [this.localStream] });
+    return true;
   }
 
   /** Close the publish pc and let go of camera, microphone and screen (the floor was
@@ -602,7 +600,6 @@ export class Call extends EventTarget {
     this.#localQueue.publish = [];
     this.#remoteQueue.publish = [];
     this.#screenTransceiver = null;
-    this.#cameraNeedsReplacing = false;
     if (this.screenStream) {
       for (const t of this.screenStream.getTracks()) t.stop();
       this.screenStream = null;
