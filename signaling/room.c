@@ -458,7 +458,8 @@ renegotiate_idle (gpointer data)
 void
 signaling_room_renegotiate (SignalingSession *session)
 {
-  if (session->state != SESSION_JOINED || session->context->engine == NULL)
+  /* A detached (WHIP/WHEP) member cannot answer a subscribe offer. */
+  if (session->state != SESSION_JOINED || session->context->engine == NULL || session->detached)
     return;
   if (session->renegotiate_queued)
     return;

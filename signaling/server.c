@@ -8,6 +8,7 @@
 
 #include "session.h"
 #include "static.h"
+#include "whip.h"
 
 struct SignalingServer {
   SoupServer *soup;
@@ -173,6 +174,7 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
   server->context.lobbies = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                    (GDestroyNotify) g_ptr_array_unref);
   signaling_recording_context_init (&server->context);
+  signaling_whip_context_init (&server->context);
   if (options->recording.directory && options->recording.server_key) {
     server->context.recording_directory = g_strdup (options->recording.directory);
     memcpy (server->context.recording_key, options->recording.server_key, 32);
@@ -186,6 +188,8 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
     server->api = options->api;
     signaling_api_set_consent_listener (options->api, signaling_recording_consent_changed,
                                         &server->context);
+    signaling_api_set_briefing_listener (options->api, signaling_whip_briefing_ended,
+                                         &server->context);
   }
 
   server->soup = soup_server_new ("tls-certificate", options->certificate,
@@ -195,6 +199,7 @@ signaling_server_new (const SignalingServerOptions *options, MediaEngine *engine
   if (options->api && store) {
     signaling_api_attach (options->api, server->soup);
     signaling_fhir_attach (options->api, store, server->soup);
+    signaling_whip_attach (&server->context, server->soup);
   }
   soup_server_add_early_handler (server->soup, "/ws", handle_ws_early, server, NULL);
   soup_server_add_websocket_handler (server->soup, "/ws", NULL, NULL, handle_ws, server, NULL);
@@ -296,12 +301,16 @@ signaling_server_free (SignalingServer *server)
         g_signal_handlers_disconnect_by_data (session->connection, session);
     }
   }
+  /* WHIP/WHEP sessions left their rooms at shutdown; drop them first. */
+  signaling_whip_context_clear (&server->context);
   g_hash_table_destroy (server->context.sessions);
   g_hash_table_destroy (server->context.lobbies);
   g_hash_table_destroy (server->context.participants);
   g_hash_table_destroy (server->context.rooms);
-  if (server->api)
+  if (server->api) {
     signaling_api_set_consent_listener (server->api, NULL, NULL);
+    signaling_api_set_briefing_listener (server->api, NULL, NULL);
+  }
   signaling_recording_context_clear (&server->context);
   g_free (server->context.recording_directory);
   g_free (server->context.recording_key_id);

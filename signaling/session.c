@@ -752,6 +752,22 @@ on_error (SoupWebsocketConnection *connection, GError *error, gpointer user_data
 }
 
 SignalingSession *
+signaling_session_new_detached (SignalingContext *context, const char *remote_address)
+{
+  SignalingSession *session = g_new0 (SignalingSession, 1);
+
+  session->refcount = 1;
+  session->context = context;
+  session->serial = ++context->next_serial;
+  session->detached = TRUE;
+  session->remote_address = g_strdup (remote_address);
+  session->tracks = g_ptr_array_new_with_free_func ((GDestroyNotify) media_track_info_free);
+  session->rate_window_start = g_get_monotonic_time ();
+  g_hash_table_insert (context->sessions, &session->serial, session);
+  return session;
+}
+
+SignalingSession *
 signaling_session_new (SignalingContext *context, SoupWebsocketConnection *connection,
                        const char *remote_address)
 {

@@ -50,6 +50,9 @@ typedef struct {
   GHashTable *recordings;         /* room id → SignalingRecording* (owned): running */
   GHashTable *recordings_closing; /* session id → SignalingRecording* (owned): stopped,
                                    * waiting for the media engine's files */
+
+  /* WHIP and WHEP sessions (whip.c): resource id → WhipResource* (owned). */
+  GHashTable *whip_resources;
 } SignalingContext;
 
 typedef enum {
@@ -91,7 +94,9 @@ struct SignalingSession {
   gint refcount;
   guint64 serial;
   SignalingContext *context;
-  SoupWebsocketConnection *connection;   /* NULL once closed */
+  SoupWebsocketConnection *connection;   /* NULL once closed, or detached */
+  gboolean detached;                     /* a WHIP/WHEP member (whip.c): no
+                                          * WebSocket, never asked to subscribe */
   char *remote_address;
 
   SessionState state;
@@ -147,6 +152,11 @@ void signaling_request_free (SignalingRequest *request);
 SignalingSession *signaling_session_new (SignalingContext *context,
                                          SoupWebsocketConnection *connection,
                                          const char *remote_address);
+/* A room member without a WebSocket (a WHIP or WHEP session): in
+ * @context->sessions, which holds its reference (transfer none); whoever
+ * keeps it takes its own reference and removes it from the table when done. */
+SignalingSession *signaling_session_new_detached (SignalingContext *context,
+                                                  const char *remote_address);
 SignalingSession *signaling_session_ref (SignalingSession *session);
 void signaling_session_unref (SignalingSession *session);
 /* Sends @message (transfer full) if the socket is open. */

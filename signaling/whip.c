@@ -1,0 +1,733 @@
+/* whip.c — WHIP (RFC 9725) and WHEP (draft-ietf-wish-whep) endpoints of
+ * briefings: a presenter publishes with any WHIP client (OBS, a GStreamer
+ * webrtcbin pipeline), a viewer watches with any WHEP client.
+ *
+ *   POST    /whip/{briefing}             application/sdp offer → 201 answer
+ *   PATCH   /whip/{briefing}/{resource}  application/trickle-ice-sdpfrag (RFC 8840)
+ *   DELETE  /whip/{briefing}/{resource}  → 200, the tracks go away
+ *   OPTIONS on either                    → 204 with Allow, Accept-Post / Accept-Patch
+ *   (and the same under /whep/)
+ *
+ * A WHIP or WHEP session is a member of the briefing's signaling room
+ * without a WebSocket (SignalingSession.detached): WSS members see it join
+ * (`participant-joined`), publish (`track-added`) and leave.  Its media
+ * participant is added by the room join as for any member; the offer goes
+ * to media_engine_publish (WHIP) or media_engine_view (WHEP), whose answer
+ * has every local candidate gathered already, so a client that does not
+ * trickle (OBS) needs nothing more.
+ *
+ * Trickle ICE (RFC 9725 §4.3.1): PATCH with If-Match = the session's ETag
+ * (or none) and candidates of the offer's ICE session → 204.  ICE restart
+ * (If-Match "*") is not supported: 422, as §4.3.1 asks of a session that
+ * supports trickle but not restarts.  A resource's URL carries 128 random
+ * bits; PATCH and DELETE still need the Bearer token of the same user.
+ *
+ * Threads: everything runs on signaling's main context.
+ */
+#include "whip.h"
+
+#include <gst/sdp/sdp.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+#define WHIP_CONTENT_TYPE "application/sdp"
+#define TRICKLE_CONTENT_TYPE "application/trickle-ice-sdpfrag"
+#define WHIP_MAX_SDP SIGNALING_MAX_SDP
+#define WHIP_MAX_SDPFRAG 16384
+/* A briefing's floor holders, the host included (issue 6: up to four). */
+#define WHIP_MAX_PRESENTERS 4
+
+typedef enum {
+  WHIP_INGEST,      /* WHIP: the client publishes */
+  WHIP_EGRESS,      /* WHEP: the client watches   */
+} WhipDirection;
+
+typedef struct {
+  char *id;                     /* 32 hex digits, the Location's last segment */
+  char *briefing_id;
+  WhipDirection direction;
+  char *user_id;                /* whose token created it                    */
+  char *etag;                   /* "\"<hex>\"": the current ICE session      */
+  char *remote_ufrag;           /* the offer's ice-ufrag                     */
+  gboolean answered;            /* the 201 went out                          */
+  SignalingSession *session;    /* a reference; detached room member          */
+} WhipResource;
+
+/* A POST waiting for the media engine's answer. */
+typedef struct {
+  SignalingContext *context;
+  char *resource_id;
+  SoupServerMessage *msg;       /* a reference, paused */
+  gulong disconnected_id;
+  gboolean disconnected;
+} WhipPending;
+
+static const char *
+direction_path (WhipDirection direction)
+{
+  return direction == WHIP_INGEST ? "whip" : "whep";
+}
+
+/* ---- resources -------------------------------------------------------- */
+
+static char *
+random_hex (gsize bytes)
+{
+  guint8 buffer[32];
+  GString *out = g_string_sized_new (bytes * 2);
+
+  g_assert (bytes <= sizeof buffer);
+  if (RAND_bytes (buffer, (int) bytes) != 1)
+    g_error ("OpenSSL RAND_bytes failed");
+  for (gsize i = 0; i < bytes; i++)
+    g_string_append_printf (out, "%02x", buffer[i]);
+  return g_string_free (out, FALSE);
+}
+
+static char *
+new_etag (void)
+{
+  g_autofree char *hex = random_hex (8);
+
+  return g_strdup_printf ("\"%s\"", hex);
+}
+
+/* Leaves the room (if still in it) and drops the session from the
+ * context; the resource is freed by the table. */
+static void
+resource_free (WhipResource *resource)
+{
+  SignalingSession *session = resource->session;
+
+  if (session != NULL) {
+    if (session->state == SESSION_JOINED)
+      signaling_room_leave (session);
+    session->state = SESSION_LEFT;
+    g_hash_table_remove (session->context->sessions, &session->serial);
+    signaling_session_unref (session);
+  }
+  g_free (resource->id);
+  g_free (resource->briefing_id);
+  g_free (resource->user_id);
+  g_free (resource->etag);
+  g_free (resource->remote_ufrag);
+  g_free (resource);
+}
+
+static void
+resource_remove (SignalingContext *context, WhipResource *resource)
+{
+  g_hash_table_remove (context->whip_resources, resource->id);
+}
+
+/* The live resource @id of @briefing_id in @direction, or NULL.  A
+ * resource whose member was taken out of the room (removed by the host,
+ * server shutting down) is dropped here. */
+static WhipResource *
+resource_find (SignalingContext *context, WhipDirection direction, const char *briefing_id,
+               const char *id)
+{
+  WhipResource *resource = g_hash_table_lookup (context->whip_resources, id);
+
+  if (resource == NULL || resource->direction != direction
+      || strcmp (resource->briefing_id, briefing_id) != 0)
+    return NULL;
+  if (resource->session->state != SESSION_JOINED) {
+    resource_remove (context, resource);
+    return NULL;
+  }
+  return resource;
+}
+
+/* WHIP sessions of @briefing_id (ingest only). */
+static guint
+count_presenters (SignalingContext *context, const char *briefing_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint count = 0;
+
+  g_hash_table_iter_init (&iter, context->whip_resources);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WhipResource *resource = value;
+
+    if (resource->direction == WHIP_INGEST && strcmp (resource->briefing_id, briefing_id) == 0
+        && resource->session->state == SESSION_JOINED)
+      count++;
+  }
+  return count;
+}
+
+/* ---- replies ---------------------------------------------------------- */
+
+static void
+reply_error (SoupServerMessage *msg, guint status, const char *code, const char *message)
+{
+  signaling_api_reply_error (msg, status, code, message, NULL);
+}
+
+static void
+set_header (SoupServerMessage *msg, const char *name, const char *value)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), name, value);
+}
+
+static void
+reply_method_not_allowed (SoupServerMessage *msg, const char *allow)
+{
+  set_header (msg, "Allow", allow);
+  reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "method-not-allowed",
+               "method not allowed on this path");
+}
+
+/* TRUE when the request's Content-Type (parameters ignored) is @type. */
+static gboolean
+has_content_type (SoupServerMessage *msg, const char *type)
+{
+  const char *value = soup_message_headers_get_content_type (
+      soup_server_message_get_request_headers (msg), NULL);
+
+  return value != NULL && g_ascii_strcasecmp (value, type) == 0;
+}
+
+/* The body as a NUL-terminated string (transfer full), or NULL when it is
+ * empty, over @max bytes, holds a NUL or is not UTF-8. */
+static char *
+body_text (SoupServerMessage *msg, gsize max)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GBytes) bytes = body ? soup_message_body_flatten (body) : NULL;
+  gsize length = 0;
+  const char *data = bytes ? g_bytes_get_data (bytes, &length) : NULL;
+
+  if (data == NULL || length == 0 || length > max || memchr (data, '\0', length) != NULL
+      || !g_utf8_validate (data, (gssize) length, NULL))
+    return NULL;
+  return g_strndup (data, length);
+}
+
+/* ---- SDP checks ------------------------------------------------------- */
+
+/* The offer parses, has at least one m-line, and every m-line's direction
+ * suits @direction: a WHIP offer sends (sendonly or sendrecv), a WHEP
+ * offer receives (recvonly or sendrecv).  *@out_ufrag (transfer full): the
+ * offer's ice-ufrag (media level first, else session level), may be NULL.
+ * FALSE + a message for the 400 reply. */
+static gboolean
+check_offer (const char *text, WhipDirection direction, char **out_ufrag, char **out_message)
+{
+  g_autoptr (GstSDPMessage) sdp = NULL;
+  const char *ufrag = NULL;
+  guint n_media;
+
+  *out_ufrag = NULL;
+  if (!g_str_has_prefix (text, "v=0")) {
+    *out_message = g_strdup ("the body is not an SDP offer (it must start with v=0)");
+    return FALSE;
+  }
+  if (gst_sdp_message_new (&sdp) != GST_SDP_OK
+      || gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text), sdp) != GST_SDP_OK) {
+    *out_message = g_strdup ("the SDP offer does not parse");
+    return FALSE;
+  }
+  n_media = gst_sdp_message_medias_len (sdp);
+  if (n_media == 0) {
+    *out_message = g_strdup ("the SDP offer has no media section");
+    return FALSE;
+  }
+  for (guint i = 0; i < n_media; i++) {
+    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
+    gboolean sends = gst_sdp_media_get_attribute_val (media, "sendonly") != NULL
+                     || gst_sdp_media_get_attribute_val (media, "sendrecv") != NULL;
+    gboolean receives = gst_sdp_media_get_attribute_val (media, "recvonly") != NULL
+                        || gst_sdp_media_get_attribute_val (media, "sendrecv") != NULL;
+    gboolean said = sends || receives
+                    || gst_sdp_media_get_attribute_val (media, "inactive") != NULL;
+
+    /* No direction attribute is sendrecv (RFC 3264 §5.1). */
+    if (!said)
+      sends = receives = TRUE;
+    if (direction == WHIP_INGEST && !sends && gst_sdp_media_get_port (media) != 0) {
+      *out_message = g_strdup_printf ("media section %u does not send: a WHIP offer publishes", i);
+      return FALSE;
+    }
+    if (direction == WHIP_EGRESS && !receives && gst_sdp_media_get_port (media) != 0) {
+      *out_message = g_strdup_printf ("media section %u does not receive: a WHEP offer is "
+                                      "recvonly", i);
+      return FALSE;
+    }
+    if (ufrag == NULL)
+      ufrag = gst_sdp_media_get_attribute_val (media, "ice-ufrag");
+  }
+  if (ufrag == NULL)
+    ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
+  *out_ufrag = g_strdup (ufrag);
+  return TRUE;
+}
+
+/* ---- POST: a new session ---------------------------------------------- */
+
+static void
+pending_free (WhipPending *pending)
+{
+  if (pending->disconnected_id)
+    g_signal_handler_disconnect (pending->msg, pending->disconnected_id);
+  g_object_unref (pending->msg);
+  g_free (pending->resource_id);
+  g_free (pending);
+}
+
+static void
+on_pending_disconnected (SoupServerMessage *msg, gpointer user_data)
+{
+  ((WhipPending *) user_data)->disconnected = TRUE;
+}
+
+/* The media engine's refusal as an HTTP reply. */
+static void
+reply_media_error (SoupServerMessage *msg, const GError *error)
+{
+  if (error->domain == MEDIA_ERROR) {
+    switch ((MediaError) error->code) {
+    case MEDIA_ERROR_BAD_SDP:
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdp", error->message);
+      return;
+    case MEDIA_ERROR_NO_CODEC:
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "no-codec", error->message);
+      return;
+    case MEDIA_ERROR_NOT_FOUND:
+    case MEDIA_ERROR_STATE:
+      /* e.g. WHEP before the media plane can bind viewers. */
+      reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "bad-state", error->message);
+      return;
+    case MEDIA_ERROR_BAD_CANDIDATE:
+    case MEDIA_ERROR_INTERNAL:
+      break;
+    }
+  }
+  g_warning ("WHIP/WHEP: media failure: %s", error->message);
+  reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "the media server failed");
+}
+
+/* A WHIP publisher's first answer makes a planned briefing live. */
+static void
+mark_live (SignalingContext *context, WhipResource *resource)
+{
+  g_autoptr (RecordsBriefing) briefing = records_briefing_get (context->store,
+                                                               resource->briefing_id, NULL);
+  g_autoptr (GError) error = NULL;
+
+  if (briefing == NULL || g_strcmp0 (briefing->status, "planned") != 0)
+    return;
+  if (!records_briefing_set_status (context->store, briefing->id, "live", resource->user_id,
+                                    &error)) {
+    g_warning ("briefing %s: cannot mark live: %s", briefing->id, error->message);
+    return;
+  }
+  signaling_api_audit (context->api, resource->session->principal,
+                       resource->session->remote_address, "update", "Briefing", briefing->id,
+                       NULL, "success", "live");
+}
+
+static void
+on_answer (const char *sdp, GPtrArray *tracks, const GError *error, gpointer user_data)
+{
+  WhipPending *pending = user_data;
+  SignalingContext *context = pending->context;
+  WhipResource *resource = g_hash_table_lookup (context->whip_resources, pending->resource_id);
+  SoupServerMessage *msg = pending->msg;
+  g_autofree char *location = NULL;
+
+  if (resource == NULL) {
+    /* Gone meanwhile: the briefing ended, or the server is shutting down. */
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "the briefing's session has ended");
+  } else if (error != NULL || pending->disconnected) {
+    if (error != NULL)
+      reply_media_error (msg, error);
+    signaling_log (G_LOG_LEVEL_INFO, resource->session, "%s offer refused: %s",
+                   direction_path (resource->direction),
+                   error ? error->message : "the client went away");
+    resource_remove (context, resource);
+  } else {
+    resource->answered = TRUE;
+    location = g_strdup_printf ("/%s/%s/%s", direction_path (resource->direction),
+                                resource->briefing_id, resource->id);
+    set_header (msg, "Location", location);
+    set_header (msg, "ETag", resource->etag);
+    set_header (msg, "Cache-Control", "no-store");
+    /* No ICE servers are configured: no Link header (RFC 9725 §4.6). */
+    soup_server_message_set_status (msg, SOUP_STATUS_CREATED, NULL);
+    soup_server_message_set_response (msg, WHIP_CONTENT_TYPE, SOUP_MEMORY_COPY, sdp,
+                                      strlen (sdp));
+    signaling_log (G_LOG_LEVEL_INFO, resource->session, "%s session %s answered",
+                   direction_path (resource->direction), resource->id);
+    if (resource->direction == WHIP_INGEST)
+      mark_live (context, resource);
+  }
+  if (!pending->disconnected)
+    soup_server_message_unpause (msg);
+  pending_free (pending);
+}
+
+/* Who may publish into @briefing: its host (policy briefing-publish). */
+static gboolean
+may_publish (SignalingContext *context, const SignalingPrincipal *who,
+             const RecordsBriefing *briefing)
+{
+  SignalingPolicyTarget target = { .briefing = briefing };
+
+  return signaling_policy_allows (who, SIGNALING_OP_BRIEFING_PUBLISH, &target);
+}
+
+static void
+handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+             const char *briefing_id)
+{
+  g_autoptr (SignalingPrincipal) who = NULL;
+  g_autoptr (RecordsBriefing) briefing = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *source = signaling_api_client_address (msg);
+  g_autofree char *offer = NULL, *ufrag = NULL, *problem = NULL;
+  SignalingPolicyTarget target = { 0 };
+  SignalingOperation op;
+  SignalingSession *session;
+  SignalingErrorCode code;
+  WhipResource *resource;
+  WhipPending *pending;
+
+  /* 401 before anything about the request (RFC 6750 §3 WWW-Authenticate). */
+  who = signaling_api_authenticate (context->api, msg);
+  if (who == NULL)
+    return;
+  if (!has_content_type (msg, WHIP_CONTENT_TYPE)) {
+    reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                 "the offer must be sent as application/sdp");
+    return;
+  }
+  if (g_uuid_string_is_valid (briefing_id))
+    briefing = records_briefing_get (context->store, briefing_id, &error);
+  if (briefing == NULL) {
+    if (error != NULL && !g_error_matches (error, RECORDS_ERROR, RECORDS_ERROR_NOT_FOUND)) {
+      g_warning ("WHIP: cannot read briefing: %s", error->message);
+      reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "internal", "internal error");
+    } else {
+      reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such briefing");
+    }
+    return;
+  }
+  op = direction == WHIP_INGEST ? SIGNALING_OP_BRIEFING_PUBLISH : SIGNALING_OP_BRIEFING_JOIN;
+  target.briefing = briefing;
+  if (direction == WHIP_INGEST ? !may_publish (context, who, briefing)
+                               : !signaling_policy_allows (who, op, &target)) {
+    signaling_api_audit (context->api, who, source, "join", "Briefing", briefing->id, NULL,
+                         "denied", signaling_operation_to_string (op));
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden",
+                 direction == WHIP_INGEST ? "only the briefing's host publishes into it"
+                                          : "not allowed to watch this briefing");
+    return;
+  }
+  if (g_strcmp0 (briefing->status, "ended") == 0) {
+    reply_error (msg, 410, "briefing-ended", "the briefing has ended");
+    return;
+  }
+  offer = body_text (msg, WHIP_MAX_SDP);
+  if (offer == NULL) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdp",
+                 "the body must be an SDP offer of 1 to 32768 bytes of UTF-8");
+    return;
+  }
+  if (!check_offer (offer, direction, &ufrag, &problem)) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdp", problem);
+    return;
+  }
+  if (context->engine == NULL) {
+    reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "bad-state", "no media plane");
+    return;
+  }
+  if (direction == WHIP_INGEST && count_presenters (context, briefing->id) >= WHIP_MAX_PRESENTERS) {
+    reply_error (msg, SOUP_STATUS_CONFLICT, "presenters-full",
+                 "the briefing has its maximum of presenters");
+    return;
+  }
+
+  /* A room member without a WebSocket. */
+  session = signaling_session_new_detached (context, source);
+  session->principal = g_steal_pointer (&who);
+  if (!signaling_room_join (context, session, briefing->id, session->principal->display_name,
+                            NULL, &code)) {
+    g_hash_table_remove (context->sessions, &session->serial);
+    reply_error (msg, SOUP_STATUS_CONFLICT, signaling_error_code_to_string (code),
+                 "the briefing's room is full");
+    return;
+  }
+  resource = g_new0 (WhipResource, 1);
+  resource->id = random_hex (16);
+  resource->briefing_id = g_strdup (briefing->id);
+  resource->direction = direction;
+  resource->user_id = g_strdup (session->principal->user_id);
+  resource->etag = new_etag ();
+  resource->remote_ufrag = g_steal_pointer (&ufrag);
+  resource->session = signaling_session_ref (session);
+  g_hash_table_insert (context->whip_resources, resource->id, resource);
+  signaling_log (G_LOG_LEVEL_INFO, session, "%s session %s offered",
+                 direction_path (direction), resource->id);
+
+  pending = g_new0 (WhipPending, 1);
+  pending->context = context;
+  pending->resource_id = g_strdup (resource->id);
+  pending->msg = g_object_ref (msg);
+  pending->disconnected_id = g_signal_connect (msg, "disconnected",
+                                               G_CALLBACK (on_pending_disconnected), pending);
+  soup_server_message_pause (msg);
+  if (direction == WHIP_INGEST)
+    media_engine_publish (context->engine, briefing->id, session->participant_id, offer,
+                          on_answer, pending);
+  else
+    media_engine_view (context->engine, briefing->id, session->participant_id, offer, on_answer,
+                       pending);
+}
+
+/* ---- PATCH and DELETE on a session ------------------------------------ */
+
+/* The resource a PATCH or DELETE names, after authenticating the caller
+ * (the same user as the POST's); NULL after replying 401/404/403. */
+static WhipResource *
+authorise_resource (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+                    const char *briefing_id, const char *resource_id)
+{
+  g_autoptr (SignalingPrincipal) who = signaling_api_authenticate (context->api, msg);
+  WhipResource *resource;
+
+  if (who == NULL)
+    return NULL;
+  resource = resource_find (context, direction, briefing_id, resource_id);
+  if (resource == NULL || !resource->answered) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such session");
+    return NULL;
+  }
+  if (g_strcmp0 (who->user_id, resource->user_id) != 0) {
+    g_autofree char *source = signaling_api_client_address (msg);
+
+    signaling_api_audit (context->api, who, source, "leave", "Briefing", briefing_id, NULL,
+                         "denied", "not the session's owner");
+    reply_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden", "this session is someone else's");
+    return NULL;
+  }
+  return resource;
+}
+
+static void
+handle_delete (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+               const char *briefing_id, const char *resource_id)
+{
+  WhipResource *resource = authorise_resource (context, msg, direction, briefing_id,
+                                               resource_id);
+
+  if (resource == NULL)
+    return;
+  signaling_log (G_LOG_LEVEL_INFO, resource->session, "%s session %s deleted",
+                 direction_path (direction), resource->id);
+  resource_remove (context, resource);   /* leaves the room: track-removed, participant-left */
+  set_header (msg, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+}
+
+/* Trickle ICE (RFC 8840 SDP fragment): every a=candidate line goes to the
+ * media engine; a=end-of-candidates ends them.  An ice-ufrag other than
+ * the session's is refused (candidates of another ICE session). */
+static void
+handle_patch (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+              const char *briefing_id, const char *resource_id)
+{
+  WhipResource *resource = authorise_resource (context, msg, direction, briefing_id,
+                                               resource_id);
+  const char *if_match_header;
+  g_autofree char *if_match = NULL;
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GPtrArray) candidates = NULL;
+  gboolean end_of_candidates = FALSE;
+  MediaPcKind pc = direction == WHIP_INGEST ? MEDIA_PC_PUBLISH : MEDIA_PC_SUBSCRIBE;
+
+  if (resource == NULL)
+    return;
+  if (!has_content_type (msg, TRICKLE_CONTENT_TYPE)) {
+    reply_error (msg, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type",
+                 "a PATCH carries application/trickle-ice-sdpfrag");
+    return;
+  }
+  if_match_header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                  "If-Match");
+  if (if_match_header != NULL)
+    if_match = g_strstrip (g_strdup (if_match_header));
+  if (if_match != NULL && strcmp (if_match, "*") == 0) {
+    /* RFC 9725 §4.3.1: trickle supported, ICE restart not. */
+    reply_error (msg, 422, "ice-restart-unsupported",
+                 "ICE restarts are not supported: start a new session (DELETE, then POST)");
+    return;
+  }
+  if (if_match != NULL && strcmp (if_match, resource->etag) != 0) {
+    reply_error (msg, SOUP_STATUS_PRECONDITION_FAILED, "etag-mismatch",
+                 "If-Match does not name this session's current ICE session");
+    return;
+  }
+  text = body_text (msg, WHIP_MAX_SDPFRAG);
+  if (text == NULL) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
+                 "the body must be an SDP fragment of 1 to 16384 bytes of UTF-8");
+    return;
+  }
+  candidates = g_ptr_array_new ();
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++) {
+    char *line = g_strchomp (lines[i]);   /* "\r\n" line ends */
+
+    if (*line == '\0')
+      continue;
+    if (strlen (line) > 1024 || line[1] != '=' || strchr ("amc", line[0]) == NULL) {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
+                   "an SDP fragment holds only a=, m= and c= lines of at most 1024 bytes");
+      return;
+    }
+    if (g_str_has_prefix (line, "a=ice-ufrag:") && resource->remote_ufrag != NULL
+        && strcmp (line + 12, resource->remote_ufrag) != 0) {
+      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
+                   "ice-ufrag is not this session's (an ICE restart needs If-Match: *)");
+      return;
+    }
+    if (g_str_has_prefix (line, "a=candidate:"))
+      g_ptr_array_add (candidates, line + 2);
+    else if (strcmp (line, "a=end-of-candidates") == 0)
+      end_of_candidates = TRUE;
+  }
+  for (guint i = 0; i < candidates->len; i++)
+    media_engine_add_remote_candidate (context->engine, briefing_id,
+                                       resource->session->participant_id, pc,
+                                       candidates->pdata[i], NULL, NULL);
+  if (end_of_candidates)
+    media_engine_add_remote_candidate (context->engine, briefing_id,
+                                       resource->session->participant_id, pc, NULL, NULL, NULL);
+  signaling_log (G_LOG_LEVEL_DEBUG, resource->session, "trickle: %u candidates%s",
+                 candidates->len, end_of_candidates ? ", end" : "");
+  set_header (msg, "Cache-Control", "no-store");
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+/* ---- routing ---------------------------------------------------------- */
+
+static void
+reply_options (SoupServerMessage *msg, gboolean endpoint)
+{
+  if (endpoint) {
+    set_header (msg, "Allow", "OPTIONS, POST");
+    set_header (msg, "Accept-Post", WHIP_CONTENT_TYPE);
+  } else {
+    set_header (msg, "Allow", "OPTIONS, PATCH, DELETE");
+    set_header (msg, "Accept-Patch", TRICKLE_CONTENT_TYPE);
+  }
+  /* No ICE servers configured: no Link headers (RFC 9725 §4.6). */
+  soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+}
+
+static void
+handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHashTable *query,
+                gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  WhipDirection direction = g_str_has_prefix (path, "/whip/") ? WHIP_INGEST : WHIP_EGRESS;
+  g_auto (GStrv) segments = NULL;
+  guint n;
+
+  if (strlen (path) > 256) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint");
+    return;
+  }
+  segments = g_strsplit (path + 6, "/", 3);
+  n = g_strv_length (segments);
+  for (guint i = 0; i < n; i++)
+    if (*segments[i] == '\0')
+      n = 0;
+  if (n == 0 || n > 2) {
+    reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such endpoint");
+    return;
+  }
+  if (strcmp (method, "OPTIONS") == 0) {
+    reply_options (msg, n == 1);
+    return;
+  }
+  if (n == 1) {
+    if (strcmp (method, "POST") != 0)
+      reply_method_not_allowed (msg, "OPTIONS, POST");
+    else
+      handle_post (context, msg, direction, segments[0]);
+    return;
+  }
+  if (strcmp (method, "DELETE") == 0)
+    handle_delete (context, msg, direction, segments[0], segments[1]);
+  else if (strcmp (method, "PATCH") == 0)
+    handle_patch (context, msg, direction, segments[0], segments[1]);
+  else
+    reply_method_not_allowed (msg, "OPTIONS, PATCH, DELETE");
+}
+
+/* Refuses an offer over the limit from its headers, before libsoup reads
+ * it; a body without a Content-Length is refused too. */
+static void
+handle_request_early (SoupServer *soup, SoupServerMessage *msg, const char *path,
+                      GHashTable *query, gpointer user_data)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED
+      || soup_message_headers_get_content_length (headers) > WHIP_MAX_SDP) {
+    reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "too-large",
+                 "a body of at most 32768 bytes, with a Content-Length");
+    set_header (msg, "Connection", "close");
+  }
+}
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+void
+signaling_whip_attach (SignalingContext *context, SoupServer *soup)
+{
+  g_return_if_fail (context != NULL && SOUP_IS_SERVER (soup));
+  g_return_if_fail (context->api != NULL && context->store != NULL);
+  soup_server_add_early_handler (soup, "/whip/", handle_request_early, context, NULL);
+  soup_server_add_early_handler (soup, "/whep/", handle_request_early, context, NULL);
+  soup_server_add_handler (soup, "/whip/", handle_request, context, NULL);
+  soup_server_add_handler (soup, "/whep/", handle_request, context, NULL);
+}
+
+void
+signaling_whip_context_init (SignalingContext *context)
+{
+  context->whip_resources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                   (GDestroyNotify) resource_free);
+}
+
+void
+signaling_whip_context_clear (SignalingContext *context)
+{
+  g_clear_pointer (&context->whip_resources, g_hash_table_destroy);
+}
+
+void
+signaling_whip_briefing_ended (const RecordsBriefing *briefing, gpointer user_data)
+{
+  SignalingContext *context = user_data;
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, context->whip_resources);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WhipResource *resource = value;
+
+    if (strcmp (resource->briefing_id, briefing->id) == 0) {
+      signaling_log (G_LOG_LEVEL_INFO, resource->session, "%s session %s: the briefing ended",
+                     direction_path (resource->direction), resource->id);
+      g_hash_table_iter_remove (&iter);
+    }
+  }
+}
