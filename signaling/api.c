@@ -164,10 +164,8 @@ signaling_api_authenticate_token (SignalingApi *api, const char *token, GError *
   return signaling_auth_authenticate (api->auth, token, error);
 }
 
-/* The token of "Authorization: Bearer <token>" (RFC 6750 §2.1), borrowed
- * from the headers, or NULL. */
-static const char *
-bearer_token (SoupServerMessage *msg)
+const char *
+signaling_api_bearer_token (SoupServerMessage *msg)
 {
   const char *value = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                     "Authorization");
@@ -191,7 +189,7 @@ signaling_api_authenticate (SignalingApi *api, SoupServerMessage *msg)
 
   g_return_val_if_fail (api != NULL && msg != NULL, NULL);
 
-  token = bearer_token (msg);
+  token = signaling_api_bearer_token (msg);
   if (token == NULL)
     g_set_error_literal (&error, SIGNALING_AUTH_ERROR, SIGNALING_AUTH_ERROR_UNAUTHENTICATED,
                          "an Authorization: Bearer token is required");

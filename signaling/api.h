@@ -61,6 +61,10 @@ SignalingAuth *signaling_api_get_auth (SignalingApi *api);
 SignalingPrincipal *signaling_api_authenticate_token (SignalingApi *api, const char *token,
                                                      GError **error);
 
+/* The token of "Authorization: Bearer <token>" (RFC 6750 §2.1) of @msg,
+ * borrowed from its headers, or NULL.  Not verified. */
+const char *signaling_api_bearer_token (SoupServerMessage *msg);
+
 /* Reads "Authorization: Bearer <token>" of @msg.  Returns (transfer full)
  * the principal; on failure it has already replied 401 with the code and
  * written a "denied" audit event, and returns NULL. */

@@ -637,6 +637,9 @@ on_state_changed (const char *participant_id, MediaPcKind pc, MediaState state, 
   signaling_session_send (session, json_pack ("{s:s, s:s, s:s}", "type", "connection-state",
                                               "pc", media_pc_kind_to_string (pc), "state",
                                               media_state_to_string (state)));
+  /* A WHIP/WHEP client has no socket to close: a dead peer ends it. */
+  if (session->detached && (state == MEDIA_STATE_FAILED || state == MEDIA_STATE_CLOSED))
+    signaling_whip_peer_ended (context, participant_id);
 }
 
 /* The media plane's dominant speaker changed: everyone in the room hears of it. */

@@ -287,6 +287,12 @@ void signaling_recording_member_left (SignalingContext *context, SignalingRoom *
 gboolean signaling_briefing_lookup (SignalingContext *context, const char *room_id,
                                     char **host_user_id);
 
+/* whip.c */
+/* A detached member's peer connection failed or closed: its WHIP/WHEP
+ * session ends now (the member leaves its room; the caller must not touch
+ * the session afterwards). */
+void signaling_whip_peer_ended (SignalingContext *context, const char *participant_id);
+
 /* One structured log line with the room and participant ids, also shown in
  * the text for terminals.  Never pass SDP bodies, tokens or names. */
 #define signaling_log(level, session, format, ...)                                      \

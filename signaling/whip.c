@@ -20,13 +20,23 @@
  * (or none) and candidates of the offer's ICE session → 204.  ICE restart
  * (If-Match "*") is not supported: 422, as §4.3.1 asks of a session that
  * supports trickle but not restarts.  A resource's URL carries 128 random
- * bits; PATCH and DELETE still need the Bearer token of the same user.
+ * bits; PATCH and DELETE still need a Bearer token: the one that created
+ * the session (accepted after it expired: OBS keeps one token for a whole
+ * stream) or another valid token of the same user.  A session also ends
+ * when its peer connection fails (signaling_whip_peer_ended), when the
+ * briefing ends (signaling_whip_briefing_ended) and at shutdown.
+ *
+ * Who: WHIP — the briefing's host (policy briefing-publish), at most
+ * WHIP_MAX_PRESENTERS sessions at once (409 presenters-full); WHEP — any
+ * clinical staff (briefing-join).  Refusals are audited ("join" denied),
+ * joins and leaves by the room as for WebSocket members.
  *
  * Threads: everything runs on signaling's main context.
  */
 #include "whip.h"
 
 #include <gst/sdp/sdp.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -47,6 +57,8 @@ typedef struct {
   char *briefing_id;
   WhipDirection direction;
   char *user_id;                /* whose token created it                    */
+  char *token_sha256;           /* of that token: PATCH and DELETE may show it
+                                 * again after it expired                    */
   char *etag;                   /* "\"<hex>\"": the current ICE session      */
   char *remote_ufrag;           /* the offer's ice-ufrag                     */
   gboolean answered;            /* the 201 went out                          */
@@ -109,6 +121,7 @@ resource_free (WhipResource *resource)
   g_free (resource->id);
   g_free (resource->briefing_id);
   g_free (resource->user_id);
+  g_free (resource->token_sha256);
   g_free (resource->etag);
   g_free (resource->remote_ufrag);
   g_free (resource);
@@ -465,6 +478,8 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
   resource->briefing_id = g_strdup (briefing->id);
   resource->direction = direction;
   resource->user_id = g_strdup (session->principal->user_id);
+  resource->token_sha256 = g_compute_checksum_for_string (G_CHECKSUM_SHA256,
+                                                          signaling_api_bearer_token (msg), -1);
   resource->etag = new_etag ();
   resource->remote_ufrag = g_steal_pointer (&ufrag);
   resource->session = signaling_session_ref (session);
@@ -489,18 +504,37 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
 
 /* ---- PATCH and DELETE on a session ------------------------------------ */
 
-/* The resource a PATCH or DELETE names, after authenticating the caller
- * (the same user as the POST's); NULL after replying 401/404/403. */
+/* TRUE when @msg shows the very token that created @resource (compared
+ * by SHA-256 in constant time). */
+static gboolean
+shows_creating_token (SoupServerMessage *msg, const WhipResource *resource)
+{
+  const char *token = signaling_api_bearer_token (msg);
+  g_autofree char *digest = NULL;
+
+  if (token == NULL)
+    return FALSE;
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, token, -1);
+  return CRYPTO_memcmp (digest, resource->token_sha256, strlen (digest)) == 0;
+}
+
+/* The resource a PATCH or DELETE names, after authenticating the caller;
+ * NULL after replying 401/404/403.  The caller is the session's owner when
+ * it shows the token that created the session — also after that token
+ * expired, so that a client configured with one token (OBS) can still end
+ * a long session — or another valid token of the same user. */
 static WhipResource *
 authorise_resource (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
                     const char *briefing_id, const char *resource_id)
 {
-  g_autoptr (SignalingPrincipal) who = signaling_api_authenticate (context->api, msg);
-  WhipResource *resource;
+  g_autoptr (SignalingPrincipal) who = NULL;
+  WhipResource *resource = resource_find (context, direction, briefing_id, resource_id);
 
+  if (resource != NULL && resource->answered && shows_creating_token (msg, resource))
+    return resource;
+  who = signaling_api_authenticate (context->api, msg);
   if (who == NULL)
     return NULL;
-  resource = resource_find (context, direction, briefing_id, resource_id);
   if (resource == NULL || !resource->answered) {
     reply_error (msg, SOUP_STATUS_NOT_FOUND, "not-found", "no such session");
     return NULL;
@@ -711,6 +745,29 @@ void
 signaling_whip_context_clear (SignalingContext *context)
 {
   g_clear_pointer (&context->whip_resources, g_hash_table_destroy);
+}
+
+void
+signaling_whip_peer_ended (SignalingContext *context, const char *participant_id)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_return_if_fail (context != NULL && participant_id != NULL);
+  if (context->whip_resources == NULL)
+    return;
+  g_hash_table_iter_init (&iter, context->whip_resources);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WhipResource *resource = value;
+
+    if (g_strcmp0 (resource->session->participant_id, participant_id) == 0) {
+      signaling_log (G_LOG_LEVEL_INFO, resource->session,
+                     "%s session %s: its peer connection ended",
+                     direction_path (resource->direction), resource->id);
+      g_hash_table_iter_remove (&iter);
+      return;
+    }
+  }
 }
 
 void

@@ -16,12 +16,14 @@ harness's signaling.  Checked:
     ETag; the briefing turns live; the viewer sees participant-joined and
     track-added (audio and video) and decodes >= 30 VP8 frames;
   - trickle PATCH: 204 with the ETag, 412 with another, 422 for an ICE
-    restart (If-Match: *), 415 for a wrong type, 403 for another user;
+    restart (If-Match: *), 415 for a wrong type, 403 for another user, 204
+    for another token of the same user, 401 without a token;
   - four presenters at most: the fifth POST is 409 presenters-full;
   - WHEP: a webrtcbin recvonly viewer decodes frames (or, while the media
     plane's WHEP body is a placeholder, gets its 503 bad-state error);
     patient and auditor are refused 403;
-  - DELETE by another user 403, by the presenter 200: the viewer sees
+  - DELETE by another user 403; by the presenter 200, with the token that
+    created the session even after it was logged out: the viewer sees
     track-removed and participant-left; DELETE again 404;
   - an ended briefing refuses WHIP with 410.
 
@@ -84,6 +86,7 @@ async def main(_unused):
     clients, peers, sigs = [], [], []
     try:
         t_host = login(caud, "specialist.thanhhoa")
+        t_present = login(caud, "specialist.thanhhoa")    # the WHIP client's own token
         t_site = login(caud, "clinician.dongson")
         t_nurse = login(caud, "nurse.dongson")
         t_auditor = login(caud, "auditor")
@@ -134,7 +137,7 @@ async def main(_unused):
               "nothing joined the room during the refusals")
 
         # ---- the presenter publishes with webrtcbin
-        presenter = WhipClient(whip_url, t_host, log=log)
+        presenter = WhipClient(whip_url, t_present, log=log)
         clients.append(presenter)
         r = await loop.run_in_executor(None, presenter.publish)
         check(r.status == 201, "WHIP POST: 201 (%d %s)" % (r.status, r.body[:200]))
@@ -170,6 +173,13 @@ async def main(_unused):
         r = await loop.run_in_executor(None, presenter.patch, frag % ufrag,
                                        "application/trickle-ice-sdpfrag", presenter.etag)
         check(r.status == 204, "trickle PATCH with the ETag: 204 (%d %s)" % (r.status, r.body))
+        r = request(presenter.location, "PATCH", frag % ufrag,
+                    {"Authorization": "Bearer " + t_host, "If-Match": presenter.etag,
+                     "Content-Type": "application/trickle-ice-sdpfrag"})
+        check(r.status == 204, "PATCH with another token of the same user: 204 (%d)" % r.status)
+        r = request(presenter.location, "PATCH", frag % ufrag,
+                    {"Content-Type": "application/trickle-ice-sdpfrag"})
+        check(r.status == 401, "PATCH without a token: 401 (%d)" % r.status)
         r = await loop.run_in_executor(None, presenter.patch, frag % ufrag,
                                        "application/trickle-ice-sdpfrag", '"stale"')
         check(r.status == 412, "PATCH with another ETag: 412 (%d)" % r.status)
@@ -227,8 +237,14 @@ async def main(_unused):
         # ---- DELETE
         r = await loop.run_in_executor(None, presenter.delete, t_site)
         check(r.status == 403, "DELETE by another user: 403 (%d)" % r.status)
+        # The token that created the session still ends it after it stopped
+        # being valid (logged out here; expired in a long briefing).
+        status, _ = http_json(caud, "POST", "/api/auth/logout", t_present)
+        check(status == 204, "the presenter's token logged out")
+        r = post(whip_url, t_present, presenter.offer)
+        check(r.status == 401, "that token opens no new session: 401 (%d)" % r.status)
         r = await loop.run_in_executor(None, presenter.delete)
-        check(r.status == 200, "DELETE by the presenter: 200 (%d)" % r.status)
+        check(r.status == 200, "DELETE by the presenter with its first token: 200 (%d)" % r.status)
         removed = await site.wait_for(lambda m: m.get("type") == "track-removed"
                                       and m.get("participant") == whip_participant,
                                       timeout=10, what="track-removed of the WHIP presenter")
@@ -236,7 +252,7 @@ async def main(_unused):
         await site.wait_for(lambda m: m.get("type") == "participant-left"
                             and m.get("participant") == whip_participant,
                             timeout=10, what="participant-left of the WHIP presenter")
-        r = await loop.run_in_executor(None, presenter.delete)
+        r = await loop.run_in_executor(None, presenter.delete, t_host)
         check(r.status == 404, "DELETE again: 404 (%d)" % r.status)
 
         # ---- an ended briefing
