@@ -26,9 +26,11 @@
  * when its peer connection fails (signaling_whip_peer_ended), when the
  * briefing ends (signaling_whip_briefing_ended) and at shutdown.
  *
- * Who: WHIP — the briefing's host (policy briefing-publish), at most
- * WHIP_MAX_PRESENTERS sessions at once (409 presenters-full); WHEP — any
- * clinical staff (briefing-join).  Refusals are audited ("join" denied),
+ * Who: WHIP — the briefing's host (policy briefing-publish) or a user who
+ * holds the floor in its room, while the briefing has fewer than
+ * SIGNALING_BRIEFING_MAX_PRESENTERS floor holders (409 presenters-full);
+ * the WHIP member joins as a presenter.  WHEP — any clinical staff
+ * (briefing-join), as a viewer.  Refusals are audited ("join" denied),
  * joins and leaves by the room as for WebSocket members.
  *
  * Threads: everything runs on signaling's main context.
@@ -44,8 +46,6 @@
 #define TRICKLE_CONTENT_TYPE "application/trickle-ice-sdpfrag"
 #define WHIP_MAX_SDP SIGNALING_MAX_SDP
 #define WHIP_MAX_SDPFRAG 16384
-/* A briefing's floor holders, the host included (issue 6: up to four). */
-#define WHIP_MAX_PRESENTERS 4
 
 typedef enum {
   WHIP_INGEST,      /* WHIP: the client publishes */
@@ -150,25 +150,6 @@ resource_find (SignalingContext *context, WhipDirection direction, const char *b
     return NULL;
   }
   return resource;
-}
-
-/* WHIP sessions of @briefing_id (ingest only). */
-static guint
-count_presenters (SignalingContext *context, const char *briefing_id)
-{
-  GHashTableIter iter;
-  gpointer value;
-  guint count = 0;
-
-  g_hash_table_iter_init (&iter, context->whip_resources);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    WhipResource *resource = value;
-
-    if (resource->direction == WHIP_INGEST && strcmp (resource->briefing_id, briefing_id) == 0
-        && resource->session->state == SESSION_JOINED)
-      count++;
-  }
-  return count;
 }
 
 /* ---- replies ---------------------------------------------------------- */
@@ -382,14 +363,30 @@ on_answer (const char *sdp, GPtrArray *tracks, const GError *error, gpointer use
   pending_free (pending);
 }
 
-/* Who may publish into @briefing: its host (policy briefing-publish). */
+/* Who may publish into @briefing: its host (policy briefing-publish), or a
+ * user who holds the floor in its room now (given by the host over the
+ * WebSocket: `floor` grant). */
 static gboolean
 may_publish (SignalingContext *context, const SignalingPrincipal *who,
              const RecordsBriefing *briefing)
 {
   SignalingPolicyTarget target = { .briefing = briefing };
+  SignalingRoom *room;
 
-  return signaling_policy_allows (who, SIGNALING_OP_BRIEFING_PUBLISH, &target);
+  if (signaling_policy_allows (who, SIGNALING_OP_BRIEFING_PUBLISH, &target))
+    return TRUE;
+  room = signaling_room_find (context, briefing->id);
+  if (room == NULL || !signaling_policy_allows (who, SIGNALING_OP_BRIEFING_JOIN, &target))
+    return FALSE;
+  for (guint i = 0; i < room->members->len; i++) {
+    SignalingSession *member = g_ptr_array_index (room->members, i);
+
+    if (!member->detached && member->role == SIGNALING_ROLE_PRESENTER
+        && member->principal != NULL
+        && g_strcmp0 (member->principal->user_id, who->user_id) == 0)
+      return TRUE;
+  }
+  return FALSE;
 }
 
 static void
@@ -402,6 +399,7 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
   g_autofree char *source = signaling_api_client_address (msg);
   g_autofree char *offer = NULL, *ufrag = NULL, *problem = NULL;
   SignalingPolicyTarget target = { 0 };
+  SignalingJoinSpec spec = { 0 };
   SignalingOperation op;
   SignalingSession *session;
   SignalingErrorCode code;
@@ -435,7 +433,8 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
     signaling_api_audit (context->api, who, source, "join", "Briefing", briefing->id, NULL,
                          "denied", signaling_operation_to_string (op));
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden",
-                 direction == WHIP_INGEST ? "only the briefing's host publishes into it"
+                 direction == WHIP_INGEST ? "only the briefing's host or a site holding the "
+                                            "floor publishes into it"
                                           : "not allowed to watch this briefing");
     return;
   }
@@ -457,20 +456,25 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
     reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "bad-state", "no media plane");
     return;
   }
-  if (direction == WHIP_INGEST && count_presenters (context, briefing->id) >= WHIP_MAX_PRESENTERS) {
-    reply_error (msg, SOUP_STATUS_CONFLICT, "presenters-full",
-                 "the briefing has its maximum of presenters");
-    return;
-  }
 
   /* A room member without a WebSocket. */
   session = signaling_session_new_detached (context, source);
   session->principal = g_steal_pointer (&who);
-  if (!signaling_room_join (context, session, briefing->id, session->principal->display_name,
-                            NULL, &code)) {
+  /* A WHIP publisher joins holding the floor (it was allowed as the host or
+   * a floor holder: a lock does not keep it out); a WHEP viewer as any
+   * viewer. */
+  spec.kind = SIGNALING_ROOM_BRIEFING;
+  spec.host_user_id = briefing->host_id;
+  spec.presenter = spec.admitted = direction == WHIP_INGEST;
+  if (!signaling_room_join (context, session, briefing->id, &spec,
+                            session->principal->display_name, NULL, &code)) {
     g_hash_table_remove (context->sessions, &session->serial);
+    /* presenters-full (four hold the floor), room-locked, room-full. */
     reply_error (msg, SOUP_STATUS_CONFLICT, signaling_error_code_to_string (code),
-                 "the briefing's room is full");
+                 code == SIGNALING_ERROR_PRESENTERS_FULL
+                     ? "the briefing has its maximum of presenters"
+                     : code == SIGNALING_ERROR_ROOM_LOCKED ? "a host has locked the briefing"
+                                                           : "the briefing's room is full");
     return;
   }
   resource = g_new0 (WhipResource, 1);

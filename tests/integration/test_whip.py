@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 """WHIP (RFC 9725) and WHEP into a briefing, with a third-party client.
 
-caud runs in demo mode.  specialist.thanhhoa schedules a briefing over REST;
-clinician.dongson joins its room over WSS as a viewing site (a webrtcbin
-subscriber from peers_gst).  The presenter publishes with whip_gst_client —
+caud runs in demo mode.  specialist.thanhhoa schedules a briefing over REST
+and joins its room over WSS (the host); clinician.dongson joins as a viewing
+site (a webrtcbin subscriber from peers_gst).  The presenter publishes with whip_gst_client —
 a GStreamer webrtcbin pipeline (videotestsrc/audiotestsrc → VP8/Opus) that
 POSTs its offer with http.client and shares no code with caud or with the
 harness's signaling.  Checked:
@@ -18,7 +18,9 @@ harness's signaling.  Checked:
   - trickle PATCH: 204 with the ETag, 412 with another, 422 for an ICE
     restart (If-Match: *), 415 for a wrong type, 403 for another user, 204
     for another token of the same user, 401 without a token;
-  - four presenters at most: the fifth POST is 409 presenters-full;
+  - the floor: a site the host gave the floor (WSS `floor` grant) publishes
+    over WHIP too (201); a fifth floor holder is 409 presenters-full; the
+    floor taken back, the site is refused (403);
   - WHEP: a webrtcbin recvonly viewer decodes frames (or, while the media
     plane's WHEP body is a placeholder, gets its 503 bad-state error);
     patient and auditor are refused 403;
@@ -100,7 +102,9 @@ async def main(_unused):
         whip_url = base + briefing["whip_path"]
         whep_url = base + briefing["whep_path"]
 
-        # The viewing site joins the briefing's room over WSS.
+        # The host and a viewing site join the briefing's room over WSS.
+        host, _ = await join(caud, "host", bid, t_host)
+        sigs.append(host)
         site, joined = await join(caud, "site", bid, t_site)
         sigs.append(site)
         viewer, _ = await attach_subscriber(site, "site")
@@ -140,7 +144,8 @@ async def main(_unused):
         presenter = WhipClient(whip_url, t_present, log=log)
         clients.append(presenter)
         r = await loop.run_in_executor(None, presenter.publish)
-        check(r.status == 201, "WHIP POST: 201 (%d %s)" % (r.status, r.body[:200]))
+        check(r.status == 201, "WHIP POST: 201 (%d %s)"
+              % (r.status, "answer" if r.status == 201 else r.body[:200]))
         check((r.header("content-type") or "").startswith("application/sdp"),
               "the answer is application/sdp")
         check((r.header("location") or "").startswith("/whip/%s/" % bid),
@@ -149,6 +154,8 @@ async def main(_unused):
         check("a=candidate:" in presenter.answer, "the answer carries its candidates")
         joined_msg = await site.wait_for("participant-joined", timeout=10)
         whip_participant = joined_msg["participant"]["id"]
+        check(joined_msg["participant"].get("role") == "presenter",
+              "the WHIP member is a presenter: %s" % joined_msg["participant"].get("role"))
         added = []
         for _ in range(2):
             m = await site.wait_for(lambda m: m.get("type") == "track-added"
@@ -197,18 +204,25 @@ async def main(_unused):
         check(r.status == 204 and r.header("accept-patch") == "application/trickle-ice-sdpfrag",
               "OPTIONS on the session: Accept-Patch (%d)" % r.status)
 
-        # ---- four presenters at most (the same offer, three more times)
-        extra = []
-        for i in range(3):
-            r = post(whip_url, t_host, presenter.offer)
-            check(r.status == 201, "presenter %d: 201 (%d)" % (i + 2, r.status))
-            extra.append(base + r.header("location"))
+        # ---- the floor: a site given the floor publishes too; four floor
+        # holders at most (the host, the WHIP presenter, the site and its
+        # WHIP session); the floor taken back, the site is refused again.
+        reply = await host.request({"type": "floor", "action": "grant",
+                                    "participant": site.participant})
+        check(reply.get("type") == "ok", "the host gives the site the floor: %s" % reply)
+        r = post(whip_url, t_site, presenter.offer)
+        check(r.status == 201, "WHIP by the site holding the floor: 201 (%d)" % r.status)
+        site_whip = base + r.header("location")
         r = post(whip_url, t_host, presenter.offer)
         check(r.status == 409 and error_code(r) == "presenters-full",
-              "a fifth presenter: 409 presenters-full (%d %s)" % (r.status, r.body))
-        for location in extra:
-            r = request(location, "DELETE", None, {"Authorization": "Bearer " + t_host})
-            check(r.status == 200, "extra presenter deleted: %d" % r.status)
+              "a fifth floor holder: 409 presenters-full (%d %s)" % (r.status, r.body))
+        r = request(site_whip, "DELETE", None, {"Authorization": "Bearer " + t_site})
+        check(r.status == 200, "the site's WHIP session deleted: %d" % r.status)
+        reply = await host.request({"type": "floor", "action": "revoke",
+                                    "participant": site.participant})
+        check(reply.get("type") == "ok", "the host takes the floor back: %s" % reply)
+        r = post(whip_url, t_site, presenter.offer)
+        check(r.status == 403, "WHIP by the site without the floor: 403 (%d)" % r.status)
 
         # ---- WHEP
         r = post(whep_url, t_patient, BOGUS_OFFER)
