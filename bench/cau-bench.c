@@ -200,11 +200,32 @@ struct Bench {
   gboolean stop;
   FastRecv *fast;              /* --recv-mmsg */
   guint fast_refused;          /* subscribers left on libnice's receive path */
+  /* --recv-mmsg with caud: the signaling sessions (libsoup, one WebSocket
+   * per participant) run in this context, iterated every SLOW_CONTEXT_MS
+   * with it pushed as thread-default, so that a main-loop iteration does
+   * not prepare and poll every participant's WebSocket. */
+  GMainContext *sig_ctx;
 };
 
 static Bench bench;
 
 static void participant_fail (Participant *p, const char *why);
+
+/* Every call into session.h runs with Bench.sig_ctx (when set) as the
+ * thread-default context, where libsoup attaches its sources. */
+static void
+sig_push (Bench *b)
+{
+  if (b->sig_ctx != NULL)
+    g_main_context_push_thread_default (b->sig_ctx);
+}
+
+static void
+sig_pop (Bench *b)
+{
+  if (b->sig_ctx != NULL)
+    g_main_context_pop_thread_default (b->sig_ctx);
+}
 
 /* ---- publishing ----------------------------------------------------------- */
 
@@ -780,7 +801,9 @@ on_session_ready (BenchSession *session, gpointer user_data)
     g_free (offer);
     offer = sim;
   }
+  sig_push (p->bench);
   bench_session_publish (session, offer);
+  sig_pop (p->bench);
 }
 
 static void
@@ -840,8 +863,11 @@ on_subscribe_offer (BenchSession *session, const char *sdp, gpointer user_data)
     return;
   }
   apply_remote (p, p->sub, offer, setup == MEDIA_SDP_SETUP_ACTIVE);
-  if (!p->failed)
+  if (!p->failed) {
+    sig_push (p->bench);
     bench_session_answer (session, answer);
+    sig_pop (p->bench);
+  }
 }
 
 static void
@@ -897,9 +923,11 @@ static void
 participant_start (Participant *p)
 {
   p->started = TRUE;
+  sig_push (p->bench);
   p->session = bench_session_new (p->bench->opt.backend, p->bench->opt.url, p->room,
                                   p->bench->opt.room_kind,
                                   p->role, &session_callbacks, p);
+  sig_pop (p->bench);
   if (p->session == NULL)
     participant_fail (p, "no signaling session");
 }
@@ -907,7 +935,9 @@ participant_start (Participant *p)
 static void
 participant_free (Participant *p)
 {
+  sig_push (p->bench);
   g_clear_pointer (&p->session, bench_session_free);
+  sig_pop (p->bench);
   if (p->sub != NULL && p->bench->fast != NULL)
     fast_recv_remove (p->bench->fast, p->sub);
   g_clear_pointer (&p->pub, media_peer_free);
@@ -1010,6 +1040,18 @@ iterate_for (Bench *b, gdouble seconds)
 
   while (g_get_monotonic_time () < until)
     iterate_once (b);
+}
+
+static gboolean
+on_sig_context (gpointer user_data)
+{
+  Bench *b = user_data;
+
+  sig_push (b);
+  for (guint i = 0; i < 4096 && g_main_context_iteration (b->sig_ctx, FALSE); i++)
+    ;
+  sig_pop (b);
+  return G_SOURCE_CONTINUE;
 }
 
 /* --recv-mmsg: runs what is due in the subscribe peers' contexts that are
@@ -1570,7 +1612,7 @@ main (int argc, char **argv)
   Bench *b = &bench;
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) sizes = NULL;
-  guint tick_id, rtcp_id, wake_id, slow_id = 0;
+  guint tick_id, rtcp_id, wake_id, slow_id = 0, sig_id = 0;
   gboolean all_passed = TRUE;
 
   /* Two sockets per peer (UDP + the signaling TCP): the default soft limit
@@ -1608,6 +1650,11 @@ main (int argc, char **argv)
       return 2;
     }
     slow_id = g_timeout_add (SLOW_CONTEXT_MS, on_slow_context, b);
+    if (b->opt.backend == BENCH_BACKEND_CAUD) {
+      /* (session-janus.c retries from timers on the default context) */
+      b->sig_ctx = g_main_context_new ();
+      sig_id = g_timeout_add (SLOW_CONTEXT_MS, on_sig_context, b);
+    }
   }
   tick_id = g_timeout_add (b->opt.tick_ms, on_tick, b);
   rtcp_id = g_timeout_add (10, on_rtcp_timer, b);
@@ -1630,6 +1677,9 @@ main (int argc, char **argv)
   g_ptr_array_unref (b->participants);
   iterate_for (b, 0.3);   /* let the leave messages go out */
   g_source_remove (wake_id);
+  if (sig_id != 0)
+    g_source_remove (sig_id);
+  g_clear_pointer (&b->sig_ctx, g_main_context_unref);
   g_clear_pointer (&b->fast, fast_recv_free);
   media_certificate_unref (b->cert);
 
