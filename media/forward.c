@@ -34,6 +34,22 @@ media_track_request_keyframe (MediaTrack *track, gboolean force)
   MediaPeer *peer = track->owner->publish;
   size_t n;
 
+  if (track->n_layers > 0) {
+    /* Simulcast: the layers some slot forwards or waits for, else all. */
+    gboolean any = FALSE;
+
+    for (guint i = 0; i < track->slots->len; i++) {
+      MediaSlot *s = g_ptr_array_index (track->slots, i);
+
+      if (s->target_layer >= 0) {
+        media_simulcast_request_keyframe (track, s->target_layer, force);
+        any = TRUE;
+      }
+    }
+    for (guint i = 0; !any && i < track->n_layers; i++)
+      media_simulcast_request_keyframe (track, (gint) i, force);
+    return;
+  }
   if (!track->video || track->ssrc == 0 || peer == NULL)
     return;
   if (!force && now - track->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
@@ -51,18 +67,20 @@ media_track_request_keyframe (MediaTrack *track, gboolean force)
 
 /* RFC 4585 §6.2.1 generic NACK for gaps seen on the uplink. */
 static void
-track_nack_missing (MediaTrack *track)
+track_nack_missing (MediaTrack *track, gint layer)
 {
   uint16_t seqs[32];
   uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
   size_t n_missing, n;
+  RtpSourceStats *stats = layer >= 0 ? &track->layers[layer].stats : &track->stats;
+  guint32 ssrc = layer >= 0 ? track->layers[layer].ssrc : track->ssrc;
 
   if (!track->video || !codec_has_feedback (track->codec, "nack"))
     return;
-  n_missing = rtp_source_stats_take_missing (&track->stats, seqs, G_N_ELEMENTS (seqs));
+  n_missing = rtp_source_stats_take_missing (stats, seqs, G_N_ELEMENTS (seqs));
   if (n_missing == 0)
     return;
-  n = rtcp_write_nack (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
+  n = rtcp_write_nack (buf, sizeof buf, track->owner->rtcp_ssrc, ssrc,
                        seqs, n_missing);
   if (n > 0)
     media_peer_send_rtcp (track->owner->publish, buf, n);
@@ -71,20 +89,34 @@ track_nack_missing (MediaTrack *track)
 /* ---- the forwarding path ---------------------------------------------- */
 
 static MediaTrack *
-participant_track_for_packet (MediaParticipant *p, const RtpHeader *h)
+participant_track_for_packet (MediaParticipant *p, const uint8_t *packet, const RtpHeader *h,
+                              gint *layer)
 {
   MediaTrack *by_pt = NULL;
   guint n_by_pt = 0;
 
+  *layer = -1;
   for (guint i = 0; i < p->tracks->len; i++) {
     MediaTrack *t = g_ptr_array_index (p->tracks, i);
 
+    if (t->n_layers > 0) {
+      if ((*layer = media_simulcast_layer_by_ssrc (t, h->ssrc)) >= 0)
+        return t;
+      continue;
+    }
     if (t->ssrc == h->ssrc)
       return t;
     if (t->ssrc == 0 && t->codec->payload_type == h->payload_type) {
       by_pt = t;
       n_by_pt++;
     }
+  }
+  /* A simulcast layer's first packets carry its rid (RFC 8852). */
+  {
+    MediaTrack *by_rid = media_simulcast_learn (p, packet, h, layer);
+
+    if (by_rid != NULL)
+      return by_rid;
   }
   /* An offer without a=ssrc (or a new SSRC after a sender restart): learn
    * the SSRC from the payload type when exactly one silent track uses it. */
@@ -117,7 +149,9 @@ media_forward_keyframe_watch (MediaParticipant *p)
   for (guint i = 0; i < p->slots->len; i++) {
     MediaSlot *s = g_ptr_array_index (p->slots, i);
 
-    if (s->want_keyframe && s->negotiated && s->track != NULL)
+    if (s->want_keyframe && s->negotiated && s->track != NULL && s->track->n_layers > 0)
+      media_simulcast_request_keyframe (s->track, s->target_layer, FALSE);
+    else if (s->want_keyframe && s->negotiated && s->track != NULL)
       media_track_request_keyframe (s->track, FALSE);
   }
 }
@@ -135,7 +169,10 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
   memcpy (out, packet, len);
   if (!rtp_rewriter_apply (&slot->rewriter, out, h))
     return;
-  if (slot->vp8 &&
+  /* A padding-only packet (Chromium probes its bandwidth with them when no
+   * rtx is negotiated) has no payload descriptor, but its seq must reach
+   * the subscriber: dropping it after the seq rewrite reads as loss. */
+  if (slot->vp8 && h->payload_len > 0 &&
       !rtp_vp8_rewriter_apply (&slot->vp8_rewriter, out + h->payload_offset, h->payload_len))
     return;
   if (slot->codec_out->payload_type != h->payload_type)
@@ -160,12 +197,13 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   RtpHeader h;
   MediaTrack *track;
   guint64 now, now_us;
+  gint layer;
 
   if (!rtp_parse (buf, len, &h)) {
     MEDIA_STAT_ADD (stats, dropped_malformed, 1);
     return;
   }
-  track = participant_track_for_packet (p, &h);
+  track = participant_track_for_packet (p, buf, &h, &layer);
   if (track == NULL) {
     MEDIA_STAT_ADD (stats, dropped_unknown, 1);
     return;
@@ -178,8 +216,32 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   /* One clock read per received packet, shared by the stats and the cache. */
   now_us = (guint64) g_get_monotonic_time ();
   now = now_us / 1000;
+  if (layer >= 0) {
+    media_simulcast_note_packet (track, layer, &h, len, now_us);
+    track_nack_missing (track, layer);
+    if (track->disabled)
+      return;
+    /* The recorder takes one layer: the first declared one (Chromium's
+     * lowest) would be a poor record, so the last one. */
+    if (track->record_index != 0 && p->recorder != NULL &&
+        (guint) layer == track->n_layers - 1)
+      media_recording_push (p, track, buf, len, &h, (gint64) now_us);
+    /* Resumed video: each slot waits for a key frame of its own layer. */
+    if (track->resume_at_keyframe)
+      media_simulcast_track_resume (track);
+    if ((track->last_n_off || track->view_waiting != NULL) &&
+        !media_speaker_release (track, buf, &h))
+      return;
+    for (guint i = 0; i < track->slots->len; i++) {
+      MediaSlot *slot = g_ptr_array_index (track->slots, i);
+
+      if (media_simulcast_slot_accept (slot, layer, buf, &h, (gint64) now_us))
+        slot_send_rtp (slot, buf, len, &h, now);
+    }
+    return;
+  }
   rtp_source_stats_update (&track->stats, h.seq, h.timestamp, now_us);
-  track_nack_missing (track);
+  track_nack_missing (track, -1);
   /* speaker.c: a disabled source is counted only; audio levels; Last-N
    * and resumed video wait for a key frame. */
   if (track->disabled)
@@ -199,7 +261,7 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
 /* The publisher's sender report, translated for each subscriber so that
  * their audio and video stay in sync (RFC 3550 §6.4.1). */
 static void
-track_forward_sender_report (MediaTrack *track, guint64 ntp, guint32 rtp_ts)
+track_forward_sender_report (MediaTrack *track, gint layer, guint64 ntp, guint32 rtp_ts)
 {
   uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
 
@@ -210,6 +272,8 @@ track_forward_sender_report (MediaTrack *track, guint64 ntp, guint32 rtp_ts)
 
     if (!slot->negotiated || !slot->rewriter.started || peer == NULL)
       continue;
+    if (layer >= 0 && slot->layer != layer)
+      continue;  /* simulcast: only the layer this slot forwards */
     n = rtcp_write_sr (buf, sizeof buf, slot->ssrc_out, ntp,
                        rtp_ts + slot->rewriter.ts_offset, slot->packets_sent,
                        slot->octets_sent, NULL, 0);
@@ -236,9 +300,18 @@ media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointe
       for (guint i = 0; i < p->tracks->len; i++) {
         MediaTrack *t = g_ptr_array_index (p->tracks, i);
 
-        if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
+        gint layer = media_simulcast_layer_by_ssrc (t, pkt.sender_ssrc);
+
+        if (layer >= 0) {
+          rtp_source_stats_note_sr (&t->layers[layer].stats, ntp,
+                                    (guint64) g_get_monotonic_time ());
+          track_forward_sender_report (t, layer, ntp, rtp_ts);
+          if (t->record_index != 0 && p->recorder != NULL &&
+              (guint) layer == t->n_layers - 1)
+            media_recording_note_sender_report (p, t, ntp, rtp_ts, g_get_monotonic_time ());
+        } else if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
           rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
-          track_forward_sender_report (t, ntp, rtp_ts);
+          track_forward_sender_report (t, -1, ntp, rtp_ts);
           if (t->record_index != 0 && p->recorder != NULL)
             media_recording_note_sender_report (p, t, ntp, rtp_ts, g_get_monotonic_time ());
         }
@@ -313,13 +386,26 @@ media_forward_subscriber_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpoint
       }
       break;
     }
-    case RTCP_PSFB:
+    case RTCP_PSFB: {
+      uint64_t remb;
+
+      /* REMB's header media SSRC is 0: it is about the whole session. */
+      if (pkt.count == RTCP_PSFB_AFB && rtcp_remb_parse (&pkt, &remb, NULL, 0, NULL)) {
+        media_simulcast_note_remb (p, remb);
+        break;
+      }
       slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
       if (slot == NULL || slot->track == NULL)
         break;
-      if (pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR)
+      if ((pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR) &&
+          slot->track->n_layers > 0)
+        media_simulcast_request_keyframe (slot->track, slot->layer >= 0 ? slot->layer
+                                                                        : slot->target_layer,
+                                          FALSE);
+      else if (pkt.count == RTCP_PSFB_PLI || pkt.count == RTCP_PSFB_FIR)
         media_track_request_keyframe (slot->track, FALSE);
       break;
+    }
     case RTCP_RTPFB:
       slot = participant_slot_by_ssrc (p, pkt.media_ssrc);
       if (slot != NULL && pkt.count == RTCP_RTPFB_NACK)
@@ -355,8 +441,35 @@ media_forward_publisher_reports (MediaParticipant *p)
 
   for (guint i = 0; i < p->tracks->len && n_blocks < G_N_ELEMENTS (blocks); i++) {
     MediaTrack *t = g_ptr_array_index (p->tracks, i);
-    guint worst = 0;
+    guint worst = 0, best = 256;
 
+    if (t->n_layers > 0) {
+      /* Simulcast: a report and a REMB entry per layer; the REMB follows
+       * the best subscriber, the others get lower layers instead. */
+      for (guint l = 0; l < t->n_layers; l++) {
+        if (t->layers[l].ssrc == 0 || n_blocks >= G_N_ELEMENTS (blocks))
+          continue;
+        rtp_source_stats_report_block (&t->layers[l].stats, now_us, &blocks[n_blocks++]);
+        ssrcs[n_ssrcs++] = t->layers[l].ssrc;
+      }
+      for (guint j = 0; j < t->slots->len; j++) {
+        MediaSlot *s = g_ptr_array_index (t->slots, j);
+
+        if (s->negotiated)
+          best = MIN (best, s->fraction_lost);
+      }
+      if (best == 256)
+        best = 0;
+      if (t->target_bps == 0)
+        t->target_bps = max_bps;
+      if (best > 256 / 10)
+        t->target_bps = t->target_bps * 85 / 100;
+      else if (best < 256 / 50)
+        t->target_bps = t->target_bps * 108 / 100;
+      t->target_bps = CLAMP (t->target_bps, MIN_BITRATE_BPS, MAX (max_bps, MIN_BITRATE_BPS));
+      remb = remb == 0 ? t->target_bps : MIN (remb, t->target_bps);
+      continue;
+    }
     if (t->ssrc == 0)
       continue;
     rtp_source_stats_report_block (&t->stats, now_us, &blocks[n_blocks++]);

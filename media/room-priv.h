@@ -18,11 +18,27 @@
 #define KEYFRAME_MIN_INTERVAL_US (300 * G_TIME_SPAN_MILLISECOND)
 #define MIN_BITRATE_BPS 100000
 
+#define MEDIA_MAX_LAYERS 3
+
 typedef struct MediaTrack MediaTrack;
 typedef struct MediaParticipant MediaParticipant;
 typedef struct MediaSlot MediaSlot;
 typedef struct MediaRecorder MediaRecorder;
 typedef struct MediaRecordingSession MediaRecordingSession;
+
+/* One simulcast layer (encoding) of a publisher's video track
+ * (simulcast.c).  Its SSRC is learned from the rid header extension
+ * (RFC 8852) or given by a=ssrc-group:SIM. */
+typedef struct {
+  gchar *rid;               /* NULL for an a=ssrc-group:SIM layer */
+  guint32 ssrc;             /* 0 until known */
+  RtpSourceStats stats;
+  guint64 window_bytes;     /* RTP bytes since window_start_us */
+  gint64 window_start_us;
+  guint64 bitrate_bps;      /* measured over the last window (~1 s); 0: silent */
+  gint64 last_keyframe_request_us;
+  guint8 fir_seq;
+} MediaLayer;
 
 /* A publisher's incoming track. */
 struct MediaTrack {
@@ -47,6 +63,14 @@ struct MediaTrack {
   GPtrArray *view_waiting;  /* MediaSlot* (view) switching to this track at its next key frame */
   gint64 paused_at_us;      /* when forwarding last stopped (timestamp step on resume) */
   guint8 audio_level_id;    /* RFC 6464 extmap id from the publish offer; 0: none */
+  /* Simulcast (simulcast.c): n_layers 0 for a plain track, which uses
+   * ssrc/stats above; else 2..3 layers and ssrc stays 0. */
+  MediaLayer layers[MEDIA_MAX_LAYERS];
+  guint n_layers;
+  guint rank[MEDIA_MAX_LAYERS]; /* layer indices by measured bitrate, lowest first */
+  guint n_ranked;               /* layers currently sending (ranked) */
+  guint8 rid_ext_id;            /* negotiated sdes:rtp-stream-id id, 0: none */
+  guint8 mid_ext_id;            /* negotiated sdes:mid id, 0: none */
 };
 
 /* One m-line of a subscriber's subscribe peer connection. */
@@ -69,6 +93,11 @@ struct MediaSlot {
   /* view.c: a WHEP slot, bound by the server rather than by an offer */
   gboolean view;
   MediaTrack *view_next;    /* switches to this track at its next key frame */
+  /* Simulcast (simulcast.c), for a slot of a track with layers. */
+  gint layer;               /* layer index forwarded now, -1: none yet */
+  gint target_layer;        /* layer index wanted, -1: none chosen */
+  gint64 up_since_us;       /* since when a higher layer would fit, 0: not */
+  gint64 last_forward_us;   /* when the last packet was forwarded */
 };
 
 struct MediaParticipant {
@@ -93,6 +122,10 @@ struct MediaParticipant {
   gint64 last_spoke_us;     /* last time it was the dominant speaker; 0: never */
   guint disabled_sources;   /* SPEAKER_SOURCE_* bits: new tracks start disabled */
   gboolean viewer;          /* view.c: a WHEP viewer (client-offered subscribe peer) */
+  /* Downlink estimate of the subscribe connection (simulcast.c). */
+  guint64 remb_bps;         /* last REMB from the subscriber, 0: none */
+  guint64 loss_bps;         /* loss-based estimate (GCC), 0: not started */
+  GHashTable *max_layers;   /* "publisher\ntrack" → GINT_TO_POINTER (layer + 2) */
 };
 
 struct MediaRoom {
@@ -168,6 +201,36 @@ void media_view_refresh (MediaRoom *room);
 void media_view_tick (MediaRoom *room);
 /* view.c: @track's key frame begins: its waiting view slots switch to it. */
 void media_view_take_waiting (MediaTrack *track);
+/* simulcast.c */
+/* Sets up @track's layers from its publish section (rids or SIM group,
+ * rid/mid extension ids).  Layers already known by rid keep their SSRC. */
+void media_simulcast_track_setup (MediaTrack *track, const MediaSdpSection *section);
+void media_simulcast_track_clear (MediaTrack *track);
+/* The simulcast track and layer of a packet of @p whose SSRC no track
+ * knows yet, from its mid and rid header extensions; NULL if none. */
+MediaTrack *media_simulcast_learn (MediaParticipant *p, const uint8_t *packet,
+                                   const RtpHeader *h, gint *layer);
+/* The layer of @track with @ssrc, or -1. */
+gint media_simulcast_layer_by_ssrc (const MediaTrack *track, guint32 ssrc);
+/* Per received packet of layer @layer: stats and bitrate window. */
+void media_simulcast_note_packet (MediaTrack *track, gint layer, const RtpHeader *h,
+                                  size_t len, guint64 now_us);
+/* Whether @slot forwards this packet of @layer; switches the slot to its
+ * target layer at a key frame of that layer (rewriters told). */
+gboolean media_simulcast_slot_accept (MediaSlot *slot, gint layer, const uint8_t *packet,
+                                      const RtpHeader *h, gint64 now_us);
+/* A new subscriber slot on a simulcast track: no layer yet, target chosen. */
+void media_simulcast_slot_init (MediaSlot *slot);
+/* PLI/FIR for one layer, rate-limited per layer unless @force. */
+void media_simulcast_request_keyframe (MediaTrack *track, gint layer, gboolean force);
+/* A subscriber's REMB. */
+void media_simulcast_note_remb (MediaParticipant *subscriber, guint64 bps);
+/* Once a second: bitrates, ranking, estimates, layer choices. */
+void media_simulcast_tick (MediaRoom *room);
+void media_simulcast_participant_clear (MediaParticipant *p);
+/* Forwarding of @track resumes (speaker.c's resume_at_keyframe): every
+ * slot waits for a key frame of its target layer, which is requested. */
+void media_simulcast_track_resume (MediaTrack *track);
 
 /* recording.c: the room's recording (media_engine_start_recording). */
 MediaRecordingSession *media_recording_session_new (GMainContext *control, const char *room_id,

@@ -96,7 +96,7 @@ track_info_new (const MediaTrack *track)
   info->kind = g_strdup (track->kind);
   info->codec = g_strdup (track->codec->encoding);
   info->source = g_strdup (track->source);
-  info->layers = 1;
+  info->layers = MAX (1, track->n_layers);
   return info;
 }
 
@@ -236,6 +236,7 @@ room_tick (gpointer user_data)
     media_forward_publisher_reports (g_ptr_array_index (room->order, i));
     media_forward_keyframe_watch (g_ptr_array_index (room->order, i));
   }
+  media_simulcast_tick (room);
   media_recording_tick (room);
   media_speaker_tick (room);
   return G_SOURCE_CONTINUE;
@@ -414,6 +415,7 @@ slot_attach (MediaSlot *slot, MediaTrack *track)
   slot->ssrc_out = random_ssrc ();
   rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
   rtp_vp8_rewriter_init (&slot->vp8_rewriter);
+  media_simulcast_slot_init (slot);
   slot->packets_sent = 0;
   slot->octets_sent = 0;
   g_ptr_array_add (track->slots, slot);
@@ -426,6 +428,7 @@ track_free (MediaTrack *track)
   while (track->slots->len > 0)
     slot_detach (g_ptr_array_index (track->slots, 0));
   g_ptr_array_unref (track->slots);
+  media_simulcast_track_clear (track);
   media_sdp_codec_free (track->codec);
   g_free (track->id);
   g_free (track->mid);
@@ -467,6 +470,7 @@ participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer,
         t->ssrc = g_array_index (s->ssrcs, guint32, 0);
         rtp_source_stats_init (&t->stats, t->ssrc, t->codec->clock_rate);
       }
+      media_simulcast_track_setup (t, s);
       g_ptr_array_add (keep, t);
       continue;
     }
@@ -494,11 +498,13 @@ participant_update_tracks (MediaParticipant *p, MediaSdpDescription *offer,
       t->ssrc = g_array_index (s->ssrcs, guint32, 0);
       rtp_source_stats_init (&t->stats, t->ssrc, t->codec->clock_rate);
     }
+    media_simulcast_track_setup (t, s);
     g_ptr_array_add (p->tracks, t);
     g_ptr_array_add (keep, t);
     post_track_event (p->room, EVENT_TRACK_ADDED, t);
-    g_info ("room %s participant %s publishes %s %s (%s, pt %u, ssrc %08x)", p->room->id,
-            p->id, t->kind, t->id, t->codec->encoding, t->codec->payload_type, t->ssrc);
+    g_info ("room %s participant %s publishes %s %s (%s, pt %u, ssrc %08x, %u layers)",
+            p->room->id, p->id, t->kind, t->id, t->codec->encoding, t->codec->payload_type,
+            t->ssrc, MAX (1, t->n_layers));
   }
 
   for (guint i = p->tracks->len; i > 0; i--) {
@@ -672,6 +678,7 @@ participant_free (MediaParticipant *p, gboolean announce)
     track_free (t);
   }
   g_ptr_array_unref (p->tracks);
+  media_simulcast_participant_clear (p);
 
   /* Delivered after every event already posted for this participant. */
   e = g_new0 (PostedEvent, 1);

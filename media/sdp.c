@@ -19,6 +19,8 @@ static const gchar *const allowed_extmaps[] = {
   NULL,
 };
 
+#define RID_EXTMAP_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"   /* RFC 8852 */
+
 static const gchar *const allowed_video_fb[] = {
   "nack", "nack pli", "ccm fir", "goog-remb", NULL,
 };
@@ -182,6 +184,8 @@ section_free (MediaSdpSection *s)
   g_free (s->ice_ufrag);
   g_free (s->ice_pwd);
   g_ptr_array_unref (s->candidates);
+  g_ptr_array_unref (s->rids);
+  g_array_unref (s->sim_ssrcs);
   g_free (s);
 }
 
@@ -194,6 +198,8 @@ section_new (guint index)
   s->ssrcs = g_array_new (FALSE, FALSE, sizeof (guint32));
   s->extmaps = g_ptr_array_new_with_free_func ((GDestroyNotify) extmap_free);
   s->candidates = g_ptr_array_new_with_free_func (g_free);
+  s->rids = g_ptr_array_new_with_free_func (g_free);
+  s->sim_ssrcs = g_array_new (FALSE, FALSE, sizeof (guint32));
   return s;
 }
 
@@ -417,6 +423,56 @@ parse_msid (const gchar *v, gchar **stream, gchar **track)
 
 /* Everything of one m-section: formats first (they say which rtpmaps count),
  * then the attributes in any order. */
+/* RFC 8851 §10 rid-id: 1*(alpha-numeric / "-" / "_"), here at most
+ * MEDIA_SDP_MAX_RID characters. */
+static gboolean
+is_rid (const gchar *s)
+{
+  gsize n = 0;
+
+  for (; s[n] != '\0'; n++)
+    if (n >= MEDIA_SDP_MAX_RID || !(g_ascii_isalnum (s[n]) || s[n] == '-' || s[n] == '_'))
+      return FALSE;
+  return n > 0;
+}
+
+/* RFC 8853 §5.1: "send" SP sc-str-list [SP "recv" SP sc-str-list], the
+ * list ';'-separated streams of ','-separated alternatives, "~" marking a
+ * paused one.  Keeps the first alternative of each stream when it is
+ * declared by an a=rid send line and not paused, at most
+ * MEDIA_SDP_MAX_LAYERS, no duplicates.  A single layer is no simulcast. */
+static void
+parse_simulcast (const gchar *v, const GPtrArray *declared, GPtrArray *out)
+{
+  g_auto (GStrv) parts = g_strsplit (v, " ", 5);
+  g_auto (GStrv) streams = NULL;
+
+  for (guint i = 0; parts[i] != NULL && parts[i + 1] != NULL; i += 2) {
+    if (strcmp (parts[i], "send") != 0)
+      continue;
+    streams = g_strsplit (parts[i + 1], ";", 16);
+    break;
+  }
+  if (streams == NULL)
+    return;
+  for (guint i = 0; streams[i] != NULL && out->len < MEDIA_SDP_MAX_LAYERS; i++) {
+    g_auto (GStrv) alts = g_strsplit (streams[i], ",", 2);
+    const gchar *rid = alts[0];
+    gboolean known = FALSE;
+
+    if (rid == NULL || rid[0] == '~')
+      continue;
+    for (guint j = 0; j < declared->len; j++)
+      known = known || strcmp (g_ptr_array_index (declared, j), rid) == 0;
+    for (guint j = 0; j < out->len; j++)
+      known = known && strcmp (g_ptr_array_index (out, j), rid) != 0;
+    if (known)
+      g_ptr_array_add (out, g_strdup (rid));
+  }
+  if (out->len < 2)
+    g_ptr_array_set_size (out, 0);
+}
+
 static MediaSdpSection *
 parse_section (const GstSDPMedia *m, guint index, Unique *fp, Unique *setup,
                gboolean *end_of_candidates, GError **error)
@@ -425,6 +481,8 @@ parse_section (const GstSDPMedia *m, guint index, Unique *fp, Unique *setup,
   g_autoptr (GArray) secondary = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GArray) all_ssrcs = g_array_new (FALSE, FALSE, sizeof (guint32));
   g_autoptr (GPtrArray) ssrc_attrs = g_ptr_array_new (); /* const gchar* "N attr" */
+  g_autoptr (GPtrArray) send_rids = g_ptr_array_new_with_free_func (g_free); /* a=rid send */
+  const gchar *simulcast = NULL;
   gboolean rtp = is_rtp_proto (gst_sdp_media_get_proto (m));
   gboolean have_dir = FALSE;
   gchar *msid_stream = NULL, *msid_track = NULL;
@@ -578,7 +636,22 @@ parse_section (const GstSDPMedia *m, guint index, Unique *fp, Unique *setup,
           guint32 ssrc = (guint32) n;
           g_array_append_val (secondary, ssrc);
         }
+        /* Simulcast by SSRC (Chromium's legacy form, munged SDP). */
+        if (strcmp (p[0], "SIM") == 0 && s->sim_ssrcs->len < MEDIA_SDP_MAX_LAYERS &&
+            np - 1 <= MEDIA_SDP_MAX_LAYERS && np > 2) {
+          guint32 ssrc = (guint32) n;
+          g_array_append_val (s->sim_ssrcs, ssrc);
+        }
       }
+    } else if (strcmp (k, "rid") == 0) {
+      /* RFC 8851 §10: rid-id SP rid-dir [SP rid-pt-param-list]; only the
+       * send ones of a publish offer matter, bad ones are ignored. */
+      g_auto (GStrv) p = g_strsplit (v, " ", 3);
+      if (p[0] != NULL && p[1] != NULL && strcmp (p[1], "send") == 0 &&
+          is_rid (p[0]) && send_rids->len < 16)
+        g_ptr_array_add (send_rids, g_strdup (p[0]));
+    } else if (strcmp (k, "simulcast") == 0) {
+      simulcast = v;
     } else if (strcmp (k, "msid") == 0) {
       if (!parse_msid (v, &msid_stream, &msid_track))
         FAIL (MEDIA_SDP_ERROR_INVALID, "m-line %u: bad a=msid", index);
@@ -620,6 +693,8 @@ parse_section (const GstSDPMedia *m, guint index, Unique *fp, Unique *setup,
   s->msid_stream = msid_stream;
   s->msid_track = msid_track;
   msid_stream = msid_track = NULL;
+  if (simulcast != NULL)
+    parse_simulcast (simulcast, send_rids, s->rids);
 
   /* formats without a (sane) rtpmap: static types we do not relay, or a
    * broken dynamic one; either way nothing to negotiate */
@@ -1110,6 +1185,29 @@ add_extmaps (GstSDPMedia *m, const GPtrArray *extmaps)
   }
 }
 
+/* RFC 8853 §5.3: the answer mirrors the offered send streams as recv. */
+static void
+add_simulcast_recv (GstSDPMedia *m, const MediaSdpSection *s)
+{
+  GString *list = g_string_new ("recv ");
+
+  for (guint i = 0; i < s->extmaps->len; i++) {
+    const MediaSdpExtmap *e = g_ptr_array_index (s->extmaps, i);
+    if (strcmp (e->uri, RID_EXTMAP_URI) == 0) {
+      g_autofree gchar *v = g_strdup_printf ("%u %s", e->id, e->uri);
+      gst_sdp_media_add_attribute (m, "extmap", v);
+    }
+  }
+  for (guint i = 0; i < s->rids->len; i++) {
+    const gchar *rid = g_ptr_array_index (s->rids, i);
+    g_autofree gchar *v = g_strdup_printf ("%s recv", rid);
+    gst_sdp_media_add_attribute (m, "rid", v);
+    g_string_append_printf (list, "%s%s", i > 0 ? ";" : "", rid);
+  }
+  gst_sdp_media_add_attribute (m, "simulcast", list->str);
+  g_string_free (list, TRUE);
+}
+
 static void
 add_media (GstSDPMessage *msg, GstSDPMedia *m)
 {
@@ -1198,6 +1296,8 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
     add_transport (m, local, setup, s->rtcp_rsize, s == tag);
     add_codec (m, s->chosen, fmtp, s->chosen->rtcp_fb);
     add_extmaps (m, s->extmaps);
+    if (s->rids->len > 0)
+      add_simulcast_recv (m, s);
     add_media (msg, m);
     g_string_append_printf (group, " %s", s->mid);
   }

@@ -10,7 +10,9 @@
  *          as webrtcbin/openh264 writes it)
  *   never  rtx, red, ulpfec, flexfec (not negotiated, their SSRCs ignored)
  *   rtcp-fb (video) nack, nack pli, ccm fir, goog-remb
- *   extmap  ssrc-audio-level, sdes:mid, abs-send-time (the offered ids kept)
+ *   extmap  ssrc-audio-level, sdes:mid, abs-send-time (the offered ids kept);
+ *           sdes:rtp-stream-id too on a simulcast publish section
+ *   simulcast  up to 3 send rids (RFC 8851, RFC 8853) accepted as recv
  *
  * Everything here is plain data and pure functions: no I/O, no global state,
  * safe to call from any thread.  The structs below are public because the
@@ -51,6 +53,8 @@ typedef enum {
 /* Limits applied by the parser. */
 #define MEDIA_SDP_MAX_SECTIONS   32
 #define MEDIA_SDP_MAX_CANDIDATE  512
+#define MEDIA_SDP_MAX_LAYERS     3
+#define MEDIA_SDP_MAX_RID        16   /* Chromium's limit; RFC 8851 sets none */
 
 typedef struct {
   guint8 payload_type;
@@ -90,6 +94,14 @@ typedef struct {
   gchar *ice_ufrag;       /* media-level a=ice-ufrag / a=ice-pwd, else the session's */
   gchar *ice_pwd;
   GPtrArray *candidates;  /* gchar* "candidate:..." of this section (at most 64) */
+  /* Simulcast (issue 6).  @rids: gchar*, the send rids of a=simulcast:send
+   * (RFC 8853) that an a=rid:<id> send line declares (RFC 8851), in the
+   * a=simulcast order, first alternative of each stream, paused (~) ones
+   * left out, at most MEDIA_SDP_MAX_LAYERS; empty without simulcast.
+   * @sim_ssrcs: guint32, the SSRCs of an a=ssrc-group:SIM (at most
+   * MEDIA_SDP_MAX_LAYERS), empty when absent. */
+  GPtrArray *rids;
+  GArray *sim_ssrcs;
 } MediaSdpSection;
 
 typedef struct {
@@ -157,6 +169,10 @@ MediaSdpSetup media_sdp_answer_setup (MediaSdpSetup offered, MediaSdpSetup prefe
  * section; all accepted sections share one c=/port (RFC 9143 §7.3), the
  * first candidate's address and port, or 0.0.0.0 and 9; the candidates and
  * a=end-of-candidates (when asked) go in the first accepted section.
+ * A section with simulcast rids (section->rids) answers a=rid:<id> recv
+ * for each and a=simulcast:recv <id>;<id>;..., in the offer's order, and
+ * keeps the sdes:rtp-stream-id extmap; other sections are answered as
+ * without simulcast support.
  * Codecs whose payload type is 64..95 are never chosen: with rtcp-mux they
  * collide with RTCP packet types (RFC 5761 §4).
  * @offer's ice_ufrag/ice_pwd/candidates are set to those of the first

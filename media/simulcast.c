@@ -1,10 +1,515 @@
 /* simulcast.c — simulcast layers, downlink estimate, layer selection.
- * PLACEHOLDER: the issue-6 simulcast helper replaces these bodies. */
+ *
+ * A simulcast publisher (RFC 8853; Chromium with three rids) sends one
+ * video track as 2..3 encodings, each on its own SSRC.  This file keeps,
+ * per track, the layers (SSRC learned from the rid header extension of
+ * RFC 8852, or given by a=ssrc-group:SIM), their receive stats and a
+ * measured bitrate over ~1 s windows, and ranks the sending layers by that
+ * bitrate (whatever the rids are called).  Per subscriber it keeps a
+ * downlink estimate: the subscriber's REMB (draft-alvestrand-rmcat-remb)
+ * bounded by a loss-based estimate from its receiver reports (the loss half
+ * of GCC, draft-ietf-rmcat-gcc-02 §6).  Per subscriber slot it chooses a
+ * target layer — the highest ranked layer whose bitrate fits the slot's
+ * share of the estimate, capped by media_room_set_max_layer — going down at
+ * once and up only after the estimate has allowed it for 2 s, asks the
+ * publisher for a key frame of that layer and switches at that key frame,
+ * continuing the subscriber's SSRC, seq, timestamp and VP8 PictureID.
+ *
+ * Runs on the room's worker only, like forward.c; no allocation on the
+ * packet path. */
+#include <string.h>
+
+#include "rtcp.h"
 #include "room-priv.h"
+
+#define RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+#define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define UP_HOLD_US (2 * G_USEC_PER_SEC)       /* estimate must allow a higher layer this long */
+#define WINDOW_US (900 * G_TIME_SPAN_MILLISECOND) /* bitrate window (the tick is 1 s) */
+#define LOSS_MAX_BPS G_GUINT64_CONSTANT (20000000) /* loss-based estimate ceiling and start */
+
+/* ---- layers of a publisher's track -------------------------------------- */
+
+static guint8
+section_extmap_id (const MediaSdpSection *section, const char *uri)
+{
+  for (guint i = 0; i < section->extmaps->len; i++) {
+    const MediaSdpExtmap *e = g_ptr_array_index (section->extmaps, i);
+
+    if (strcmp (e->uri, uri) == 0)
+      return e->id;
+  }
+  return 0;
+}
+
+static void
+layer_set_ssrc (MediaTrack *track, MediaLayer *layer, guint32 ssrc)
+{
+  layer->ssrc = ssrc;
+  rtp_source_stats_init (&layer->stats, ssrc, track->codec->clock_rate);
+  layer->window_bytes = 0;
+  layer->window_start_us = g_get_monotonic_time ();
+  layer->bitrate_bps = 0;
+}
+
+void
+media_simulcast_track_clear (MediaTrack *track)
+{
+  for (guint i = 0; i < track->n_layers; i++)
+    g_clear_pointer (&track->layers[i].rid, g_free);
+  memset (track->layers, 0, sizeof track->layers);
+  track->n_layers = 0;
+  track->n_ranked = 0;
+}
+
+void
+media_simulcast_track_setup (MediaTrack *track, const MediaSdpSection *section)
+{
+  MediaLayer old[MEDIA_MAX_LAYERS];
+  guint n_old = track->n_layers;
+
+  if (!track->video)
+    return;
+  memcpy (old, track->layers, sizeof old);
+  memset (track->layers, 0, sizeof track->layers);
+  track->n_layers = 0;
+  track->n_ranked = 0;
+  track->rid_ext_id = section_extmap_id (section, RID_URI);
+  track->mid_ext_id = section_extmap_id (section, MID_URI);
+
+  if (section->rids->len >= 2 && track->rid_ext_id != 0) {
+    for (guint i = 0; i < section->rids->len && i < MEDIA_MAX_LAYERS; i++) {
+      MediaLayer *l = &track->layers[track->n_layers++];
+
+      l->rid = g_strdup (g_ptr_array_index (section->rids, i));
+      /* A renegotiation keeps what was learned about the same rid. */
+      for (guint j = 0; j < n_old; j++)
+        if (g_strcmp0 (old[j].rid, l->rid) == 0) {
+          *l = old[j];
+          l->rid = g_strdup (old[j].rid);
+        }
+    }
+  } else if (section->sim_ssrcs->len >= 2) {
+    for (guint i = 0; i < section->sim_ssrcs->len && i < MEDIA_MAX_LAYERS; i++)
+      layer_set_ssrc (track, &track->layers[track->n_layers++],
+                      g_array_index (section->sim_ssrcs, guint32, i));
+  }
+  for (guint j = 0; j < n_old; j++)
+    g_free (old[j].rid);
+  if (track->n_layers > 0)
+    track->ssrc = 0;
+  /* Until bitrates are measured: the offer's order (Chromium: l, m, h). */
+  for (guint i = 0; i < track->n_layers; i++)
+    track->rank[i] = i;
+}
+
+gint
+media_simulcast_layer_by_ssrc (const MediaTrack *track, guint32 ssrc)
+{
+  for (guint i = 0; i < track->n_layers; i++)
+    if (track->layers[i].ssrc == ssrc && ssrc != 0)
+      return (gint) i;
+  return -1;
+}
+
+static gboolean
+ext_equals (const uint8_t *data, size_t len, const char *s)
+{
+  /* RFC 8852 §3.3 / RFC 9143 §15: the value, possibly NUL-padded. */
+  while (len > 0 && data[len - 1] == 0)
+    len--;
+  return s != NULL && strlen (s) == len && memcmp (data, s, len) == 0;
+}
+
+MediaTrack *
+media_simulcast_learn (MediaParticipant *p, const uint8_t *packet, const RtpHeader *h,
+                       gint *layer)
+{
+  for (guint i = 0; i < p->tracks->len; i++) {
+    MediaTrack *t = g_ptr_array_index (p->tracks, i);
+    const uint8_t *data;
+    size_t len;
+
+    if (t->n_layers == 0 || t->rid_ext_id == 0 || h->payload_type != t->codec->payload_type)
+      continue;
+    if (!rtp_find_extension (packet, h, t->rid_ext_id, &data, &len))
+      continue;
+    if (t->mid_ext_id != 0) {
+      const uint8_t *mid;
+      size_t mid_len;
+
+      if (rtp_find_extension (packet, h, t->mid_ext_id, &mid, &mid_len) &&
+          !ext_equals (mid, mid_len, t->mid))
+        continue;
+    }
+    for (guint j = 0; j < t->n_layers; j++) {
+      MediaLayer *l = &t->layers[j];
+
+      if (!ext_equals (data, len, l->rid))
+        continue;
+      layer_set_ssrc (t, l, h->ssrc);
+      g_debug ("room %s: learned SSRC %08x for track %s/%s layer %s", p->room->id, h->ssrc,
+               p->id, t->id, l->rid);
+      media_simulcast_request_keyframe (t, (gint) j, TRUE);
+      *layer = (gint) j;
+      return t;
+    }
+  }
+  return NULL;
+}
+
+void
+media_simulcast_note_packet (MediaTrack *track, gint layer, const RtpHeader *h, size_t len,
+                             guint64 now_us)
+{
+  MediaLayer *l = &track->layers[layer];
+
+  rtp_source_stats_update (&l->stats, h->seq, h->timestamp, now_us);
+  l->window_bytes += len;
+}
+
+/* Measured bitrates, and the rank of the layers that send. */
+static void
+track_update_layers (MediaTrack *track, gint64 now)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < track->n_layers; i++) {
+    MediaLayer *l = &track->layers[i];
+    gint64 elapsed = now - l->window_start_us;
+
+    if (l->ssrc == 0 || elapsed < WINDOW_US)
+      continue;
+    l->bitrate_bps = l->window_bytes * 8 * G_USEC_PER_SEC / (guint64) elapsed;
+    l->window_bytes = 0;
+    l->window_start_us = now;
+  }
+  for (guint i = 0; i < track->n_layers; i++) {
+    guint j;
+
+    if (track->layers[i].bitrate_bps == 0)
+      continue;
+    /* insertion by bitrate, ascending; ties keep the offer's order */
+    for (j = n; j > 0 && track->layers[track->rank[j - 1]].bitrate_bps >
+                             track->layers[i].bitrate_bps; j--)
+      track->rank[j] = track->rank[j - 1];
+    track->rank[j] = i;
+    n++;
+  }
+  track->n_ranked = n;
+}
+
+static gboolean
+codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
+{
+  for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
+    if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
+      return TRUE;
+  return FALSE;
+}
+
+void
+media_simulcast_request_keyframe (MediaTrack *track, gint layer, gboolean force)
+{
+  uint8_t buf[64];
+  gint64 now = g_get_monotonic_time ();
+  MediaPeer *peer = track->owner->publish;
+  MediaLayer *l;
+  size_t n;
+
+  if (layer < 0 || (guint) layer >= track->n_layers || peer == NULL)
+    return;
+  l = &track->layers[layer];
+  if (l->ssrc == 0)
+    return;
+  if (!force && now - l->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
+    return;
+  l->last_keyframe_request_us = now;
+  if (!codec_has_feedback (track->codec, "nack pli") &&
+      codec_has_feedback (track->codec, "ccm fir"))
+    n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, l->ssrc, l->fir_seq++);
+  else
+    n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, l->ssrc);
+  if (n > 0 && media_peer_send_rtcp (peer, buf, n))
+    MEDIA_STAT_ADD (track->owner->room->env.stats, plis_sent, 1);
+}
+
+/* ---- subscriber slots ------------------------------------------------------ */
+
+static void participant_select_layers (MediaParticipant *p, gint64 now);
+
+static gboolean
+packet_starts_keyframe (const MediaTrack *track, const uint8_t *packet, const RtpHeader *h)
+{
+  const uint8_t *payload = packet + h->payload_offset;
+
+  if (g_ascii_strcasecmp (track->codec->encoding, "VP8") == 0)
+    return rtp_vp8_is_keyframe (payload, h->payload_len);
+  if (g_ascii_strcasecmp (track->codec->encoding, "H264") == 0)
+    return rtp_h264_is_keyframe (payload, h->payload_len);
+  return FALSE;
+}
+
+void
+media_simulcast_slot_init (MediaSlot *slot)
+{
+  slot->layer = -1;
+  slot->target_layer = -1;
+  slot->up_since_us = 0;
+  slot->last_forward_us = 0;
+}
+
+gboolean
+media_simulcast_slot_accept (MediaSlot *slot, gint layer, const uint8_t *packet,
+                             const RtpHeader *h, gint64 now_us)
+{
+  MediaPeer *peer = slot->subscriber->subscribe;
+  MediaTrack *track = slot->track;
+
+  if (slot->target_layer < 0 && slot->negotiated)
+    participant_select_layers (slot->subscriber, now_us);
+  if (layer == slot->layer) {
+    slot->last_forward_us = now_us;
+    return TRUE;
+  }
+  if (layer != slot->target_layer || !slot->negotiated || peer == NULL ||
+      media_peer_get_state (peer) != MEDIA_STATE_CONNECTED ||
+      !packet_starts_keyframe (track, packet, h))
+    return FALSE;
+
+  /* The target layer's key frame: switch here.  The timestamp gap is the
+   * wall-clock time since the last forwarded packet (layers have their own
+   * RTP timestamp bases), at least one tick. */
+  if (slot->rewriter.started) {
+    gint64 elapsed = now_us - slot->last_forward_us;
+    guint64 step = elapsed > 0 ? (guint64) elapsed * track->codec->clock_rate / G_USEC_PER_SEC : 1;
+
+    rtp_rewriter_switch_source_with_step (&slot->rewriter,
+                                          (guint32) CLAMP (step, 1, track->codec->clock_rate));
+    rtp_vp8_rewriter_switch_source (&slot->vp8_rewriter);
+  }
+  if (slot->layer >= 0)
+    MEDIA_STAT_ADD (slot->subscriber->room->env.stats, layer_switches, 1);
+  g_debug ("room %s subscriber %s slot %s: layer %d -> %d of %s/%s", slot->subscriber->room->id,
+           slot->subscriber->id, slot->mid, slot->layer, layer, track->owner->id, track->id);
+  slot->layer = layer;
+  slot->last_forward_us = now_us;
+  return TRUE;
+}
+
+void
+media_simulcast_track_resume (MediaTrack *track)
+{
+  track->resume_at_keyframe = FALSE;
+  for (guint i = 0; i < track->slots->len; i++) {
+    MediaSlot *slot = g_ptr_array_index (track->slots, i);
+
+    slot->layer = -1;
+    if (slot->target_layer >= 0)
+      media_simulcast_request_keyframe (track, slot->target_layer, FALSE);
+  }
+}
+
+/* ---- the downlink estimate and the choice of layers ------------------------ */
+
+static guint64
+participant_estimate (const MediaParticipant *p)
+{
+  guint64 loss = p->loss_bps != 0 ? p->loss_bps : LOSS_MAX_BPS;
+
+  return p->remb_bps != 0 ? MIN (p->remb_bps, loss) : loss;
+}
+
+static gint
+slot_max_layer (const MediaSlot *slot)
+{
+  g_autofree gchar *key = NULL;
+  gpointer v;
+
+  if (slot->subscriber->max_layers == NULL)
+    return MEDIA_LAYER_AUTO;
+  key = g_strconcat (slot->track->owner->id, "\n", slot->track->id, NULL);
+  v = g_hash_table_lookup (slot->subscriber->max_layers, key);
+  return v == NULL ? MEDIA_LAYER_AUTO : GPOINTER_TO_INT (v) - 2;
+}
+
+static gboolean
+slot_is_simulcast (const MediaSlot *slot)
+{
+  return slot->track != NULL && slot->track->n_layers > 0 && slot->negotiated;
+}
+
+static void
+slot_select (MediaSlot *slot, guint64 budget, gint64 now)
+{
+  MediaTrack *t = slot->track;
+  gint cap = slot_max_layer (slot);
+  gint best = 0, cur = -1, want;
+
+  if (t->n_ranked == 0) {
+    /* Nothing measured yet: start on the first layer that has an SSRC. */
+    for (guint i = 0; i < t->n_layers && slot->target_layer < 0; i++)
+      if (t->layers[i].ssrc != 0) {
+        slot->target_layer = (gint) i;
+        media_simulcast_request_keyframe (t, slot->target_layer, FALSE);
+      }
+    return;
+  }
+  if (cap < 0 || cap >= (gint) t->n_ranked)
+    cap = (gint) t->n_ranked - 1;
+  for (gint i = 0; i <= cap; i++) {
+    if (t->layers[t->rank[i]].bitrate_bps <= budget)
+      best = i;
+    if ((gint) t->rank[i] == slot->target_layer)
+      cur = i;
+  }
+  for (gint i = cap + 1; i < (gint) t->n_ranked; i++)
+    if ((gint) t->rank[i] == slot->target_layer)
+      cur = i;
+  want = (gint) t->rank[best];
+
+  if (cur < 0 || best < cur || slot->target_layer < 0) {
+    /* First choice, a silent target, or down: at once. */
+    slot->up_since_us = 0;
+  } else if (best > cur) {
+    if (slot->up_since_us == 0)
+      slot->up_since_us = now;
+    if (now - slot->up_since_us < UP_HOLD_US)
+      return;
+    slot->up_since_us = 0;
+  } else {
+    slot->up_since_us = 0;
+    return;
+  }
+  if (want == slot->target_layer)
+    return;
+  g_debug ("room %s subscriber %s slot %s: target layer %d -> %d (%" G_GUINT64_FORMAT
+           " bit/s, budget %" G_GUINT64_FORMAT ")", slot->subscriber->room->id,
+           slot->subscriber->id, slot->mid, slot->target_layer, want,
+           t->layers[want].bitrate_bps, budget);
+  slot->target_layer = want;
+  if (want != slot->layer)
+    media_simulcast_request_keyframe (t, want, TRUE);
+}
+
+/* Each simulcast slot of @p gets an equal share of its estimate. */
+static void
+participant_select_layers (MediaParticipant *p, gint64 now)
+{
+  guint n = 0;
+  guint64 budget;
+
+  for (guint i = 0; i < p->slots->len; i++)
+    n += slot_is_simulcast (g_ptr_array_index (p->slots, i));
+  if (n == 0)
+    return;
+  budget = participant_estimate (p) / n;
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (slot_is_simulcast (s))
+      slot_select (s, budget, now);
+  }
+}
+
+/* GCC's loss-based controller (draft-ietf-rmcat-gcc-02 §6) on the worst
+ * fraction lost that @p reports for the video it receives: > 10 % loss →
+ * × (1 − 0.5·loss) of what it receives now, < 2 % → × 1.08 per second. */
+static void
+participant_update_loss_estimate (MediaParticipant *p)
+{
+  guint worst = 0;
+  guint64 receiving = 0;
+  gboolean any = FALSE;
+
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (s->track == NULL || !s->negotiated || !s->track->video)
+      continue;
+    any = TRUE;
+    worst = MAX (worst, s->fraction_lost);
+    if (s->track->n_layers > 0 && s->layer >= 0)
+      receiving += s->track->layers[s->layer].bitrate_bps;
+  }
+  if (!any)
+    return;
+  if (p->loss_bps == 0)
+    p->loss_bps = LOSS_MAX_BPS;
+  if (worst > 256 / 10) {
+    guint64 base = receiving > 0 ? MIN (p->loss_bps, receiving) : p->loss_bps;
+
+    p->loss_bps = base - base * worst / 512;
+  } else if (worst < 256 / 50) {
+    p->loss_bps = p->loss_bps * 108 / 100;
+  }
+  p->loss_bps = CLAMP (p->loss_bps, MIN_BITRATE_BPS, LOSS_MAX_BPS);
+}
+
+void
+media_simulcast_note_remb (MediaParticipant *subscriber, guint64 bps)
+{
+  subscriber->remb_bps = MAX (bps, 1);
+  participant_select_layers (subscriber, g_get_monotonic_time ());
+}
+
+void
+media_simulcast_tick (MediaRoom *room)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < room->order->len; i++) {
+    MediaParticipant *p = g_ptr_array_index (room->order, i);
+
+    for (guint j = 0; j < p->tracks->len; j++) {
+      MediaTrack *t = g_ptr_array_index (p->tracks, j);
+
+      if (t->n_layers > 0)
+        track_update_layers (t, now);
+    }
+  }
+  for (guint i = 0; i < room->order->len; i++) {
+    MediaParticipant *p = g_ptr_array_index (room->order, i);
+
+    participant_update_loss_estimate (p);
+    participant_select_layers (p, now);
+    /* A pending switch whose key frame got lost: ask again. */
+    for (guint j = 0; j < p->slots->len; j++) {
+      MediaSlot *s = g_ptr_array_index (p->slots, j);
+
+      if (slot_is_simulcast (s) && s->target_layer >= 0 && s->target_layer != s->layer)
+        media_simulcast_request_keyframe (s->track, s->target_layer, FALSE);
+    }
+  }
+}
+
+void
+media_simulcast_participant_clear (MediaParticipant *p)
+{
+  g_clear_pointer (&p->max_layers, g_hash_table_unref);
+}
 
 void
 media_room_set_max_layer (MediaRoom *room, const char *subscriber_id,
                           const char *publisher_id, const char *track_id, gint max_layer)
 {
-  g_message ("room %s: set_max_layer not implemented yet", room->id);
+  MediaParticipant *p = g_hash_table_lookup (room->participants, subscriber_id);
+
+  if (p == NULL || publisher_id == NULL || track_id == NULL)
+    return;
+  if (max_layer < 0)
+    max_layer = MEDIA_LAYER_AUTO;
+  if (p->max_layers == NULL)
+    p->max_layers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_hash_table_insert (p->max_layers, g_strconcat (publisher_id, "\n", track_id, NULL),
+                       GINT_TO_POINTER (MIN (max_layer, MEDIA_MAX_LAYERS - 1) + 2));
+  /* An explicit request is no estimate change: no hold before going up. */
+  for (guint i = 0; i < p->slots->len; i++) {
+    MediaSlot *s = g_ptr_array_index (p->slots, i);
+
+    if (slot_is_simulcast (s) && g_strcmp0 (s->track->owner->id, publisher_id) == 0 &&
+        g_strcmp0 (s->track->id, track_id) == 0)
+      s->up_since_us = 1;
+  }
+  participant_select_layers (p, g_get_monotonic_time ());
 }

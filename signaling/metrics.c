@@ -60,6 +60,8 @@ signaling_metrics_render (const SignalingMetrics *metrics, const MediaStats *med
          media->dtls_failures);
     add (out, "cau_media_speaker_changes_total", "counter",
          "Active-speaker changes (RFC 6464 audio levels), all rooms.", media->speaker_changes);
+    add (out, "cau_media_layer_switches_total", "counter",
+         "Simulcast layer switches of subscriber slots.", media->layer_switches);
     g_string_append (out, "# HELP cau_media_dropped_packets_total Packets dropped, by reason.\n"
                           "# TYPE cau_media_dropped_packets_total counter\n");
     g_string_append_printf (out,

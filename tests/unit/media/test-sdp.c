@@ -24,7 +24,9 @@ static const gchar *const WB_H264 = "webrtcbin-1.22-opus-h264.sdp";
 static const gchar *const WB_BOTH = "webrtcbin-1.22-opus-vp8-h264.sdp";
 static const gchar *const WB_DC = "webrtcbin-1.22-opus-vp8-datachannel.sdp";
 
-static const gchar *const samples[] = { CHROMIUM, AIORTC, WB_VP8, WB_H264, WB_BOTH, WB_DC, NULL };
+static const gchar *const SIMULCAST = "chromium-156-simulcast-offer.sdp";
+static const gchar *const samples[] = { CHROMIUM, AIORTC, WB_VP8, WB_H264, WB_BOTH, WB_DC,
+                                        SIMULCAST, NULL };
 
 static const gchar *local_candidates[] = {
   "candidate:1 1 udp 2130706431 127.0.0.1 20000 typ host", NULL,
@@ -1033,6 +1035,151 @@ test_view_answer (void)
   g_assert_null (section (d, 1)->chosen);
 }
 
+/* ------------------------------------------------------------- simulcast */
+
+/* Parses @text with its "a=simulcast:send l;m;h" line replaced by @line
+ * (NULL: removed) and returns the video section's rids joined by ','. */
+static gchar *
+rids_with (const gchar *simulcast_line, const gchar *extra_rid)
+{
+  gsize len;
+  g_autofree gchar *text = load (SIMULCAST, &len);
+  g_autoptr (GString) s = g_string_new (text);
+  g_autoptr (MediaSdpDescription) d = NULL;
+  g_autoptr (GError) error = NULL;
+  GString *out = g_string_new ("");
+  MediaSdpSection *v;
+
+  g_string_replace (s, "a=simulcast:send l;m;h\r\n", simulcast_line ? simulcast_line : "", 1);
+  if (extra_rid)
+    g_string_replace (s, "a=rid:l send\r\n", extra_rid, 1);
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  v = section (d, 1);
+  for (guint i = 0; i < v->rids->len; i++)
+    g_string_append_printf (out, "%s%s", i ? "," : "", (gchar *) g_ptr_array_index (v->rids, i));
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_simulcast_chromium (void)
+{
+  g_autoptr (MediaSdpDescription) d = parse_sample (SIMULCAST);
+  g_autoptr (MediaSdpDescription) a = NULL;
+  g_autofree gchar *text = NULL;
+  MediaSdpSection *v = section (d, 1);
+
+  g_assert_cmpuint (v->rids->len, ==, 3);
+  g_assert_cmpstr (g_ptr_array_index (v->rids, 0), ==, "l");
+  g_assert_cmpstr (g_ptr_array_index (v->rids, 1), ==, "m");
+  g_assert_cmpstr (g_ptr_array_index (v->rids, 2), ==, "h");
+  g_assert_cmpuint (v->sim_ssrcs->len, ==, 0);
+  g_assert_cmpuint (v->ssrcs->len, ==, 0);          /* rid simulcast: no a=ssrc */
+  g_assert_cmpuint (section (d, 0)->rids->len, ==, 0);
+
+  text = answer (d);
+  a = check_answer_shape (d, text);
+  g_assert_nonnull (strstr (text, "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\n"
+                                  "a=simulcast:recv l;m;h\r\n"));
+  g_assert_nonnull (strstr (text, "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n"));
+  g_assert_nonnull (strstr (text, "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"));
+  g_assert_null (strstr (text, "repaired-rtp-stream-id"));
+  /* only the video section is simulcast */
+  g_assert_cmpuint (section (a, 0)->rids->len, ==, 0);
+  g_assert_true (strstr (text, "a=rid") > strstr (text, "m=video"));
+  g_assert_true (strstr (text, "m=video") > strstr (text, "m=audio"));
+}
+
+/* Without a=simulcast the answer is what it was before simulcast existed:
+ * the simulcast answer minus exactly its rid, simulcast and rtp-stream-id
+ * lines. */
+static void
+test_simulcast_plain_unchanged (void)
+{
+  gsize len;
+  g_autofree gchar *text = load (SIMULCAST, &len);
+  g_autoptr (GString) plain = g_string_new (text);
+  g_autoptr (MediaSdpDescription) sim = parse_sample (SIMULCAST);
+  g_autoptr (MediaSdpDescription) d = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *sim_answer = answer (sim);
+  g_autofree gchar *plain_answer = NULL;
+  g_autoptr (GString) stripped = g_string_new (sim_answer);
+
+  g_string_replace (plain, "a=simulcast:send l;m;h\r\n", "", 0);
+  d = media_sdp_parse (plain->str, plain->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (section (d, 1)->rids->len, ==, 0);
+  plain_answer = answer (d);
+  g_assert_null (strstr (plain_answer, "a=rid"));
+  g_assert_null (strstr (plain_answer, "simulcast"));
+  g_assert_null (strstr (plain_answer, "rtp-stream-id"));
+  g_string_replace (stripped, "a=rid:l recv\r\na=rid:m recv\r\na=rid:h recv\r\n"
+                              "a=simulcast:recv l;m;h\r\n", "", 0);
+  g_string_replace (stripped, "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id\r\n",
+                    "", 0);
+  g_assert_cmpstr (stripped->str, ==, plain_answer);
+}
+
+static void
+test_simulcast_variants (void)
+{
+  struct { const gchar *line, *extra, *want; } cases[] = {
+    { "a=simulcast:send l;m;h\r\n", NULL, "l,m,h" },
+    { "a=simulcast:send h;m;l\r\n", NULL, "h,m,l" },          /* order is the offer's */
+    { "a=simulcast:send l;~m;h\r\n", NULL, "l,h" },           /* paused: ignored */
+    { "a=simulcast:send ~l;~m;h\r\n", NULL, "" },             /* one layer: no simulcast */
+    { "a=simulcast:send l,m;h\r\n", NULL, "l,h" },            /* first alternative */
+    { "a=simulcast:send l;m;x\r\n", NULL, "l,m" },            /* x not declared */
+    { "a=simulcast:send l;l;m\r\n", NULL, "l,m" },            /* duplicate */
+    { "a=simulcast:recv l;m;h\r\n", NULL, "" },               /* not sending */
+    { "a=simulcast:recv a;b send l;m;h\r\n", NULL, "l,m,h" },
+    { "a=simulcast:send l;m;h;q\r\n", "a=rid:l send\r\na=rid:q send\r\n", "l,m,h" }, /* ≤ 3 */
+    { "a=simulcast:send l;m;h\r\n", "a=rid:l recv\r\n", "m,h" }, /* l not a send rid */
+    { "a=simulcast:send l;m;h;abcdefghijklmnopq\r\n",
+      "a=rid:l send\r\na=rid:abcdefghijklmnopq send\r\n", "l,m,h" },
+    { "a=simulcast:send l;m;h;a*b\r\n", "a=rid:l send\r\na=rid:a*b send\r\n", "l,m,h" },
+    { "a=simulcast:send\r\n", NULL, "" },
+    { "a=simulcast:\r\n", NULL, "" },
+    { "a=simulcast:send ;;;\r\n", NULL, "" },
+    { NULL, NULL, "" },                                       /* rids alone: no simulcast */
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++) {
+    g_autofree gchar *got = rids_with (cases[i].line, cases[i].extra);
+    g_assert_cmpstr (got, ==, cases[i].want);
+  }
+}
+
+static void
+test_simulcast_ssrc_group (void)
+{
+  gsize len;
+  g_autofree gchar *text = load (WB_VP8, &len);
+  g_autoptr (GString) s = g_string_new (text);
+  g_autoptr (MediaSdpDescription) d = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree gchar *ans = NULL;
+  MediaSdpSection *v = NULL;
+
+  g_assert_cmpuint (g_string_replace (s, "a=rtpmap:96 VP8/90000\r\n",
+                                      "a=ssrc-group:SIM 11 22 33\r\na=ssrc:11 cname:x\r\n"
+                                      "a=ssrc:22 cname:x\r\na=ssrc:33 cname:x\r\n"
+                                      "a=rtpmap:96 VP8/90000\r\n", 1), ==, 1);
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < d->sections->len; i++)
+    if (g_strcmp0 (section (d, i)->kind, "video") == 0)
+      v = section (d, i);
+  g_assert_nonnull (v);
+  g_assert_cmpuint (v->sim_ssrcs->len, ==, 3);
+  g_assert_cmpuint (g_array_index (v->sim_ssrcs, guint32, 0), ==, 11);
+  g_assert_cmpuint (g_array_index (v->sim_ssrcs, guint32, 2), ==, 33);
+  g_assert_cmpuint (v->rids->len, ==, 0);
+  ans = answer (d);
+  g_assert_null (strstr (ans, "simulcast"));
+}
+
 static void
 test_candidates (void)
 {
@@ -1088,6 +1235,10 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media/sdp/chromium", test_chromium);
+  g_test_add_func ("/media/sdp/simulcast/chromium", test_simulcast_chromium);
+  g_test_add_func ("/media/sdp/simulcast/plain-unchanged", test_simulcast_plain_unchanged);
+  g_test_add_func ("/media/sdp/simulcast/variants", test_simulcast_variants);
+  g_test_add_func ("/media/sdp/simulcast/ssrc-group", test_simulcast_ssrc_group);
   g_test_add_func ("/media/sdp/chromium-h264", test_chromium_h264);
   g_test_add_func ("/media/sdp/aiortc", test_aiortc);
   g_test_add_func ("/media/sdp/aiortc-tag-moves", test_aiortc_tag_moves);
