@@ -98,6 +98,8 @@ struct MediaSlot {
   gint target_layer;        /* layer index wanted, -1: none chosen */
   gint64 up_since_us;       /* since when a higher layer would fit, 0: not */
   gint64 last_forward_us;   /* when the last packet was forwarded */
+  MediaTrack *layer_track;  /* the track layer/target_layer refer to: a slot moved
+                             * to another track (view.c) starts over */
 };
 
 struct MediaParticipant {

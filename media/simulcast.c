@@ -256,7 +256,20 @@ media_simulcast_slot_init (MediaSlot *slot)
   slot->layer = -1;
   slot->target_layer = -1;
   slot->up_since_us = 0;
-  slot->last_forward_us = 0;
+  slot->layer_track = slot->track;
+}
+
+/* A slot re-bound to another track without slot_attach (WHEP view slots
+ * follow the speaker): its layer state is the old track's. */
+static inline void
+slot_sync (MediaSlot *slot)
+{
+  if (G_UNLIKELY (slot->layer_track != slot->track)) {
+    gint64 last = slot->last_forward_us;
+
+    media_simulcast_slot_init (slot);
+    slot->last_forward_us = last;
+  }
 }
 
 gboolean
@@ -266,6 +279,7 @@ media_simulcast_slot_accept (MediaSlot *slot, gint layer, const uint8_t *packet,
   MediaPeer *peer = slot->subscriber->subscribe;
   MediaTrack *track = slot->track;
 
+  slot_sync (slot);
   if (slot->target_layer < 0 && slot->negotiated)
     participant_select_layers (slot->subscriber, now_us);
   if (layer == slot->layer) {
@@ -334,9 +348,12 @@ slot_max_layer (const MediaSlot *slot)
 }
 
 static gboolean
-slot_is_simulcast (const MediaSlot *slot)
+slot_is_simulcast (MediaSlot *slot)
 {
-  return slot->track != NULL && slot->track->n_layers > 0 && slot->negotiated;
+  if (slot->track == NULL || slot->track->n_layers == 0 || !slot->negotiated)
+    return FALSE;
+  slot_sync (slot);
+  return TRUE;
 }
 
 static void
