@@ -3,8 +3,9 @@
 // through caud; a real aiortc subscriber (simulcast_subscriber.py, decoding VP8) whose
 // REMB the test sets is moved to the low layer when it reports 150 kbit/s and back to
 // the high layer at 5 Mbit/s, and keeps decoding new frames after each switch (no
-// frozen video).  Then a Chromium subscriber (the web client) decodes the same
-// simulcast publisher.
+// frozen video); asking for the low layer with the signaling `layer` message and then
+// for `auto` moves it down and up the same way.  Then a Chromium subscriber (the web
+// client) decodes the same simulcast publisher.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,10 @@ function startSubscriber(wsUrl) {
   state.remb = (bps) => {
     log.write(`# remb ${bps}\n`);
     child.stdin.write(`remb ${bps}\n`);
+  };
+  state.layer = (layer) => {
+    log.write(`# layer ${layer}\n`);
+    child.stdin.write(`layer ${layer}\n`);
   };
   state.stop = async () => {
     if (state.exited) return;
@@ -184,6 +189,15 @@ test('simulcast: layers follow a real subscriber\'s REMB, switching without free
 
   const switches = await metric('cau_media_layer_switches_total');
   assert.ok(switches >= switchesBefore + 2, `layer switches ${switchesBefore} -> ${switches}`);
+
+  // The subscriber asks for a layer (a thumbnail: low), whatever its estimate allows,
+  // then lifts the cap again (auto: straight back up, no hold for an explicit request).
+  sub.layer('low');
+  const capped = await expectDecoding((w) => w > 0 && w <= 400, 'aiortc on the low layer it asked for');
+  console.log(`layer low: ${capped.switchedMs} ms; frames ${capped.first.frames} -> ${capped.after.frames}`);
+  sub.layer('auto');
+  const uncapped = await expectDecoding((w) => w >= 1200, 'aiortc back on the high layer after layer auto');
+  console.log(`layer auto: ${uncapped.switchedMs} ms; frames ${uncapped.first.frames} -> ${uncapped.after.frames}`);
 });
 
 test('simulcast: a Chromium subscriber (web client) decodes the simulcast publisher', { timeout: 90000 }, async () => {

@@ -4,6 +4,8 @@ decodes the video it gets (VP8 via PyAV/libvpx).  Its bandwidth feedback is
 constrained by the test: each line "remb <bit/s>" on stdin makes it send that
 REMB (draft-alvestrand-rmcat-remb) on its subscribe connection every 250 ms
 from then on; aiortc's own estimator is switched off so that only these count.
+"layer low|medium|high|auto" sends the signaling `layer` message for the first
+video track announced to it.
 Every 250 ms it prints one JSON line {"t", "frames", "width", "height"} with
 the frames decoded so far and the size of the last one.
 
@@ -34,6 +36,21 @@ def video_receivers(pc):
     return [t.receiver for t in pc.getTransceivers() if t.kind == "video"]
 
 
+def video_track_of_others(sig):
+    """(participant, track id) of the first video track announced to @sig."""
+    for m in sig.received:
+        if not isinstance(m, dict):
+            continue
+        if m.get("type") == "joined":
+            for p in m.get("participants", []):
+                for t in p.get("tracks", []):
+                    if t.get("kind") == "video":
+                        return p["id"], t["id"]
+        if m.get("type") == "track-added" and m.get("track", {}).get("kind") == "video":
+            return m["participant"], m["track"]["id"]
+    return None, None
+
+
 async def main(url, room):
     sig = Signaling(url, name="aiortc-sub")
     await sig.connect()
@@ -53,6 +70,13 @@ async def main(url, room):
             if len(parts) == 2 and parts[0] == "remb":
                 remb["bps"] = int(parts[1])
                 sys.stderr.write("[aiortc-sub] REMB now %d bit/s\n" % remb["bps"])
+            elif len(parts) == 2 and parts[0] == "layer":
+                # docs/protocol.md `layer`: the publisher's video track, as announced
+                pub, track = video_track_of_others(sig)
+                reply = await sig.request({"type": "layer", "participant": pub,
+                                           "track": track, "layer": parts[1]})
+                sys.stderr.write("[aiortc-sub] layer %s for %s/%s: %s\n"
+                                 % (parts[1], pub, track, reply.get("type")))
             elif parts and parts[0] == "quit":
                 return
 
