@@ -8,6 +8,7 @@
 //   #/recordings/<id>       one recording's player page         (staff: the care team)
 //   #/schedule[/<patient>]  schedule a consultation             (staff)
 //   #/call/<consultation>   the consultation's call, with the lobby panel (staff)
+//   #/briefing/<id>         a briefing (staff): its creator hosts, the others watch
 //   #/join/<secret>         a patient's invitation link: lobby, then the call
 //   #/room                  the anonymous room-code form (?room=&name=&kind=&autojoin=1&lang=),
 //                           for servers that allow anonymous rooms (tests, benchmarks)
@@ -19,11 +20,12 @@ import { applyTranslations, getLanguage, setLanguage, t } from './i18n.js';
 import { Call } from './call.js';
 import { defaultSignalingUrl } from './signaling.js';
 import { showError, hideBanner } from './banner.js';
-import { currentUser, currentToken, logout, sessionEvents } from './rest.js';
+import { api, currentUser, currentToken, logout, sessionEvents } from './rest.js';
 import { initJoinView, showJoinView, hideJoinView, setJoinBusy, setJoinStatus, validateJoin } from './join-view.js';
 import { showCallView, hideCallView } from './call-view.js';
 import { showLogin } from './login-view.js';
 import { showWorklist } from './worklist-view.js';
+import { showBriefings, briefingTitles } from './briefings-view.js';
 import { showPatients, showNewPatient, showChart } from './patients-view.js';
 import { hideChartRecordings, showRecordingPage, hideRecordingPage } from './recordings-view.js';
 import { showSchedule } from './schedule-view.js';
@@ -92,7 +94,7 @@ window.cau = {
   },
 };
 
-const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call', 'recording']);
+const STAFF_ROUTES = new Set(['worklist', 'patients', 'patient-new', 'chart', 'schedule', 'call', 'briefing', 'recording']);
 const VIEW_IDS = ['login-view', 'worklist-view', 'patients-view', 'patient-new-view', 'chart-view',
   'schedule-view', 'patient-join-view', 'join-view', 'call-view', 'recording-page'];
 
@@ -151,6 +153,7 @@ function parseRoute() {
       return { name: 'patients', params: [] };
     case 'schedule': return { name: 'schedule', params: second ? [second] : [] };
     case 'call': return second ? { name: 'call', params: [second] } : { name: 'worklist', params: [] };
+    case 'briefing': return second ? { name: 'briefing', params: [second] } : { name: 'worklist', params: [] };
     case 'recordings': return second ? { name: 'recording', params: [second] } : { name: 'patients', params: [] };
     case 'join': return second ? { name: 'join', params: [second] } : { name: 'login', params: [] };
     case 'room': return { name: 'room', params: [] };
@@ -177,7 +180,7 @@ async function onRoute() {
   pendingNotice = null;
   // A call belongs to its route: navigating away leaves it.
   const sameCall = call && route.name === next.name && route.params[0] === next.params[0]
-    && ['call', 'join', 'room'].includes(next.name);
+    && ['call', 'briefing', 'join', 'room'].includes(next.name);
   if (call && !sameCall && ['joining', 'lobby', 'joined'].includes(call.state)) await leaveCall();
   if (STAFF_ROUTES.has(next.name) && !currentUser()) {
     rememberNext();
@@ -202,13 +205,14 @@ async function onRoute() {
     case 'login':
       showLogin({ notice, onSuccess: () => { hideBanner(); location.hash = takeNext(); } });
       break;
-    case 'worklist': showWorklist(); break;
+    case 'worklist': showWorklist(); showBriefings(); break;
     case 'patients': showPatients(); break;
     case 'patient-new': showNewPatient({ go }); break;
     case 'chart': showChart(param); break;
     case 'schedule': showSchedule({ patientId: param, go }); break;
     case 'recording': showRecordingPage(param); break;
     case 'call': startStaffCall(param); break;
+    case 'briefing': startBriefingCall(param); break;
     case 'join': showPatientJoin(param, startPatientCall); break;
     case 'room':
       showJoinView();
@@ -223,7 +227,7 @@ async function onRoute() {
 function renderNav() {
   const user = currentUser();
   const staffPage = !!user && route.name !== 'join' && route.name !== 'room';
-  nav.hidden = !staffPage || route.name === 'call';
+  nav.hidden = !staffPage || route.name === 'call' || route.name === 'briefing';
   logoutButton.hidden = !staffPage;
   if (user) navUser.textContent = t('nav.user', { name: user.display_name, role: t(`role.${user.role}`) });
   const section = { chart: 'patients', 'patient-new': 'patients', recording: 'patients' }[route.name] ?? route.name;
@@ -302,6 +306,35 @@ function startStaffCall(consultationId) {
   showCallView(c, { onError: showError, recordingRole: 'care-team' });
   const name = [...(user.display_name || user.username)].slice(0, 64).join('');
   c.join({ url: defaultSignalingUrl(), room: consultationId, name, token: currentToken() }).catch(() => {});
+}
+
+// --- #/briefing/<id>: staff ------------------------------------------------------------------
+
+function startBriefingCall(briefingId) {
+  const user = currentUser();
+  const c = newCall();
+  c.title = () => {
+    const title = briefingTitles.get(briefingId);
+    return title ? t('call.briefing', { title }) : t('call.briefing.plain');
+  };
+  c.addEventListener('state', (e) => {
+    if (c !== call) return;
+    const state = e.detail.state;
+    if ((state === 'left' || state === 'failed') && route.name === 'briefing' && route.params[0] === briefingId) {
+      hideCallView();
+      go('#/worklist');
+    }
+  });
+  showCallView(c, { onError: showError });
+  if (!briefingTitles.has(briefingId)) {
+    // Opened from a link: fetch the title for the heading (the call does not wait for it).
+    api('GET', `/api/briefings/${encodeURIComponent(briefingId)}`).then((b) => {
+      if (b?.title) briefingTitles.set(briefingId, b.title);
+      if (c === call) document.getElementById('call-room').textContent = c.title();
+    }).catch(() => {});
+  }
+  const name = [...(user.display_name || user.username)].slice(0, 64).join('');
+  c.join({ url: defaultSignalingUrl(), room: briefingId, name, token: currentToken() }).catch(() => {});
 }
 
 // --- #/join/<secret>: patient ----------------------------------------------------------------

@@ -253,7 +253,7 @@ function renderControls() {
   shareButton.querySelector('.ctl-label').textContent = shareLabel;
 
   // Raising a hand is how a briefing site asks for the floor; the host gives it.
-  handButton.hidden = !(call.role !== null && call.kind === 'briefing' && !call.isHost && joined);
+  handButton.hidden = !(call.kind === 'briefing' && call.role === 'viewer' && joined);
   const handLabel = t(call.handRaised ? 'call.hand.lower' : 'call.hand.raise');
   handButton.setAttribute('aria-pressed', String(call.handRaised));
   handButton.setAttribute('aria-label', handLabel);

@@ -4,12 +4,16 @@
 // publish is refused (floor-required) until the host gives it the floor from the site
 // list; the phone viewer raises its hand, which the host sees first in the list; once
 // given the floor it turns its camera on and the others decode it large; taking the
-// floor back stops it. Screenshots in artifacts/.
+// floor back stops it. Then a stored briefing (records + REST, on a server seeded with the
+// demo world): a specialist schedules it from the worklist and hosts it, a clinician
+// joins it from the worklist as a viewer. Screenshots in artifacts/.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ARTIFACTS, launchBrowser, openClient, saveLog, startCaud, waitFor } from './harness.mjs';
+import {
+  ARTIFACTS, DEMO, launchBrowser, openClient, openStaffPage, saveLog, startCaud, startDemoCaud, waitFor,
+} from './harness.mjs';
 
 const ROOM = `giaoban-${process.pid}`;
 const PHONE = { width: 360, height: 740 };
@@ -182,5 +186,70 @@ describe('briefing: host presents, viewers receive, the floor is given and taken
     }
     await expectLarge(pages.v1, ids.host, 'v1 after the revoke');
     assert.equal(await tryPublish(pages.v2), 'floor-required', 'publishing is refused again');
+  });
+});
+
+describe('a stored briefing: scheduled on the worklist, hosted by its creator, watched by staff', { timeout: 300000 }, () => {
+  let server;
+  let browser;
+  const pages = {};
+  const TITLE = `Giao ban tuyến tỉnh ${process.pid}`;
+
+  before(async () => {
+    server = await startDemoCaud();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const [label, page] of Object.entries(pages)) await saveLog(page, `briefing-stored-${label}`).catch(() => {});
+    await browser?.close().catch(() => {});
+    await server?.stop();
+  });
+
+  test('the specialist schedules and hosts it; a clinician joins as a viewer, raises a hand, gets the floor', async () => {
+    const host = pages.host = await openStaffPage(browser, server.url, DEMO.specialist.username);
+    await host.locator('#briefing-form').waitFor({ state: 'visible', timeout: 10000 });
+    await host.getByLabel('Tên buổi giao ban').fill(TITLE);
+    await host.getByRole('button', { name: 'Tạo buổi giao ban' }).click();
+    const item = host.locator('#briefings-list li', { hasText: TITLE });
+    await item.waitFor({ timeout: 10000 });
+    assert.equal(await item.locator('.badge').textContent(), 'Đã lên lịch');
+    assert.equal(await item.locator('.item-text').textContent(), 'Bạn chủ trì');
+    const briefingId = await item.getAttribute('data-briefing');
+    await host.getByRole('link', { name: `Vào giao ban: ${TITLE}` }).click();
+    await waitFor(() => host.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'host joined' });
+    assert.deepEqual(await host.evaluate(() => window.cau.route), { name: 'briefing', params: [briefingId] });
+    assert.equal(await host.locator('#call-room').textContent(), `Giao ban: ${TITLE}`);
+    const hostRoom = await host.evaluate(() => window.cau.room);
+    assert.equal(hostRoom.kind, 'briefing');
+    assert.equal(hostRoom.role, 'host', 'the creator hosts');
+
+    const viewer = pages.viewer = await openStaffPage(browser, server.url, DEMO.clinician.username, { viewport: PHONE });
+    const row = viewer.locator('#briefings-list li', { hasText: TITLE });
+    await row.waitFor({ timeout: 10000 });
+    assert.equal(await row.locator('.item-text').textContent(), `Chủ trì: ${DEMO.specialist.name}`);
+    assert.equal(await viewer.locator('#briefing-form').isVisible(), true, 'clinicians may schedule briefings too');
+    await viewer.getByRole('link', { name: `Vào giao ban: ${TITLE}` }).click();
+    await waitFor(() => viewer.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'viewer joined' });
+    assert.equal((await viewer.evaluate(() => window.cau.room)).role, 'viewer');
+    const hostId = await host.evaluate(() => window.cau.self);
+    const viewerId = await viewer.evaluate(() => window.cau.self);
+    await expectLarge(viewer, hostId, 'viewer');
+    assert.equal(await tryPublish(viewer), 'floor-required');
+
+    await viewer.getByRole('button', { name: 'Giơ tay' }).click();
+    const hostRow = host.locator(`#people-list li[data-participant="${viewerId}"]`);
+    await waitFor(async () => (await hostRow.getAttribute('data-hand')) === 'true', { timeout: 10000, what: 'host sees the hand' });
+    assert.equal(await hostRow.locator('.person-name').textContent(), DEMO.clinician.name, 'names come from the accounts');
+    await host.getByRole('button', { name: `Cho ${DEMO.clinician.name} phát biểu` }).click();
+    await viewer.getByRole('button', { name: 'Bật camera và micrô' }).click();
+    await expectLarge(host, viewerId, 'host');
+    await viewer.screenshot({ path: join(ARTIFACTS, 'briefing-stored-presenter-360.png') });
+    await host.screenshot({ path: join(ARTIFACTS, 'briefing-stored-host.png') });
+
+    // Leaving goes back to the worklist.
+    await viewer.getByRole('button', { name: 'Rời phòng' }).click();
+    await waitFor(async () => (await viewer.evaluate(() => window.cau.route.name)) === 'worklist',
+      { timeout: 10000, what: 'viewer back on the worklist' });
   });
 });
