@@ -37,7 +37,8 @@
  */
 #include "whip.h"
 
-#include <gst/sdp/sdp.h>
+#include "whip-sdp.h"
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -45,17 +46,11 @@
 #define WHIP_CONTENT_TYPE "application/sdp"
 #define TRICKLE_CONTENT_TYPE "application/trickle-ice-sdpfrag"
 #define WHIP_MAX_SDP SIGNALING_MAX_SDP
-#define WHIP_MAX_SDPFRAG 16384
-
-typedef enum {
-  WHIP_INGEST,      /* WHIP: the client publishes */
-  WHIP_EGRESS,      /* WHEP: the client watches   */
-} WhipDirection;
 
 typedef struct {
   char *id;                     /* 32 hex digits, the Location's last segment */
   char *briefing_id;
-  WhipDirection direction;
+  SignalingWhipDirection direction;
   char *user_id;                /* whose token created it                    */
   char *token_sha256;           /* of that token: PATCH and DELETE may show it
                                  * again after it expired                    */
@@ -75,9 +70,9 @@ typedef struct {
 } WhipPending;
 
 static const char *
-direction_path (WhipDirection direction)
+direction_path (SignalingWhipDirection direction)
 {
-  return direction == WHIP_INGEST ? "whip" : "whep";
+  return direction == SIGNALING_WHIP_INGEST ? "whip" : "whep";
 }
 
 /* ---- resources -------------------------------------------------------- */
@@ -137,7 +132,7 @@ resource_remove (SignalingContext *context, WhipResource *resource)
  * resource whose member was taken out of the room (removed by the host,
  * server shutting down) is dropped here. */
 static WhipResource *
-resource_find (SignalingContext *context, WhipDirection direction, const char *briefing_id,
+resource_find (SignalingContext *context, SignalingWhipDirection direction, const char *briefing_id,
                const char *id)
 {
   WhipResource *resource = g_hash_table_lookup (context->whip_resources, id);
@@ -198,65 +193,6 @@ body_text (SoupServerMessage *msg, gsize max)
       || !g_utf8_validate (data, (gssize) length, NULL))
     return NULL;
   return g_strndup (data, length);
-}
-
-/* ---- SDP checks ------------------------------------------------------- */
-
-/* The offer parses, has at least one m-line, and every m-line's direction
- * suits @direction: a WHIP offer sends (sendonly or sendrecv), a WHEP
- * offer receives (recvonly or sendrecv).  *@out_ufrag (transfer full): the
- * offer's ice-ufrag (media level first, else session level), may be NULL.
- * FALSE + a message for the 400 reply. */
-static gboolean
-check_offer (const char *text, WhipDirection direction, char **out_ufrag, char **out_message)
-{
-  g_autoptr (GstSDPMessage) sdp = NULL;
-  const char *ufrag = NULL;
-  guint n_media;
-
-  *out_ufrag = NULL;
-  if (!g_str_has_prefix (text, "v=0")) {
-    *out_message = g_strdup ("the body is not an SDP offer (it must start with v=0)");
-    return FALSE;
-  }
-  if (gst_sdp_message_new (&sdp) != GST_SDP_OK
-      || gst_sdp_message_parse_buffer ((const guint8 *) text, strlen (text), sdp) != GST_SDP_OK) {
-    *out_message = g_strdup ("the SDP offer does not parse");
-    return FALSE;
-  }
-  n_media = gst_sdp_message_medias_len (sdp);
-  if (n_media == 0) {
-    *out_message = g_strdup ("the SDP offer has no media section");
-    return FALSE;
-  }
-  for (guint i = 0; i < n_media; i++) {
-    const GstSDPMedia *media = gst_sdp_message_get_media (sdp, i);
-    gboolean sends = gst_sdp_media_get_attribute_val (media, "sendonly") != NULL
-                     || gst_sdp_media_get_attribute_val (media, "sendrecv") != NULL;
-    gboolean receives = gst_sdp_media_get_attribute_val (media, "recvonly") != NULL
-                        || gst_sdp_media_get_attribute_val (media, "sendrecv") != NULL;
-    gboolean said = sends || receives
-                    || gst_sdp_media_get_attribute_val (media, "inactive") != NULL;
-
-    /* No direction attribute is sendrecv (RFC 3264 §5.1). */
-    if (!said)
-      sends = receives = TRUE;
-    if (direction == WHIP_INGEST && !sends && gst_sdp_media_get_port (media) != 0) {
-      *out_message = g_strdup_printf ("media section %u does not send: a WHIP offer publishes", i);
-      return FALSE;
-    }
-    if (direction == WHIP_EGRESS && !receives && gst_sdp_media_get_port (media) != 0) {
-      *out_message = g_strdup_printf ("media section %u does not receive: a WHEP offer is "
-                                      "recvonly", i);
-      return FALSE;
-    }
-    if (ufrag == NULL)
-      ufrag = gst_sdp_media_get_attribute_val (media, "ice-ufrag");
-  }
-  if (ufrag == NULL)
-    ufrag = gst_sdp_message_get_attribute_val (sdp, "ice-ufrag");
-  *out_ufrag = g_strdup (ufrag);
-  return TRUE;
 }
 
 /* ---- POST: a new session ---------------------------------------------- */
@@ -355,7 +291,7 @@ on_answer (const char *sdp, GPtrArray *tracks, const GError *error, gpointer use
                                       strlen (sdp));
     signaling_log (G_LOG_LEVEL_INFO, resource->session, "%s session %s answered",
                    direction_path (resource->direction), resource->id);
-    if (resource->direction == WHIP_INGEST)
+    if (resource->direction == SIGNALING_WHIP_INGEST)
       mark_live (context, resource);
   }
   if (!pending->disconnected)
@@ -390,7 +326,7 @@ may_publish (SignalingContext *context, const SignalingPrincipal *who,
 }
 
 static void
-handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+handle_post (SignalingContext *context, SoupServerMessage *msg, SignalingWhipDirection direction,
              const char *briefing_id)
 {
   g_autoptr (SignalingPrincipal) who = NULL;
@@ -426,14 +362,14 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
     }
     return;
   }
-  op = direction == WHIP_INGEST ? SIGNALING_OP_BRIEFING_PUBLISH : SIGNALING_OP_BRIEFING_JOIN;
+  op = direction == SIGNALING_WHIP_INGEST ? SIGNALING_OP_BRIEFING_PUBLISH : SIGNALING_OP_BRIEFING_JOIN;
   target.briefing = briefing;
-  if (direction == WHIP_INGEST ? !may_publish (context, who, briefing)
+  if (direction == SIGNALING_WHIP_INGEST ? !may_publish (context, who, briefing)
                                : !signaling_policy_allows (who, op, &target)) {
     signaling_api_audit (context->api, who, source, "join", "Briefing", briefing->id, NULL,
                          "denied", signaling_operation_to_string (op));
     reply_error (msg, SOUP_STATUS_FORBIDDEN, "forbidden",
-                 direction == WHIP_INGEST ? "only the briefing's host or a site holding the "
+                 direction == SIGNALING_WHIP_INGEST ? "only the briefing's host or a site holding the "
                                             "floor publishes into it"
                                           : "not allowed to watch this briefing");
     return;
@@ -448,7 +384,7 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
                  "the body must be an SDP offer of 1 to 32768 bytes of UTF-8");
     return;
   }
-  if (!check_offer (offer, direction, &ufrag, &problem)) {
+  if (!signaling_whip_check_offer (offer, direction, &ufrag, &problem)) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdp", problem);
     return;
   }
@@ -465,7 +401,7 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
    * viewer. */
   spec.kind = SIGNALING_ROOM_BRIEFING;
   spec.host_user_id = briefing->host_id;
-  spec.presenter = spec.admitted = direction == WHIP_INGEST;
+  spec.presenter = spec.admitted = direction == SIGNALING_WHIP_INGEST;
   if (!signaling_room_join (context, session, briefing->id, &spec,
                             session->principal->display_name, NULL, &code)) {
     g_hash_table_remove (context->sessions, &session->serial);
@@ -498,7 +434,7 @@ handle_post (SignalingContext *context, SoupServerMessage *msg, WhipDirection di
   pending->disconnected_id = g_signal_connect (msg, "disconnected",
                                                G_CALLBACK (on_pending_disconnected), pending);
   soup_server_message_pause (msg);
-  if (direction == WHIP_INGEST)
+  if (direction == SIGNALING_WHIP_INGEST)
     media_engine_publish (context->engine, briefing->id, session->participant_id, offer,
                           on_answer, pending);
   else
@@ -528,7 +464,7 @@ shows_creating_token (SoupServerMessage *msg, const WhipResource *resource)
  * expired, so that a client configured with one token (OBS) can still end
  * a long session — or another valid token of the same user. */
 static WhipResource *
-authorise_resource (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+authorise_resource (SignalingContext *context, SoupServerMessage *msg, SignalingWhipDirection direction,
                     const char *briefing_id, const char *resource_id)
 {
   g_autoptr (SignalingPrincipal) who = NULL;
@@ -555,7 +491,7 @@ authorise_resource (SignalingContext *context, SoupServerMessage *msg, WhipDirec
 }
 
 static void
-handle_delete (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+handle_delete (SignalingContext *context, SoupServerMessage *msg, SignalingWhipDirection direction,
                const char *briefing_id, const char *resource_id)
 {
   WhipResource *resource = authorise_resource (context, msg, direction, briefing_id,
@@ -574,7 +510,7 @@ handle_delete (SignalingContext *context, SoupServerMessage *msg, WhipDirection 
  * media engine; a=end-of-candidates ends them.  An ice-ufrag other than
  * the session's is refused (candidates of another ICE session). */
 static void
-handle_patch (SignalingContext *context, SoupServerMessage *msg, WhipDirection direction,
+handle_patch (SignalingContext *context, SoupServerMessage *msg, SignalingWhipDirection direction,
               const char *briefing_id, const char *resource_id)
 {
   WhipResource *resource = authorise_resource (context, msg, direction, briefing_id,
@@ -582,10 +518,9 @@ handle_patch (SignalingContext *context, SoupServerMessage *msg, WhipDirection d
   const char *if_match_header;
   g_autofree char *if_match = NULL;
   g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
-  g_autoptr (GPtrArray) candidates = NULL;
-  gboolean end_of_candidates = FALSE;
-  MediaPcKind pc = direction == WHIP_INGEST ? MEDIA_PC_PUBLISH : MEDIA_PC_SUBSCRIBE;
+  g_autofree char *problem = NULL;
+  g_auto (SignalingSdpFrag) frag = { 0 };
+  MediaPcKind pc = direction == SIGNALING_WHIP_INGEST ? MEDIA_PC_PUBLISH : MEDIA_PC_SUBSCRIBE;
 
   if (resource == NULL)
     return;
@@ -609,44 +544,31 @@ handle_patch (SignalingContext *context, SoupServerMessage *msg, WhipDirection d
                  "If-Match does not name this session's current ICE session");
     return;
   }
-  text = body_text (msg, WHIP_MAX_SDPFRAG);
+  text = body_text (msg, SIGNALING_WHIP_MAX_SDPFRAG);
   if (text == NULL) {
     reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
                  "the body must be an SDP fragment of 1 to 16384 bytes of UTF-8");
     return;
   }
-  candidates = g_ptr_array_new ();
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++) {
-    char *line = g_strchomp (lines[i]);   /* "\r\n" line ends */
-
-    if (*line == '\0')
-      continue;
-    if (strlen (line) > 1024 || line[1] != '=' || strchr ("amc", line[0]) == NULL) {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
-                   "an SDP fragment holds only a=, m= and c= lines of at most 1024 bytes");
-      return;
-    }
-    if (g_str_has_prefix (line, "a=ice-ufrag:") && resource->remote_ufrag != NULL
-        && strcmp (line + 12, resource->remote_ufrag) != 0) {
-      reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
-                   "ice-ufrag is not this session's (an ICE restart needs If-Match: *)");
-      return;
-    }
-    if (g_str_has_prefix (line, "a=candidate:"))
-      g_ptr_array_add (candidates, line + 2);
-    else if (strcmp (line, "a=end-of-candidates") == 0)
-      end_of_candidates = TRUE;
+  if (!signaling_whip_parse_sdpfrag (text, &frag, &problem)) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag", problem);
+    return;
   }
-  for (guint i = 0; i < candidates->len; i++)
+  if (frag.ufrag != NULL && resource->remote_ufrag != NULL
+      && strcmp (frag.ufrag, resource->remote_ufrag) != 0) {
+    reply_error (msg, SOUP_STATUS_BAD_REQUEST, "bad-sdpfrag",
+                 "ice-ufrag is not this session's (an ICE restart needs If-Match: *)");
+    return;
+  }
+  for (guint i = 0; i < frag.candidates->len; i++)
     media_engine_add_remote_candidate (context->engine, briefing_id,
                                        resource->session->participant_id, pc,
-                                       candidates->pdata[i], NULL, NULL);
-  if (end_of_candidates)
+                                       frag.candidates->pdata[i], NULL, NULL);
+  if (frag.end_of_candidates)
     media_engine_add_remote_candidate (context->engine, briefing_id,
                                        resource->session->participant_id, pc, NULL, NULL, NULL);
   signaling_log (G_LOG_LEVEL_DEBUG, resource->session, "trickle: %u candidates%s",
-                 candidates->len, end_of_candidates ? ", end" : "");
+                 frag.candidates->len, frag.end_of_candidates ? ", end" : "");
   set_header (msg, "Cache-Control", "no-store");
   soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
 }
@@ -673,7 +595,7 @@ handle_request (SoupServer *soup, SoupServerMessage *msg, const char *path, GHas
 {
   SignalingContext *context = user_data;
   const char *method = soup_server_message_get_method (msg);
-  WhipDirection direction = g_str_has_prefix (path, "/whip/") ? WHIP_INGEST : WHIP_EGRESS;
+  SignalingWhipDirection direction = g_str_has_prefix (path, "/whip/") ? SIGNALING_WHIP_INGEST : SIGNALING_WHIP_EGRESS;
   g_auto (GStrv) segments = NULL;
   guint n;
 
