@@ -171,6 +171,18 @@ async def main(_unused):
         status, now_briefing = http_json(caud, "GET", "/api/briefings/" + bid, t_site)
         check(status == 200 and now_briefing["status"] == "live", "the briefing is live")
 
+        # ---- the audit log: the WHIP join, and the refusals above
+        status, me = http_json(caud, "GET", "/api/me", t_present)
+        check(status == 200, "who the presenter is")
+        status, events = http_json(caud, "GET", "/api/audit?action=join&limit=500", t_auditor)
+        check(status == 200, "the auditor reads the join events")
+        mine = [e for e in events if e["entity_id"] == bid]
+        check(any(e["actor_id"] == me["id"] and e["outcome"] == "success" for e in mine),
+              "the WHIP session's join is audited (%d join events of the briefing)" % len(mine))
+        denied = [e for e in mine if e["outcome"] == "denied"]
+        check(len(denied) >= 3 and {"patient", "auditor", "clinician"} <= {e["actor_role"] for e in denied},
+              "the refused WHIP offers are audited: %s" % sorted(e["actor_role"] for e in denied))
+
         # ---- trickle PATCH
         frag = ("a=ice-ufrag:%s\r\na=ice-pwd:whatever\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"
                 "a=mid:0\r\na=candidate:1 1 udp 2122260223 127.0.0.1 9 typ host\r\n"
