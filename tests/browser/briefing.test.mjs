@@ -107,6 +107,19 @@ describe('briefing: host presents, viewers receive, the floor is given and taken
       const tiles = await videoTiles(pages[label]);
       assert.deepEqual(tiles.map((t) => t.participant), [ids.host], `${label}: only the presenter has a tile`);
     }
+    // The server takes simulcast: the host's camera goes out in three layers (rid l/m/h).
+    assert.equal(hostRoom.simulcast, true, 'joined.simulcast');
+    await waitFor(() => pages.v1.evaluate((id) => window.cau.participants[id].tracks
+      .some((t) => t.kind === 'video' && t.source === 'camera' && t.layers === 3), ids.host),
+    { timeout: 10000, what: 'v1: the host\'s camera track has 3 layers' });
+    const rids = await pages.host.evaluate(async () => {
+      const out = [];
+      (await window.cau.pcs.publish.getStats()).forEach((s) => {
+        if (s.type === 'outbound-rtp' && s.kind === 'video') out.push(s.rid);
+      });
+      return out.sort();
+    });
+    assert.deepEqual(rids, ['h', 'l', 'm'], 'three encodings sent');
     // The host's site list is open (wide screen) and lists both sites; no viewer tiles.
     await pages.host.locator('#people-panel').waitFor({ state: 'visible', timeout: 5000 });
     for (const name of ['TTYT Đông Sơn', 'TYT Sầm Sơn']) {
