@@ -60,6 +60,7 @@
 #define EXT_ID_RID 10
 #define SIMULCAST_MID "1"                /* the video m-line's mid */
 #define SLOW_CONTEXT_MS 5
+#define LAYER_SAMPLE 16                  /* briefing: video packets per layer sample */
 
 typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO, SCENARIO_BRIEFING } Scenario;
 
@@ -174,6 +175,7 @@ typedef struct {
   /* briefing viewers */
   guint remb_kbps;              /* REMB sent with each receiver report, 0: none */
   uint32_t video_ssrc;          /* the received stream whose samples carry a layer tag */
+  guint layer_counter;
   gint last_layer;              /* layer of the last tagged sample, -1: none yet */
   guint64 layer_samples[MAX_LAYERS];     /* in the window */
   guint64 layer_changes;                 /* in the window */
@@ -391,6 +393,7 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
   uint32_t ssrc;
   uint16_t seq;
   TrafficRecvStream *r;
+  gboolean latency_sample, layer_sample;
 
   /* media_peer guarantees a 12-byte RTP header (RFC 7983 demux). */
   seq = (uint16_t) ((buf[2] << 8) | buf[3]);
@@ -406,8 +409,13 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
    * 0 on both sides) and then at least every 8192 packets, or a stream whose
    * sequence number wraps between two decrypted packets could never be
    * authenticated again. */
-  if (r->total_received == 1 || r->since_unprotect >= 8192 ||
-      (b->measuring && ++p->sample_counter >= b->opt.sample)) {
+  latency_sample = b->measuring && ++p->sample_counter >= b->opt.sample;
+  /* briefing: one video-sized packet in LAYER_SAMPLE is decrypted for its
+   * layer tag alone, so that a viewer of the low layer (one packet per
+   * frame, among 50 Opus packets a second) gets enough of them */
+  layer_sample = b->opt.scenario == SCENARIO_BRIEFING && len > 300 &&
+                 ++p->layer_counter >= LAYER_SAMPLE;
+  if (r->total_received == 1 || r->since_unprotect >= 8192 || latency_sample || layer_sample) {
     size_t n = len;
     uint64_t sent_us;
     uint32_t counter;
@@ -421,6 +429,8 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
                            : media_peer_get_receive_time (peer, &rx_real);
 
     r->since_unprotect = 0;
+    if (layer_sample)
+      p->layer_counter = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
          traffic_read_stamp (buf, n, &sent_us, &counter);
     if (ok) {
@@ -436,7 +446,7 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
         p->last_layer = layer;
       }
     }
-    if (!b->measuring)
+    if (!latency_sample)
       return;
     p->sample_counter = 0;
     if (ok) {
@@ -1136,6 +1146,10 @@ window_begin (Bench *b)
     p->plis = p->firs = p->nacks = 0;
     memset (p->layer_samples, 0, sizeof p->layer_samples);
     p->layer_changes = 0;
+    /* changes within the window only: before it, samples are rare (the
+     * first packet, then one per 8192), so the layer a viewer ramped up to
+     * during the warm-up would count as a change */
+    p->last_layer = -1;
     /* Each subscriber samples every --sample-th packet from its own random
      * phase.  With one phase for all (every counter at 0), every
      * subscriber decrypted the same packets, so the whole window's
