@@ -133,6 +133,17 @@ describe('briefing: host presents, viewers receive, the floor is given and taken
     assert.equal(await tryPublish(pages.v1), 'floor-required');
   });
 
+  test('the host limits the videos shown (Last-N) and sets it back; the sites see the room state', async () => {
+    await pages.host.getByLabel('Video hiển thị').selectOption('2');
+    for (const label of ['v1', 'v2']) {
+      await waitFor(() => pages[label].evaluate(() => window.cau.room.room_state.last_n === 2),
+        { timeout: 10000, what: `${label}: last_n 2` });
+    }
+    await pages.host.getByLabel('Video hiển thị').selectOption('0');
+    await waitFor(() => pages.v1.evaluate(() => window.cau.room.room_state.last_n === 0), { timeout: 10000, what: 'v1: last_n 0' });
+    assert.equal(await pages.v1.locator('#host-tools').isVisible(), false, 'no host tools for a site');
+  });
+
   test('the phone viewer raises its hand: first in the host\'s site list, with the count', async () => {
     await pages.v2.getByRole('button', { name: 'Giơ tay' }).click();
     await pages.v2.getByRole('button', { name: 'Hạ tay' }).waitFor({ timeout: 5000 });

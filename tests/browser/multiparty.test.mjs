@@ -71,7 +71,8 @@ describe('consult: three parties, a shared screen, the active speaker, moderatio
     pages.A = await openClient(browser, server.url, { room: ROOM, name: 'BS. Lan' });
     await waitFor(() => pages.A.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'A joined' });
     pages.B = await openClient(browser, server.url, { room: ROOM, name: 'BS. Minh' });
-    pages.C = await openClient(browser, server.url, { room: ROOM, name: 'ĐD. Hoa', viewport: PHONE });
+    // C, on a phone, reads English.
+    pages.C = await openClient(browser, server.url, { room: ROOM, name: 'ĐD. Hoa', viewport: PHONE, lang: 'en' });
     for (const label of ['A', 'B', 'C']) {
       await waitFor(() => pages[label].evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: `${label} joined` });
       ids[label] = await pages[label].evaluate(() => window.cau.self);
@@ -123,6 +124,10 @@ describe('consult: three parties, a shared screen, the active speaker, moderatio
       `C: nothing scrolls at 360×740: ${JSON.stringify(phoneLayout)}`);
     await pages.B.screenshot({ path: join(ARTIFACTS, 'multiparty-screen-share.png') });
     await pages.C.screenshot({ path: join(ARTIFACTS, 'multiparty-screen-share-360.png') });
+    assert.equal(await pages.C.locator('#main-tiles .screen-tile .tile-name').textContent(), 'BS. Lan\'s screen');
+    assert.equal(await pages.C.locator('#main-tiles .tile-fullscreen').getAttribute('aria-label'), 'Full screen: BS. Lan\'s screen');
+    // A phone cannot fit six labelled buttons: icons, each with its spoken name.
+    assert.equal(await pages.C.locator('#btn-share').getAttribute('aria-label'), 'Share screen');
 
     // Full screen for the imaging, and back.
     const fullscreen = pages.B.getByRole('button', { name: 'Xem toàn màn hình: màn hình của BS. Lan' });
@@ -223,7 +228,7 @@ describe('consult: three parties, a shared screen, the active speaker, moderatio
     await pages.A.getByRole('button', { name: 'Mời ĐD. Hoa ra khỏi phòng' }).click();
     await waitFor(async () => (await pages.C.locator('#banner').getAttribute('data-code')) === 'removed',
       { timeout: 10000, what: 'C told it was removed' });
-    assert.equal(await pages.C.locator('#banner-text').textContent(), 'Chủ trì đã mời bạn ra khỏi phòng.');
+    assert.equal(await pages.C.locator('#banner-text').textContent(), 'The host removed you from the room.');
     assert.notEqual(await pages.C.evaluate(() => window.cau.state), 'joined');
     for (const label of ['A', 'B']) {
       await pages[label].locator(`[data-participant="${ids.C}"]`).first().waitFor({ state: 'detached', timeout: 10000 });
