@@ -35,7 +35,8 @@ typedef struct {
   RtpSourceStats stats;
   guint64 window_bytes;     /* RTP bytes since window_start_us */
   gint64 window_start_us;
-  guint64 bitrate_bps;      /* measured over the last window (~1 s); 0: silent */
+  guint64 bitrate_bps;      /* smoothed (EWMA 0.3 per ~1 s window); 0: silent in the
+                             * last window (paused by the publisher) */
   gint64 last_keyframe_request_us;
   guint8 fir_seq;
 } MediaLayer;
@@ -98,6 +99,9 @@ struct MediaSlot {
   gint target_layer;        /* layer index wanted, -1: none chosen */
   gint64 up_since_us;       /* since when a higher layer would fit, 0: not */
   gint64 last_forward_us;   /* when the last packet was forwarded */
+  gint64 probe_at_us;       /* when a probe (below) moved the target up, 0: none */
+  guint64 probe_budget;     /* the budget then */
+  gint64 probe_hold_us;     /* hold before the next probe: doubles after a failed one */
   MediaTrack *layer_track;  /* the track layer/target_layer refer to: a slot moved
                              * to another track (view.c) starts over */
 };

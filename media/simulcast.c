@@ -27,6 +27,8 @@
 #define UP_HOLD_US (2 * G_USEC_PER_SEC)       /* estimate must allow a higher layer this long */
 #define WINDOW_US (900 * G_TIME_SPAN_MILLISECOND) /* bitrate window (the tick is 1 s) */
 #define LOSS_MAX_BPS G_GUINT64_CONSTANT (20000000) /* loss-based estimate ceiling and start */
+#define PROBE_GRACE_US (10 * G_USEC_PER_SEC)  /* a probe's time to let the REMB catch up */
+#define PROBE_HOLD_MAX_US (32 * G_USEC_PER_SEC)
 
 /* ---- layers of a publisher's track -------------------------------------- */
 
@@ -177,10 +179,14 @@ track_update_layers (MediaTrack *track, gint64 now)
   for (guint i = 0; i < track->n_layers; i++) {
     MediaLayer *l = &track->layers[i];
     gint64 elapsed = now - l->window_start_us;
+    guint64 bps;
 
     if (l->ssrc == 0 || elapsed < WINDOW_US)
       continue;
-    l->bitrate_bps = l->window_bytes * 8 * G_USEC_PER_SEC / (guint64) elapsed;
+    /* Smoothed, so that a publisher short of CPU or bandwidth for a second
+     * does not reorder its layers; a silent window drops the layer at once. */
+    bps = l->window_bytes * 8 * G_USEC_PER_SEC / (guint64) elapsed;
+    l->bitrate_bps = bps == 0 || l->bitrate_bps == 0 ? bps : (l->bitrate_bps * 7 + bps * 3) / 10;
     l->window_bytes = 0;
     l->window_start_us = now;
   }
@@ -256,6 +262,8 @@ media_simulcast_slot_init (MediaSlot *slot)
   slot->layer = -1;
   slot->target_layer = -1;
   slot->up_since_us = 0;
+  slot->probe_at_us = 0;
+  slot->probe_hold_us = 0;
   slot->layer_track = slot->track;
 }
 
@@ -356,12 +364,35 @@ slot_is_simulcast (MediaSlot *slot)
   return TRUE;
 }
 
+/* A receiver's REMB cannot rise much above what it receives (libwebrtc's
+ * AIMD caps it near 1.5 × the incoming rate), so a subscriber moved down
+ * by its REMB would stay there once its link recovers.  A slot whose
+ * budget is set by REMB, that loses nothing and whose REMB sits well above
+ * its layer (≥ 1.4 ×) is therefore *probed*: after the hold it gets the next
+ * layer up, and for PROBE_GRACE_US goes back down only when the REMB falls
+ * below 90 % of its value at the probe or loss appears (a receiver
+ * ramping up to the new rate is not a congested one).  A probe undone
+ * within the grace doubles the hold before the next one (up to 32 s). */
+static gboolean
+slot_may_probe (const MediaSlot *slot, guint64 budget, gint cur, gint cap)
+{
+  const MediaParticipant *p = slot->subscriber;
+  const MediaTrack *t = slot->track;
+
+  return cur >= 0 && cur < cap && slot->layer == slot->target_layer &&
+         p->remb_bps != 0 && (p->loss_bps == 0 || p->remb_bps <= p->loss_bps) &&
+         slot->fraction_lost < 256 / 50 &&
+         budget >= t->layers[t->rank[cur]].bitrate_bps * 14 / 10;
+}
+
 static void
 slot_select (MediaSlot *slot, guint64 budget, gint64 now)
 {
   MediaTrack *t = slot->track;
   gint cap = slot_max_layer (slot);
   gint best = 0, cur = -1, want;
+  gboolean probe = FALSE;
+  gint64 hold = UP_HOLD_US;
 
   if (t->n_ranked == 0) {
     /* Nothing measured yet: start on the first layer that has an SSRC. */
@@ -372,6 +403,8 @@ slot_select (MediaSlot *slot, guint64 budget, gint64 now)
       }
     return;
   }
+  if (slot->probe_hold_us == 0)
+    slot->probe_hold_us = UP_HOLD_US;
   if (cap < 0 || cap >= (gint) t->n_ranked)
     cap = (gint) t->n_ranked - 1;
   for (gint i = 0; i <= cap; i++) {
@@ -383,6 +416,25 @@ slot_select (MediaSlot *slot, guint64 budget, gint64 now)
   for (gint i = cap + 1; i < (gint) t->n_ranked; i++)
     if ((gint) t->rank[i] == slot->target_layer)
       cur = i;
+
+  if (slot->probe_at_us != 0 && cur >= 0 && best < cur) {
+    gboolean in_grace = now - slot->probe_at_us < PROBE_GRACE_US;
+
+    if (in_grace && cur <= cap && budget >= slot->probe_budget * 9 / 10 &&
+        slot->fraction_lost < 256 / 10)
+      return;                           /* the REMB is still catching up */
+    if (in_grace)
+      slot->probe_hold_us = MIN (slot->probe_hold_us * 2, PROBE_HOLD_MAX_US);
+    slot->probe_at_us = 0;
+  } else if (slot->probe_at_us != 0 && now - slot->probe_at_us >= PROBE_GRACE_US) {
+    slot->probe_at_us = 0;              /* it held: the next probe may come sooner */
+    slot->probe_hold_us = UP_HOLD_US;
+  }
+  if (cur >= 0 && best <= cur && slot->probe_at_us == 0 && slot_may_probe (slot, budget, cur, cap)) {
+    best = cur + 1;
+    probe = TRUE;
+    hold = slot->probe_hold_us;
+  }
   want = (gint) t->rank[best];
 
   if (cur < 0 || best < cur || slot->target_layer < 0) {
@@ -391,9 +443,13 @@ slot_select (MediaSlot *slot, guint64 budget, gint64 now)
   } else if (best > cur) {
     if (slot->up_since_us == 0)
       slot->up_since_us = now;
-    if (now - slot->up_since_us < UP_HOLD_US)
+    if (now - slot->up_since_us < hold)
       return;
     slot->up_since_us = 0;
+    if (probe) {
+      slot->probe_at_us = now;
+      slot->probe_budget = budget;
+    }
   } else {
     slot->up_since_us = 0;
     return;
@@ -401,9 +457,9 @@ slot_select (MediaSlot *slot, guint64 budget, gint64 now)
   if (want == slot->target_layer)
     return;
   g_debug ("room %s subscriber %s slot %s: target layer %d -> %d (%" G_GUINT64_FORMAT
-           " bit/s, budget %" G_GUINT64_FORMAT ")", slot->subscriber->room->id,
+           " bit/s, budget %" G_GUINT64_FORMAT "%s)", slot->subscriber->room->id,
            slot->subscriber->id, slot->mid, slot->target_layer, want,
-           t->layers[want].bitrate_bps, budget);
+           t->layers[want].bitrate_bps, budget, probe ? ", probe" : "");
   slot->target_layer = want;
   if (want != slot->layer)
     media_simulcast_request_keyframe (t, want, TRUE);
@@ -466,6 +522,12 @@ participant_update_loss_estimate (MediaParticipant *p)
 void
 media_simulcast_note_remb (MediaParticipant *subscriber, guint64 bps)
 {
+  guint64 old = subscriber->remb_bps;
+
+  /* Logged when it moves by a quarter or more (Chromium sends one a second). */
+  if (old == 0 || bps > old + old / 4 || bps < old - old / 4)
+    g_debug ("room %s subscriber %s: REMB %" G_GUINT64_FORMAT " bit/s", subscriber->room->id,
+             subscriber->id, bps);
   subscriber->remb_bps = MAX (bps, 1);
   participant_select_layers (subscriber, g_get_monotonic_time ());
 }
