@@ -129,6 +129,9 @@ class MediaHarness:
         for line in self.log:
             if "CRITICAL" in line or "WARNING" in line or "speaker" in line:
                 log("harness: " + line)
+        if os.environ.get("MEDIA_HARNESS_LOG"):
+            with open(os.environ["MEDIA_HARNESS_LOG"], "w") as f:
+                f.write("\n".join(self.log) + "\n")
         return self.proc.returncode
 
 

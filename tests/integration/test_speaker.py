@@ -14,6 +14,8 @@ engine (media-harness, no signaling):
     stops; re-enabled, both grow again.
 (d) unpublish: track-removed for both of A's tracks, A's publish peer
     closed; A publishes again on a new peer and a new subscriber decodes it.
+(e) an aiortc 1.4 publisher playing a tone (aiortc writes the level too)
+    becomes the active speaker.
 """
 
 import asyncio
@@ -22,6 +24,7 @@ import sys
 
 from cauharness import SKIP, check, log, run_test
 from peers_aiortc import wait_until
+import peers_aiortc
 import media_harness as mh
 
 
@@ -39,6 +42,7 @@ async def main():
         sys.exit(SKIP)
     h = mh.MediaHarness()
     peers = []
+    aiortc_pcs = []
     try:
         await h.ready()
         # -- publishers A (tone) and C (silent), subscriber B
@@ -157,7 +161,19 @@ async def main():
                               min(d.pad_frames.values()) >= 20, 20)
         log("after A's second publish, D: %s" % d.pad_frames)
         check(ok, "A's new publication is decoded (D decodes A's and C's cameras)")
+
+        # -- (e) aiortc 1.4 sends the audio level too: its tone takes the floor
+        mark = len(h.events)
+        pc, answer = await peers_aiortc.publish(h.sig("R"))
+        aiortc_pcs.append(pc)
+        check(mh.AUDIO_LEVEL_URI in answer, "aiortc's audio-level extmap is answered")
+        _, ev = await h.wait(lambda m: m.get("op") == "active-speaker", 15,
+                             "active-speaker for aiortc", mark)
+        check(ev["participant"] == "R", "the aiortc publisher's tone makes it the speaker (%s)"
+              % ev)
     finally:
+        for pc in aiortc_pcs:
+            await pc.close()
         for p in peers:
             p.stop()
         rc = h.close()

@@ -81,7 +81,7 @@ async def main():
         mh.set_volume(c, 1.0)
         await h.wait(lambda m: m.get("op") == "active-speaker" and m.get("participant") == "C",
                      10, "C as active speaker", mark)
-        ok = await wait_until(lambda: (one_pad(v) or 0) > BRIGHT, 10)
+        ok = await wait_until(lambda: (one_pad(v) or 0) > BRIGHT, 20)
         check(ok, "V now decodes C's bright bars (luma %s)" % v.luma)
         ok, n = await grows(v)
         check(ok and len(v.pad_frames) == 1,
@@ -90,7 +90,7 @@ async def main():
 
         # 3. C unpublishes: back to A
         h.send({"op": "unpublish", "participant": "C"})
-        ok = await wait_until(lambda: (one_pad(v) or 255) < DARK, 10)
+        ok = await wait_until(lambda: (one_pad(v) or 255) < DARK, 20)
         check(ok, "C unpublished: V decodes A again (luma %s)" % v.luma)
         ok, n = await grows(v)
         check(ok and len(v.pad_frames) == 1,
