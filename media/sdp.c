@@ -1535,9 +1535,32 @@ media_sdp_parse_subscribe_answer_for_tracks (const char *sdp, gsize len, gsize m
 
 /* ------------------------------------------------------------ WHEP view */
 
+/* choose_codec, but H.264 first when @video_encoding says so and it is
+ * offered. */
+static const MediaSdpCodec *
+choose_view_codec (const MediaSdpSection *s, const gchar *video_encoding)
+{
+  const MediaSdpCodec *best = NULL;
+  guint best_rank = 0;
+
+  if (strcmp (s->kind, "video") != 0 || g_strcmp0 (video_encoding, "H264") != 0)
+    return choose_codec (s);
+  for (guint i = 0; i < s->codecs->len; i++) {
+    const MediaSdpCodec *c = g_ptr_array_index (s->codecs, i);
+    guint rank = pt_usable (c) && codec_is (c, "H264", 90000, 0) ? h264_rank (c) : 0;
+
+    if (rank > best_rank) {
+      best = c;
+      best_rank = rank;
+    }
+  }
+  return best != NULL ? best : choose_codec (s);
+}
+
 gchar *
 media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *local,
-                              const MediaSdpViewSend *sends, GError **error)
+                              const MediaSdpViewSend *sends, const gchar *video_encoding,
+                              GError **error)
 {
   GstSDPMessage *msg;
   Connection conn;
@@ -1557,7 +1580,7 @@ media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *l
     g_clear_pointer (&s->chosen, media_sdp_codec_free);
     if (!s->rejected && (s->direction == MEDIA_SDP_RECVONLY || s->direction == MEDIA_SDP_SENDRECV) &&
         is_srtp_proto (s->proto) && sends[i].ssrc != 0)
-      c = choose_codec (s);
+      c = choose_view_codec (s, video_encoding);
     if (c)
       s->chosen = codec_for_relay (c, s->kind);
     if (s->chosen && tag == NULL)

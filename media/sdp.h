@@ -255,10 +255,13 @@ typedef struct {
  * with the client's payload type and the feedback both sides know, msid
  * and a=ssrc (cname, msid) from @sends (indexed like offer->sections),
  * no header extensions; transport, BUNDLE and setup as in the publish
- * answer.  Fails with NO_CODEC when no section can be accepted.
+ * answer.  @video_encoding "H264" (what the room's publishers send) makes
+ * video sections prefer an offered H.264 to VP8; NULL or "VP8": VP8 first.
+ * Fails with NO_CODEC when no section can be accepted.
  * Returns: (transfer full) the SDP text. */
 gchar *media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *local,
-                                     const MediaSdpViewSend *sends, GError **error);
+                                     const MediaSdpViewSend *sends, const gchar *video_encoding,
+                                     GError **error);
 
 /* Candidate strings from trickle: strips surrounding blanks and a leading
  * "a=", requires "candidate:" and at least the 8 fields of RFC 8839 §5.1,

@@ -31,8 +31,13 @@
  * frame or 20 ms later) and VP8 PictureID/TL0PICIDX: to the viewer it is
  * one stream.
  *
+ * Codec.  A slot only carries tracks of the codec answered on it: video is
+ * answered in the codec of the best-ranked publisher's camera when the
+ * client offers it (VP8 first otherwise, as for publishers).
+ *
  * Limits.  One audio m-line carries one voice: the first words of a new
  * speaker, before the detector moves (about a second), are not heard.
+ * Publishers with different video codecs cannot all reach one viewer.
  * Last-N (speaker.c) holds cameras outside the N, also for view slots.
  * A second offer from the same viewer (ICE restart) is refused.
  */
@@ -246,6 +251,30 @@ random_ssrc (const MediaSdpViewSend *sends, guint n)
   }
 }
 
+/* The codec of the best-ranked publisher's video (camera first), or NULL:
+ * the view answers it when the client offers it, so that the slots can be
+ * bound (a slot only carries tracks of its own codec). */
+static const char *
+room_video_encoding (MediaRoom *room)
+{
+  g_autoptr (GPtrArray) ranked = media_speaker_rank (room);
+  const char *screen = NULL;
+
+  for (guint i = 0; i < ranked->len; i++) {
+    MediaParticipant *p = g_ptr_array_index (ranked, i);
+
+    for (guint j = 0; j < p->tracks->len; j++) {
+      MediaTrack *t = g_ptr_array_index (p->tracks, j);
+
+      if (t->video && g_strcmp0 (t->source, "camera") == 0)
+        return t->codec->encoding;
+      if (t->video && screen == NULL)
+        screen = t->codec->encoding;
+    }
+  }
+  return screen;
+}
+
 void
 media_room_view (MediaRoom *room, const char *participant_id, const char *offer_sdp,
                  MediaSdpCallback callback, gpointer user_data)
@@ -298,7 +327,8 @@ media_room_view (MediaRoom *room, const char *participant_id, const char *offer_
   candidates = media_peer_get_local_candidates (peer);
   media_participant_local_description (p, peer, setup, candidates, &local);
   local.session_version = 1;
-  answer = media_sdp_create_view_answer (offer, &local, sends, &error);
+  answer = media_sdp_create_view_answer (offer, &local, sends, room_video_encoding (room),
+                                         &error);
   if (answer == NULL) {
     error = media_sdp_error_to_media (error);
     goto fail;

@@ -984,7 +984,7 @@ test_view_answer (void)
   /* A publisher's (sendonly) offer is nothing to view with. */
   d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
   g_assert_no_error (error);
-  g_assert_null (media_sdp_create_view_answer (d, &local, sends, &error));
+  g_assert_null (media_sdp_create_view_answer (d, &local, sends, NULL, &error));
   g_assert_error (error, MEDIA_SDP_ERROR, MEDIA_SDP_ERROR_NO_CODEC);
   g_clear_error (&error);
   g_clear_pointer (&d, media_sdp_description_free);
@@ -992,7 +992,7 @@ test_view_answer (void)
   g_string_replace (s, "a=sendonly", "a=recvonly", 0);
   d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
   g_assert_no_error (error);
-  out = media_sdp_create_view_answer (d, &local, sends, &error);
+  out = media_sdp_create_view_answer (d, &local, sends, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (section (d, 0)->chosen->encoding, ==, "opus");
   g_assert_cmpuint (section (d, 0)->chosen->payload_type, ==, 111);
@@ -1024,9 +1024,16 @@ test_view_answer (void)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&a, media_sdp_description_free);
 
+  /* a room of H.264 publishers: H.264 answered (Chromium offers it) */
+  out = media_sdp_create_view_answer (d, &local, sends, "H264", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (section (d, 1)->chosen->encoding, ==, "H264");
+  g_assert_nonnull (strstr (section (d, 1)->chosen->fmtp, "packetization-mode=1"));
+  g_clear_pointer (&out, g_free);
+
   /* ssrc 0 rejects a section */
   sends[1].ssrc = 0;
-  out = media_sdp_create_view_answer (d, &local, sends, &error);
+  out = media_sdp_create_view_answer (d, &local, sends, NULL, &error);
   g_assert_no_error (error);
   a = media_sdp_parse (out, strlen (out), MAX_SDP, &error);
   g_assert_no_error (error);
