@@ -1688,8 +1688,10 @@ main (int argc, char **argv)
     g_source_remove (slow_id);
   for (guint i = 0; i < b->participants->len; i++)
     participant_free (g_ptr_array_index (b->participants, i));
-  g_ptr_array_unref (b->participants);
+  /* emptied, not freed: iterate_once() reads its length */
+  g_ptr_array_set_size (b->participants, 0);
   iterate_for (b, 0.3);   /* let the leave messages go out */
+  g_ptr_array_unref (b->participants);
   g_source_remove (wake_id);
   if (sig_id != 0)
     g_source_remove (sig_id);
