@@ -34,6 +34,7 @@ const lobbyPanel = document.getElementById('lobby-panel');
 const lobbyList = document.getElementById('lobby-list');
 const lobbyAnnounce = document.getElementById('lobby-announce');
 const mainTiles = document.getElementById('main-tiles');
+const aloneHint = document.getElementById('alone-hint');
 const screenTemplate = document.getElementById('screen-tile-template');
 const shareButton = document.getElementById('btn-share');
 const handButton = document.getElementById('btn-hand');
@@ -436,6 +437,8 @@ function syncTiles() {
   const n = call.participants.size;
   count.textContent = t(call.kind === 'briefing' ? 'call.sites' : 'call.participants', { n: n + 1 });
   stage.classList.toggle('alone', tiles.size === 0);
+  // A briefing host presenting to sites is not waiting for anyone.
+  aloneHint.hidden = call.kind === 'briefing' && n > 0;
   stage.dataset.kind = call.kind;
   layout();
 }

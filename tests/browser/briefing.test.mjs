@@ -156,6 +156,19 @@ describe('briefing: host presents, viewers receive, the floor is given and taken
     assert.equal(await pages.host.locator('#hands-badge').textContent(), '1');
     assert.equal(await pages.host.locator('#people-announce').textContent(), 'TYT Sầm Sơn giơ tay xin phát biểu.');
     await pages.host.screenshot({ path: join(ARTIFACTS, 'briefing-host-hand.png') });
+    // The host's site list on a phone: on screen, nothing wider than the screen.
+    await pages.host.setViewportSize(PHONE);
+    await pages.host.waitForTimeout(300);
+    const hostPhone = await pages.host.evaluate((id) => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      panel: document.getElementById('people-panel').getBoundingClientRect().toJSON(),
+      grant: document.querySelector(`#people-list li[data-participant="${id}"] [data-action="grant"]`).getBoundingClientRect().toJSON(),
+    }), ids.v2);
+    await pages.host.screenshot({ path: join(ARTIFACTS, 'briefing-host-sites-360.png') });
+    assert.ok(hostPhone.scrollWidth <= PHONE.width, `host at 360 px: no horizontal scrolling: ${JSON.stringify(hostPhone)}`);
+    assert.ok(hostPhone.panel.left >= 0 && hostPhone.panel.right <= PHONE.width, 'the site list fits the width');
+    assert.ok(hostPhone.grant.right <= PHONE.width && hostPhone.grant.bottom <= PHONE.height, 'the floor button is on screen');
+    await pages.host.setViewportSize({ width: 1024, height: 700 });
 
     // The phone's briefing view fits 360×740.
     const layout = await pages.v2.evaluate(() => ({
