@@ -334,7 +334,7 @@ function startBriefingCall(briefingId) {
     }).catch(() => {});
   }
   const name = [...(user.display_name || user.username)].slice(0, 64).join('');
-  c.join({ url: defaultSignalingUrl(), room: briefingId, name, token: currentToken() }).catch(() => {});
+  c.join({ url: defaultSignalingUrl(), room: briefingId, name, token: currentToken(), mediaAfterJoin: true }).catch(() => {});
 }
 
 // --- #/join/<secret>: patient ----------------------------------------------------------------

@@ -184,12 +184,14 @@ export class Call extends EventTarget {
    *  token, docs/api.md), wait in the lobby if the server says so, start publishing.
    *  Resolves once joined (media may still be connecting); rejects (and tears down) if
    *  the join itself fails or admission is denied. */
-  async join({ url, room, name, token, kind }) {
+  async join({ url, room, name, token, kind, mediaAfterJoin = false }) {
     this.room = room;
     this.name = name;
     this.#setState('joining');
     try {
-      await this.#acquireMedia();
+      // A briefing's sites need no camera: with `mediaAfterJoin` only a joiner whose role
+      // may publish (the host) asks for camera and microphone, once joined.
+      if (!mediaAfterJoin) await this.#acquireMedia();
       await this.#signaling.connect(url);
       const request = { type: 'join', room, name };
       if (token) request.token = token;
@@ -231,7 +233,8 @@ export class Call extends EventTarget {
       throw err;
     }
     this.#emit('room');
-    if (this.mayPublish && this.localStream && this.localStream.getTracks().length > 0) {
+    if (mediaAfterJoin && this.mayPublish) await this.#acquireMedia();
+    if (this.state === 'joined' && this.mayPublish && this.localStream && this.localStream.getTracks().length > 0) {
       this.#negotiatePublish().catch((err) => this.#report(err, 'webrtc'));
     }
   }
@@ -274,7 +277,9 @@ export class Call extends EventTarget {
     }
     // Imaging: keep the resolution sharp, drop frames first.
     if ('contentHint' in track) track.contentHint = 'detail';
-    track.addEventListener('ended', () => { if (this.screenStream === stream) this.stopScreenShare(); });
+    track.addEventListener('ended', () => {
+      if (this.screenStream === stream) this.stopScreenShare().catch((err) => this.#report(err, 'webrtc'));
+    });
     this.screenStream = stream;
     this.#emit('screen');
     try {

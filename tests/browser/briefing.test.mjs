@@ -40,6 +40,18 @@ async function expectLarge(page, who, label) {
   }, { timeout: 15000, what: `${label}: ${who} keeps decoding` }).catch(fail);
 }
 
+/** Count getUserMedia calls in `page` (window.cameraRequests) from now on. */
+function countCameraRequests(page) {
+  return page.evaluate(() => {
+    window.cameraRequests = 0;
+    const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = (constraints) => {
+      window.cameraRequests++;
+      return original(constraints);
+    };
+  });
+}
+
 /** A publish offer (camera + microphone) sent as is from `page`: resolves 'ok' or the error code. */
 function tryPublish(page) {
   return page.evaluate(async () => {
@@ -266,13 +278,16 @@ describe('a stored briefing: scheduled on the worklist, hosted by its creator, w
     await row.waitFor({ timeout: 10000 });
     assert.equal(await row.locator('.item-text').textContent(), `Chủ trì: ${DEMO.specialist.name}`);
     assert.equal(await viewer.locator('#briefing-form').isVisible(), true, 'clinicians may schedule briefings too');
+    await countCameraRequests(viewer);
     await viewer.getByRole('link', { name: `Vào giao ban: ${TITLE}` }).click();
     await waitFor(() => viewer.evaluate(() => window.cau.state === 'joined'), { timeout: 15000, what: 'viewer joined' });
     assert.equal((await viewer.evaluate(() => window.cau.room)).role, 'viewer');
+    assert.equal(await viewer.evaluate(() => window.cameraRequests), 0, 'a site joining from the worklist never opens its camera');
     const hostId = await host.evaluate(() => window.cau.self);
     const viewerId = await viewer.evaluate(() => window.cau.self);
     await expectLarge(viewer, hostId, 'viewer');
     assert.equal(await tryPublish(viewer), 'floor-required');
+    await viewer.evaluate(() => { window.cameraRequests = 0; }); // tryPublish's own
 
     await viewer.getByRole('button', { name: 'Giơ tay' }).click();
     const hostRow = host.locator(`#people-list li[data-participant="${viewerId}"]`);
@@ -281,6 +296,7 @@ describe('a stored briefing: scheduled on the worklist, hosted by its creator, w
     await host.getByRole('button', { name: `Cho ${DEMO.clinician.name} phát biểu` }).click();
     await viewer.getByRole('button', { name: 'Bật camera và micrô' }).click();
     await expectLarge(host, viewerId, 'host');
+    assert.equal(await viewer.evaluate(() => window.cameraRequests), 1, 'the camera opens once the site has the floor');
     await viewer.screenshot({ path: join(ARTIFACTS, 'briefing-stored-presenter-360.png') });
     await host.screenshot({ path: join(ARTIFACTS, 'briefing-stored-host.png') });
 
