@@ -1,0 +1,393 @@
+/* test-simulcast.c — media/simulcast.c without peers: layers from a real
+ * Chromium 156 simulcast offer, SSRCs learned from the mid/rid header
+ * extensions, ranking by measured bitrate (not by rid), and each
+ * subscriber slot's target layer from its REMB, the 2 s hold before going
+ * up, probing, and media_room_set_max_layer.  (Switching at the key frame
+ * with the rewriters needs connected peers: tests/browser/simulcast.) */
+#include <string.h>
+
+#include "room-priv.h"
+
+#define MAX_SDP (32 * 1024)
+#define SEC G_USEC_PER_SEC
+
+typedef struct {
+  MediaStats stats;
+  MediaConfig config;
+  MediaRoom *room;
+  MediaParticipant *pub, *sub;
+  MediaTrack *track;
+  MediaSlot *slot;
+  MediaSdpDescription *offer;
+} Fixture;
+
+static gchar *
+load_sample (const gchar *name, gsize *len)
+{
+  const gchar *srcdir = g_getenv ("G_TEST_SRCDIR");
+  g_autofree gchar *here = g_path_get_dirname (__FILE__);
+  g_autofree gchar *path = g_build_filename (srcdir ? srcdir : here, "sdp", name, NULL);
+  g_autoptr (GError) error = NULL;
+  gchar *text = NULL;
+
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_free (path);
+    path = g_build_filename (here, "sdp", name, NULL);
+  }
+  g_file_get_contents (path, &text, len, &error);
+  g_assert_no_error (error);
+  return text;
+}
+
+static MediaParticipant *
+participant_new (MediaRoom *room, const char *id)
+{
+  MediaParticipant *p = g_new0 (MediaParticipant, 1);
+
+  p->room = room;
+  p->id = g_strdup (id);
+  p->tracks = g_ptr_array_new ();
+  p->slots = g_ptr_array_new ();
+  g_hash_table_insert (room->participants, p->id, p);
+  g_ptr_array_add (room->order, p);
+  return p;
+}
+
+static void
+fixture_setup (Fixture *f, gconstpointer data)
+{
+  gsize len;
+  g_autofree gchar *text = load_sample ("chromium-156-simulcast-offer.sdp", &len);
+  g_autoptr (GError) error = NULL;
+  MediaSdpSection *video;
+  MediaRoomEnv env = { 0 };
+
+  f->config.max_bitrate_kbps = 1500;
+  env.stats = &f->stats;
+  env.config = &f->config;
+  /* The room's parts this file uses, without a worker or peers. */
+  f->room = g_new0 (MediaRoom, 1);
+  f->room->env = env;
+  f->room->id = g_strdup ("room");
+  f->room->participants = g_hash_table_new (g_str_hash, g_str_equal);
+  f->room->order = g_ptr_array_new ();
+  f->pub = participant_new (f->room, "pub");
+  f->sub = participant_new (f->room, "sub");
+
+  f->offer = media_sdp_parse (text, len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  video = g_ptr_array_index (f->offer->sections, 1);
+  g_assert_cmpstr (video->kind, ==, "video");
+
+  f->track = g_new0 (MediaTrack, 1);
+  f->track->owner = f->pub;
+  f->track->id = g_strdup ("v1");
+  f->track->mid = g_strdup (video->mid);
+  f->track->kind = g_strdup ("video");
+  f->track->video = TRUE;
+  f->track->source = "camera";
+  f->track->codec = media_sdp_codec_copy (g_ptr_array_index (video->codecs, 0));
+  f->track->slots = g_ptr_array_new ();
+  g_assert_cmpstr (f->track->codec->encoding, ==, "VP8");
+  media_simulcast_track_setup (f->track, video);
+  g_ptr_array_add (f->pub->tracks, f->track);
+
+  f->slot = g_new0 (MediaSlot, 1);
+  f->slot->subscriber = f->sub;
+  f->slot->mid = g_strdup ("1");
+  f->slot->kind = g_strdup ("video");
+  f->slot->track = f->track;
+  f->slot->negotiated = TRUE;
+  media_simulcast_slot_init (f->slot);
+  g_ptr_array_add (f->track->slots, f->slot);
+  g_ptr_array_add (f->sub->slots, f->slot);
+}
+
+static void
+fixture_teardown (Fixture *f, gconstpointer data)
+{
+  for (guint i = 0; i < f->room->order->len; i++) {
+    MediaParticipant *p = g_ptr_array_index (f->room->order, i);
+
+    media_simulcast_participant_clear (p);
+    g_ptr_array_unref (p->tracks);
+    g_ptr_array_unref (p->slots);
+    g_free (p->id);
+    g_free (p);
+  }
+  g_free (f->slot->mid);
+  g_free (f->slot->kind);
+  g_free (f->slot);
+  media_simulcast_track_clear (f->track);
+  media_sdp_codec_free (f->track->codec);
+  g_ptr_array_unref (f->track->slots);
+  g_free (f->track->id);
+  g_free (f->track->mid);
+  g_free (f->track->kind);
+  g_free (f->track);
+  media_sdp_description_free (f->offer);
+  g_hash_table_unref (f->room->participants);
+  g_ptr_array_unref (f->room->order);
+  g_free (f->room->id);
+  g_free (f->room);
+}
+
+/* An RTP packet of @ssrc with RFC 8285 one-byte extensions: sdes:mid
+ * (id 4 in the offer) = @mid and rtp-stream-id (id 10) = @rid when not
+ * NULL; @payload_len bytes of payload.  Returns its length. */
+static size_t
+make_packet (uint8_t *buf, guint32 ssrc, guint16 seq, const char *mid, const char *rid,
+             size_t payload_len)
+{
+  size_t n = 16, ext;
+
+  memset (buf, 0, 1500);
+  buf[0] = 0x90;                    /* V=2, X=1 */
+  buf[1] = 96;
+  buf[2] = seq >> 8;
+  buf[3] = seq & 0xff;
+  buf[8] = ssrc >> 24;
+  buf[9] = ssrc >> 16;
+  buf[10] = ssrc >> 8;
+  buf[11] = ssrc;
+  buf[12] = 0xbe;
+  buf[13] = 0xde;
+  if (mid) {
+    buf[n++] = (4 << 4) | (strlen (mid) - 1);
+    memcpy (buf + n, mid, strlen (mid));
+    n += strlen (mid);
+  }
+  if (rid) {
+    buf[n++] = (10 << 4) | (strlen (rid) - 1);
+    memcpy (buf + n, rid, strlen (rid));
+    n += strlen (rid);
+  }
+  while ((n - 16) % 4 != 0 || n == 16)
+    buf[n++] = 0;
+  ext = (n - 16) / 4;
+  buf[14] = ext >> 8;
+  buf[15] = ext & 0xff;
+  return n + payload_len;
+}
+
+static MediaTrack *
+learn (Fixture *f, guint32 ssrc, const char *mid, const char *rid, gint *layer)
+{
+  uint8_t buf[1500];
+  size_t len = make_packet (buf, ssrc, 1, mid, rid, 100);
+  RtpHeader h;
+
+  g_assert_true (rtp_parse (buf, len, &h));
+  *layer = -2;
+  return media_simulcast_learn (f->pub, buf, &h, layer);
+}
+
+/* One second of traffic: @bytes[i] bytes to layer i, then the tick. */
+static void
+second_of (Fixture *f, const guint bytes[3])
+{
+  for (guint i = 0; i < f->track->n_layers; i++) {
+    MediaLayer *l = &f->track->layers[i];
+    RtpHeader h = { .seq = 0 };
+
+    for (guint sent = 0; sent < bytes[i]; sent += 1000) {
+      h.seq++;
+      media_simulcast_note_packet (f->track, (gint) i, &h, 1000, g_get_monotonic_time ());
+    }
+    l->window_start_us -= SEC;      /* as if the window had lasted a second */
+  }
+  media_simulcast_tick (f->room);
+}
+
+static void
+learn_all (Fixture *f)
+{
+  gint layer;
+
+  g_assert_true (learn (f, 100, "1", "l", &layer) == f->track);
+  g_assert_cmpint (layer, ==, 0);
+  g_assert_true (learn (f, 200, "1", "m", &layer) == f->track);
+  g_assert_cmpint (layer, ==, 1);
+  g_assert_true (learn (f, 300, NULL, "h", &layer) == f->track);  /* mid is optional */
+  g_assert_cmpint (layer, ==, 2);
+}
+
+static void
+test_layers (Fixture *f, gconstpointer data)
+{
+  gint layer;
+
+  g_assert_cmpuint (f->track->n_layers, ==, 3);
+  g_assert_cmpstr (f->track->layers[0].rid, ==, "l");
+  g_assert_cmpstr (f->track->layers[1].rid, ==, "m");
+  g_assert_cmpstr (f->track->layers[2].rid, ==, "h");
+  g_assert_cmpuint (f->track->rid_ext_id, ==, 10);
+  g_assert_cmpuint (f->track->mid_ext_id, ==, 4);
+  g_assert_cmpuint (f->track->ssrc, ==, 0);
+
+  /* Not this track's mid, an unknown rid, no rid: nothing learned. */
+  g_assert_null (learn (f, 100, "0", "l", &layer));
+  g_assert_null (learn (f, 100, "1", "x", &layer));
+  g_assert_null (learn (f, 100, "1", "ll", &layer));
+  g_assert_null (learn (f, 100, "1", NULL, &layer));
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 100), ==, -1);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 0), ==, -1);
+
+  learn_all (f);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 100), ==, 0);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 200), ==, 1);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 300), ==, 2);
+  /* A sender restart: the rid moves to a new SSRC. */
+  g_assert_true (learn (f, 201, "1", "m", &layer) == f->track);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 200), ==, -1);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (f->track, 201), ==, 1);
+}
+
+/* Ranked by bitrate whatever the rids say; a silent layer drops out. */
+static void
+test_rank (Fixture *f, gconstpointer data)
+{
+  const guint normal[3] = { 15000, 50000, 150000 };
+  const guint upside_down[3] = { 150000, 50000, 15000 };
+  const guint m_paused[3] = { 15000, 0, 150000 };
+
+  learn_all (f);
+  second_of (f, normal);
+  g_assert_cmpuint (f->track->n_ranked, ==, 3);
+  g_assert_cmpuint (f->track->rank[0], ==, 0);
+  g_assert_cmpuint (f->track->rank[2], ==, 2);
+  g_assert_cmpuint (f->track->layers[2].bitrate_bps, <=, 1200000);
+  g_assert_cmpuint (f->track->layers[2].bitrate_bps, >, 1100000);
+
+  for (guint i = 0; i < 10; i++)
+    second_of (f, upside_down);
+  g_assert_cmpuint (f->track->rank[0], ==, 2);
+  g_assert_cmpuint (f->track->rank[1], ==, 1);
+  g_assert_cmpuint (f->track->rank[2], ==, 0);
+
+  second_of (f, m_paused);
+  g_assert_cmpuint (f->track->n_ranked, ==, 2);
+  g_assert_cmpuint (f->track->layers[1].bitrate_bps, ==, 0);
+}
+
+static void
+test_choice (Fixture *f, gconstpointer data)
+{
+  const guint normal[3] = { 15000, 50000, 150000 };   /* 120 k, 400 k, 1.2 M bit/s */
+
+  learn_all (f);
+  /* Nothing measured yet: the first layer with an SSRC. */
+  media_simulcast_tick (f->room);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  media_simulcast_slot_init (f->slot);
+
+  /* No REMB, no loss: the top layer at once (a first choice). */
+  second_of (f, normal);
+  g_assert_cmpint (f->slot->target_layer, ==, 2);
+
+  /* Down at once on the REMB itself; below the lowest layer, the lowest. */
+  media_simulcast_note_remb (f->sub, 500000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  media_simulcast_note_remb (f->sub, 50000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+
+  /* Up only after the estimate has allowed it for 2 s. */
+  media_simulcast_note_remb (f->sub, 5000000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  g_assert_cmpint (f->slot->up_since_us, !=, 0);
+  f->slot->up_since_us -= 2 * SEC + 1;
+  media_simulcast_note_remb (f->sub, 5000000);
+  g_assert_cmpint (f->slot->target_layer, ==, 2);
+  /* A dip below, back up: the hold starts over. */
+  media_simulcast_note_remb (f->sub, 500000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  media_simulcast_note_remb (f->sub, 5000000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+
+  /* A cap applies at once both ways; AUTO lifts it. */
+  media_room_set_max_layer (f->room, "sub", "pub", "v1", 0);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  media_room_set_max_layer (f->room, "sub", "pub", "v1", 1);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  media_room_set_max_layer (f->room, "sub", "pub", "v1", MEDIA_LAYER_AUTO);
+  g_assert_cmpint (f->slot->target_layer, ==, 2);
+  /* Unknown ids are ignored. */
+  media_room_set_max_layer (f->room, "nobody", "pub", "v1", 0);
+  media_room_set_max_layer (f->room, "sub", "pub", "v9", 0);
+  g_assert_cmpint (f->slot->target_layer, ==, 2);
+  g_assert_cmpuint (f->stats.layer_switches, ==, 0);   /* targets only: nothing forwarded */
+}
+
+/* A REMB well above the current layer (a receiver clamped near what it
+ * receives) probes the next layer after the hold. */
+static void
+test_probe (Fixture *f, gconstpointer data)
+{
+  const guint normal[3] = { 15000, 50000, 150000 };   /* 120 k, 400 k, 1.2 M bit/s */
+
+  learn_all (f);
+  second_of (f, normal);
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  f->slot->layer = 0;                /* as if the switch had happened */
+
+  /* 300 k >= 1.4 × 120 k: held, then probed although 400 k does not fit. */
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  f->slot->up_since_us -= 2 * SEC + 1;
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  g_assert_cmpint (f->slot->probe_at_us, !=, 0);
+  f->slot->layer = 1;
+  /* The REMB catching up is no reason to go down; a fall is. */
+  media_simulcast_note_remb (f->sub, 290000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  media_simulcast_note_remb (f->sub, 200000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  g_assert_cmpint (f->slot->probe_hold_us, ==, 4 * SEC);     /* failed: longer hold */
+
+  /* Loss stops probing. */
+  f->slot->layer = 0;
+  f->slot->fraction_lost = 256 / 20;
+  media_simulcast_note_remb (f->sub, 300000);
+  f->slot->up_since_us = 1;
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+}
+
+/* GCC's loss part: > 10 % loss lowers the estimate, < 2 % raises it. */
+static void
+test_loss (Fixture *f, gconstpointer data)
+{
+  const guint normal[3] = { 15000, 50000, 150000 };
+  guint64 before;
+
+  learn_all (f);
+  second_of (f, normal);
+  g_assert_cmpint (f->slot->target_layer, ==, 2);
+  f->slot->layer = 2;
+  f->slot->fraction_lost = 256 / 4;                  /* 25 % */
+  second_of (f, normal);
+  /* × (1 − 0.5 · 0.25) of the 1.2 M it receives: the medium layer. */
+  g_assert_cmpuint (f->sub->loss_bps, <, 1200000);
+  g_assert_cmpuint (f->sub->loss_bps, >, 900000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  f->slot->fraction_lost = 0;
+  before = f->sub->loss_bps;
+  second_of (f, normal);
+  g_assert_cmpuint (f->sub->loss_bps, ==, before * 108 / 100);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+#define ADD(path, fn) \
+  g_test_add ("/media/simulcast/" path, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+  ADD ("layers", test_layers);
+  ADD ("rank", test_rank);
+  ADD ("choice", test_choice);
+  ADD ("probe", test_probe);
+  ADD ("loss", test_loss);
+  return g_test_run ();
+}
