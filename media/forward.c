@@ -235,6 +235,10 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
     for (guint i = 0; i < track->slots->len; i++) {
       MediaSlot *slot = g_ptr_array_index (track->slots, i);
 
+      /* Most slots neither forward nor wait for this layer: no call. */
+      if (slot->layer != layer && slot->target_layer != layer && slot->target_layer >= 0 &&
+          slot->layer_track == track)
+        continue;
       if (media_simulcast_slot_accept (slot, layer, buf, &h, (gint64) now_us))
         slot_send_rtp (slot, buf, len, &h, now);
     }
