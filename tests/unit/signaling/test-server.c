@@ -1364,6 +1364,27 @@ test_briefing_floor (Fixture *f, gconstpointer data)
     client_free (late);
   }
 
+  /* The host leaves this plain briefing: the next member in join order
+   * (viewer 0, a viewer again) hosts, and holds the floor with the three
+   * presenters. */
+  client_send (host, "{\"type\":\"leave\",\"id\":29}");
+  json_decref (skip_until (host, "left"));
+  participant = expect_updated (viewers[4], viewer_ids[0]);
+  g_assert_cmpstr (json_string_value (json_object_get (participant, "role")), ==, "host");
+  json_decref (participant);
+  for (;;) {
+    message = skip_until (viewers[4], "room-updated");
+    state = json_object_get (message, "room_state");
+    if (g_strcmp0 (json_string_value (json_array_get (json_object_get (state, "presenters"), 0)),
+                   viewer_ids[0]) == 0)
+      break;
+    json_decref (message);
+  }
+  g_assert_cmpuint (json_array_size (json_object_get (state, "presenters")), ==, 4);
+  json_decref (message);
+  send_text (viewers[0], "{\"type\":\"lock\",\"id\":30,\"locked\":true}");
+  expect_ok (viewers[0], 30);
+
   client_free (host);
   for (int i = 0; i < 5; i++) {
     client_free (viewers[i]);
