@@ -139,7 +139,11 @@ signaling_room_describe_participant (SignalingSession *session, gboolean with_tr
 void
 signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t *message)
 {
-  if (room) {
+  /* Serialised once: a briefing's broadcasts go to a hundred members. */
+  char *text = room ? json_dumps (message, JSON_COMPACT) : NULL;
+
+  json_decref (message);
+  if (text) {
     /* Sending can close a socket and shrink the array: iterate over a copy. */
     g_autoptr (GPtrArray) members = g_ptr_array_new_full (room->members->len,
                                                           (GDestroyNotify) signaling_session_unref);
@@ -150,10 +154,10 @@ signaling_room_broadcast (SignalingRoom *room, SignalingSession *except, json_t 
       SignalingSession *member = g_ptr_array_index (members, i);
 
       if (member != except)
-        signaling_session_send (member, json_incref (message));
+        signaling_session_send_text (member, text);
     }
   }
-  json_decref (message);
+  free (text);
 }
 
 /* "p" + 12 hex digits of OpenSSL randomness; unique among live participants. */

@@ -59,13 +59,19 @@ signaling_session_unref (SignalingSession *session)
   g_free (session);
 }
 
+static gboolean
+is_open (SignalingSession *session)
+{
+  return session->connection != NULL
+         && soup_websocket_connection_get_state (session->connection) == SOUP_WEBSOCKET_STATE_OPEN;
+}
+
 void
 signaling_session_send (SignalingSession *session, json_t *message)
 {
   char *text;
 
-  if (session->connection == NULL
-      || soup_websocket_connection_get_state (session->connection) != SOUP_WEBSOCKET_STATE_OPEN) {
+  if (!is_open (session)) {
     json_decref (message);
     return;
   }
@@ -75,6 +81,13 @@ signaling_session_send (SignalingSession *session, json_t *message)
     return;
   soup_websocket_connection_send_text (session->connection, text);
   free (text);
+}
+
+void
+signaling_session_send_text (SignalingSession *session, const char *text)
+{
+  if (is_open (session))
+    soup_websocket_connection_send_text (session->connection, text);
 }
 
 void

@@ -161,6 +161,9 @@ SignalingSession *signaling_session_ref (SignalingSession *session);
 void signaling_session_unref (SignalingSession *session);
 /* Sends @message (transfer full) if the socket is open. */
 void signaling_session_send (SignalingSession *session, json_t *message);
+/* Sends @text (a serialised message) if the socket is open: broadcasts
+ * serialise once for every member. */
+void signaling_session_send_text (SignalingSession *session, const char *text);
 void signaling_session_send_error (SignalingSession *session, SignalingErrorCode code,
                                    const json_t *ref, const char *field,
                                    const char *format, ...) G_GNUC_PRINTF (5, 6);
