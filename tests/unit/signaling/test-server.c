@@ -1765,15 +1765,15 @@ main (int argc, char **argv)
   g_test_add ("/signaling/server/limits", Fixture, NULL, fixture_set_up, test_limits, fixture_tear_down);
   g_test_add ("/signaling/server/consultation-room", Fixture, NULL, fixture_set_up,
               test_consultation_room, fixture_tear_down);
-  g_test_add ("/signaling/server/briefing-floor", Fixture, NULL, fixture_set_up,
+  g_test_add ("/signaling/rooms/briefing-floor", Fixture, NULL, fixture_set_up,
               test_briefing_floor, fixture_tear_down);
-  g_test_add ("/signaling/server/moderation", Fixture, NULL, fixture_set_up, test_moderation,
+  g_test_add ("/signaling/rooms/moderation", Fixture, NULL, fixture_set_up, test_moderation,
               fixture_tear_down);
-  g_test_add ("/signaling/server/consultation-moderation", Fixture, NULL, fixture_set_up,
+  g_test_add ("/signaling/rooms/consultation-moderation", Fixture, NULL, fixture_set_up,
               test_consultation_moderation, fixture_tear_down);
-  g_test_add ("/signaling/server/stored-briefing", Fixture, NULL, fixture_set_up,
+  g_test_add ("/signaling/rooms/stored-briefing", Fixture, NULL, fixture_set_up,
               test_stored_briefing, fixture_tear_down);
-  g_test_add ("/signaling/server/briefing-viewers", Fixture, NULL, fixture_set_up,
+  g_test_add ("/signaling/rooms/briefing-viewers", Fixture, NULL, fixture_set_up,
               test_briefing_viewers, fixture_tear_down);
   return g_test_run ();
 }
