@@ -13,6 +13,8 @@
  *         {"op":"unpublish","participant":P}
  *         {"op":"source","participant":P,"source":S|null,"enabled":B}
  *         {"op":"last-n","n":N}   {"op":"remove","participant":P}   {"op":"stats"}
+ *         {"op":"record-start","recording":R,"directory":D,"key_dir":K}
+ *         {"op":"record-stop"}
  * stdout: {"op":"ready"}
  *         {"op":"publish-answer"|"subscribe-offer"|"view-answer","participant":P,"sdp":S}
  *         {"op":"subscribe-answered","participant":P}
@@ -22,6 +24,9 @@
  *         {"op":"state","participant":P,"pc":PC,"state":S}
  *         {"op":"candidate","participant":P,"pc":PC,"candidate":C|null}
  *         {"op":"stats",...}
+ *         {"op":"record-event","event":E,"detail":D}
+ *         {"op":"record-done","files":[{participant,file,duration_ms,has_audio,has_video,
+ *                                        size}],"error":M|null}
  * Participants are added on first use.  Exits when stdin closes. */
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 #include <jansson.h>
 
 #include "media.h"
+#include "vault.h"
 
 #define ROOM "room"
 
@@ -146,6 +152,57 @@ on_state (const char *participant_id, MediaPcKind pc, MediaState state, gpointer
                    media_pc_kind_to_string (pc), "state", media_state_to_string (state)));
 }
 
+static const char *record_events[] = { "started", "disk-low", "failed" };
+
+static void
+on_record_event (const char *room_id, const char *recording_id, MediaRecordingEvent event,
+                 const char *detail, gpointer user_data)
+{
+  emit (json_pack ("{s:s, s:s, s:s?}", "op", "record-event", "event", record_events[event],
+                   "detail", detail));
+}
+
+static void
+on_record_done (const char *room_id, const char *recording_id, GPtrArray *files,
+                const GError *error, gpointer user_data)
+{
+  json_t *list = json_array ();
+
+  for (guint i = 0; i < files->len; i++) {
+    MediaRecordingFile *f = g_ptr_array_index (files, i);
+
+    json_array_append_new (list, json_pack ("{s:s, s:s, s:I, s:b, s:b, s:I}",
+                                            "participant", f->participant_id,
+                                            "file", f->file_name,
+                                            "duration_ms", (json_int_t) f->duration_ms,
+                                            "has_audio", f->has_audio,
+                                            "has_video", f->has_video,
+                                            "size", (json_int_t) f->size));
+  }
+  emit (json_pack ("{s:s, s:o, s:s?}", "op", "record-done", "files", list, "error",
+                   error != NULL ? error->message : NULL));
+}
+
+static void
+record_start (json_t *msg)
+{
+  static guint8 key[32];
+  g_autoptr (GError) error = NULL;
+  g_autofree char *key_id = NULL;
+  MediaRecordingOptions options = { 0 };
+  const char *key_dir = json_string_value (json_object_get (msg, "key_dir"));
+
+  if (key_dir == NULL || !cau_vault_key_load (key_dir, key, &key_id, &error)) {
+    emit_error ("record-start", NULL, error != NULL ? error->message : "key_dir missing");
+    return;
+  }
+  options.directory = json_string_value (json_object_get (msg, "directory"));
+  options.server_key = key;
+  options.key_id = key_id;
+  media_engine_start_recording (engine, ROOM, json_string_value (json_object_get (msg, "recording")),
+                                &options, on_record_event, on_record_done, NULL);
+}
+
 static void
 ensure_participant (const char *participant)
 {
@@ -182,6 +239,14 @@ handle (json_t *msg)
                      "dropped_unknown", (json_int_t) s.dropped_unknown,
                      "dropped_malformed", (json_int_t) s.dropped_malformed,
                      "speaker_changes", (json_int_t) s.speaker_changes));
+    return;
+  }
+  if (g_strcmp0 (op, "record-start") == 0) {
+    record_start (msg);
+    return;
+  }
+  if (g_strcmp0 (op, "record-stop") == 0) {
+    media_engine_stop_recording (engine, ROOM);
     return;
   }
   if (g_strcmp0 (op, "last-n") == 0) {
