@@ -98,6 +98,7 @@ typedef struct {
   gboolean no_simulcast;
   gboolean force_simulcast;
   gboolean recv_mmsg;
+  gboolean link_loss;
   gchar *remb_kbps_list;
   guint remb_kbps[MAX_REMB_CLASSES];
   guint n_remb;                 /* 0: no REMB */
@@ -175,6 +176,9 @@ typedef struct {
   /* briefing viewers */
   guint remb_kbps;              /* REMB sent with each receiver report, 0: none */
   uint32_t video_ssrc;          /* the received stream whose samples carry a layer tag */
+  guint64 rx_bytes;             /* RTP bytes received, all streams */
+  guint64 rx_bytes_mark;        /* rx_bytes at the last receiver report */
+  gint64 rx_mark_us;
   guint layer_counter;
   gint last_layer;              /* layer of the last tagged sample, -1: none yet */
   guint64 layer_samples[MAX_LAYERS];     /* in the window */
@@ -403,6 +407,7 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
   if (r == NULL)
     return;
   traffic_recv_packet (r, seq, len);
+  p->rx_bytes += len;
 
   /* libsrtp guesses the rollover counter from the last packet it decrypted
    * on this SSRC (RFC 3711 §3.3.1): decrypt the stream's first packet (ROC
@@ -516,6 +521,32 @@ on_sub_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
 {
 }
 
+/* A viewer with a REMB class models a downlink of that capacity (unless
+ * --no-link-loss): what it received since its last report beyond the
+ * capacity is what that bottleneck would have dropped, reported as the
+ * fraction lost (RFC 3550 §6.4.1, /256) in every report block, so that a
+ * server that sends more than the REMB allows (e.g. probing a higher
+ * layer) sees loss, as from a real constrained link.  cau-bench itself
+ * drops nothing (the loss column stays what the server lost). */
+static guint8
+link_fraction_lost (Participant *p)
+{
+  gint64 now = g_get_monotonic_time ();
+  guint64 bytes = p->rx_bytes - p->rx_bytes_mark;
+  gint64 us = now - p->rx_mark_us;
+  gdouble rate, capacity = p->remb_kbps * 1000.0;
+  guint8 lost = 0;
+
+  if (p->remb_kbps > 0 && p->bench->opt.link_loss && p->rx_mark_us != 0 && us > 0) {
+    rate = bytes * 8.0 * G_USEC_PER_SEC / us;
+    if (rate > capacity)
+      lost = (guint8) MIN (255.0, 256.0 * (rate - capacity) / rate);
+  }
+  p->rx_bytes_mark = p->rx_bytes;
+  p->rx_mark_us = now;
+  return lost;
+}
+
 /* RTCP of one participant: as a subscriber a receiver report (RFC 3550
  * §6.4.2) for its streams, as a publisher a sender report per stream. */
 static void
@@ -528,10 +559,13 @@ participant_send_rtcp (Participant *p)
     guint n = MIN (p->n_recv, RTCP_MAX_REPORT_BLOCKS);
     size_t len;
 
+    guint8 fraction_lost = link_fraction_lost (p);
+
     memset (blocks, 0, sizeof blocks);
     for (guint j = 0; j < n; j++) {
       blocks[j].ssrc = p->recv[j].ssrc;
       blocks[j].ext_highest_seq = (uint32_t) p->recv[j].max_ext;
+      blocks[j].fraction_lost = fraction_lost;
     }
     len = rtcp_write_rr (buf, sizeof buf - MEDIA_SRTP_MAX_TRAILER, p->rtcp_ssrc, blocks, n);
     if (len > 0 && p->remb_kbps > 0) {
@@ -1517,6 +1551,8 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     { "recv-mmsg", 0, 0, G_OPTION_ARG_NONE, &o->recv_mmsg,
       "subscribers' sockets read with epoll + recvmmsg instead of libnice once connected "
       "(STUN consent checks answered by cau-bench)", NULL },
+    { "no-link-loss", 0, G_OPTION_FLAG_REVERSE, G_OPTION_ARG_NONE, &o->link_loss,
+      "viewers with a REMB do not report what they receive beyond it as loss", NULL },
     { "simulcast", 0, 0, G_OPTION_ARG_NONE, &o->force_simulcast,
       "briefing: offer simulcast even when the server does not say it takes it", NULL },
     { "remb-kbps", 0, 0, G_OPTION_ARG_STRING, &o->remb_kbps_list,
@@ -1546,6 +1582,7 @@ parse_options (int argc, char **argv, Options *o, GError **error)
   o->max_loss = 1;
   o->max_p99 = 50;
   o->join_batch = 20;
+  o->link_loss = TRUE;
   o->connect_timeout_s = 30;
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, error))
