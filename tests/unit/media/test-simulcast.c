@@ -378,6 +378,55 @@ test_loss (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->sub->loss_bps, ==, before * 108 / 100);
 }
 
+/* Chromium's older form: a=ssrc-group:SIM gives the layers' SSRCs. */
+static void
+test_ssrc_group (void)
+{
+  gsize len;
+  g_autofree gchar *text = load_sample ("webrtcbin-1.22-opus-vp8.sdp", &len);
+  g_autoptr (GString) s = g_string_new (text);
+  g_autoptr (MediaSdpDescription) d = NULL;
+  g_autoptr (GError) error = NULL;
+  MediaTrack track = { .video = TRUE };
+  MediaSdpSection *v = NULL;
+
+  g_assert_cmpuint (g_string_replace (s, "a=rtpmap:96 VP8/90000\r\n",
+                                      "a=ssrc-group:SIM 11 22 33\r\na=ssrc:11 cname:x\r\n"
+                                      "a=ssrc:22 cname:x\r\na=ssrc:33 cname:x\r\n"
+                                      "a=rtpmap:96 VP8/90000\r\n", 1), ==, 1);
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < d->sections->len; i++)
+    if (g_strcmp0 (((MediaSdpSection *) g_ptr_array_index (d->sections, i))->kind, "video") == 0)
+      v = g_ptr_array_index (d->sections, i);
+  g_assert_nonnull (v);
+  track.codec = media_sdp_codec_copy (g_ptr_array_index (v->codecs, 0));
+  track.ssrc = 11;
+  media_simulcast_track_setup (&track, v);
+  g_assert_cmpuint (track.n_layers, ==, 3);
+  g_assert_cmpuint (track.ssrc, ==, 0);
+  g_assert_null (track.layers[0].rid);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (&track, 11), ==, 0);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (&track, 33), ==, 2);
+  g_assert_cmpint (media_simulcast_layer_by_ssrc (&track, 44), ==, -1);
+  media_simulcast_track_clear (&track);
+  g_assert_cmpuint (track.n_layers, ==, 0);
+
+  /* Without a group or rids: no layers, the plain path. */
+  g_string_replace (s, "a=ssrc-group:SIM 11 22 33\r\n", "", 1);
+  g_clear_pointer (&d, media_sdp_description_free);
+  d = media_sdp_parse (s->str, s->len, MAX_SDP, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < d->sections->len; i++)
+    if (g_strcmp0 (((MediaSdpSection *) g_ptr_array_index (d->sections, i))->kind, "video") == 0)
+      v = g_ptr_array_index (d->sections, i);
+  track.ssrc = 11;
+  media_simulcast_track_setup (&track, v);
+  g_assert_cmpuint (track.n_layers, ==, 0);
+  g_assert_cmpuint (track.ssrc, ==, 11);
+  media_sdp_codec_free (track.codec);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -389,5 +438,6 @@ main (int argc, char **argv)
   ADD ("choice", test_choice);
   ADD ("probe", test_probe);
   ADD ("loss", test_loss);
+  g_test_add_func ("/media/simulcast/ssrc-group", test_ssrc_group);
   return g_test_run ();
 }
