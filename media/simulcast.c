@@ -29,6 +29,7 @@
 #define LOSS_MAX_BPS G_GUINT64_CONSTANT (20000000) /* loss-based estimate ceiling and start */
 #define PROBE_GRACE_US (10 * G_USEC_PER_SEC)  /* a probe's time to let the REMB catch up */
 #define PROBE_HOLD_MAX_US (32 * G_USEC_PER_SEC)
+#define PROBE_RISE_US (3 * G_USEC_PER_SEC)    /* by then a probed REMB has risen 5 % */
 
 /* ---- layers of a publisher's track -------------------------------------- */
 
@@ -370,9 +371,11 @@ slot_is_simulcast (MediaSlot *slot)
  * budget is set by REMB, that loses nothing and whose REMB sits well above
  * its layer (≥ 1.4 ×) is therefore *probed*: after the hold it gets the next
  * layer up, and for PROBE_GRACE_US goes back down only when the REMB falls
- * below 90 % of its value at the probe or loss appears (a receiver
- * ramping up to the new rate is not a congested one).  A probe undone
- * within the grace doubles the hold before the next one (up to 32 s). */
+ * below 90 % of its value at the probe, has not risen 5 % after 3 s (a
+ * flat REMB is a cap, not an estimate catching up), or loss appears (a
+ * receiver ramping up to the new rate is not a congested one).  A probe
+ * that has to be undone doubles the hold before the next one (up to 32 s);
+ * one that holds resets it. */
 static gboolean
 slot_may_probe (const MediaSlot *slot, guint64 budget, gint cur, gint cap)
 {
@@ -418,12 +421,15 @@ slot_select (MediaSlot *slot, guint64 budget, gint64 now)
       cur = i;
 
   if (slot->probe_at_us != 0 && cur >= 0 && best < cur) {
-    gboolean in_grace = now - slot->probe_at_us < PROBE_GRACE_US;
+    gint64 age = now - slot->probe_at_us;
+    /* A receiver taking more raises its REMB (libwebrtc: ~8 % a second);
+     * one that stays flat (a REMB that is a cap, not an estimate) does not. */
+    gboolean rising = age < PROBE_RISE_US || budget >= slot->probe_budget * 105 / 100;
 
-    if (in_grace && cur <= cap && budget >= slot->probe_budget * 9 / 10 &&
-        slot->fraction_lost < 256 / 10)
+    if (age < PROBE_GRACE_US && cur <= cap && rising &&
+        budget >= slot->probe_budget * 9 / 10 && slot->fraction_lost < 256 / 10)
       return;                           /* the REMB is still catching up */
-    if (in_grace)
+    if (cur <= cap)                     /* the probe failed, not a cap change */
       slot->probe_hold_us = MIN (slot->probe_hold_us * 2, PROBE_HOLD_MAX_US);
     slot->probe_at_us = 0;
   } else if (slot->probe_at_us != 0 && now - slot->probe_at_us >= PROBE_GRACE_US) {

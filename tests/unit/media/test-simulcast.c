@@ -346,6 +346,24 @@ test_probe (Fixture *f, gconstpointer data)
   g_assert_cmpint (f->slot->target_layer, ==, 0);
   g_assert_cmpint (f->slot->probe_hold_us, ==, 4 * SEC);     /* failed: longer hold */
 
+  /* Next probe, after the longer hold: a REMB rising after 3 s keeps it... */
+  f->slot->layer = 0;
+  media_simulcast_note_remb (f->sub, 300000);
+  f->slot->up_since_us -= 2 * SEC + 1;
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);            /* 4 s now */
+  f->slot->up_since_us -= 2 * SEC;
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  f->slot->layer = 1;
+  f->slot->probe_at_us -= 3 * SEC + 1;
+  media_simulcast_note_remb (f->sub, 330000);
+  g_assert_cmpint (f->slot->target_layer, ==, 1);
+  /* ...a flat one (a cap, not an estimate) ends it, with a longer hold. */
+  media_simulcast_note_remb (f->sub, 300000);
+  g_assert_cmpint (f->slot->target_layer, ==, 0);
+  g_assert_cmpint (f->slot->probe_hold_us, ==, 8 * SEC);
+
   /* Loss stops probing. */
   f->slot->layer = 0;
   f->slot->fraction_lost = 256 / 20;
