@@ -1432,8 +1432,19 @@ run_step (Bench *b, guint n)
     json_object_set_new (line, "recv_mmsg_stun_answered", json_integer ((json_int_t) stun));
     json_object_set_new (line, "recv_mmsg_libnice_peers", json_integer (b->fast_refused));
   }
-  if (b->opt.scenario == SCENARIO_BRIEFING || b->opt.n_remb > 0)
-    json_object_set_new (line, "layers", layer_report (b, elapsed));
+  if (b->opt.scenario == SCENARIO_BRIEFING || b->opt.n_remb > 0) {
+    json_t *layers = layer_report (b, elapsed);
+
+    if (b->opt.smoke && b->opt.scenario == SCENARIO_BRIEFING &&
+        (!json_is_true (json_object_get (layers, "simulcast")) ||
+         json_integer_value (json_object_get (json_object_get (layers, "viewers"), "none")) != 0)) {
+      pass = FALSE;
+      json_object_set_new (line, "pass", json_false ());
+      if (error == NULL)
+        error = g_strdup ("briefing smoke: no simulcast, or a viewer got no layer-tagged video");
+    }
+    json_object_set_new (line, "layers", layers);
+  }
   if (error != NULL)
     json_object_set_new (line, "error", json_string (error));
   text = json_dumps (line, JSON_COMPACT | JSON_REAL_PRECISION (6));
@@ -1597,8 +1608,12 @@ parse_options (int argc, char **argv, Options *o, GError **error)
     o->url = g_strdup (o->backend == BENCH_BACKEND_CAUD ? "wss://127.0.0.1:8443/ws"
                                                         : "http://198.18.0.1:8088/janus");
   if (o->smoke) {
-    g_clear_pointer (&scenario, g_free);
-    scenario = g_strdup ("fanout");
+    /* fanout, or briefing when asked (then also: simulcast sent, and every
+     * viewer got tagged video) */
+    if (g_strcmp0 (scenario, "briefing") != 0) {
+      g_clear_pointer (&scenario, g_free);
+      scenario = g_strdup ("fanout");
+    }
     count = 3;
     o->step = FALSE;
     g_clear_pointer (&o->steps, g_free);
