@@ -60,7 +60,7 @@
 #define EXT_ID_RID 10
 #define SIMULCAST_MID "1"                /* the video m-line's mid */
 #define SLOW_CONTEXT_MS 5
-#define LAYER_SAMPLE 16                  /* briefing: video packets per layer sample */
+#define LAYER_SAMPLE_US (100 * 1000)     /* briefing: one layer sample per viewer per 100 ms */
 
 typedef enum { SCENARIO_FANOUT, SCENARIO_CONSULT, SCENARIO_AUDIO, SCENARIO_BRIEFING } Scenario;
 
@@ -179,7 +179,7 @@ typedef struct {
   guint64 rx_bytes;             /* RTP bytes received, all streams */
   guint64 rx_bytes_mark;        /* rx_bytes at the last receiver report */
   gint64 rx_mark_us;
-  guint layer_counter;
+  gint64 last_layer_sample_us;
   gint last_layer;              /* layer of the last tagged sample, -1: none yet */
   guint64 layer_samples[MAX_LAYERS];     /* in the window */
   guint64 layer_changes;                 /* in the window */
@@ -415,11 +415,19 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
    * sequence number wraps between two decrypted packets could never be
    * authenticated again. */
   latency_sample = b->measuring && ++p->sample_counter >= b->opt.sample;
-  /* briefing: one video-sized packet in LAYER_SAMPLE is decrypted for its
-   * layer tag alone, so that a viewer of the low layer (one packet per
-   * frame, among 50 Opus packets a second) gets enough of them */
-  layer_sample = b->opt.scenario == SCENARIO_BRIEFING && len > 300 &&
-                 ++p->layer_counter >= LAYER_SAMPLE;
+  /* briefing: a video-sized packet every LAYER_SAMPLE_US is decrypted for
+   * its layer tag: samples uniform in time, so that the layer a viewer had
+   * most of the window wins (a count of packets would favour the higher
+   * layers, which send 2-6 times as many) */
+  layer_sample = FALSE;
+  if (b->opt.scenario == SCENARIO_BRIEFING && len > 300) {
+    gint64 now = g_get_monotonic_time ();
+
+    if (now - p->last_layer_sample_us >= LAYER_SAMPLE_US) {
+      layer_sample = TRUE;
+      p->last_layer_sample_us = now;
+    }
+  }
   if (r->total_received == 1 || r->since_unprotect >= 8192 || latency_sample || layer_sample) {
     size_t n = len;
     uint64_t sent_us;
@@ -434,11 +442,9 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
                            : media_peer_get_receive_time (peer, &rx_real);
 
     r->since_unprotect = 0;
-    if (layer_sample)
-      p->layer_counter = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
          traffic_read_stamp (buf, n, &sent_us, &counter);
-    if (ok) {
+    if (ok && layer_sample) {
       int layer = traffic_read_tag (buf, n);
 
       if (layer >= 0 && layer < MAX_LAYERS) {
