@@ -855,14 +855,14 @@ test_consultation_room (Fixture *f, gconstpointer data)
   g_assert_cmpuint (status, ==, 401);
   /* Static files whose names start like the API paths stay static files. */
   {
-    g_autofree char *body = http_get (f, "/api.js", &status, NULL);
+    g_autofree char *api_js = http_get (f, "/api.js", &status, NULL);
+    g_autofree char *fhir_js = NULL;
 
     g_assert_cmpuint (status, ==, 200);
-    g_assert_cmpstr (body, ==, "export const y = 2;\n");
-    g_free (body);
-    body = http_get (f, "/fhir.js", &status, NULL);
+    g_assert_cmpstr (api_js, ==, "export const y = 2;\n");
+    fhir_js = http_get (f, "/fhir.js", &status, NULL);
     g_assert_cmpuint (status, ==, 200);
-    g_assert_cmpstr (body, ==, "export const z = 3;\n");
+    g_assert_cmpstr (fhir_js, ==, "export const z = 3;\n");
   }
   message = http_json (f, "GET", "/fhir/metadata", NULL, NULL, &status);
   g_assert_cmpuint (status, ==, 200);
