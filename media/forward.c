@@ -177,6 +177,8 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
     return;
   if (slot->codec_out->payload_type != h->payload_type)
     rtp_set_payload_type (out, slot->codec_out->payload_type);
+  if (slot->track->video)
+    media_simulcast_rewrite_extensions (slot->track, out, h);
   if (slot->cache != NULL)
     nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
   /* Inspect before sending: protection encrypts the payload in place. */

@@ -72,6 +72,7 @@ struct MediaTrack {
   guint n_ranked;               /* layers currently sending (ranked) */
   guint8 rid_ext_id;            /* negotiated sdes:rtp-stream-id id, 0: none */
   guint8 mid_ext_id;            /* negotiated sdes:mid id, 0: none */
+  guint8 abs_send_time_id;      /* the publisher's abs-send-time id, 0: none */
 };
 
 /* One m-line of a subscriber's subscribe peer connection. */
@@ -234,6 +235,18 @@ void media_simulcast_note_remb (MediaParticipant *subscriber, guint64 bps);
 /* Once a second: bitrates, ranking, estimates, layer choices. */
 void media_simulcast_tick (MediaRoom *room);
 void media_simulcast_participant_clear (MediaParticipant *p);
+/* Subscribers' video m-lines offer abs-send-time with this id: without
+ * it Chromium's receive-side estimate (its REMB) works from RTP timestamps,
+ * where the publisher's pacing looks like queueing, and falls to tens of
+ * kbit/s.  (transfer none) the MediaSdpExtmap* list to offer. */
+#define MEDIA_SUBSCRIBE_ABS_SEND_TIME_ID 3
+const GPtrArray *media_simulcast_subscribe_extmaps (void);
+/* A forwarded video packet's RFC 8285 one-byte extension block, in place
+ * and at the same size: the publisher's abs-send-time under
+ * MEDIA_SUBSCRIBE_ABS_SEND_TIME_ID, everything else padding (the
+ * publisher's ids mean nothing in the subscriber's session). */
+void media_simulcast_rewrite_extensions (const MediaTrack *track, uint8_t *packet,
+                                         const RtpHeader *h);
 /* Forwarding of @track resumes (speaker.c's resume_at_keyframe): every
  * slot waits for a key frame of its target layer, which is requested. */
 void media_simulcast_track_resume (MediaTrack *track);

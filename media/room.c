@@ -858,6 +858,8 @@ media_room_subscribe_offer (MediaRoom *room, const char *participant_id,
       o->cname = s->track->owner->id;
       o->msid_stream = s->track->owner->id;
       o->msid_track = s->track->id;
+      if (s->track->video)
+        o->extmaps = media_simulcast_subscribe_extmaps ();
     }
   }
   candidates = media_peer_get_local_candidates (p->subscribe);

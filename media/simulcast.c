@@ -24,6 +24,7 @@
 
 #define RID_URI "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 #define MID_URI "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define ABS_SEND_TIME_URI "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define UP_HOLD_US (2 * G_USEC_PER_SEC)       /* estimate must allow a higher layer this long */
 #define WINDOW_US (900 * G_TIME_SPAN_MILLISECOND) /* bitrate window (the tick is 1 s) */
 #define LOSS_MAX_BPS G_GUINT64_CONSTANT (20000000) /* loss-based estimate ceiling and start */
@@ -79,6 +80,7 @@ media_simulcast_track_setup (MediaTrack *track, const MediaSdpSection *section)
   track->n_ranked = 0;
   track->rid_ext_id = section_extmap_id (section, RID_URI);
   track->mid_ext_id = section_extmap_id (section, MID_URI);
+  track->abs_send_time_id = section_extmap_id (section, ABS_SEND_TIME_URI);
 
   if (section->rids->len >= 2 && track->rid_ext_id != 0) {
     for (guint i = 0; i < section->rids->len && i < MEDIA_MAX_LAYERS; i++) {
@@ -239,6 +241,47 @@ media_simulcast_request_keyframe (MediaTrack *track, gint layer, gboolean force)
     n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, l->ssrc);
   if (n > 0 && media_peer_send_rtcp (peer, buf, n))
     MEDIA_STAT_ADD (track->owner->room->env.stats, plis_sent, 1);
+}
+
+/* ---- header extensions towards subscribers -------------------------------- */
+
+const GPtrArray *
+media_simulcast_subscribe_extmaps (void)
+{
+  static GPtrArray *list;
+  static MediaSdpExtmap abs_send_time = {
+    MEDIA_SUBSCRIBE_ABS_SEND_TIME_ID, (gchar *) ABS_SEND_TIME_URI,
+  };
+
+  if (g_once_init_enter (&list)) {
+    GPtrArray *l = g_ptr_array_new ();
+
+    g_ptr_array_add (l, &abs_send_time);
+    g_once_init_leave (&list, l);
+  }
+  return list;
+}
+
+void
+media_simulcast_rewrite_extensions (const MediaTrack *track, uint8_t *packet, const RtpHeader *h)
+{
+  uint8_t ast[3];
+  const uint8_t *data;
+  size_t len;
+  gboolean have = FALSE;
+
+  if (h->ext_profile != 0xBEDE || h->ext_len == 0)
+    return;
+  if (track->abs_send_time_id != 0 &&
+      rtp_find_extension (packet, h, track->abs_send_time_id, &data, &len) && len == 3) {
+    memcpy (ast, data, 3);
+    have = TRUE;
+  }
+  memset (packet + h->ext_offset, 0, h->ext_len);   /* RFC 8285 §4.2: 0 is padding */
+  if (have && h->ext_len >= 4) {
+    packet[h->ext_offset] = (MEDIA_SUBSCRIBE_ABS_SEND_TIME_ID << 4) | 2;
+    memcpy (packet + h->ext_offset + 1, ast, 3);
+  }
 }
 
 /* ---- subscriber slots ------------------------------------------------------ */
