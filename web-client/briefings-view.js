@@ -21,6 +21,8 @@ const submit = document.getElementById('bf-submit');
 /** Briefing titles seen in lists, for the call view's title. */
 export const briefingTitles = new Map();
 
+// docs/api.md: clinical staff see and join briefings; clinicians and specialists schedule.
+const CLINICAL = new Set(['clinician', 'specialist', 'nurse']);
 const CREATORS = new Set(['clinician', 'specialist']);
 const STATUS_KEYS = { planned: 'briefings.status.planned', live: 'briefings.status.live', ended: 'briefings.status.ended' };
 
@@ -67,8 +69,8 @@ function showFormError(what, input) {
 /** Show the section (staff worklist) and load the upcoming briefings. */
 export function showBriefings() {
   const user = currentUser();
-  section.hidden = !user;
-  if (!user) return;
+  section.hidden = !CLINICAL.has(user?.role);
+  if (section.hidden) return;
   form.hidden = !CREATORS.has(user.role);
   if (!dateInput.value) {
     const next = new Date(Math.ceil(Date.now() / (15 * 60000)) * 15 * 60000);
