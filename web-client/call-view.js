@@ -172,7 +172,7 @@ export function showCallView(newCall, { onError = () => {}, recordingRole = 'non
   call.addEventListener('connection', renderConnection, { signal });
   call.addEventListener('local-media', () => { renderLocal(); renderControls(); }, { signal });
   call.addEventListener('lobby', renderLobby, { signal });
-  call.addEventListener('room', () => { renderControls(); syncTiles(); renderPeople(); }, { signal });
+  call.addEventListener('room', () => { renderControls(); syncTiles(); renderPeople(); renderConnection(); }, { signal });
   call.addEventListener('screen', () => { renderControls(); }, { signal });
   call.addEventListener('active-speaker', onActiveSpeaker, { signal });
   call.addEventListener('muted-by-host', (e) => showNotice(`notice.muted.${e.detail.kind}`, {
@@ -702,6 +702,8 @@ function renderConnection() {
   if (!call) return;
   for (const el of view.querySelectorAll('.conn')) {
     const pc = el.dataset.pc;
+    // A briefing site sends nothing: no "Sending: not connected" to worry it.
+    el.hidden = pc === 'publish' && !call.pcs.publish && !call.mayPublish;
     const states = call.connection[pc];
     const state = combinedState(states);
     el.dataset.state = state;

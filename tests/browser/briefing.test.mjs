@@ -111,6 +111,7 @@ describe('briefing: host presents, viewers receive, the floor is given and taken
       }
       assert.equal(await pages[label].evaluate(() => window.cau.call.localStream.getTracks().length), 0, `${label}: camera released`);
       assert.equal(await pages[label].evaluate(() => window.cau.pcs.publish), null, `${label}: no publish pc`);
+      assert.equal(await pages[label].locator('.conn[data-pc="publish"]').isVisible(), false, `${label}: no sending indicator`);
       await pages[label].getByRole('button', { name: 'Giơ tay' }).waitFor({ timeout: 5000 });
       const large = await expectLarge(pages[label], ids.host, label);
       assert.ok(large.width > 300, `${label}: the presenter is shown large (${large.width} px)`);
