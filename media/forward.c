@@ -35,8 +35,14 @@ media_track_request_keyframe (MediaTrack *track, gboolean force)
   size_t n;
 
   if (track->n_layers > 0) {
-    /* Simulcast: the layers some slot forwards or waits for, else all. */
+    /* Simulcast: the layers some slot or the recorder forwards or waits
+     * for, else all. */
     gboolean any = FALSE;
+
+    if (track->record_index != 0 && track->record_target >= 0) {
+      media_simulcast_request_keyframe (track, track->record_target, force);
+      any = TRUE;
+    }
 
     for (guint i = 0; i < track->slots->len; i++) {
       MediaSlot *s = g_ptr_array_index (track->slots, i);
@@ -223,11 +229,16 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
     track_nack_missing (track, layer);
     if (track->disabled)
       return;
-    /* The recorder takes one layer: the first declared one (Chromium's
-     * lowest) would be a poor record, so the last one. */
-    if (track->record_index != 0 && p->recorder != NULL &&
-        (guint) layer == track->n_layers - 1)
-      media_recording_push (p, track, buf, len, &h, (gint64) now_us);
+    /* The recorder takes the best layer flowing, rewritten onto one
+     * continuous stream (simulcast.c). */
+    if (track->record_index != 0 && p->recorder != NULL) {
+      uint8_t rec[MEDIA_PEER_BUFFER_SIZE];
+      RtpHeader rec_h;
+
+      if (media_simulcast_record_packet (track, layer, buf, len, &h, (gint64) now_us, rec) &&
+          rtp_parse (rec, len, &rec_h))
+        media_recording_push (p, track, rec, len, &rec_h, (gint64) now_us);
+    }
     /* Resumed video: each slot waits for a key frame of its own layer. */
     if (track->resume_at_keyframe)
       media_simulcast_track_resume (track);
@@ -312,9 +323,11 @@ media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len, gpointe
           rtp_source_stats_note_sr (&t->layers[layer].stats, ntp,
                                     (guint64) g_get_monotonic_time ());
           track_forward_sender_report (t, layer, ntp, rtp_ts);
-          if (t->record_index != 0 && p->recorder != NULL &&
-              (guint) layer == t->n_layers - 1)
-            media_recording_note_sender_report (p, t, ntp, rtp_ts, g_get_monotonic_time ());
+          /* The recorded layer's, on the recorded stream's timestamps. */
+          if (t->record_index != 0 && p->recorder != NULL && layer == t->record_layer &&
+              t->record_rewriter.started)
+            media_recording_note_sender_report (p, t, ntp, rtp_ts + t->record_rewriter.ts_offset,
+                                                g_get_monotonic_time ());
         } else if (t->ssrc != 0 && t->ssrc == pkt.sender_ssrc) {
           rtp_source_stats_note_sr (&t->stats, ntp, (guint64) g_get_monotonic_time ());
           track_forward_sender_report (t, -1, ntp, rtp_ts);

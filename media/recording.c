@@ -272,6 +272,8 @@ participant_start_recorder (MediaParticipant *p)
   }
   for (guint i = 0; i < n; i++) {
     tracks[i]->record_index = i + 1;
+    if (tracks[i]->n_layers > 0)
+      media_simulcast_record_start (tracks[i]);
     /* LAB-NOTES: joined mid-stream, the file needs a key frame first. */
     media_track_request_keyframe (tracks[i], TRUE);
   }

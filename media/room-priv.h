@@ -39,6 +39,7 @@ typedef struct {
                              * last window (paused by the publisher) */
   gint64 last_keyframe_request_us;
   guint8 fir_seq;
+  gint64 last_media_us;     /* last packet with a payload, 0: none */
 } MediaLayer;
 
 /* A publisher's incoming track. */
@@ -73,6 +74,13 @@ struct MediaTrack {
   guint8 rid_ext_id;            /* negotiated sdes:rtp-stream-id id, 0: none */
   guint8 mid_ext_id;            /* negotiated sdes:mid id, 0: none */
   guint8 abs_send_time_id;      /* the publisher's abs-send-time id, 0: none */
+  /* Recording of a simulcast track (simulcast.c): the recorder gets one
+   * continuous stream, the best layer flowing, switched at key frames. */
+  gint record_layer;            /* layer recorded now, -1: none yet */
+  gint record_target;           /* layer wanted, -1: none flowing */
+  gint64 record_last_us;        /* when the last packet was recorded */
+  RtpRewriter record_rewriter;
+  RtpVp8Rewriter record_vp8_rewriter;
 };
 
 /* One m-line of a subscriber's subscribe peer connection. */
@@ -247,6 +255,20 @@ const GPtrArray *media_simulcast_subscribe_extmaps (void);
  * publisher's ids mean nothing in the subscriber's session). */
 void media_simulcast_rewrite_extensions (const MediaTrack *track, uint8_t *packet,
                                          const RtpHeader *h);
+/* @track's recording starts (recording.c): no layer yet, a new stream. */
+void media_simulcast_record_start (MediaTrack *track);
+/* Whether the recorder takes this packet of @layer.  It follows the
+ * highest ranked layer that sent media in the last second (ranked by
+ * bitrate as for slots; the offer's order until measured), asking for a
+ * key frame of that layer when the choice changes and switching at it.
+ * When TRUE, @out (at least @len bytes) holds the packet rewritten onto
+ * the recorded stream: one SSRC, continuous seq, timestamp and VP8
+ * PictureID/TL0PICIDX, so the recorder never sees a layer change.  A
+ * sender report of track->record_layer maps through
+ * track->record_rewriter.ts_offset. */
+gboolean media_simulcast_record_packet (MediaTrack *track, gint layer, const uint8_t *packet,
+                                        size_t len, const RtpHeader *h, gint64 now_us,
+                                        uint8_t *out);
 /* Forwarding of @track resumes (speaker.c's resume_at_keyframe): every
  * slot waits for a key frame of its target layer, which is requested. */
 void media_simulcast_track_resume (MediaTrack *track);

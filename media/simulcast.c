@@ -14,6 +14,8 @@
  * once and up only after the estimate has allowed it for 2 s, asks the
  * publisher for a key frame of that layer and switches at that key frame,
  * continuing the subscriber's SSRC, seq, timestamp and VP8 PictureID.
+ * The recorder gets the same treatment with its own choice: the highest
+ * ranked layer that is actually flowing.
  *
  * Runs on the room's worker only, like forward.c; no allocation on the
  * packet path. */
@@ -31,6 +33,7 @@
 #define PROBE_GRACE_US (10 * G_USEC_PER_SEC)  /* a probe's time to let the REMB catch up */
 #define PROBE_HOLD_MAX_US (32 * G_USEC_PER_SEC)
 #define PROBE_RISE_US (3 * G_USEC_PER_SEC)    /* by then a probed REMB has risen 5 % */
+#define RECORD_FLOWING_US G_USEC_PER_SEC      /* a layer with media this recent may be recorded */
 
 /* ---- layers of a publisher's track -------------------------------------- */
 
@@ -81,6 +84,10 @@ media_simulcast_track_setup (MediaTrack *track, const MediaSdpSection *section)
   track->rid_ext_id = section_extmap_id (section, RID_URI);
   track->mid_ext_id = section_extmap_id (section, MID_URI);
   track->abs_send_time_id = section_extmap_id (section, ABS_SEND_TIME_URI);
+  /* Layer indices may change: the recording chooses again (its stream,
+   * the rewriters, continues). */
+  track->record_layer = -1;
+  track->record_target = -1;
 
   if (section->rids->len >= 2 && track->rid_ext_id != 0) {
     for (guint i = 0; i < section->rids->len && i < MEDIA_MAX_LAYERS; i++) {
@@ -171,6 +178,9 @@ media_simulcast_note_packet (MediaTrack *track, gint layer, const RtpHeader *h, 
 
   rtp_source_stats_update (&l->stats, h->seq, h->timestamp, now_us);
   l->window_bytes += len;
+  /* Padding-only packets (bandwidth probes) do not make a layer flow. */
+  if (h->payload_len > 0)
+    l->last_media_us = (gint64) now_us;
 }
 
 /* Measured bitrates, and the rank of the layers that send. */
@@ -374,6 +384,83 @@ media_simulcast_track_resume (MediaTrack *track)
     if (slot->target_layer >= 0)
       media_simulcast_request_keyframe (track, slot->target_layer, FALSE);
   }
+}
+
+/* ---- the recorded layer ---------------------------------------------------- */
+
+void
+media_simulcast_record_start (MediaTrack *track)
+{
+  track->record_layer = -1;
+  track->record_target = -1;
+  track->record_last_us = 0;
+  rtp_rewriter_init (&track->record_rewriter, g_random_int ());
+  rtp_vp8_rewriter_init (&track->record_vp8_rewriter);
+}
+
+static inline gboolean
+layer_flowing (const MediaLayer *l, gint64 now_us)
+{
+  return l->ssrc != 0 && l->last_media_us != 0 && now_us - l->last_media_us < RECORD_FLOWING_US;
+}
+
+/* The recorder's target: the highest ranked layer flowing; before the
+ * first measurement (or with no ranked layer flowing), the last declared
+ * one flowing (Chromium declares l, m, h). */
+static void
+record_choose (MediaTrack *track, gint64 now_us)
+{
+  gint want = -1;
+
+  for (gint i = (gint) track->n_ranked - 1; i >= 0 && want < 0; i--)
+    if (layer_flowing (&track->layers[track->rank[i]], now_us))
+      want = (gint) track->rank[i];
+  for (gint i = (gint) track->n_layers - 1; i >= 0 && want < 0; i--)
+    if (layer_flowing (&track->layers[i], now_us))
+      want = i;
+  if (want == track->record_target)
+    return;
+  g_debug ("room %s: recording of %s/%s: target layer %d -> %d", track->owner->room->id,
+           track->owner->id, track->id, track->record_target, want);
+  track->record_target = want;
+  if (want >= 0 && want != track->record_layer)
+    media_simulcast_request_keyframe (track, want, FALSE);
+}
+
+gboolean
+media_simulcast_record_packet (MediaTrack *track, gint layer, const uint8_t *packet, size_t len,
+                               const RtpHeader *h, gint64 now_us, uint8_t *out)
+{
+  if (track->record_layer >= (gint) track->n_layers)
+    track->record_layer = -1;
+  record_choose (track, now_us);
+  if (layer != track->record_layer) {
+    if (layer != track->record_target || !packet_starts_keyframe (track, packet, h))
+      return FALSE;
+    /* As for a slot: the timestamp gap is the wall-clock time since the
+     * last recorded packet, at least one tick. */
+    if (track->record_rewriter.started) {
+      gint64 elapsed = now_us - track->record_last_us;
+      guint64 step = elapsed > 0 ? (guint64) elapsed * track->codec->clock_rate / G_USEC_PER_SEC
+                                 : 1;
+
+      rtp_rewriter_switch_source_with_step (&track->record_rewriter,
+                                            (guint32) CLAMP (step, 1, track->codec->clock_rate));
+      rtp_vp8_rewriter_switch_source (&track->record_vp8_rewriter);
+    }
+    g_debug ("room %s: recording of %s/%s: layer %d -> %d", track->owner->room->id,
+             track->owner->id, track->id, track->record_layer, layer);
+    track->record_layer = layer;
+  }
+  memcpy (out, packet, len);
+  if (!rtp_rewriter_apply (&track->record_rewriter, out, h))
+    return FALSE;
+  if (h->payload_len > 0 && g_ascii_strcasecmp (track->codec->encoding, "VP8") == 0 &&
+      !rtp_vp8_rewriter_apply (&track->record_vp8_rewriter, out + h->payload_offset,
+                               h->payload_len))
+    return FALSE;
+  track->record_last_us = now_us;
+  return TRUE;
 }
 
 /* ---- the downlink estimate and the choice of layers ------------------------ */
@@ -601,6 +688,17 @@ media_simulcast_tick (MediaRoom *room)
 
     participant_update_loss_estimate (p);
     participant_select_layers (p, now);
+    /* The recorded layer: a target gone silent moves down even when no
+     * packet arrives; a pending switch whose key frame got lost asks again. */
+    for (guint j = 0; j < p->tracks->len; j++) {
+      MediaTrack *t = g_ptr_array_index (p->tracks, j);
+
+      if (t->n_layers == 0 || t->record_index == 0 || p->recorder == NULL)
+        continue;
+      record_choose (t, now);
+      if (t->record_target >= 0 && t->record_target != t->record_layer)
+        media_simulcast_request_keyframe (t, t->record_target, FALSE);
+    }
     /* A pending switch whose key frame got lost: ask again. */
     for (guint j = 0; j < p->slots->len; j++) {
       MediaSlot *s = g_ptr_array_index (p->slots, j);

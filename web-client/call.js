@@ -213,11 +213,10 @@ export class Call extends EventTarget {
       if (Array.isArray(joined.lobby)) this.#setLobby(joined.lobby);
       this.kind = joined.kind === 'briefing' ? 'briefing' : 'consult';
       this.role = typeof joined.role === 'string' ? joined.role : null;
-      // Simulcast where it pays: a briefing fans one presenter out to many sites on very
-      // different links. Consults (at most 12, and recorded) send one encoding for now:
-      // the recorder keeps only the top layer, which Chromium may not send for a while
-      // (a recording then held no video; record.test).
-      this.simulcast = joined.simulcast === true && this.kind === 'briefing';
+      // Simulcast in every room kind: a briefing fans one presenter out to many sites on
+      // very different links, and a consult's participants are on rural links too. The
+      // recorder follows the best layer the publisher actually sends (record.test).
+      this.simulcast = joined.simulcast === true;
       this.#setRoomState(joined.room_state, { quiet: true });
       if (!this.mayPublish) this.#releaseMedia();
       this.recording = null;

@@ -2,8 +2,10 @@
  * Chromium 156 simulcast offer, SSRCs learned from the mid/rid header
  * extensions, ranking by measured bitrate (not by rid), and each
  * subscriber slot's target layer from its REMB, the 2 s hold before going
- * up, probing, and media_room_set_max_layer.  (Switching at the key frame
- * with the rewriters needs connected peers: tests/browser/simulcast.) */
+ * up, probing, and media_room_set_max_layer; the recorder's layer (the
+ * best one flowing) and its switch at key frames onto one stream.
+ * (Switching a slot at the key frame needs connected peers:
+ * tests/browser/simulcast.) */
 #include <string.h>
 
 #include "room-priv.h"
@@ -445,6 +447,135 @@ test_ssrc_group (void)
   media_sdp_codec_free (track.codec);
 }
 
+/* ---- the recorded layer ---------------------------------------------------- */
+
+typedef struct {
+  guint32 ssrc;
+  guint16 seq;
+  guint32 ts;
+  guint16 picture_id;
+} Recorded;
+
+/* A packet of @layer (SSRCs 100, 200, 300 from learn_all()) at @now:
+ * VP8 with a 15-bit PictureID, a key frame's first packet when @key, a
+ * padding-only packet when @padding; noted as forward.c does, then offered
+ * to the recorder.  Returns whether it was recorded, and then what the
+ * recorder saw in @rec. */
+static gboolean
+record_at (Fixture *f, gint layer, guint16 seq, guint32 ts, guint16 picture_id, gboolean key,
+           gboolean padding, gint64 now, Recorded *rec)
+{
+  uint8_t buf[1500], out[1500];
+  size_t len = make_packet (buf, 100 * (guint32) (layer + 1), seq, NULL, NULL, padding ? 0 : 10);
+  uint8_t *payload = buf + len - 10;
+  RtpHeader h, oh;
+
+  buf[4] = ts >> 24;
+  buf[5] = ts >> 16;
+  buf[6] = ts >> 8;
+  buf[7] = ts;
+  if (!padding) {
+    payload[0] = 0x90;                          /* X, S, partition 0 */
+    payload[1] = 0x80;                          /* I */
+    payload[2] = 0x80 | ((picture_id >> 8) & 0x7f);
+    payload[3] = picture_id & 0xff;
+    payload[4] = key ? 0x00 : 0x01;             /* frame tag: P = 0 is a key frame */
+    payload[7] = 0x9d;                          /* a key frame's start code */
+    payload[8] = 0x01;
+    payload[9] = 0x2a;
+  }
+  g_assert_true (rtp_parse (buf, len, &h));
+  media_simulcast_note_packet (f->track, layer, &h, len, (guint64) now);
+  if (!media_simulcast_record_packet (f->track, layer, buf, len, &h, now, out))
+    return FALSE;
+  g_assert_true (rtp_parse (out, len, &oh));
+  g_assert_cmpuint (oh.payload_len, ==, h.payload_len);
+  rec->ssrc = oh.ssrc;
+  rec->seq = oh.seq;
+  rec->ts = oh.timestamp;
+  rec->picture_id = padding ? 0 : ((out[oh.payload_offset + 2] & 0x7f) << 8) |
+                                      out[oh.payload_offset + 3];
+  return TRUE;
+}
+
+static void
+test_record (Fixture *f, gconstpointer data)
+{
+  const gint64 t0 = 1000 * SEC;
+  Recorded a, b;
+  guint32 ssrc;
+
+  learn_all (f);
+  media_simulcast_record_start (f->track);
+  g_assert_cmpint (f->track->record_layer, ==, -1);
+
+  /* Not measured yet: the last declared layer that sends ("h"), from its
+   * first key frame; the others' key frames are not taken. */
+  g_assert_false (record_at (f, 2, 5000, 90000, 700, FALSE, FALSE, t0, &a));
+  g_assert_cmpint (f->track->record_target, ==, 2);
+  g_assert_false (record_at (f, 0, 100, 10, 30, TRUE, FALSE, t0, &a));
+  g_assert_true (record_at (f, 2, 5001, 93000, 701, TRUE, FALSE, t0 + 33000, &a));
+  g_assert_cmpint (f->track->record_layer, ==, 2);
+  ssrc = a.ssrc;
+  g_assert_true (record_at (f, 2, 5002, 96000, 702, FALSE, FALSE, t0 + 66000, &b));
+  g_assert_cmpuint (b.ssrc, ==, ssrc);
+  g_assert_cmpuint (b.seq, ==, (guint16) (a.seq + 1));
+  g_assert_cmpuint (b.ts, ==, a.ts + 3000);
+  g_assert_cmpuint (b.picture_id, ==, (a.picture_id + 1) & 0x7fff);
+  a = b;
+
+  /* "h" stops (the publisher is short of CPU): a second later only "l"
+   * flows; the recorder moves down at its key frame, on the same stream. */
+  g_assert_false (record_at (f, 0, 101, 20, 31, FALSE, FALSE, t0 + SEC, &b));
+  g_assert_cmpint (f->track->record_target, ==, 2);       /* "h" still counts */
+  g_assert_false (record_at (f, 0, 102, 30, 32, FALSE, FALSE, t0 + SEC + 100000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 0);
+  g_assert_cmpint (f->track->record_layer, ==, 2);
+  g_assert_true (record_at (f, 0, 103, 40, 33, TRUE, FALSE, t0 + SEC + 166000, &b));
+  g_assert_cmpint (f->track->record_layer, ==, 0);
+  g_assert_cmpuint (b.ssrc, ==, ssrc);
+  g_assert_cmpuint (b.seq, ==, (guint16) (a.seq + 1));
+  g_assert_cmpuint (b.ts, ==, a.ts + 90000);               /* 1.1 s, capped at 1 s */
+  g_assert_cmpuint (b.picture_id, ==, (a.picture_id + 1) & 0x7fff);
+  a = b;
+  /* A late packet of "h": not recorded. */
+  g_assert_false (record_at (f, 2, 5003, 99000, 703, FALSE, FALSE, t0 + SEC + 170000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 2);       /* it sends media again */
+  f->track->layers[2].last_media_us = 0;
+  g_assert_true (record_at (f, 0, 104, 3040, 34, FALSE, FALSE, t0 + SEC + 200000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 0);
+  g_assert_cmpuint (b.seq, ==, (guint16) (a.seq + 1));
+  g_assert_cmpuint (b.ts, ==, a.ts + 3000);
+  a = b;
+
+  /* Padding-only packets (bandwidth probes) do not make a layer flow. */
+  g_assert_false (record_at (f, 1, 7000, 0, 0, FALSE, TRUE, t0 + SEC + 210000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 0);
+
+  /* Measured: the highest *ranked* layer flowing, whatever the rids say. */
+  f->track->n_ranked = 2;
+  f->track->rank[0] = 1;
+  f->track->rank[1] = 0;
+  g_assert_false (record_at (f, 1, 7001, 100, 900, FALSE, FALSE, t0 + SEC + 233000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 0);
+  f->track->rank[0] = 0;
+  f->track->rank[1] = 1;
+  g_assert_false (record_at (f, 1, 7002, 3100, 901, FALSE, FALSE, t0 + SEC + 266000, &b));
+  g_assert_cmpint (f->track->record_target, ==, 1);
+  g_assert_true (record_at (f, 0, 105, 6040, 35, FALSE, FALSE, t0 + SEC + 270000, &b));
+  g_assert_true (record_at (f, 1, 7003, 6100, 902, TRUE, FALSE, t0 + SEC + 300000, &b));
+  g_assert_cmpint (f->track->record_layer, ==, 1);
+  g_assert_cmpuint (b.ssrc, ==, ssrc);
+  g_assert_cmpuint (b.seq, ==, (guint16) (a.seq + 2));
+
+  /* A new recording is a new stream: nothing until a key frame. */
+  media_simulcast_record_start (f->track);
+  g_assert_false (record_at (f, 1, 7004, 9100, 903, FALSE, FALSE, t0 + SEC + 333000, &b));
+  g_assert_true (record_at (f, 1, 7005, 12100, 904, TRUE, FALSE, t0 + SEC + 366000, &b));
+  g_assert_cmpuint (b.seq, ==, 7005);             /* a new stream starts as it comes */
+  g_assert_cmpuint (f->stats.layer_switches, ==, 0);       /* slots' switches only */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -456,6 +587,7 @@ main (int argc, char **argv)
   ADD ("choice", test_choice);
   ADD ("probe", test_probe);
   ADD ("loss", test_loss);
+  ADD ("record", test_record);
   g_test_add_func ("/media/simulcast/ssrc-group", test_ssrc_group);
   return g_test_run ();
 }
