@@ -125,6 +125,20 @@ describe('recording a consultation: consent, indicator, chart, playback', { time
     await waitFor(async () => (await routeName(nurse)) === 'worklist', { timeout: 20000, what: 'nurse left' });
     assert.equal(await indicatorShown(doc), true, 'still recording after the nurse left');
 
+    // Consults publish simulcast. Halfway the clinician's camera is left with its lowest layer
+    // only, as Chromium does when short of CPU or bandwidth: the recorder moves to that layer
+    // at its key frame and the file keeps its video (below: it decodes and plays to the end).
+    assert.equal(await doc.evaluate(() => window.cau.room.simulcast), true, 'consults publish simulcast');
+    await doc.waitForTimeout(Math.max(0, RECORD_MS / 2 - (performance.now() - joinedAt)));
+    const encodings = await doc.evaluate(async () => {
+      const sender = window.cau.pcs.publish.getSenders().find((s) => s.getParameters().encodings.length > 1);
+      const params = sender.getParameters();
+      for (const e of params.encodings) e.active = e.rid === 'l';
+      await sender.setParameters(params);
+      return sender.getParameters().encodings.map((e) => `${e.rid}:${e.active}`).join(' ');
+    });
+    assert.equal(encodings, 'l:true m:false h:false', 'the camera sends its lowest layer only');
+
     // About 8 s of call, then the clinician stops; both are told.
     await doc.waitForTimeout(Math.max(0, RECORD_MS - (performance.now() - joinedAt)));
     await doc.getByRole('button', { name: 'Dừng ghi', exact: true }).click();
