@@ -12,13 +12,26 @@ now_ms (void)
   return (guint64) (g_get_monotonic_time () / 1000);
 }
 
-static gboolean
-codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
+gboolean
+media_codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
 {
   for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
     if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
       return TRUE;
   return FALSE;
+}
+
+gboolean
+media_packet_starts_keyframe (const MediaSdpCodec *codec, const uint8_t *packet,
+                              const RtpHeader *h, gboolean otherwise)
+{
+  const uint8_t *payload = packet + h->payload_offset;
+
+  if (g_ascii_strcasecmp (codec->encoding, "VP8") == 0)
+    return rtp_vp8_is_keyframe (payload, h->payload_len);
+  if (g_ascii_strcasecmp (codec->encoding, "H264") == 0)
+    return rtp_h264_is_keyframe (payload, h->payload_len);
+  return otherwise;
 }
 
 /* ---- RTCP towards publishers ----------------------------------------- */
@@ -61,8 +74,8 @@ media_track_request_keyframe (MediaTrack *track, gboolean force)
   if (!force && now - track->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
     return;
   track->last_keyframe_request_us = now;
-  if (!codec_has_feedback (track->codec, "nack pli") &&
-      codec_has_feedback (track->codec, "ccm fir"))
+  if (!media_codec_has_feedback (track->codec, "nack pli") &&
+      media_codec_has_feedback (track->codec, "ccm fir"))
     n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, track->ssrc,
                         track->fir_seq++);
   else
@@ -81,7 +94,7 @@ track_nack_missing (MediaTrack *track, gint layer)
   RtpSourceStats *stats = layer >= 0 ? &track->layers[layer].stats : &track->stats;
   guint32 ssrc = layer >= 0 ? track->layers[layer].ssrc : track->ssrc;
 
-  if (!track->video || !codec_has_feedback (track->codec, "nack"))
+  if (!track->video || !media_codec_has_feedback (track->codec, "nack"))
     return;
   n_missing = rtp_source_stats_take_missing (stats, seqs, G_N_ELEMENTS (seqs));
   if (n_missing == 0)
@@ -137,18 +150,6 @@ participant_track_for_packet (MediaParticipant *p, const uint8_t *packet, const 
   return NULL;
 }
 
-static gboolean
-slot_packet_starts_keyframe (MediaSlot *slot, const uint8_t *packet, const RtpHeader *h)
-{
-  const uint8_t *payload = packet + h->payload_offset;
-
-  if (slot->vp8)
-    return rtp_vp8_is_keyframe (payload, h->payload_len);
-  if (g_ascii_strcasecmp (slot->codec_out->encoding, "H264") == 0)
-    return rtp_h264_is_keyframe (payload, h->payload_len);
-  return TRUE; /* a codec we cannot inspect: do not insist */
-}
-
 void
 media_forward_keyframe_watch (MediaParticipant *p)
 {
@@ -188,7 +189,8 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
   if (slot->cache != NULL)
     nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
   /* Inspect before sending: protection encrypts the payload in place. */
-  keyframe = slot->want_keyframe && slot_packet_starts_keyframe (slot, out, h);
+  keyframe = slot->want_keyframe &&
+             media_packet_starts_keyframe (slot->codec_out, out, h, TRUE);
   if (media_peer_send_rtp (peer, out, len)) {
     slot->packets_sent++;
     slot->octets_sent += (guint32) h->payload_len;

@@ -160,6 +160,13 @@ struct MediaRoom {
 };
 
 /* forward.c */
+/* @fb ("nack", "nack pli", "ccm fir", ...) was negotiated for @codec. */
+gboolean media_codec_has_feedback (const MediaSdpCodec *codec, const char *fb);
+/* TRUE for the first packet of a key frame of @codec (VP8: RFC 7741;
+ * H.264: IDR or SPS, rtp.h); @otherwise for a codec that cannot be
+ * inspected (callers that must not wait forever pass TRUE). */
+gboolean media_packet_starts_keyframe (const MediaSdpCodec *codec, const uint8_t *packet,
+                                       const RtpHeader *h, gboolean otherwise);
 void media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len,
                                   gpointer participant);
 void media_forward_publisher_rtcp (MediaPeer *peer, uint8_t *buf, size_t len,

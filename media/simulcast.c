@@ -218,15 +218,6 @@ track_update_layers (MediaTrack *track, gint64 now)
   track->n_ranked = n;
 }
 
-static gboolean
-codec_has_feedback (const MediaSdpCodec *codec, const char *fb)
-{
-  for (guint i = 0; codec->rtcp_fb != NULL && i < codec->rtcp_fb->len; i++)
-    if (g_strcmp0 (g_ptr_array_index (codec->rtcp_fb, i), fb) == 0)
-      return TRUE;
-  return FALSE;
-}
-
 void
 media_simulcast_request_keyframe (MediaTrack *track, gint layer, gboolean force)
 {
@@ -244,8 +235,8 @@ media_simulcast_request_keyframe (MediaTrack *track, gint layer, gboolean force)
   if (!force && now - l->last_keyframe_request_us < KEYFRAME_MIN_INTERVAL_US)
     return;
   l->last_keyframe_request_us = now;
-  if (!codec_has_feedback (track->codec, "nack pli") &&
-      codec_has_feedback (track->codec, "ccm fir"))
+  if (!media_codec_has_feedback (track->codec, "nack pli") &&
+      media_codec_has_feedback (track->codec, "ccm fir"))
     n = rtcp_write_fir (buf, sizeof buf, track->owner->rtcp_ssrc, l->ssrc, l->fir_seq++);
   else
     n = rtcp_write_pli (buf, sizeof buf, track->owner->rtcp_ssrc, l->ssrc);
@@ -298,18 +289,6 @@ media_simulcast_rewrite_extensions (const MediaTrack *track, uint8_t *packet, co
 
 static void participant_select_layers (MediaParticipant *p, gint64 now);
 
-static gboolean
-packet_starts_keyframe (const MediaTrack *track, const uint8_t *packet, const RtpHeader *h)
-{
-  const uint8_t *payload = packet + h->payload_offset;
-
-  if (g_ascii_strcasecmp (track->codec->encoding, "VP8") == 0)
-    return rtp_vp8_is_keyframe (payload, h->payload_len);
-  if (g_ascii_strcasecmp (track->codec->encoding, "H264") == 0)
-    return rtp_h264_is_keyframe (payload, h->payload_len);
-  return FALSE;
-}
-
 void
 media_simulcast_slot_init (MediaSlot *slot)
 {
@@ -350,7 +329,7 @@ media_simulcast_slot_accept (MediaSlot *slot, gint layer, const uint8_t *packet,
   }
   if (layer != slot->target_layer || !slot->negotiated || peer == NULL ||
       media_peer_get_state (peer) != MEDIA_STATE_CONNECTED ||
-      !packet_starts_keyframe (track, packet, h))
+      !media_packet_starts_keyframe (track->codec, packet, h, FALSE))
     return FALSE;
 
   /* The target layer's key frame: switch here.  The timestamp gap is the
@@ -435,7 +414,8 @@ media_simulcast_record_packet (MediaTrack *track, gint layer, const uint8_t *pac
     track->record_layer = -1;
   record_choose (track, now_us);
   if (layer != track->record_layer) {
-    if (layer != track->record_target || !packet_starts_keyframe (track, packet, h))
+    if (layer != track->record_target ||
+        !media_packet_starts_keyframe (track->codec, packet, h, FALSE))
       return FALSE;
     /* As for a slot: the timestamp gap is the wall-clock time since the
      * last recorded packet, at least one tick. */

@@ -44,18 +44,6 @@ source_bit (const char *source)
 
 /* ---- forwarding gates ---------------------------------------------------- */
 
-static gboolean
-packet_starts_keyframe (const MediaTrack *track, const uint8_t *packet, const RtpHeader *h)
-{
-  const uint8_t *payload = packet + h->payload_offset;
-
-  if (g_ascii_strcasecmp (track->codec->encoding, "VP8") == 0)
-    return rtp_vp8_is_keyframe (payload, h->payload_len);
-  if (g_ascii_strcasecmp (track->codec->encoding, "H264") == 0)
-    return rtp_h264_is_keyframe (payload, h->payload_len);
-  return TRUE;
-}
-
 /* Forwarding starts again after a pause: every slot continues its
  * sequence, with the paused time as timestamp step; video waits for a key
  * frame, asked for now. */
@@ -104,7 +92,7 @@ media_speaker_release (MediaTrack *track, const uint8_t *packet, const RtpHeader
     return FALSE;
   if (!track->resume_at_keyframe && track->view_waiting == NULL)
     return TRUE;
-  key = packet_starts_keyframe (track, packet, h);
+  key = media_packet_starts_keyframe (track->codec, packet, h, TRUE);
   if (track->resume_at_keyframe) {
     if (!key)
       return FALSE;
