@@ -1223,6 +1223,38 @@ message_finish (GstSDPMessage *msg)
   return text;
 }
 
+/* An answer's rejected section (RFC 8829 §5.3.1): port 0 and the mid.
+ * The proto and one format are copied, because an m-line needs them.
+ * Peers check rejected sections too: webrtcbin 1.22 wants a media-level
+ * a=setup on every section, aiortc 1.4 rtcp-mux on every audio/video one
+ * (ICE credentials it takes from the session level, answer_session_transport). */
+static void
+answer_rejected_section (GstSDPMedia *m, const MediaSdpSection *s, MediaSdpSetup setup)
+{
+  gst_sdp_media_set_port_info (m, 0, 1);
+  gst_sdp_media_set_proto (m, s->proto[0] ? s->proto : "UDP/TLS/RTP/SAVPF");
+  gst_sdp_media_add_format (m, s->formats[0] ? s->formats[0] : "0");
+  gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
+  gst_sdp_media_add_attribute (m, "mid", s->mid);
+  gst_sdp_media_add_attribute (m, "setup", media_sdp_setup_to_string (setup));
+  if (is_rtp_proto (s->proto))
+    gst_sdp_media_add_attribute (m, "rtcp-mux", NULL);
+}
+
+/* Session-level copies of an answer's transport (RFC 8839 §5.4, RFC 8122
+ * §5): aiortc 1.4 wants ICE credentials and a setup role on every
+ * m-section, rejected ones included, and reads them from here for those. */
+static void
+answer_session_transport (GstSDPMessage *msg, const MediaSdpLocal *local, MediaSdpSetup setup)
+{
+  g_autofree gchar *fp = g_strconcat ("sha-256 ", local->fingerprint, NULL);
+
+  gst_sdp_message_add_attribute (msg, "ice-ufrag", local->ice_ufrag);
+  gst_sdp_message_add_attribute (msg, "ice-pwd", local->ice_pwd);
+  gst_sdp_message_add_attribute (msg, "fingerprint", fp);
+  gst_sdp_message_add_attribute (msg, "setup", media_sdp_setup_to_string (setup));
+}
+
 gchar *
 media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal *local,
                                  GError **error)
@@ -1270,20 +1302,7 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
     gst_sdp_media_new (&m);
     gst_sdp_media_set_media (m, s->kind);
     if (s->chosen == NULL) {
-      /* RFC 8829 §5.3.1: rejected, port 0, mid only.  The proto and one
-       * format are copied, because an m-line needs them. */
-      gst_sdp_media_set_port_info (m, 0, 1);
-      gst_sdp_media_set_proto (m, s->proto[0] ? s->proto : "UDP/TLS/RTP/SAVPF");
-      gst_sdp_media_add_format (m, s->formats[0] ? s->formats[0] : "0");
-      gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
-      gst_sdp_media_add_attribute (m, "mid", s->mid);
-      /* Peers check rejected sections too: webrtcbin 1.22 wants a
-       * media-level a=setup on every section, aiortc 1.4 rtcp-mux on every
-       * audio/video one (ICE credentials it takes from the session level,
-       * written below) */
-      gst_sdp_media_add_attribute (m, "setup", media_sdp_setup_to_string (setup));
-      if (is_rtp_proto (s->proto))
-        gst_sdp_media_add_attribute (m, "rtcp-mux", NULL);
+      answer_rejected_section (m, s, setup);
       add_media (msg, m);
       continue;
     }
@@ -1304,16 +1323,7 @@ media_sdp_create_publish_answer (MediaSdpDescription *offer, const MediaSdpLocal
   /* Only answer a BUNDLE group the offer had (RFC 9143 §7.3). */
   if (offer->bundle)
     gst_sdp_message_add_attribute (msg, "group", group->str);
-  /* Session-level copies of the transport (RFC 8839 §5.4, RFC 8122 §5):
-   * aiortc 1.4 wants ICE credentials and a setup role on every m-section,
-   * rejected ones included, and reads them from here for those. */
-  {
-    g_autofree gchar *fp = g_strconcat ("sha-256 ", local->fingerprint, NULL);
-    gst_sdp_message_add_attribute (msg, "ice-ufrag", local->ice_ufrag);
-    gst_sdp_message_add_attribute (msg, "ice-pwd", local->ice_pwd);
-    gst_sdp_message_add_attribute (msg, "fingerprint", fp);
-    gst_sdp_message_add_attribute (msg, "setup", media_sdp_setup_to_string (setup));
-  }
+  answer_session_transport (msg, local, setup);
   g_string_free (group, TRUE);
   connection_clear (&conn);
   return message_finish (msg);
@@ -1605,15 +1615,7 @@ media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *l
     gst_sdp_media_new (&m);
     gst_sdp_media_set_media (m, s->kind);
     if (s->chosen == NULL) {
-      /* Rejected as in the publish answer (see there). */
-      gst_sdp_media_set_port_info (m, 0, 1);
-      gst_sdp_media_set_proto (m, s->proto[0] ? s->proto : "UDP/TLS/RTP/SAVPF");
-      gst_sdp_media_add_format (m, s->formats[0] ? s->formats[0] : "0");
-      gst_sdp_media_add_connection (m, "IN", "IP4", "0.0.0.0", 0, 0);
-      gst_sdp_media_add_attribute (m, "mid", s->mid);
-      gst_sdp_media_add_attribute (m, "setup", media_sdp_setup_to_string (setup));
-      if (is_rtp_proto (s->proto))
-        gst_sdp_media_add_attribute (m, "rtcp-mux", NULL);
+      answer_rejected_section (m, s, setup);
       add_media (msg, m);
       continue;
     }
@@ -1640,13 +1642,7 @@ media_sdp_create_view_answer (MediaSdpDescription *offer, const MediaSdpLocal *l
   if (offer->bundle)
     gst_sdp_message_add_attribute (msg, "group", group->str);
   gst_sdp_message_add_attribute (msg, "msid-semantic", "WMS *");
-  {
-    g_autofree gchar *fp = g_strconcat ("sha-256 ", local->fingerprint, NULL);
-    gst_sdp_message_add_attribute (msg, "ice-ufrag", local->ice_ufrag);
-    gst_sdp_message_add_attribute (msg, "ice-pwd", local->ice_pwd);
-    gst_sdp_message_add_attribute (msg, "fingerprint", fp);
-    gst_sdp_message_add_attribute (msg, "setup", media_sdp_setup_to_string (setup));
-  }
+  answer_session_transport (msg, local, setup);
   g_string_free (group, TRUE);
   connection_clear (&conn);
   return message_finish (msg);
