@@ -11,6 +11,7 @@
 
 #include "certificate.h"
 #include "media-priv.h"
+#include "poller.h"
 #include "room.h"
 #include "room-priv.h"
 #include "srtp.h"
@@ -21,6 +22,7 @@ typedef struct {
   GThread *thread;
   GMainContext *context;
   GMainLoop *loop;
+  MediaPoller *poller;      /* connected peers' sockets; NULL with CAU_NICE_RECV */
   guint n_rooms;            /* control side: rooms placed here */
 } MediaWorker;
 
@@ -119,6 +121,8 @@ media_engine_new (const MediaConfig *config, GError **error)
     w->index = i;
     w->context = g_main_context_new ();
     w->loop = g_main_loop_new (w->context, FALSE);
+    if (g_getenv ("CAU_NICE_RECV") == NULL)
+      w->poller = media_poller_new (w->context);
     w->thread = g_thread_new (name, worker_main, w);
   }
   {
@@ -212,6 +216,7 @@ op_run (gpointer data)
       .stats = &e->stats,
       .config = &e->config,
       .addresses = (const char *const *) e->addresses,
+      .poller = op->worker->poller,
     };
     op->entry->room = media_room_new (&env, op->room_id, &op->room_callbacks,
                                       op->user_data);
@@ -656,6 +661,7 @@ media_engine_get_stats (MediaEngine *engine, MediaStats *out)
   COPY (dtls_failures);
   COPY (layer_switches);
   COPY (speaker_changes);
+  COPY (consent_expired);
 #undef COPY
 }
 
@@ -690,6 +696,7 @@ media_engine_free (MediaEngine *engine)
     MediaWorker *w = &engine->workers[i];
 
     g_thread_join (w->thread);
+    media_poller_free (w->poller);
     g_main_loop_unref (w->loop);
     g_main_context_unref (w->context);
   }

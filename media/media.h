@@ -98,6 +98,8 @@ typedef struct {
   guint64 dtls_failures;
   guint64 layer_switches;      /* simulcast layer changes of subscriber slots */
   guint64 speaker_changes;     /* active-speaker changes, all rooms */
+  guint64 consent_expired;     /* peers failed: 30 s without an answer to
+                                * RFC 7675 consent checks */
 } MediaStats;
 
 /* (transfer full) on success; NULL + @error when a worker, the DTLS

@@ -10,11 +10,21 @@
 #include <linux/sockios.h>
 #include <time.h>
 #include <agent.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 
 #include "dtls.h"
 #include "media-priv.h"
+#include "poller.h"
 #include "rtp.h"
 #include "srtp.h"
+
+/* RFC 7675 §5.1: a consent check every 5 s (± 20 %), consent lost 30 s
+ * after the last answer. */
+#define CONSENT_INTERVAL_US (5 * G_USEC_PER_SEC)
+#define CONSENT_TIMEOUT_US (30 * G_USEC_PER_SEC)
+/* PRIORITY of our checks: a peer-reflexive candidate's (RFC 8445 §7.1.1). */
+#define CONSENT_CHECK_PRIORITY ((110u << 24) | (65535u << 8) | 255u)
 
 struct MediaPeer {
   GMainContext *context;
@@ -29,6 +39,8 @@ struct MediaPeer {
   gchar *local_pwd;
   gboolean remote_set;
   gchar *remote_ufrag;
+  gchar *remote_pwd;
+  gboolean controlling;
 
   MediaDtls *dtls;
   gboolean dtls_client;
@@ -47,7 +59,22 @@ struct MediaPeer {
   int send_fd;
   struct sockaddr_storage send_addr;
   socklen_t send_addr_len;
+
+  /* Once connected, the worker's poller reads the selected pair's socket
+   * instead of libnice (poller.h), and this peer answers and makes the
+   * RFC 7675 consent checks itself with libnice's STUN library. */
+  MediaPoller *poller;
+  GSource *take_source;          /* idle: hand the socket over */
+  MediaPollerEntry *poll_entry;  /* non-NULL while the poller reads */
+  StunAgent stun;
+  guint64 tie_breaker;
+  gint64 consent_at;             /* monotonic µs of the last answer */
+  gint64 next_check_at;
+  gboolean check_pending;
+  StunTransactionId check_id;
 };
+
+static void peer_schedule_take (MediaPeer *peer);
 
 static void
 peer_set_state (MediaPeer *peer, MediaState state)
@@ -104,6 +131,7 @@ peer_dtls_done (MediaDtls *dtls, gboolean ok, const GError *error, gpointer user
     peer_set_state (peer, MEDIA_STATE_FAILED);
     return;
   }
+  peer_schedule_take (peer);
   peer_set_state (peer, MEDIA_STATE_CONNECTED);
 }
 
@@ -125,31 +153,28 @@ peer_start_dtls_if_ready (MediaPeer *peer)
   }
 }
 
-/* RFC 7983 §7: one 5-tuple carries STUN (handled inside libnice), DTLS and
- * SRTP/SRTCP; the first byte tells them apart. */
+/* RFC 7983 §7: one 5-tuple carries STUN (answered by libnice, or by
+ * peer_on_stun() once the poller reads), DTLS and SRTP/SRTCP; the first byte
+ * tells them apart.  @buf is writable, with room for MEDIA_PEER_BUFFER_SIZE
+ * bytes: SRTP is decrypted in place. */
 static void
-peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
-              gchar *data, gpointer user_data)
+peer_handle_datagram (MediaPeer *peer, uint8_t *buf, size_t len)
 {
-  MediaPeer *peer = user_data;
-  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
   size_t n = len;
   int status;
 
-  if (peer->closing)
-    return;
   if (len == 0 || len > 1500) {
     MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
     return;
   }
 
-  switch (media_packet_classify ((const uint8_t *) data, len)) {
+  switch (media_packet_classify (buf, len)) {
   case MEDIA_PACKET_DTLS:
     if (peer->dtls != NULL && peer->dtls_started) {
       guint64 dropped = media_dtls_get_dropped_packets (peer->dtls);
 
       /* peer_dtls_done() never frees the DTLS object: still valid after. */
-      media_dtls_handle_packet (peer->dtls, (const uint8_t *) data, len);
+      media_dtls_handle_packet (peer->dtls, buf, len);
       if (media_dtls_get_dropped_packets (peer->dtls) != dropped)
         MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
     } else {
@@ -162,7 +187,6 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
       MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
       return;
     }
-    memcpy (buf, data, len);
     if (peer->rtp_encrypted) {
       MEDIA_STAT_ADD (peer->stats, rtp_packets_in, 1);
       MEDIA_STAT_ADD (peer->stats, rtp_bytes_in, n);
@@ -187,7 +211,6 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
       MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
       return;
     }
-    memcpy (buf, data, len);
     status = media_srtp_unprotect_rtcp (peer->srtp, buf, &n);
     if (status != 0) {
       MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
@@ -205,6 +228,23 @@ peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
     MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
     return;
   }
+}
+
+static void
+peer_on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len,
+              gchar *data, gpointer user_data)
+{
+  MediaPeer *peer = user_data;
+  uint8_t buf[MEDIA_PEER_BUFFER_SIZE];
+
+  if (peer->closing)
+    return;
+  if (len == 0 || len > 1500) {
+    MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+  }
+  memcpy (buf, data, len);
+  peer_handle_datagram (peer, buf, len);
 }
 
 static void
@@ -297,6 +337,218 @@ peer_send_datagram (MediaPeer *peer, const uint8_t *buf, size_t len)
          (gint) len;
 }
 
+/* ---- after connecting: the worker's poller reads the socket ------------ */
+
+static gboolean
+peer_is_remote (MediaPeer *peer, const struct sockaddr *from, socklen_t from_len)
+{
+  if (from->sa_family != peer->send_addr.ss_family)
+    return FALSE;
+  if (from->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *) from;
+    const struct sockaddr_in *b = (const struct sockaddr_in *) &peer->send_addr;
+
+    return from_len >= sizeof *a && a->sin_port == b->sin_port &&
+           a->sin_addr.s_addr == b->sin_addr.s_addr;
+  }
+  if (from->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *) from;
+    const struct sockaddr_in6 *b = (const struct sockaddr_in6 *) &peer->send_addr;
+
+    return from_len >= sizeof *a && a->sin6_port == b->sin6_port &&
+           memcmp (&a->sin6_addr, &b->sin6_addr, sizeof a->sin6_addr) == 0;
+  }
+  return FALSE;
+}
+
+static void
+peer_stop_polling (MediaPeer *peer)
+{
+  if (peer->poll_entry == NULL)
+    return;
+  media_poller_remove (peer->poller, peer->poll_entry);
+  peer->poll_entry = NULL;
+}
+
+/* libstun's check of a request's MESSAGE-INTEGRITY: short-term credentials
+ * (RFC 8445 §7.2.2), USERNAME "ours:theirs", key our password. */
+static bool
+peer_stun_credentials (StunAgent *agent, StunMessage *message, uint8_t *username,
+                       uint16_t username_len, uint8_t **password, size_t *password_len,
+                       void *user_data)
+{
+  MediaPeer *peer = user_data;
+  size_t n = strlen (peer->local_ufrag);
+
+  if (username_len < n + 1 || memcmp (username, peer->local_ufrag, n) != 0 ||
+      username[n] != ':')
+    return false;
+  *password = (uint8_t *) peer->local_pwd;
+  *password_len = strlen (peer->local_pwd);
+  return true;
+}
+
+/* A STUN message on the connected socket: the other side's consent checks
+ * (answered as libnice would) and the answers to ours. */
+static void
+peer_on_stun (MediaPeer *peer, const uint8_t *buf, size_t len, const struct sockaddr *from,
+              socklen_t from_len)
+{
+  StunMessage msg, reply;
+  StunValidationStatus valid;
+  uint8_t out[512];
+  size_t out_len = sizeof out;
+  bool control = peer->controlling;
+  StunUsageIceReturn ret;
+
+  valid = stun_agent_validate (&peer->stun, &msg, buf, len, peer_stun_credentials, peer);
+  if (valid != STUN_VALIDATION_SUCCESS) {
+    /* Unauthenticated, or an answer to a check we gave up on. */
+    if (valid != STUN_VALIDATION_UNMATCHED_RESPONSE)
+      MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+  }
+  if (stun_message_get_method (&msg) != STUN_BINDING)
+    return;
+
+  switch (stun_message_get_class (&msg)) {
+  case STUN_REQUEST:
+    ret = stun_usage_ice_conncheck_create_reply (&peer->stun, &msg, &reply, out, &out_len,
+                                                 (const struct sockaddr_storage *) from,
+                                                 from_len, &control, peer->tie_breaker,
+                                                 STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    if (out_len > 0)
+      sendto (peer->send_fd, out, out_len, MSG_DONTWAIT | MSG_NOSIGNAL, from, from_len);
+    /* The controlling side nominated another of its addresses for this
+     * socket (a changed NAT binding, RFC 8445 §7.2.5.3.4): media follows. */
+    if (ret == STUN_USAGE_ICE_RETURN_SUCCESS && !peer->controlling &&
+        stun_usage_ice_conncheck_use_candidate (&msg) && !peer_is_remote (peer, from, from_len) &&
+        from_len <= sizeof peer->send_addr) {
+      memcpy (&peer->send_addr, from, from_len);
+      peer->send_addr_len = from_len;
+      g_message ("ICE: the peer nominated a new address; media follows it");
+    }
+    return;
+
+  case STUN_RESPONSE:
+    if (!peer_is_remote (peer, from, from_len))
+      return;
+    /* RFC 7675 §5.1: an authenticated answer from where we send is consent. */
+    peer->consent_at = g_get_monotonic_time ();
+    peer->check_pending = FALSE;
+    return;
+
+  case STUN_ERROR:     /* e.g. 487 role conflict: no consent */
+  case STUN_INDICATION:
+  default:
+    return;
+  }
+}
+
+static void
+peer_send_consent_check (MediaPeer *peer, gint64 now)
+{
+  g_autofree gchar *username = g_strconcat (peer->remote_ufrag, ":", peer->local_ufrag, NULL);
+  StunMessage msg;
+  uint8_t out[512];
+  size_t len;
+
+  /* One check in flight: the agent remembers a bounded number of them. */
+  if (peer->check_pending)
+    stun_agent_forget_transaction (&peer->stun, peer->check_id);
+  peer->check_pending = FALSE;
+  peer->next_check_at = now + (gint64) (CONSENT_INTERVAL_US * g_random_double_range (0.8, 1.2));
+  len = stun_usage_ice_conncheck_create (&peer->stun, &msg, out, sizeof out,
+                                         (const uint8_t *) username, strlen (username),
+                                         (const uint8_t *) peer->remote_pwd,
+                                         strlen (peer->remote_pwd), FALSE, peer->controlling,
+                                         CONSENT_CHECK_PRIORITY, peer->tie_breaker, NULL,
+                                         STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  if (len == 0) {
+    g_debug ("consent check: libstun built no request");
+    return;
+  }
+  stun_message_id (&msg, peer->check_id);
+  peer->check_pending = TRUE;
+  peer_send_datagram (peer, out, len);
+}
+
+static void
+peer_on_poller_datagram (gpointer user_data, uint8_t *buf, size_t len,
+                         const struct sockaddr *from, socklen_t from_len)
+{
+  MediaPeer *peer = user_data;
+
+  if (len > 0 && buf[0] < 4) {       /* RFC 7983 §7: STUN */
+    peer_on_stun (peer, buf, len, from, from_len);
+    return;
+  }
+  /* As libnice: data only from the selected remote candidate. */
+  if (!peer_is_remote (peer, from, from_len)) {
+    MEDIA_STAT_ADD (peer->stats, dropped_malformed, 1);
+    return;
+  }
+  peer_handle_datagram (peer, buf, len);
+}
+
+static void
+peer_on_poller_tick (gpointer user_data, gint64 now)
+{
+  MediaPeer *peer = user_data;
+
+  if (now - peer->consent_at > CONSENT_TIMEOUT_US) {
+    /* RFC 7675 §5.1: stop sending.  FAILED is final; the room and the
+     * signaling plane hear of it and end the connection. */
+    g_message ("ICE: no answer to consent checks for %d s; the peer is gone",
+               (int) (CONSENT_TIMEOUT_US / G_USEC_PER_SEC));
+    MEDIA_STAT_ADD (peer->stats, consent_expired, 1);
+    peer_stop_polling (peer);
+    peer_set_state (peer, MEDIA_STATE_FAILED);   /* may free @peer */
+    return;
+  }
+  if (now >= peer->next_check_at)
+    peer_send_consent_check (peer, now);
+}
+
+static gboolean
+peer_take_receive (gpointer user_data)
+{
+  static const MediaPollerFuncs funcs = {
+    .datagram = peer_on_poller_datagram,
+    .tick = peer_on_poller_tick,
+  };
+  MediaPeer *peer = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  g_clear_pointer (&peer->take_source, g_source_unref);
+  if (peer->closing || peer->state != MEDIA_STATE_CONNECTED || peer->send_fd < 0 ||
+      peer->poll_entry != NULL)
+    return G_SOURCE_REMOVE;
+  peer->poll_entry = media_poller_add (peer->poller, peer->send_fd, &funcs, peer);
+  if (peer->poll_entry == NULL)
+    return G_SOURCE_REMOVE;   /* libnice goes on reading */
+  /* libnice's sources on its sockets go where nobody polls them. */
+  nice_agent_attach_recv (peer->agent, peer->stream_id, 1, media_poller_get_park_context (),
+                          NULL, NULL);
+  peer->consent_at = now;
+  peer->next_check_at = now + (gint64) (CONSENT_INTERVAL_US * g_random_double_range (0.8, 1.2));
+  g_debug ("socket %d: read by the worker's poller from now on", peer->send_fd);
+  return G_SOURCE_REMOVE;
+}
+
+/* Called when DTLS is done.  Not at once: this runs inside libnice's receive
+ * callback, whose sources must not be moved under it. */
+static void
+peer_schedule_take (MediaPeer *peer)
+{
+  if (peer->poller == NULL || peer->send_fd < 0 || peer->take_source != NULL)
+    return;
+  peer->take_source = g_idle_source_new ();
+  g_source_set_priority (peer->take_source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (peer->take_source, peer_take_receive, peer, NULL);
+  g_source_attach (peer->take_source, peer->context);
+}
+
 static void
 peer_on_new_candidate (NiceAgent *agent, NiceCandidate *candidate, gpointer user_data)
 {
@@ -343,10 +595,18 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
   peer->ice_state = NICE_COMPONENT_STATE_DISCONNECTED;
 
   peer->external_receive = config->external_receive;
+  peer->poller = config->poller;
+  peer->controlling = config->controlling;
+  peer->tie_breaker = ((guint64) g_random_int () << 32) | g_random_int ();
+  stun_agent_init (&peer->stun, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  /* RFC 7675 consent checks: libnice's while it reads the socket; with a
+   * poller, this peer's own once connected (peer_on_poller_tick), because
+   * the answers then no longer reach libnice. */
   peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245,
                                      NICE_AGENT_OPTION_ICE_TRICKLE |
-                                     (config->external_receive ? 0
-                                                               : NICE_AGENT_OPTION_CONSENT_FRESHNESS));
+                                     (config->external_receive || config->poller != NULL
+                                        ? 0 : NICE_AGENT_OPTION_CONSENT_FRESHNESS));
   /* LAB-NOTES: UPnP is on by default and sends SSDP multicast off-host. */
   g_object_set (peer->agent,
                 "upnp", FALSE,
@@ -433,6 +693,11 @@ media_peer_free (MediaPeer *peer)
   if (peer == NULL)
     return;
   peer->closing = TRUE;
+  if (peer->take_source != NULL) {
+    g_source_destroy (peer->take_source);
+    g_clear_pointer (&peer->take_source, g_source_unref);
+  }
+  peer_stop_polling (peer);
   if (peer->dtls != NULL)
     media_dtls_free (peer->dtls);
   if (peer->srtp != NULL)
@@ -451,6 +716,7 @@ media_peer_free (MediaPeer *peer)
   g_free (peer->local_ufrag);
   g_free (peer->local_pwd);
   g_free (peer->remote_ufrag);
+  g_free (peer->remote_pwd);
   g_free (peer);
 }
 
@@ -514,6 +780,7 @@ media_peer_set_remote (MediaPeer *peer, const char *ufrag, const char *pwd,
     return FALSE;
   }
   peer->remote_ufrag = g_strdup (ufrag);
+  peer->remote_pwd = g_strdup (pwd);
   peer->dtls_client = dtls_client;
   peer->remote_set = TRUE;
   peer_start_dtls_if_ready (peer);

@@ -49,6 +49,11 @@ typedef struct {
    * socket itself after media_peer_take_socket(); it must then answer the
    * other side's consent checks (STUN binding requests) itself. */
   gboolean external_receive;
+  /* The worker's receive loop (poller.h), or NULL: once connected over a
+   * UDP pair the peer hands its socket to it and makes the RFC 7675
+   * consent checks itself; a peer whose checks go unanswered for 30 s
+   * becomes FAILED. */
+  struct MediaPoller *poller;
 } MediaPeerConfig;
 
 /* (transfer full).  Gathers host candidates at once: after a successful

@@ -350,6 +350,7 @@ media_participant_new_peer (MediaParticipant *p, MediaPcKind pc, gboolean contro
     .addresses = env->addresses,
     .controlling = controlling,
     .stats = env->stats,
+    .poller = env->poller,
   };
 
   return media_peer_new (&config, pc == MEDIA_PC_PUBLISH ? &publish_callbacks

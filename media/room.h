@@ -23,6 +23,7 @@ typedef struct {
   MediaStats *stats;
   const MediaConfig *config;
   const char *const *addresses; /* resolved ICE addresses */
+  struct MediaPoller *poller;   /* the worker's (poller.h); NULL: libnice reads */
 } MediaRoomEnv;
 
 MediaRoom *media_room_new (const MediaRoomEnv *env, const char *room_id,

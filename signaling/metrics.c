@@ -60,6 +60,9 @@ signaling_metrics_render (const SignalingMetrics *metrics, const MediaStats *med
          media->dtls_failures);
     add (out, "cau_media_speaker_changes_total", "counter",
          "Active-speaker changes (RFC 6464 audio levels), all rooms.", media->speaker_changes);
+    add (out, "cau_media_consent_expired_total", "counter",
+         "Peer connections ended after 30 s without an answer to RFC 7675 consent checks.",
+         media->consent_expired);
     add (out, "cau_media_layer_switches_total", "counter",
          "Simulcast layer switches of subscriber slots.", media->layer_switches);
     g_string_append (out, "# HELP cau_media_dropped_packets_total Packets dropped, by reason.\n"

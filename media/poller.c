@@ -1,0 +1,242 @@
+/* poller.c — see poller.h. */
+#define _GNU_SOURCE     /* recvmmsg */
+#include "poller.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "peer.h"
+
+#define BATCH 32                 /* datagrams per recvmmsg() */
+#define MAX_EVENTS 128           /* ready sockets per epoll_wait() */
+#define MAX_DRAIN 4              /* recvmmsg() calls per socket per wake-up */
+#define DATAGRAM_MAX 2048        /* ≥ MEDIA_PEER_BUFFER_SIZE */
+
+G_STATIC_ASSERT (DATAGRAM_MAX >= MEDIA_PEER_BUFFER_SIZE);
+
+struct MediaPollerEntry {
+  MediaPoller *poller;
+  int fd;
+  MediaPollerFuncs funcs;
+  gpointer user_data;
+  gboolean removed;
+  guint index;                   /* in poller->entries */
+};
+
+struct MediaPoller {
+  int epfd;
+  GSource *io_source;
+  GSource *tick_source;
+  GPtrArray *entries;            /* MediaPollerEntry*, owned */
+  guint dispatching;             /* > 0 inside a callback: removal deferred */
+  gboolean sweep;                /* removed entries wait in @entries */
+
+  uint8_t (*bufs)[DATAGRAM_MAX];
+  struct mmsghdr msgs[BATCH];
+  struct iovec iovs[BATCH];
+  struct sockaddr_storage addrs[BATCH];
+};
+
+static void
+entry_unlink (MediaPoller *poller, MediaPollerEntry *e)
+{
+  MediaPollerEntry *last = g_ptr_array_index (poller->entries, poller->entries->len - 1);
+
+  g_ptr_array_index (poller->entries, e->index) = last;
+  last->index = e->index;
+  g_ptr_array_set_size (poller->entries, poller->entries->len - 1);
+  g_free (e);
+}
+
+static void
+poller_sweep (MediaPoller *poller)
+{
+  if (!poller->sweep || poller->dispatching > 0)
+    return;
+  poller->sweep = FALSE;
+  for (guint i = poller->entries->len; i-- > 0;) {
+    MediaPollerEntry *e = g_ptr_array_index (poller->entries, i);
+
+    if (e->removed)
+      entry_unlink (poller, e);
+  }
+}
+
+/* Reads @e's socket (at most MAX_DRAIN × BATCH datagrams: level-triggered
+ * epoll brings the rest at the next wake-up, after the other sockets). */
+static void
+poller_drain (MediaPoller *poller, MediaPollerEntry *e)
+{
+  for (guint round = 0; round < MAX_DRAIN && !e->removed; round++) {
+    int n;
+
+    for (guint i = 0; i < BATCH; i++) {
+      poller->msgs[i].msg_hdr.msg_namelen = sizeof poller->addrs[i];
+      poller->msgs[i].msg_hdr.msg_flags = 0;
+    }
+    n = recvmmsg (e->fd, poller->msgs, BATCH, MSG_DONTWAIT, NULL);
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+        g_debug ("recvmmsg: %s", g_strerror (errno));
+      return;
+    }
+    for (int i = 0; i < n && !e->removed; i++) {
+      const struct msghdr *h = &poller->msgs[i].msg_hdr;
+
+      /* Longer than any datagram we accept: the peer drops it as malformed
+       * when it sees the (truncated) buffer's length. */
+      if ((h->msg_flags & MSG_TRUNC) != 0)
+        e->funcs.datagram (e->user_data, poller->bufs[i], DATAGRAM_MAX,
+                           (const struct sockaddr *) &poller->addrs[i], h->msg_namelen);
+      else
+        e->funcs.datagram (e->user_data, poller->bufs[i], poller->msgs[i].msg_len,
+                           (const struct sockaddr *) &poller->addrs[i], h->msg_namelen);
+    }
+    if (n < BATCH)
+      return;
+  }
+}
+
+static gboolean
+poller_on_ready (gint fd, GIOCondition condition, gpointer user_data)
+{
+  MediaPoller *poller = user_data;
+  struct epoll_event events[MAX_EVENTS];
+  int n = epoll_wait (poller->epfd, events, MAX_EVENTS, 0);
+
+  poller->dispatching++;
+  for (int i = 0; i < n; i++) {
+    MediaPollerEntry *e = events[i].data.ptr;
+
+    if (!e->removed)
+      poller_drain (poller, e);
+  }
+  poller->dispatching--;
+  poller_sweep (poller);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+poller_on_tick (gpointer user_data)
+{
+  MediaPoller *poller = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  poller->dispatching++;
+  /* Entries added by a callback wait for the next tick. */
+  for (guint i = 0, len = poller->entries->len; i < len; i++) {
+    MediaPollerEntry *e = g_ptr_array_index (poller->entries, i);
+
+    if (!e->removed && e->funcs.tick != NULL)
+      e->funcs.tick (e->user_data, now);
+  }
+  poller->dispatching--;
+  poller_sweep (poller);
+  return G_SOURCE_CONTINUE;
+}
+
+MediaPoller *
+media_poller_new (GMainContext *context)
+{
+  MediaPoller *poller = g_new0 (MediaPoller, 1);
+
+  poller->epfd = epoll_create1 (EPOLL_CLOEXEC);
+  if (poller->epfd < 0) {
+    g_warning ("epoll_create1: %s", g_strerror (errno));
+    g_free (poller);
+    return NULL;
+  }
+  poller->entries = g_ptr_array_new ();
+  poller->bufs = g_malloc (BATCH * sizeof *poller->bufs);
+  for (guint i = 0; i < BATCH; i++) {
+    poller->iovs[i].iov_base = poller->bufs[i];
+    poller->iovs[i].iov_len = DATAGRAM_MAX;
+    poller->msgs[i].msg_hdr.msg_iov = &poller->iovs[i];
+    poller->msgs[i].msg_hdr.msg_iovlen = 1;
+    poller->msgs[i].msg_hdr.msg_name = &poller->addrs[i];
+  }
+
+  poller->io_source = g_unix_fd_source_new (poller->epfd, G_IO_IN);
+  g_source_set_callback (poller->io_source, (GSourceFunc) (void (*) (void)) poller_on_ready,
+                         poller, NULL);
+  g_source_set_name (poller->io_source, "cau-media-poller");
+  g_source_attach (poller->io_source, context);
+
+  poller->tick_source = g_timeout_source_new_seconds (1);
+  g_source_set_callback (poller->tick_source, poller_on_tick, poller, NULL);
+  g_source_set_name (poller->tick_source, "cau-media-poller-tick");
+  g_source_attach (poller->tick_source, context);
+  return poller;
+}
+
+void
+media_poller_free (MediaPoller *poller)
+{
+  if (poller == NULL)
+    return;
+  g_warn_if_fail (poller->dispatching == 0);
+  poller_sweep (poller);
+  g_warn_if_fail (poller->entries->len == 0);
+  g_source_destroy (poller->io_source);
+  g_source_unref (poller->io_source);
+  g_source_destroy (poller->tick_source);
+  g_source_unref (poller->tick_source);
+  close (poller->epfd);
+  g_ptr_array_free (poller->entries, TRUE);
+  g_free (poller->bufs);
+  g_free (poller);
+}
+
+MediaPollerEntry *
+media_poller_add (MediaPoller *poller, int fd, const MediaPollerFuncs *funcs,
+                  gpointer user_data)
+{
+  struct epoll_event ev = { .events = EPOLLIN };
+  MediaPollerEntry *e;
+
+  g_return_val_if_fail (poller != NULL && fd >= 0 && funcs != NULL, NULL);
+  g_return_val_if_fail (funcs->datagram != NULL, NULL);
+
+  e = g_new0 (MediaPollerEntry, 1);
+  e->poller = poller;
+  e->fd = fd;
+  e->funcs = *funcs;
+  e->user_data = user_data;
+  ev.data.ptr = e;
+  if (epoll_ctl (poller->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    g_warning ("epoll_ctl (add %d): %s", fd, g_strerror (errno));
+    g_free (e);
+    return NULL;
+  }
+  e->index = poller->entries->len;
+  g_ptr_array_add (poller->entries, e);
+  return e;
+}
+
+void
+media_poller_remove (MediaPoller *poller, MediaPollerEntry *entry)
+{
+  g_return_if_fail (poller != NULL && entry != NULL && entry->poller == poller);
+  g_return_if_fail (!entry->removed);
+
+  if (epoll_ctl (poller->epfd, EPOLL_CTL_DEL, entry->fd, NULL) != 0)
+    g_debug ("epoll_ctl (del %d): %s", entry->fd, g_strerror (errno));
+  entry->removed = TRUE;
+  poller->sweep = TRUE;
+  /* An epoll_wait() result of this dispatch may still point at @entry. */
+  poller_sweep (poller);
+}
+
+GMainContext *
+media_poller_get_park_context (void)
+{
+  static GMainContext *park;
+
+  if (g_once_init_enter (&park))
+    g_once_init_leave (&park, g_main_context_new ());
+  return park;
+}
