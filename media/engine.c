@@ -122,7 +122,7 @@ media_engine_new (const MediaConfig *config, GError **error)
     w->context = g_main_context_new ();
     w->loop = g_main_loop_new (w->context, FALSE);
     if (g_getenv ("CAU_NICE_RECV") == NULL)
-      w->poller = media_poller_new (w->context);
+      w->poller = media_poller_new (w->context, &engine->stats);
     w->thread = g_thread_new (name, worker_main, w);
   }
   {
@@ -662,6 +662,8 @@ media_engine_get_stats (MediaEngine *engine, MediaStats *out)
   COPY (layer_switches);
   COPY (speaker_changes);
   COPY (consent_expired);
+  COPY (gso_sends);
+  COPY (gso_datagrams);
 #undef COPY
 }
 

@@ -100,6 +100,8 @@ typedef struct {
   guint64 speaker_changes;     /* active-speaker changes, all rooms */
   guint64 consent_expired;     /* peers failed: 30 s without an answer to
                                 * RFC 7675 consent checks */
+  guint64 gso_sends;           /* UDP GSO sends (poller.c) ...            */
+  guint64 gso_datagrams;       /* ... and the datagrams they carried      */
 } MediaStats;
 
 /* (transfer full) on success; NULL + @error when a worker, the DTLS

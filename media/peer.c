@@ -325,6 +325,8 @@ peer_on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
 static gboolean
 peer_send_datagram (MediaPeer *peer, const uint8_t *buf, size_t len)
 {
+  if (peer->poll_entry != NULL)
+    return media_poller_send (peer->poller, peer->poll_entry, buf, len);
   if (peer->send_fd >= 0) {
     ssize_t sent = sendto (peer->send_fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
                            (const struct sockaddr *) &peer->send_addr, peer->send_addr_len);
@@ -417,17 +419,12 @@ peer_on_stun (MediaPeer *peer, const uint8_t *buf, size_t len, const struct sock
                                                  (const struct sockaddr_storage *) from,
                                                  from_len, &control, peer->tie_breaker,
                                                  STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+    /* The socket is connected: only the selected remote reaches us, and a
+     * nomination of another pair cannot (see peer_take_receive()). */
     if (out_len > 0)
       sendto (peer->send_fd, out, out_len, MSG_DONTWAIT | MSG_NOSIGNAL, from, from_len);
-    /* The controlling side nominated another of its addresses for this
-     * socket (a changed NAT binding, RFC 8445 §7.2.5.3.4): media follows. */
-    if (ret == STUN_USAGE_ICE_RETURN_SUCCESS && !peer->controlling &&
-        stun_usage_ice_conncheck_use_candidate (&msg) && !peer_is_remote (peer, from, from_len) &&
-        from_len <= sizeof peer->send_addr) {
-      memcpy (&peer->send_addr, from, from_len);
-      peer->send_addr_len = from_len;
-      g_message ("ICE: the peer nominated a new address; media follows it");
-    }
+    if (ret == STUN_USAGE_ICE_RETURN_ROLE_CONFLICT)
+      g_debug ("consent check with a role conflict answered with 487");
     return;
 
   case STUN_RESPONSE:
@@ -524,6 +521,18 @@ peer_take_receive (gpointer user_data)
   if (peer->closing || peer->state != MEDIA_STATE_CONNECTED || peer->send_fd < 0 ||
       peer->poll_entry != NULL)
     return G_SOURCE_REMOVE;
+  /* Connected to the selected remote: the kernel keeps the route (no
+   * lookup per datagram) and drops what other addresses send, which
+   * libnice would drop too (data only from a valid remote candidate).  A
+   * later nomination of another pair (RFC 8445 §8.1.1 lets the controlling
+   * side switch) is not followed: clients restart ICE instead, which caud
+   * does not support yet (a rejoin). */
+  if (connect (peer->send_fd, (const struct sockaddr *) &peer->send_addr,
+               peer->send_addr_len) != 0) {
+    g_message ("connect (socket %d): %s; libnice goes on reading it", peer->send_fd,
+               g_strerror (errno));
+    return G_SOURCE_REMOVE;
+  }
   peer->poll_entry = media_poller_add (peer->poller, peer->send_fd, &funcs, peer);
   if (peer->poll_entry == NULL)
     return G_SOURCE_REMOVE;   /* libnice goes on reading */

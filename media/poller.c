@@ -4,19 +4,35 @@
 
 #include <errno.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
 
+#include "media-priv.h"
 #include "peer.h"
 
 #define BATCH 32                 /* datagrams per recvmmsg() */
 #define MAX_EVENTS 128           /* ready sockets per epoll_wait() */
 #define MAX_DRAIN 4              /* recvmmsg() calls per socket per wake-up */
 #define DATAGRAM_MAX 2048        /* ≥ MEDIA_PEER_BUFFER_SIZE */
+#define SEND_SLOTS 2048          /* queued datagrams per batch, all sockets */
+#define GSO_MAX_SEGMENTS 64      /* UDP_MAX_SEGMENTS of older kernels */
+#define GSO_MAX_BYTES 60000      /* under the 64 KiB of one UDP datagram */
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103          /* Linux 4.18 */
+#endif
 
 G_STATIC_ASSERT (DATAGRAM_MAX >= MEDIA_PEER_BUFFER_SIZE);
+
+typedef struct {
+  guint16 len;
+  gint next;                     /* next queued slot of the same entry, -1 */
+  uint8_t data[MEDIA_PEER_BUFFER_SIZE];
+} SendSlot;
 
 struct MediaPollerEntry {
   MediaPoller *poller;
@@ -25,6 +41,9 @@ struct MediaPollerEntry {
   gpointer user_data;
   gboolean removed;
   guint index;                   /* in poller->entries */
+  /* Queued while dispatching: a chain of send slots. */
+  gint queue_head, queue_tail;
+  gboolean no_gso;               /* UDP GSO refused on this path */
 };
 
 struct MediaPoller {
@@ -39,7 +58,101 @@ struct MediaPoller {
   struct mmsghdr msgs[BATCH];
   struct iovec iovs[BATCH];
   struct sockaddr_storage addrs[BATCH];
+
+  /* The send queue: slots in use, and the entries that have some, in the
+   * order they first queued. */
+  SendSlot *slots;
+  guint n_slots;
+  GPtrArray *flush;
+  MediaStats *stats;
 };
+
+/* @n datagrams of one size (the last may be shorter) as one UDP GSO send. */
+static gboolean
+poller_send_gso (MediaPollerEntry *e, struct iovec *iov, guint n, guint16 segment)
+{
+  union {
+    char buf[CMSG_SPACE (sizeof (guint16))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr h = {
+    .msg_iov = iov,
+    .msg_iovlen = n,
+    .msg_control = control.buf,
+    .msg_controllen = sizeof control.buf,
+  };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&h);
+
+  c->cmsg_level = SOL_UDP;
+  c->cmsg_type = UDP_SEGMENT;
+  c->cmsg_len = CMSG_LEN (sizeof segment);
+  memcpy (CMSG_DATA (c), &segment, sizeof segment);
+  return sendmsg (e->fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
+}
+
+/* Sends what @e queued: runs of equal-sized datagrams go as one GSO send;
+ * where the path refuses GSO (EIO/EINVAL: no checksum offload, IPsec, an
+ * MTU below the segment), one at a time from then on. */
+static void
+poller_flush_entry (MediaPoller *poller, MediaPollerEntry *e)
+{
+  struct iovec iov[GSO_MAX_SEGMENTS];
+  gint i = e->queue_head;
+
+  e->queue_head = e->queue_tail = -1;
+  while (i >= 0) {
+    SendSlot *first = &poller->slots[i];
+    guint16 segment = first->len;
+    guint n = 0;
+    size_t bytes = 0;
+
+    /* A run: every datagram @segment long, except that the last may be
+     * shorter (it ends the run). */
+    while (i >= 0 && n < GSO_MAX_SEGMENTS && bytes + poller->slots[i].len <= GSO_MAX_BYTES &&
+           poller->slots[i].len <= segment) {
+      SendSlot *s = &poller->slots[i];
+
+      iov[n].iov_base = s->data;
+      iov[n].iov_len = s->len;
+      n++;
+      bytes += s->len;
+      i = s->next;
+      if (s->len < segment)
+        break;
+      if (e->no_gso)
+        break;
+    }
+    if (e->removed)
+      continue;
+    if (n == 1) {
+      send (e->fd, iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      continue;
+    }
+    if (poller_send_gso (e, iov, n, segment)) {
+      if (poller->stats != NULL) {
+        MEDIA_STAT_ADD (poller->stats, gso_sends, 1);
+        MEDIA_STAT_ADD (poller->stats, gso_datagrams, n);
+      }
+      continue;
+    }
+    if (errno == EIO || errno == EINVAL) {
+      g_message ("UDP GSO refused on a path (%s); sending one datagram at a time there",
+                 g_strerror (errno));
+      e->no_gso = TRUE;
+    }
+    for (guint k = 0; k < n; k++)
+      send (e->fd, iov[k].iov_base, iov[k].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+}
+
+static void
+poller_flush (MediaPoller *poller)
+{
+  for (guint i = 0; i < poller->flush->len; i++)
+    poller_flush_entry (poller, g_ptr_array_index (poller->flush, i));
+  g_ptr_array_set_size (poller->flush, 0);
+  poller->n_slots = 0;
+}
 
 static void
 entry_unlink (MediaPoller *poller, MediaPollerEntry *e)
@@ -96,6 +209,8 @@ poller_drain (MediaPoller *poller, MediaPollerEntry *e)
         e->funcs.datagram (e->user_data, poller->bufs[i], poller->msgs[i].msg_len,
                            (const struct sockaddr *) &poller->addrs[i], h->msg_namelen);
     }
+    /* What the batch made the callbacks send leaves now. */
+    poller_flush (poller);
     if (n < BATCH)
       return;
   }
@@ -115,6 +230,7 @@ poller_on_ready (gint fd, GIOCondition condition, gpointer user_data)
     if (!e->removed)
       poller_drain (poller, e);
   }
+  poller_flush (poller);
   poller->dispatching--;
   poller_sweep (poller);
   return G_SOURCE_CONTINUE;
@@ -134,16 +250,18 @@ poller_on_tick (gpointer user_data)
     if (!e->removed && e->funcs.tick != NULL)
       e->funcs.tick (e->user_data, now);
   }
+  poller_flush (poller);
   poller->dispatching--;
   poller_sweep (poller);
   return G_SOURCE_CONTINUE;
 }
 
 MediaPoller *
-media_poller_new (GMainContext *context)
+media_poller_new (GMainContext *context, MediaStats *stats)
 {
   MediaPoller *poller = g_new0 (MediaPoller, 1);
 
+  poller->stats = stats;
   poller->epfd = epoll_create1 (EPOLL_CLOEXEC);
   if (poller->epfd < 0) {
     g_warning ("epoll_create1: %s", g_strerror (errno));
@@ -151,6 +269,8 @@ media_poller_new (GMainContext *context)
     return NULL;
   }
   poller->entries = g_ptr_array_new ();
+  poller->flush = g_ptr_array_new ();
+  poller->slots = g_new (SendSlot, SEND_SLOTS);
   poller->bufs = g_malloc (BATCH * sizeof *poller->bufs);
   for (guint i = 0; i < BATCH; i++) {
     poller->iovs[i].iov_base = poller->bufs[i];
@@ -187,6 +307,8 @@ media_poller_free (MediaPoller *poller)
   g_source_unref (poller->tick_source);
   close (poller->epfd);
   g_ptr_array_free (poller->entries, TRUE);
+  g_ptr_array_free (poller->flush, TRUE);
+  g_free (poller->slots);
   g_free (poller->bufs);
   g_free (poller);
 }
@@ -206,6 +328,7 @@ media_poller_add (MediaPoller *poller, int fd, const MediaPollerFuncs *funcs,
   e->fd = fd;
   e->funcs = *funcs;
   e->user_data = user_data;
+  e->queue_head = e->queue_tail = -1;
   ev.data.ptr = e;
   if (epoll_ctl (poller->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
     g_warning ("epoll_ctl (add %d): %s", fd, g_strerror (errno));
@@ -229,6 +352,35 @@ media_poller_remove (MediaPoller *poller, MediaPollerEntry *entry)
   poller->sweep = TRUE;
   /* An epoll_wait() result of this dispatch may still point at @entry. */
   poller_sweep (poller);
+}
+
+gboolean
+media_poller_send (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *buf,
+                   size_t len)
+{
+  SendSlot *s;
+  gint i;
+
+  g_return_val_if_fail (len <= MEDIA_PEER_BUFFER_SIZE, FALSE);
+  if (entry->removed)
+    return FALSE;
+  if (poller->dispatching == 0)
+    return send (entry->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t) len;
+  if (poller->n_slots == SEND_SLOTS)
+    poller_flush (poller);
+  i = (gint) poller->n_slots++;
+  s = &poller->slots[i];
+  s->len = (guint16) len;
+  s->next = -1;
+  memcpy (s->data, buf, len);
+  if (entry->queue_head < 0) {
+    entry->queue_head = i;
+    g_ptr_array_add (poller->flush, entry);
+  } else {
+    poller->slots[entry->queue_tail].next = i;
+  }
+  entry->queue_tail = i;
+  return TRUE;
 }
 
 GMainContext *

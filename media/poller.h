@@ -10,6 +10,14 @@
  * recvmmsg().  The poller also ticks once a second for the peers' RFC 7675
  * consent checks, so that they need no timer source of their own.
  *
+ * Sending: the socket is connected to the remote address when handed over,
+ * so the kernel keeps the route.  While the poller dispatches a batch of
+ * received datagrams, what the callbacks send to polled sockets is queued
+ * and sent when the batch has been handled, each socket's consecutive
+ * packets of one size as one UDP GSO datagram (UDP_SEGMENT): the fan-out of
+ * a frame's packets to one subscriber then crosses the kernel's stack once
+ * (docs/performance.md, step 5).
+ *
  * Everything here runs on the worker's context (the one given to
  * media_poller_new()); not thread-safe.
  */
@@ -18,6 +26,8 @@
 #include <glib.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include "media.h"
 
 G_BEGIN_DECLS
 
@@ -34,17 +44,26 @@ typedef struct {
   void (*tick)     (gpointer user_data, gint64 now_us);
 } MediaPollerFuncs;
 
-MediaPoller *media_poller_new (GMainContext *context);
+/* @stats: the engine's counters (GSO sends), or NULL. */
+MediaPoller *media_poller_new (GMainContext *context, MediaStats *stats);
 /* Every entry must have been removed. */
 void media_poller_free (MediaPoller *poller);
 
-/* Starts reading @fd (not owned: the caller closes it after removing the
- * entry).  NULL if the kernel refuses (logged). */
+/* Starts reading @fd, a UDP socket connected to the peer (not owned: the
+ * caller closes it after removing the entry).  NULL if the kernel refuses
+ * (logged). */
 MediaPollerEntry *media_poller_add (MediaPoller *poller, int fd,
                                     const MediaPollerFuncs *funcs, gpointer user_data);
 /* Stops reading; no callback for @entry is invoked after this returns, even
  * when called from one of its own callbacks. */
 void media_poller_remove (MediaPoller *poller, MediaPollerEntry *entry);
+
+/* One datagram to @entry's peer: queued while the poller dispatches (sent
+ * at the end of the batch), otherwise sent at once.  FALSE when it could
+ * not be sent or queued (socket buffer full: lost, like any packet on a
+ * congested path). */
+gboolean media_poller_send (MediaPoller *poller, MediaPollerEntry *entry,
+                            const uint8_t *buf, size_t len);
 
 /* A context that is never iterated.  A peer moves libnice's socket sources
  * there when it hands its socket to the poller, so that they are neither

@@ -63,6 +63,11 @@ signaling_metrics_render (const SignalingMetrics *metrics, const MediaStats *med
     add (out, "cau_media_consent_expired_total", "counter",
          "Peer connections ended after 30 s without an answer to RFC 7675 consent checks.",
          media->consent_expired);
+    add (out, "cau_media_gso_sends_total", "counter",
+         "UDP GSO sends: a subscriber's run of equal-sized datagrams in one send.",
+         media->gso_sends);
+    add (out, "cau_media_gso_datagrams_total", "counter",
+         "Datagrams carried by UDP GSO sends.", media->gso_datagrams);
     add (out, "cau_media_layer_switches_total", "counter",
          "Simulcast layer switches of subscriber slots.", media->layer_switches);
     g_string_append (out, "# HELP cau_media_dropped_packets_total Packets dropped, by reason.\n"
