@@ -305,6 +305,11 @@ peer_on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
 {
   MediaPeer *peer = user_data;
 
+  /* The poller reads (and is connected to) the pair chosen before. */
+  if (peer->poll_entry != NULL) {
+    g_debug ("ICE selected another pair after the hand-over; media stays on the first");
+    return;
+  }
   g_clear_object (&peer->send_socket);
   peer->send_fd = -1;
   if (local->type == NICE_CANDIDATE_TYPE_RELAYED ||

@@ -281,6 +281,37 @@ async def main(_unused):
         r = await loop.run_in_executor(None, presenter.delete, t_host)
         check(r.status == 404, "DELETE again: 404 (%d)" % r.status)
 
+        # ---- a WHIP client that vanishes without a DELETE (OBS killed, the
+        # studio's link cut): it stops answering caud's RFC 7675 consent
+        # checks, and about 30 s later caud ends the session by itself.
+        t_ghost = login(caud, "specialist.thanhhoa")
+        ghost = WhipClient(whip_url, t_ghost, log=log)
+        clients.append(ghost)
+        seen = {m["participant"]["id"] for m in site.received
+                if m.get("type") == "participant-joined"}
+        r = await loop.run_in_executor(None, ghost.publish)
+        check(r.status == 201, "another WHIP session: 201 (%d %s)" % (r.status, r.body[:200]))
+        m = await site.wait_for(lambda m: m.get("type") == "participant-joined"
+                                and m["participant"]["id"] not in seen,
+                                timeout=10, what="participant-joined of the second WHIP session")
+        ghost_id = m["participant"]["id"]
+        await site.wait_for(lambda m: m.get("type") == "track-added"
+                            and m.get("participant") == ghost_id,
+                            timeout=20, what="track-added of the second WHIP session")
+        await asyncio.sleep(3)
+        ghost.stop()    # the pipeline stops; no DELETE, no ICE or DTLS goodbye
+        t0 = loop.time()
+        await site.wait_for(lambda m: m.get("type") == "participant-left"
+                            and m.get("participant") == ghost_id,
+                            timeout=55, what="participant-left of the vanished WHIP client")
+        elapsed = loop.time() - t0
+        log("the vanished WHIP session ended %.1f s after its client stopped" % elapsed)
+        check(20 <= elapsed <= 45,
+              "it ended on the consent timeout (%.1f s after the client stopped, window 20-45)"
+              % elapsed)
+        r = await loop.run_in_executor(None, ghost.delete)
+        check(r.status == 404, "its resource is gone: DELETE 404 (%d)" % r.status)
+
         # ---- an ended briefing
         status, _ = http_json(caud, "POST", "/api/briefings/%s/end" % bid, t_host)
         check(status == 200, "briefing ended")
@@ -299,4 +330,4 @@ async def main(_unused):
 
 
 if __name__ == "__main__":
-    run_test(main, needs_caud=False, deadline=240)
+    run_test(main, needs_caud=False, deadline=290)
