@@ -18,7 +18,7 @@
 #define MAX_EVENTS 128           /* ready sockets per epoll_wait() */
 #define MAX_DRAIN 4              /* recvmmsg() calls per socket per wake-up */
 #define DATAGRAM_MAX 2048        /* ≥ MEDIA_PEER_BUFFER_SIZE */
-#define SEND_SLOTS 2048          /* queued datagrams per batch, all sockets */
+#define SEND_SLOTS 8192          /* queued datagrams per batch, all sockets */
 #define GSO_MAX_SEGMENTS 64      /* UDP_MAX_SEGMENTS of older kernels */
 #define GSO_MAX_BYTES 60000      /* under the 64 KiB of one UDP datagram */
 
