@@ -1,0 +1,179 @@
+/* udp-cost — the kernel's CPU cost per UDP datagram for each way of sending
+ * (docs/performance.md, step 5).  Not part of caud; a measurement aid.
+ *
+ *   udp-cost sink ADDR PORT NPORTS
+ *       binds NPORTS sockets from PORT and drains them (epoll + recvmmsg),
+ *       printing the count after each second of silence.
+ *   udp-cost send MODE ADDR PORT NPORTS TOTAL [BURST]
+ *       sends TOTAL 1200-byte datagrams, BURST (6) at a time to each of the
+ *       NPORTS destinations in turn, sleeping 200 µs between rounds, and
+ *       prints its CPU time per datagram.  MODE: sendto (unconnected),
+ *       send (connected), mmsg (sendmmsg of BURST, connected), gso (one
+ *       sendmsg with UDP_SEGMENT carrying BURST datagrams, connected).
+ *
+ * Run the two in the benchmark's namespaces, pinned as caud and cau-bench:
+ *   ip netns exec cau-bench-gen taskset -c 1 udp-cost sink 198.18.0.2 40000 320 &
+ *   ip netns exec cau-bench-srv taskset -c 0 udp-cost send gso 198.18.0.2 40000 320 600000
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+#define SIZE 1200
+#define MAX_BURST 64
+
+static double
+cpu_seconds (void)
+{
+  struct rusage r;
+
+  getrusage (RUSAGE_SELF, &r);
+  return (double) (r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         (double) (r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+static struct sockaddr_in
+address (const char *ip, int port)
+{
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+
+  if (inet_pton (AF_INET, ip, &a.sin_addr) != 1) {
+    fprintf (stderr, "udp-cost: %s is not an IPv4 address\n", ip);
+    exit (2);
+  }
+  return a;
+}
+
+static int
+sink (const char *ip, int port, int n)
+{
+  static char bufs[32][2048];
+  struct mmsghdr msgs[32];
+  struct iovec iovs[32];
+  int ep = epoll_create1 (0);
+  long got = 0;
+
+  for (int i = 0; i < n; i++) {
+    int fd = socket (AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = address (ip, port + i);
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+    if (fd < 0 || bind (fd, (struct sockaddr *) &a, sizeof a) != 0) {
+      perror ("udp-cost: bind");
+      return 1;
+    }
+    epoll_ctl (ep, EPOLL_CTL_ADD, fd, &ev);
+  }
+  for (int i = 0; i < 32; i++) {
+    iovs[i] = (struct iovec) { .iov_base = bufs[i], .iov_len = sizeof bufs[i] };
+    msgs[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &iovs[i], .msg_iovlen = 1 } };
+  }
+  for (;;) {
+    struct epoll_event ev[64];
+    int k = epoll_wait (ep, ev, 64, 1000);
+
+    if (k == 0 && got > 0) {
+      printf ("sink: %ld datagrams\n", got);
+      fflush (stdout);
+      got = 0;
+    }
+    for (int i = 0; i < k; i++) {
+      int r;
+
+      while ((r = recvmmsg (ev[i].data.fd, msgs, 32, MSG_DONTWAIT, NULL)) > 0)
+        got += r;
+    }
+  }
+}
+
+static int
+send_all (const char *mode, const char *ip, int port, int n, long total, int burst)
+{
+  static char bufs[MAX_BURST][SIZE];
+  struct mmsghdr msgs[MAX_BURST];
+  struct iovec iovs[MAX_BURST];
+  struct timespec pause = { 0, 200000 }, t0, t1;
+  int *fds = calloc ((size_t) n, sizeof *fds);
+  struct sockaddr_in *to = calloc ((size_t) n, sizeof *to);
+  int connected = strcmp (mode, "sendto") != 0;
+  double c0, wall, cpu;
+  long sent = 0;
+
+  if (burst < 1 || burst > MAX_BURST || fds == NULL || to == NULL)
+    return 2;
+  memset (bufs, 0x5a, sizeof bufs);
+  for (int i = 0; i < MAX_BURST; i++) {
+    iovs[i] = (struct iovec) { .iov_base = bufs[i], .iov_len = SIZE };
+    msgs[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &iovs[i], .msg_iovlen = 1 } };
+  }
+  for (int i = 0; i < n; i++) {
+    int probe = IP_PMTUDISC_PROBE, segment = SIZE;
+
+    fds[i] = socket (AF_INET, SOCK_DGRAM, 0);
+    to[i] = address (ip, port + i);
+    setsockopt (fds[i], IPPROTO_IP, IP_MTU_DISCOVER, &probe, sizeof probe);
+    if (connected && connect (fds[i], (struct sockaddr *) &to[i], sizeof to[i]) != 0) {
+      perror ("udp-cost: connect");
+      return 1;
+    }
+    if (strcmp (mode, "gso") == 0)
+      setsockopt (fds[i], SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
+  }
+
+  c0 = cpu_seconds ();
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  while (sent < total) {
+    for (int s = 0; s < n; s++) {
+      if (strcmp (mode, "sendto") == 0) {
+        for (int b = 0; b < burst; b++)
+          sendto (fds[s], bufs[b], SIZE, MSG_DONTWAIT, (struct sockaddr *) &to[s], sizeof to[s]);
+      } else if (strcmp (mode, "send") == 0) {
+        for (int b = 0; b < burst; b++)
+          send (fds[s], bufs[b], SIZE, MSG_DONTWAIT);
+      } else if (strcmp (mode, "mmsg") == 0) {
+        sendmmsg (fds[s], msgs, (unsigned) burst, MSG_DONTWAIT);
+      } else if (strcmp (mode, "gso") == 0) {
+        struct msghdr h = { .msg_iov = iovs, .msg_iovlen = (size_t) burst };
+
+        sendmsg (fds[s], &h, MSG_DONTWAIT);
+      } else {
+        fprintf (stderr, "udp-cost: unknown mode %s\n", mode);
+        return 2;
+      }
+      sent += burst;
+    }
+    nanosleep (&pause, NULL);
+  }
+  clock_gettime (CLOCK_MONOTONIC, &t1);
+  cpu = cpu_seconds () - c0;
+  wall = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  printf ("%s, bursts of %d: %.2f us CPU per datagram (%ld datagrams in %.1f s, CPU %.0f %%)\n",
+          mode, burst, cpu / (double) sent * 1e6, sent, wall, 100 * cpu / wall);
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc == 5 && strcmp (argv[1], "sink") == 0)
+    return sink (argv[2], atoi (argv[3]), atoi (argv[4]));
+  if ((argc == 7 || argc == 8) && strcmp (argv[1], "send") == 0)
+    return send_all (argv[2], argv[3], atoi (argv[4]), atoi (argv[5]), atol (argv[6]),
+                     argc == 8 ? atoi (argv[7]) : 6);
+  fprintf (stderr, "usage: udp-cost sink ADDR PORT NPORTS\n"
+                   "       udp-cost send sendto|send|mmsg|gso ADDR PORT NPORTS TOTAL [BURST]\n");
+  return 2;
+}
