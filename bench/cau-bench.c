@@ -45,7 +45,7 @@
 #include "sdp.h"
 #include "srtp.h"
 
-#include "fast-recv.h"
+#include "poller.h"
 #include "session.h"
 #include "traffic.h"
 
@@ -162,15 +162,12 @@ typedef struct {
   guint64 undecryptable;
   uint32_t rtcp_ssrc;
   gint64 next_rtcp_us;
-  gboolean fast_recv;           /* its subscribe socket was offered to bench.fast */
   /* --recv-mmsg: the subscribe peer's own context (libnice agent, DTLS),
-   * iterated every SLOW_CONTEXT_MS until bench.fast took its socket, then
-   * never again.  libnice keeps a source on the socket even without a
-   * receive callback, which would poll (and, the socket being readable,
-   * wake) every iteration for nothing; the peer needs nothing more from
-   * its agent once connected: media goes out with sendto(), the server's
-   * consent checks are answered by fast-recv.c, and our agent makes no
-   * checks of its own (MediaPeerConfig.external_receive). */
+   * iterated every SLOW_CONTEXT_MS until the peer handed its socket to
+   * bench.poller (media/poller.c, as caud's peers do), then never again:
+   * the peer needs nothing more from its agent once connected (media's
+   * poller reads and sends, and the peer answers and makes the RFC 7675
+   * consent checks itself). */
   GMainContext *sub_ctx;
   gboolean sub_ctx_frozen;
   /* briefing viewers */
@@ -204,8 +201,7 @@ struct Bench {
   gint64 frame_us, audio_us;
   int exit_code;
   gboolean stop;
-  FastRecv *fast;              /* --recv-mmsg */
-  guint fast_refused;          /* subscribers left on libnice's receive path */
+  MediaPoller *poller;         /* --recv-mmsg: subscribers' sockets */
   /* --recv-mmsg with caud: the signaling sessions (libsoup, one WebSocket
    * per participant) run in this context, iterated every SLOW_CONTEXT_MS
    * with it pushed as thread-default, so that a main-loop iteration does
@@ -435,11 +431,9 @@ on_sub_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer user_data)
     gboolean ok;
 
     gint64 rx_real;
-    /* Asked on every decrypted packet: the first ask turns the socket's
-     * timestamps on, well before the window. */
-    gboolean have_rx = b->fast != NULL && p->fast_recv
-                           ? fast_recv_get_receive_time (b->fast, &rx_real)
-                           : media_peer_get_receive_time (peer, &rx_real);
+    /* Asked on every decrypted packet: on libnice's path the first ask
+     * turns the socket's timestamps on, well before the window. */
+    gboolean have_rx = media_peer_get_receive_time (peer, &rx_real);
 
     r->since_unprotect = 0;
     ok = media_peer_unprotect_rtp (peer, buf, &n) &&
@@ -622,16 +616,11 @@ on_rtcp_timer (gpointer user_data)
   for (guint i = 0; i < b->participants->len; i++) {
     Participant *p = g_ptr_array_index (b->participants, i);
 
-    /* --recv-mmsg: once connected (from here, not from inside libnice's
-     * receive callback that reported it), its socket goes to bench.fast. */
-    if (b->fast != NULL && !p->fast_recv && p->sub != NULL &&
-        p->sub_state == MEDIA_STATE_CONNECTED) {
-      p->fast_recv = TRUE;
-      p->sub_ctx_frozen = fast_recv_add (b->fast, p->sub);
-      if (!p->sub_ctx_frozen && b->fast_refused++ == 0)
-        g_printerr ("cau-bench: a subscriber stays on libnice's receive path "
-                    "(no direct UDP socket)\n");
-    }
+    /* --recv-mmsg: once the peer handed its socket to bench.poller, its
+     * own context is needed no more. */
+    if (b->poller != NULL && !p->sub_ctx_frozen && p->sub != NULL &&
+        media_peer_is_polled (p->sub))
+      p->sub_ctx_frozen = TRUE;
     if (p->next_rtcp_us == 0)
       p->next_rtcp_us = now + g_random_int_range (0, G_USEC_PER_SEC);
     if (now < p->next_rtcp_us)
@@ -688,7 +677,7 @@ participant_new_peer (Participant *p, gboolean publish)
     .controlling = publish,       /* RFC 8445 §6.1.1: the offerer controls */
     .stats = &p->bench->stats,
     .rtp_encrypted = !publish,
-    .external_receive = !publish && p->bench->opt.recv_mmsg,
+    .poller = publish ? NULL : p->bench->poller,
   };
   g_autoptr (GError) error = NULL;
   MediaPeer *peer = media_peer_new (&config, publish ? &pub_callbacks : &sub_callbacks, p,
@@ -988,8 +977,6 @@ participant_free (Participant *p)
   sig_push (p->bench);
   g_clear_pointer (&p->session, bench_session_free);
   sig_pop (p->bench);
-  if (p->sub != NULL && p->bench->fast != NULL)
-    fast_recv_remove (p->bench->fast, p->sub);
   g_clear_pointer (&p->pub, media_peer_free);
   g_clear_pointer (&p->sub, media_peer_free);
   g_clear_pointer (&p->sub_ctx, g_main_context_unref);
@@ -1430,13 +1417,16 @@ run_step (Bench *b, guint n)
   json_object_set_new (line, "relay_max_ms", json_real (traffic_hist_quantile (&b->relay_hist, 1.0)));
   json_object_set_new (line, "pacing_factor", json_real (b->opt.pacing_factor));
   json_object_set_new (line, "pacing_burst_ms", json_real (b->opt.pacing_burst_ms));
-  json_object_set_new (line, "recv_mmsg", json_boolean (b->fast != NULL));
-  if (b->fast != NULL) {
-    guint64 datagrams, stun;
+  json_object_set_new (line, "recv_mmsg", json_boolean (b->poller != NULL));
+  if (b->poller != NULL) {
+    guint polled = 0;
 
-    fast_recv_get_counts (b->fast, &datagrams, &stun);
-    json_object_set_new (line, "recv_mmsg_stun_answered", json_integer ((json_int_t) stun));
-    json_object_set_new (line, "recv_mmsg_libnice_peers", json_integer (b->fast_refused));
+    for (guint i = 0; i < b->participants->len; i++) {
+      Participant *q = g_ptr_array_index (b->participants, i);
+
+      polled += q->sub != NULL && media_peer_is_polled (q->sub);
+    }
+    json_object_set_new (line, "recv_mmsg_polled_peers", json_integer (polled));
   }
   if (b->opt.scenario == SCENARIO_BRIEFING || b->opt.n_remb > 0) {
     json_t *layers = layer_report (b, elapsed);
@@ -1716,11 +1706,12 @@ main (int argc, char **argv)
   /* Default priority: with batched iterations a higher one would be the only
    * source dispatched (GLib dispatches the highest ready priority only). */
   if (b->opt.recv_mmsg) {
-    b->fast = fast_recv_new (g_main_context_default ());
-    if (b->fast == NULL) {
+    b->poller = media_poller_new (g_main_context_default (), NULL);
+    if (b->poller == NULL) {
       g_printerr ("cau-bench: --recv-mmsg: no epoll\n");
       return 2;
     }
+    media_poller_set_receive_timestamps (b->poller, TRUE);
     slow_id = g_timeout_add (SLOW_CONTEXT_MS, on_slow_context, b);
     if (b->opt.backend == BENCH_BACKEND_CAUD) {
       /* (session-janus.c retries from timers on the default context) */
@@ -1754,7 +1745,7 @@ main (int argc, char **argv)
   if (sig_id != 0)
     g_source_remove (sig_id);
   g_clear_pointer (&b->sig_ctx, g_main_context_unref);
-  g_clear_pointer (&b->fast, fast_recv_free);
+  g_clear_pointer (&b->poller, media_poller_free);
   media_certificate_unref (b->cert);
 
   /* A stepped run ends by failing a step: that is its result, not an error. */

@@ -47,7 +47,6 @@ struct MediaPeer {
   gboolean dtls_started;
   MediaSrtp *srtp;
   gboolean rtp_encrypted;
-  gboolean external_receive; /* media_peer_take_socket() allowed (bench) */
 
   NiceComponentState ice_state;
   MediaState state;
@@ -608,7 +607,6 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
   peer->send_fd = -1;
   peer->ice_state = NICE_COMPONENT_STATE_DISCONNECTED;
 
-  peer->external_receive = config->external_receive;
   peer->poller = config->poller;
   peer->controlling = config->controlling;
   peer->tie_breaker = ((guint64) g_random_int () << 32) | g_random_int ();
@@ -619,7 +617,7 @@ media_peer_new (const MediaPeerConfig *config, const MediaPeerCallbacks *callbac
    * the answers then no longer reach libnice. */
   peer->agent = nice_agent_new_full (peer->context, NICE_COMPATIBILITY_RFC5245,
                                      NICE_AGENT_OPTION_ICE_TRICKLE |
-                                     (config->external_receive || config->poller != NULL
+                                     (config->poller != NULL
                                         ? 0 : NICE_AGENT_OPTION_CONSENT_FRESHNESS));
   /* LAB-NOTES: UPnP is on by default and sends SSDP multicast off-host. */
   g_object_set (peer->agent,
@@ -909,28 +907,19 @@ media_peer_get_receive_time (MediaPeer *peer, gint64 *realtime_us)
   struct timespec ts;
 
   g_return_val_if_fail (peer != NULL && realtime_us != NULL, FALSE);
+  if (peer->poll_entry != NULL)
+    return media_poller_get_receive_time (peer->poller, realtime_us);
   if (peer->send_fd < 0 || ioctl (peer->send_fd, SIOCGSTAMPNS, &ts) != 0)
     return FALSE;
   *realtime_us = (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
   return TRUE;
 }
 
-int
-media_peer_take_socket (MediaPeer *peer)
+gboolean
+media_peer_is_polled (MediaPeer *peer)
 {
-  g_return_val_if_fail (peer != NULL, -1);
-  if (!peer->external_receive || peer->state != MEDIA_STATE_CONNECTED || peer->send_fd < 0)
-    return -1;
-  /* libnice polls the socket no more; its timers keep running. */
-  nice_agent_attach_recv (peer->agent, peer->stream_id, 1, peer->context, NULL, NULL);
-  return peer->send_fd;
-}
-
-void
-media_peer_receive (MediaPeer *peer, const uint8_t *data, size_t len)
-{
-  g_return_if_fail (peer != NULL && data != NULL);
-  peer_on_recv (peer->agent, peer->stream_id, 1, (guint) len, (gchar *) data, peer);
+  g_return_val_if_fail (peer != NULL, FALSE);
+  return peer->poll_entry != NULL;
 }
 
 gchar *

@@ -44,11 +44,6 @@ typedef struct {
    * not authenticated or decrypted, and may decrypt some of them with
    * media_peer_unprotect_rtp().  RTCP is always decrypted. */
   gboolean rtp_encrypted;
-  /* Load generator only: the agent runs without RFC 7675 consent checks of
-   * its own (keepalives are indications), so that the caller may read the
-   * socket itself after media_peer_take_socket(); it must then answer the
-   * other side's consent checks (STUN binding requests) itself. */
-  gboolean external_receive;
   /* The worker's receive loop (poller.h), or NULL: once connected over a
    * UDP pair the peer hands its socket to it and makes the RFC 7675
    * consent checks itself; a peer whose checks go unanswered for 30 s
@@ -100,24 +95,19 @@ gboolean media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len);
 gboolean media_peer_unprotect_rtp (MediaPeer *peer, uint8_t *buf, size_t *len);
 
 /* The kernel's receive time (CLOCK_REALTIME, µs) of the datagram whose rtp
- * or rtcp callback is running: SIOCGSTAMPNS on the selected pair's socket,
- * which libnice reads one datagram at a time before each callback.  For the
- * load generator, to tell the relay's latency from its own receive delay.
- * FALSE when unknown: no direct socket (relayed pair, CAU_NICE_SEND), or
- * the first call on a socket (it turns timestamps on).  A datagram that
- * arrived before timestamps were on gets the time of the call instead. */
+ * or rtcp callback is running, for the load generator, to tell the relay's
+ * latency from its own receive delay.  Once the poller reads the socket,
+ * the poller's (media_poller_set_receive_timestamps()); before, SIOCGSTAMPNS
+ * on the selected pair's socket, which libnice reads one datagram at a time
+ * before each callback (the first call turns timestamps on, and a datagram
+ * that arrived before gets the time of the call).  FALSE when unknown: no
+ * direct socket (relayed pair, CAU_NICE_SEND), timestamps off. */
 gboolean media_peer_get_receive_time (MediaPeer *peer, gint64 *realtime_us);
 
-/* Load generator only (bench/, peers made with external_receive): stops
- * libnice reading the selected pair's socket and returns it (owned by the
- * peer; valid until media_peer_free()) for the caller to read, e.g. many
- * peers' sockets with epoll and recvmmsg.  Hand every datagram that is not
- * STUN to media_peer_receive().  -1 when the peer is not connected over a
- * direct UDP socket, or was not made with external_receive. */
-int media_peer_take_socket (MediaPeer *peer);
-/* One datagram read from the socket of media_peer_take_socket(): DTLS,
- * SRTP or SRTCP, handled as if libnice had read it (callbacks run). */
-void media_peer_receive (MediaPeer *peer, const uint8_t *data, size_t len);
+/* TRUE once the peer's socket is read by its poller (MediaPeerConfig.poller)
+ * instead of libnice: the agent's context is then needed for nothing but
+ * libnice's keepalive timer. */
+gboolean media_peer_is_polled (MediaPeer *peer);
 
 /* The selected pair's remote address, for logs ("ip:port"), or NULL. */
 gchar *media_peer_describe_selected_pair (MediaPeer *peer);

@@ -58,6 +58,12 @@ struct MediaPoller {
   struct mmsghdr msgs[BATCH];
   struct iovec iovs[BATCH];
   struct sockaddr_storage addrs[BATCH];
+  gboolean timestamps;           /* SO_TIMESTAMPNS (media_poller_set_receive_timestamps) */
+  union {
+    char buf[CMSG_SPACE (sizeof (struct timespec))];
+    struct cmsghdr align;
+  } controls[BATCH];
+  const struct msghdr *current;  /* the datagram being handed over, or NULL */
 
   /* The send queue: slots in use, and the entries that have some, in the
    * order they first queued. */
@@ -190,6 +196,10 @@ poller_drain (MediaPoller *poller, MediaPollerEntry *e)
     for (guint i = 0; i < BATCH; i++) {
       poller->msgs[i].msg_hdr.msg_namelen = sizeof poller->addrs[i];
       poller->msgs[i].msg_hdr.msg_flags = 0;
+      if (poller->timestamps) {
+        poller->msgs[i].msg_hdr.msg_control = poller->controls[i].buf;
+        poller->msgs[i].msg_hdr.msg_controllen = sizeof poller->controls[i].buf;
+      }
     }
     n = recvmmsg (e->fd, poller->msgs, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) {
@@ -200,6 +210,7 @@ poller_drain (MediaPoller *poller, MediaPollerEntry *e)
     for (int i = 0; i < n && !e->removed; i++) {
       const struct msghdr *h = &poller->msgs[i].msg_hdr;
 
+      poller->current = h;
       /* Longer than any datagram we accept: the peer drops it as malformed
        * when it sees the (truncated) buffer's length. */
       if ((h->msg_flags & MSG_TRUNC) != 0)
@@ -208,6 +219,7 @@ poller_drain (MediaPoller *poller, MediaPollerEntry *e)
       else
         e->funcs.datagram (e->user_data, poller->bufs[i], poller->msgs[i].msg_len,
                            (const struct sockaddr *) &poller->addrs[i], h->msg_namelen);
+      poller->current = NULL;
     }
     /* What the batch made the callbacks send leaves now. */
     poller_flush (poller);
@@ -329,6 +341,12 @@ media_poller_add (MediaPoller *poller, int fd, const MediaPollerFuncs *funcs,
   e->funcs = *funcs;
   e->user_data = user_data;
   e->queue_head = e->queue_tail = -1;
+  if (poller->timestamps) {
+    int one = 1;
+
+    if (setsockopt (fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) != 0)
+      g_debug ("SO_TIMESTAMPNS: %s", g_strerror (errno));
+  }
   ev.data.ptr = e;
   if (epoll_ctl (poller->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
     g_warning ("epoll_ctl (add %d): %s", fd, g_strerror (errno));
@@ -352,6 +370,30 @@ media_poller_remove (MediaPoller *poller, MediaPollerEntry *entry)
   poller->sweep = TRUE;
   /* An epoll_wait() result of this dispatch may still point at @entry. */
   poller_sweep (poller);
+}
+
+void
+media_poller_set_receive_timestamps (MediaPoller *poller, gboolean on)
+{
+  poller->timestamps = on;
+}
+
+gboolean
+media_poller_get_receive_time (MediaPoller *poller, gint64 *realtime_us)
+{
+  const struct msghdr *h = poller->current;
+
+  if (h == NULL || h->msg_control == NULL)
+    return FALSE;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (h); c != NULL; c = CMSG_NXTHDR ((struct msghdr *) h, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      struct timespec ts;
+
+      memcpy (&ts, CMSG_DATA (c), sizeof ts);
+      *realtime_us = (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+      return TRUE;
+    }
+  return FALSE;
 }
 
 gboolean

@@ -49,6 +49,14 @@ MediaPoller *media_poller_new (GMainContext *context, MediaStats *stats);
 /* Every entry must have been removed. */
 void media_poller_free (MediaPoller *poller);
 
+/* Asks the kernel for each datagram's receive time (SO_TIMESTAMPNS on the
+ * sockets added from now on): the load generator's relay latency.  Off by
+ * default (caud has no use for it). */
+void media_poller_set_receive_timestamps (MediaPoller *poller, gboolean on);
+/* During a datagram callback: that datagram's kernel receive time
+ * (CLOCK_REALTIME, µs).  FALSE outside one, or when unknown. */
+gboolean media_poller_get_receive_time (MediaPoller *poller, gint64 *realtime_us);
+
 /* Starts reading @fd, a UDP socket connected to the peer (not owned: the
  * caller closes it after removing the entry).  NULL if the kernel refuses
  * (logged). */
