@@ -218,3 +218,38 @@ async def wait_until(pred, timeout, step=0.2):
     return pred()
 
 
+
+
+class Call:
+    """The set-up several tests share: over caud's WSS, A publishes aiortc
+    video + audio and B subscribes (its subscribe-offer handler is in place
+    before it joins).  After start(): sa/sb (Signaling), pa/pb (peer
+    connections), answer (A's publish answer), counter and info (B's, from
+    subscribe()).  Always close(), also when start() failed half-way."""
+
+    def __init__(self, ws_url, room):
+        self.ws_url = ws_url
+        self.room = room
+        self.sa = self.sb = self.pa = self.pb = None
+        self.answer = self.counter = self.info = None
+
+    async def start(self, name_a="Peer A (aiortc)", name_b="Peer B (aiortc)",
+                    connect_timeout=15):
+        from cauharness import Signaling, check
+        self.sa = await Signaling(self.ws_url, "A").connect()
+        self.sb = await Signaling(self.ws_url, "B").connect()
+        await self.sa.join(self.room, name_a)
+        self.pa, self.answer = await publish(self.sa)
+        check(await wait_until(lambda: self.pa.connectionState == "connected", connect_timeout),
+              "A's publish connection reaches connected (%s)" % self.pa.connectionState)
+        self.pb, self.counter, self.info = await subscribe(self.sb)
+        await self.sb.join(self.room, name_b)
+        return self
+
+    async def close(self):
+        for sig in (self.sa, self.sb):
+            if sig:
+                await sig.close()
+        for pc in (self.pa, self.pb):
+            if pc:
+                await pc.close()

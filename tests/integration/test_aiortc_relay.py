@@ -9,7 +9,7 @@ caud announced, inside caud's RTP port range."""
 
 import asyncio
 
-from cauharness import Signaling, check, log, run_test
+from cauharness import check, log, run_test
 import peers_aiortc
 from peers_aiortc import wait_until
 from relay_common import caud_media_addrs
@@ -18,17 +18,11 @@ ROOM = "it-aiortc-relay"
 
 
 async def main(caud):
-    sa = await Signaling(caud.ws_url, "A").connect()
-    sb = await Signaling(caud.ws_url, "B").connect()
-    pa = pb = None
+    call = peers_aiortc.Call(caud.ws_url, ROOM)
     try:
-        await sa.join(ROOM, "Peer A (aiortc)")
-        pa, answer = await peers_aiortc.publish(sa)
-        check(await wait_until(lambda: pa.connectionState == "connected", 15),
-              "A's publish connection reaches connected (%s)" % pa.connectionState)
-
-        pb, counter, info = await peers_aiortc.subscribe(sb)
-        await sb.join(ROOM, "Peer B (aiortc)")
+        await call.start()
+        sa, sb, pa, pb = call.sa, call.sb, call.pa, call.pb
+        answer, counter, info = call.answer, call.counter, call.info
         ok = await wait_until(lambda: counter.video_frames >= 30 and counter.audio_frames > 0, 20)
         log("B: %d video frames (%s), %d audio frames; offers %d"
             % (counter.video_frames, counter.last_frame_size, counter.audio_frames, len(info["offers"])))
@@ -58,11 +52,7 @@ async def main(caud):
         check(counter.video_frames > frames,
               "frames keep coming (%d -> %d)" % (frames, counter.video_frames))
     finally:
-        await sa.close()
-        await sb.close()
-        for pc in (pa, pb):
-            if pc:
-                await pc.close()
+        await call.close()
     check(caud.alive(), "caud is still running")
 
 

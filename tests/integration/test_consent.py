@@ -18,7 +18,7 @@ Asserts:
 import asyncio
 import time
 
-from cauharness import Signaling, check, log, run_test
+from cauharness import check, log, run_test
 import peers_aiortc
 from peers_aiortc import wait_until
 
@@ -51,16 +51,10 @@ def silence(pc):
 
 
 async def main(caud):
-    sa = await Signaling(caud.ws_url, "A").connect()
-    sb = await Signaling(caud.ws_url, "B").connect()
-    pa = pb = None
+    call = peers_aiortc.Call(caud.ws_url, ROOM)
     try:
-        await sa.join(ROOM, "Peer A (aiortc)")
-        pa, _ = await peers_aiortc.publish(sa)
-        check(await wait_until(lambda: pa.connectionState == "connected", 15),
-              "A's publish connection reaches connected (%s)" % pa.connectionState)
-        pb, counter, _ = await peers_aiortc.subscribe(sb)
-        await sb.join(ROOM, "Peer B (aiortc)")
+        await call.start()
+        sb, pa, pb, counter = call.sb, call.pa, call.pb, call.counter
         check(await wait_until(lambda: counter.video_frames >= 30, 20),
               "B decodes >= 30 frames (%d)" % counter.video_frames)
         check(expired(caud) == 0, "no consent expired yet")
@@ -92,11 +86,7 @@ async def main(caud):
         check(pa.connectionState == "connected",
               "A's publish connection is unaffected (%s)" % pa.connectionState)
     finally:
-        await sa.close()
-        await sb.close()
-        for pc in (pa, pb):
-            if pc:
-                await pc.close()
+        await call.close()
     check(caud.alive(), "caud is still running")
 
 
