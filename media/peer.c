@@ -497,6 +497,9 @@ peer_on_poller_tick (gpointer user_data, gint64 now)
 {
   MediaPeer *peer = user_data;
 
+  /* Closed by the other side (a DTLS close_notify): nothing more to check. */
+  if (peer->state != MEDIA_STATE_CONNECTED)
+    return;
   if (now - peer->consent_at > CONSENT_TIMEOUT_US) {
     /* RFC 7675 §5.1: stop sending.  FAILED is final; the room and the
      * signaling plane hear of it and end the connection. */
