@@ -5,6 +5,7 @@
 
 #include "certificate.h"
 #include "peer.h"
+#include "poller.h"
 #include "rtp.h"
 #include "srtp.h"
 
@@ -22,6 +23,8 @@ typedef struct {
 } Side;
 
 static MediaStats stats;
+/* Set by a test: new sides hand their socket to it once connected. */
+static MediaPoller *poller;
 
 static void
 on_state (MediaPeer *peer, MediaState state, gpointer user_data)
@@ -122,6 +125,7 @@ side_init_full (Side *side, MediaCertificate *cert, gboolean controlling,
     .controlling = controlling,
     .stats = &stats,
     .rtp_encrypted = rtp_encrypted,
+    .poller = poller,
   };
   g_autoptr (GError) error = NULL;
 
@@ -218,6 +222,74 @@ test_peer_connect_and_relay (void)
 
   side_clear (&a);
   side_clear (&b);
+  media_certificate_unref (cert_a);
+  media_certificate_unref (cert_b);
+}
+
+static gboolean
+rtcp_arrived_at_a (Side *a, Side *b)
+{
+  return a->rtcp_received > 0;
+}
+
+static gboolean
+both_polled (Side *a, Side *b)
+{
+  return media_peer_is_polled (a->peer) && media_peer_is_polled (b->peer);
+}
+
+/* With a poller: once connected both sides hand their sockets over (the
+ * agents' sources parked), and RTP and RTCP still cross both ways, with
+ * the poller's receive time. */
+static void
+test_peer_polled (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert_a = media_certificate_new (&error);
+  MediaCertificate *cert_b = media_certificate_new (&error);
+  static const uint8_t header[12] = { 0x80, 0x60, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09,
+                                      0x12, 0x34, 0x56, 0x78 };
+  static const uint8_t pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+                                   0x12, 0x34, 0x56, 0x78 };
+  uint8_t pkt[MEDIA_PEER_BUFFER_SIZE];
+  gint64 before = g_get_real_time ();
+  Side a, b;
+
+  g_assert_no_error (error);
+  g_assert_true (media_srtp_global_init (&error));
+  poller = media_poller_new (g_main_context_default (), &stats);
+  media_poller_set_receive_timestamps (poller, TRUE);
+  side_init (&a, cert_a, TRUE);
+  side_init (&b, cert_b, FALSE);
+  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (cert_a), FALSE,
+                                &error));
+  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
+                                &error));
+  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
+  g_assert_true (iterate_until (both_polled, &a, &b, 5000));
+
+  memset (pkt, 0, sizeof pkt);
+  memcpy (pkt, header, sizeof header);
+  g_assert_true (media_peer_send_rtp (a.peer, pkt, 112));
+  memcpy (pkt, pli, sizeof pli);
+  g_assert_true (media_peer_send_rtcp (a.peer, pkt, sizeof pli));
+  g_assert_true (iterate_until (rtp_arrived, &a, &b, 5000));
+  g_assert_cmpuint (b.last_rtp_len, ==, 112);
+  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
+  g_assert_cmpuint (b.rx_times, ==, 1);
+  g_assert_cmpint (b.last_rx_time, >=, before);
+  g_assert_cmpint (b.last_rx_time, <=, g_get_real_time ());
+
+  memcpy (pkt, pli, sizeof pli);
+  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof pli));
+  g_assert_true (iterate_until (rtcp_arrived_at_a, &a, &b, 5000));
+  g_assert_cmpint (media_peer_get_state (a.peer), ==, MEDIA_STATE_CONNECTED);
+  g_assert_cmpint (media_peer_get_state (b.peer), ==, MEDIA_STATE_CONNECTED);
+
+  side_clear (&a);
+  side_clear (&b);
+  media_poller_free (poller);
+  poller = NULL;
   media_certificate_unref (cert_a);
   media_certificate_unref (cert_b);
 }
@@ -350,5 +422,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/peer/fingerprint-mismatch", test_peer_fingerprint_mismatch);
   g_test_add_func ("/media/peer/bad-candidates", test_peer_rejects_bad_candidates);
   g_test_add_func ("/media/peer/encrypted-rtp", test_peer_encrypted_rtp);
+  g_test_add_func ("/media/peer/polled", test_peer_polled);
   return g_test_run ();
 }
