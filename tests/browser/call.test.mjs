@@ -13,7 +13,7 @@ import {
 const ROOM = `kham-${process.pid}`;
 const MEDIA_TIMEOUT = 20000;
 
-describe('web client against caud', { timeout: 180000 }, () => {
+describe('web client against caud', { timeout: 240000 }, () => {
   let server;
   let browser;
   const pages = {};
@@ -114,6 +114,29 @@ describe('web client against caud', { timeout: 180000 }, () => {
       await waitFor(() => pages.A.evaluate((p) => document.querySelector(`.conn[data-pc="${p}"]`).dataset.state === 'connected', pc),
         { timeout: 10000, what: `A's ${pc} indicator connected` });
     }
+  });
+
+  test('(a2) the call outlives the 30 s RFC 7675 consent timeout in both directions', async () => {
+    // Once connected, caud reads the sockets itself (media/poller.c): it answers
+    // Chromium's consent checks and makes its own, which Chromium answers. Either
+    // side failing to would end the call about 30 s in.
+    const consentExpired = async () => {
+      const text = await pages.A.evaluate(async () => (await fetch('/metrics')).text());
+      const m = /^cau_media_consent_expired_total (\d+)/m.exec(text);
+      assert.ok(m, '/metrics has cau_media_consent_expired_total');
+      return Number(m[1]);
+    };
+    assert.equal(await consentExpired(), 0, 'no consent expired before the wait');
+    await new Promise((resolve) => setTimeout(resolve, 40000));
+    await expectFlowing(pages.A, 1, 'A after 40 s');
+    await expectFlowing(pages.B, 1, 'B after 40 s');
+    for (const label of ['A', 'B']) {
+      const states = await pages[label].evaluate(() => Object.fromEntries(
+        Object.entries(window.cau.pcs).filter(([, pc]) => pc).map(([k, pc]) => [k, pc.connectionState])));
+      assert.deepEqual(states, { publish: 'connected', subscribe: 'connected' },
+        `${label}: both peer connections still connected after 40 s`);
+    }
+    assert.equal(await consentExpired(), 0, 'caud saw every consent check answered');
   });
 
   test('(b) a third page joins; everyone sees two remote tiles decoding', async () => {
