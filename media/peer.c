@@ -292,6 +292,23 @@ peer_set_dont_fragment (int fd, int family)
     g_debug ("IP_MTU_DISCOVER: %s", g_strerror (errno));
 }
 
+/* A publisher's key frame arrives as one burst: 50 packets and more for a
+ * detailed or shared screen.  With the default receive buffer (208 KiB,
+ * about 90 datagrams of truesize) a burst that meets a busy worker
+ * overflows it (RcvbufErrors); the lost packets cost the subscribers and
+ * the recorder a key frame, i.e. a second or more of video.  Ask for 1 MiB;
+ * the kernel caps it at net.core.rmem_max (docs/operations.md). */
+#define PEER_RECEIVE_BUFFER (1024 * 1024)
+
+static void
+peer_set_receive_buffer (int fd)
+{
+  int v = PEER_RECEIVE_BUFFER;
+
+  if (setsockopt (fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof v) != 0)
+    g_debug ("SO_RCVBUF: %s", g_strerror (errno));
+}
+
 /* Media (not STUN) to the selected pair goes straight to its socket with
  * sendto(): nice_agent_send() takes the agent lock and walks GLib
  * bookkeeping per packet, a measurable share of the fan-out (see
@@ -319,6 +336,7 @@ peer_on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
     return;
   peer->send_fd = g_socket_get_fd (peer->send_socket);
   peer_set_dont_fragment (peer->send_fd, local->addr.s.addr.sa_family);
+  peer_set_receive_buffer (peer->send_fd);
   memset (&peer->send_addr, 0, sizeof peer->send_addr);
   nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &peer->send_addr);
   peer->send_addr_len = peer->send_addr.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6)
