@@ -170,6 +170,19 @@ connect_sides (Side *from, Side *to, const char *fingerprint, gboolean to_is_dtl
   return TRUE;
 }
 
+/* a offers, b answers with setup:passive, so b is the DTLS server; b checks
+ * a's certificate against @a_fingerprint. */
+static void
+connect_both (Side *a, Side *b, const char *a_fingerprint, MediaCertificate *cert_b)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (connect_sides (a, b, a_fingerprint, FALSE, &error));
+  g_assert_no_error (error);
+  g_assert_true (connect_sides (b, a, media_certificate_get_fingerprint (cert_b), TRUE, &error));
+  g_assert_no_error (error);
+}
+
 static void
 test_peer_connect_and_relay (void)
 {
@@ -194,10 +207,7 @@ test_peer_connect_and_relay (void)
   side_init (&b, cert_b, FALSE);
 
   /* a offers, b answers with setup:passive → b is the DTLS server. */
-  g_assert_true (connect_sides (&a, &b,
-                                media_certificate_get_fingerprint (cert_a), FALSE, &error));
-  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
-                                &error));
+  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
   g_assert_true (iterate_until (both_connected, &a, &b, 15000));
 
   memset (pkt, 0, sizeof pkt);
@@ -261,10 +271,7 @@ test_peer_polled (void)
   media_poller_set_receive_timestamps (poller, TRUE);
   side_init (&a, cert_a, TRUE);
   side_init (&b, cert_b, FALSE);
-  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (cert_a), FALSE,
-                                &error));
-  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
-                                &error));
+  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
   g_assert_true (iterate_until (both_connected, &a, &b, 15000));
   g_assert_true (iterate_until (both_polled, &a, &b, 5000));
 
@@ -315,10 +322,7 @@ test_peer_encrypted_rtp (void)
   g_assert_no_error (error);
   side_init_full (&a, cert_a, TRUE, FALSE);
   side_init_full (&b, cert_b, FALSE, TRUE);
-  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (cert_a), FALSE,
-                                &error));
-  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
-                                &error));
+  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
   g_assert_true (iterate_until (both_connected, &a, &b, 15000));
 
   memset (pkt, 0, sizeof pkt);
@@ -375,10 +379,7 @@ test_peer_fingerprint_mismatch (void)
   g_assert_no_error (error);
   side_init (&a, cert_a, TRUE);
   side_init (&b, cert_b, FALSE);
-  g_assert_true (connect_sides (&a, &b, media_certificate_get_fingerprint (other), FALSE,
-                                &error));
-  g_assert_true (connect_sides (&b, &a, media_certificate_get_fingerprint (cert_b), TRUE,
-                                &error));
+  connect_both (&a, &b, media_certificate_get_fingerprint (other), cert_b);
   g_assert_true (iterate_until (one_failed_or_connected, &a, &b, 15000));
   g_assert_cmpint (b.state, ==, MEDIA_STATE_FAILED);
   g_assert_cmpint (a.state, !=, MEDIA_STATE_CONNECTED);
