@@ -2,6 +2,12 @@
  * fixture idea): real libnice ICE on 127.0.0.1, real OpenSSL DTLS, real
  * libsrtp2.  Checks that they connect and that RTP and RTCP cross intact. */
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <stun/stunagent.h>
+#include <stun/usages/ice.h>
 
 #include "certificate.h"
 #include "peer.h"
@@ -103,6 +109,12 @@ static gboolean
 rtp_arrived (Side *a, Side *b)
 {
   return b->rtp_received > 0 && b->rtcp_received > 0;
+}
+
+static gboolean
+first_rtp_arrived (Side *a, Side *b)
+{
+  return b->rtp_received > 0;
 }
 
 static gboolean
@@ -301,6 +313,179 @@ test_peer_polled (void)
   media_certificate_unref (cert_b);
 }
 
+/* The socket, in this process, bound to @port on 127.0.0.1 and connected:
+ * the polled socket of the peer whose selected local port is @port. */
+static int
+connected_socket_on_port (guint port)
+{
+  for (int fd = 3; fd < 4096; fd++) {
+    struct sockaddr_in local, remote;
+    socklen_t n = sizeof local, m = sizeof remote;
+
+    if (getsockname (fd, (struct sockaddr *) &local, &n) == 0 && local.sin_family == AF_INET &&
+        ntohs (local.sin_port) == port &&
+        getpeername (fd, (struct sockaddr *) &remote, &m) == 0)
+      return fd;
+  }
+  return -1;
+}
+
+typedef struct {
+  guint64 malformed, srtp;
+} Dropped;
+
+static Dropped expected_dropped;
+
+static gboolean
+drops_counted (Side *a, Side *b)
+{
+  return stats.dropped_malformed >= expected_dropped.malformed &&
+         stats.dropped_srtp >= expected_dropped.srtp;
+}
+
+static void
+send_from (int fd, const void *buf, size_t len)
+{
+  g_assert_cmpint (send (fd, buf, len, 0), ==, (gssize) len);
+}
+
+/* Garbage on a polled peer's connected socket, sent from the one address the
+ * kernel lets through (the other side's selected socket): every kind is
+ * dropped and counted as malformed or as failed SRTP, an unauthenticated
+ * consent check is not taken, and the call goes on both ways. */
+static void
+test_peer_polled_bad_input (void)
+{
+  g_autoptr (GError) error = NULL;
+  MediaCertificate *cert_a = media_certificate_new (&error);
+  MediaCertificate *cert_b = media_certificate_new (&error);
+  static const uint8_t header[12] = { 0x80, 0x60, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09,
+                                      0x12, 0x34, 0x56, 0x78 };
+  static const uint8_t pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+                                   0x12, 0x34, 0x56, 0x78 };
+  uint8_t pkt[3000], stun[512];
+  g_autofree gchar *b_address = NULL;
+  const char *a_ufrag, *a_pwd, *b_ufrag, *b_pwd;
+  g_autofree gchar *username = NULL;
+  StunAgent agent;
+  StunMessage msg;
+  size_t stun_len;
+  const gchar *colon;
+  int fd_b;
+  guint rtp_before, rtcp_before;
+  Side a, b;
+
+  g_assert_no_error (error);
+  g_assert_true (media_srtp_global_init (&error));
+  poller = media_poller_new (g_main_context_default (), &stats);
+  side_init (&a, cert_a, TRUE);
+  side_init (&b, cert_b, FALSE);
+  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
+  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
+  g_assert_true (iterate_until (both_polled, &a, &b, 5000));
+
+  /* a's remote is b's polled socket. */
+  b_address = media_peer_describe_selected_pair (a.peer);
+  g_assert_nonnull (b_address);
+  colon = strrchr (b_address, ':');
+  g_assert_nonnull (colon);
+  fd_b = connected_socket_on_port ((guint) g_ascii_strtoull (colon + 1, NULL, 10));
+  g_assert_cmpint (fd_b, >=, 0);
+
+  expected_dropped.malformed = stats.dropped_malformed;
+  expected_dropped.srtp = stats.dropped_srtp;
+  memset (pkt, 0xa5, sizeof pkt);
+
+  /* Malformed: empty; a lone STUN-looking byte run; a STUN header whose
+   * length runs past the datagram; an unknown first byte (RFC 7983); an
+   * RTP-looking datagram longer than 1500 bytes; one longer than the
+   * poller's buffer (truncated by the kernel). */
+  send_from (fd_b, pkt, 0);
+  memset (stun, 0, 10);
+  send_from (fd_b, stun, 10);
+  memset (stun, 0, 20);
+  stun[1] = 0x01;                                       /* Binding request */
+  stun[2] = 0x01, stun[3] = 0xf4;                       /* length 500 */
+  stun[4] = 0x21, stun[5] = 0x12, stun[6] = 0xa4, stun[7] = 0x42;
+  send_from (fd_b, stun, 24);
+  pkt[0] = 0xff;
+  send_from (fd_b, pkt, 50);
+  pkt[0] = 0x80;
+  pkt[1] = 0x60;
+  send_from (fd_b, pkt, 1600);
+  send_from (fd_b, pkt, 3000);
+  expected_dropped.malformed += 6;
+
+  /* STUN Binding requests to a: one without credentials, one with b's
+   * username but the wrong password (MESSAGE-INTEGRITY fails). */
+  stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  media_peer_get_local_credentials (a.peer, &a_ufrag, &a_pwd);
+  media_peer_get_local_credentials (b.peer, &b_ufrag, &b_pwd);
+  stun_len = stun_usage_ice_conncheck_create (&agent, &msg, stun, sizeof stun, NULL, 0, NULL,
+                                              0, FALSE, FALSE, 1, 42, NULL,
+                                              STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  g_assert_cmpuint (stun_len, >, 0);
+  send_from (fd_b, stun, stun_len);
+  username = g_strconcat (a_ufrag, ":", b_ufrag, NULL);
+  stun_len = stun_usage_ice_conncheck_create (&agent, &msg, stun, sizeof stun,
+                                              (const uint8_t *) username, strlen (username),
+                                              (const uint8_t *) "not-the-password", 16, FALSE,
+                                              FALSE, 1, 42, NULL,
+                                              STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  g_assert_cmpuint (stun_len, >, 0);
+  send_from (fd_b, stun, stun_len);
+  expected_dropped.malformed += 2;
+
+  /* SRTP and SRTCP that fail authentication. */
+  pkt[0] = 0x80;
+  pkt[1] = 0x60;
+  send_from (fd_b, pkt, 1200);
+  pkt[1] = 200;                                         /* SR */
+  send_from (fd_b, pkt, 100);
+  expected_dropped.srtp += 2;
+
+  g_assert_true (iterate_until (drops_counted, &a, &b, 5000));
+  /* Nothing else was counted (a little more time for a stray one). */
+  for (int i = 0; i < 50; i++) {
+    g_main_context_iteration (NULL, FALSE);
+    g_usleep (1000);
+  }
+  g_assert_cmpuint (stats.dropped_malformed, ==, expected_dropped.malformed);
+  g_assert_cmpuint (stats.dropped_srtp, ==, expected_dropped.srtp);
+
+  /* A DTLS-looking record after the handshake: OpenSSL discards it; no
+   * exact count (that is the DTLS layer's business), but no harm either. */
+  pkt[0] = 23;
+  send_from (fd_b, pkt, 60);
+
+  /* The call goes on both ways (none of the garbage reached a callback). */
+  g_assert_cmpuint (b.rtp_received, ==, 0);
+  g_assert_cmpuint (a.rtp_received + a.rtcp_received + b.rtcp_received, ==, 0);
+  rtp_before = b.rtp_received;
+  rtcp_before = a.rtcp_received;
+  memset (pkt, 0, sizeof pkt);
+  memcpy (pkt, header, sizeof header);
+  g_assert_true (media_peer_send_rtp (a.peer, pkt, 112));
+  g_assert_true (iterate_until (first_rtp_arrived, &a, &b, 5000));
+  g_assert_cmpuint (b.rtp_received, ==, rtp_before + 1);
+  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
+  memcpy (pkt, pli, sizeof pli);
+  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof pli));
+  g_assert_true (iterate_until (rtcp_arrived_at_a, &a, &b, 5000));
+  g_assert_cmpuint (a.rtcp_received, ==, rtcp_before + 1);
+  g_assert_cmpint (media_peer_get_state (a.peer), ==, MEDIA_STATE_CONNECTED);
+  g_assert_cmpint (media_peer_get_state (b.peer), ==, MEDIA_STATE_CONNECTED);
+  g_assert_true (media_peer_is_polled (a.peer));
+
+  side_clear (&a);
+  side_clear (&b);
+  media_poller_free (poller);
+  poller = NULL;
+  media_certificate_unref (cert_a);
+  media_certificate_unref (cert_b);
+}
+
 /* b receives in rtp_encrypted mode: the callback sees the SRTP packet with
  * its header in the clear and the payload still encrypted (plus the auth
  * tag); media_peer_unprotect_rtp() then yields the original packet, and
@@ -424,5 +609,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/peer/bad-candidates", test_peer_rejects_bad_candidates);
   g_test_add_func ("/media/peer/encrypted-rtp", test_peer_encrypted_rtp);
   g_test_add_func ("/media/peer/polled", test_peer_polled);
+  g_test_add_func ("/media/peer/polled-bad-input", test_peer_polled_bad_input);
   return g_test_run ();
 }
