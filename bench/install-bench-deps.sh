@@ -6,7 +6,8 @@
 #
 #   janus           Janus 1.1.2, the SFU caud is compared with (bench/janus/)
 #   curl            readiness probe for Janus's HTTP API (run-janus.sh)
-#   iproute2        ip netns, veth (bench/netns.sh)
+#   iproute2        ip netns, veth, tc (bench/netns.sh)
+#   ethtool         GRO on the veth ends, for threaded NAPI (netns.sh up napi)
 #   iputils-ping    netns.sh's reachability check
 #   util-linux      taskset (pinning server and generator to their cores)
 #   linux-perf      CPU profiles of the server under test
@@ -19,7 +20,7 @@
 # the benchmark starts its own Janus inside a namespace (run-janus.sh).
 set -eu
 
-PACKAGES="janus curl iproute2 iputils-ping util-linux linux-perf nftables sysstat
+PACKAGES="janus curl iproute2 ethtool iputils-ping util-linux linux-perf nftables sysstat
 libsoup-3.0-dev libjansson-dev"
 
 missing=""

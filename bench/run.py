@@ -86,13 +86,29 @@ def free_port(addr):
         return s.getsockname()[1]
 
 
-class ProcSampler(threading.Thread):
-    """Samples utime+stime (s) and RSS (bytes) of one PID every 0.25 s."""
+def cores_busy_s(cpus):
+    """Busy seconds (everything but idle and iowait) of each CPU in @cpus,
+    from /proc/stat: the process's own CPU time misses the kernel's receive
+    work in NAPI threads and softirqs, which this includes."""
+    busy = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                v = [int(x) for x in vals]
+                busy[int(name[3:])] = (sum(v[:8]) - v[3] - v[4]) / CLK_TCK
+    return [busy.get(c, 0.0) for c in cpus]
 
-    def __init__(self, pid):
+
+class ProcSampler(threading.Thread):
+    """Samples utime+stime (s) and RSS (bytes) of one PID every 0.25 s, and
+    the busy time of the given CPUs (the server's and the generator's)."""
+
+    def __init__(self, pid, cpus):
         super().__init__(daemon=True)
         self.pid = pid
-        self.samples = []   # (monotonic, cpu_s, rss_bytes)
+        self.cpus = cpus
+        self.samples = []   # (monotonic, cpu_s, rss_bytes, [busy_s per CPU])
         self.stopped = threading.Event()
 
     def read(self):
@@ -101,7 +117,7 @@ class ProcSampler(threading.Thread):
                 fields = f.read().rsplit(")", 1)[1].split()
             cpu = (int(fields[11]) + int(fields[12])) / CLK_TCK
             rss = int(fields[21]) * PAGE
-            return time.monotonic(), cpu, rss
+            return time.monotonic(), cpu, rss, cores_busy_s(self.cpus)
         except (OSError, IndexError, ValueError):
             return None
 
@@ -112,12 +128,12 @@ class ProcSampler(threading.Thread):
                 self.samples.append(s)
 
     def window(self, seconds):
-        """CPU % and RSS over the last @seconds."""
+        """CPU %, RSS and each CPU's busy % over the last @seconds."""
         now = self.read()
         if now:
             self.samples.append(now)
         if not self.samples:
-            return None, None
+            return None, None, [None] * len(self.cpus)
         end = self.samples[-1]
         start = end
         for s in reversed(self.samples):
@@ -126,7 +142,8 @@ class ProcSampler(threading.Thread):
                 break
         dt = end[0] - start[0]
         cpu = 100.0 * (end[1] - start[1]) / dt if dt > 0 else None
-        return cpu, end[2]
+        busy = [100.0 * (b - a) / dt if dt > 0 else None for a, b in zip(start[3], end[3])]
+        return cpu, end[2], busy
 
 
 def caud_help(exe):
@@ -156,7 +173,7 @@ class Server:
         else:
             self.start_janus()
         set_realtime(self.pid, self.args.rt_priority)
-        self.baseline_rss = ProcSampler(self.pid).read()[2]
+        self.baseline_rss = ProcSampler(self.pid, []).read()[2]
 
     def start_caud(self):
         a = self.args
@@ -266,8 +283,11 @@ def run_generator(server, args, extra, sampler, perf):
         if not line.startswith("{"):
             continue
         r = json.loads(line)
-        cpu, rss = sampler.window(r.get("window_s", 10))
+        cpu, rss, (srv_core, gen_core) = sampler.window(r.get("window_s", 10))
         r["server_cpu_pct"] = cpu
+        r["server_core_busy_pct"] = srv_core
+        r["generator_core_busy_pct"] = gen_core
+        r["veth_rx"] = None if a.loopback else a.veth_rx
         r["server_rss_kib"] = rss // 1024 if rss else None
         r["loadavg_1m"] = os.getloadavg()[0]
         r["rt_priority"] = a.rt_priority
@@ -323,7 +343,7 @@ COLUMNS = [("server", "%-6s", "server"), ("n", "%5s", "N"),
            ("lat_p50_ms", "%6.1f", "p50ms"), ("lat_p99_ms", "%6.1f", "p99ms"),
            ("relay_p50_ms", "%6.2f", "rly50"), ("relay_p99_ms", "%6.2f", "rly99"),
            ("rss_per_sub_kib", "%7.0f", "KiB/sub"), ("gen_cpu_pct", "%6.1f", "genCPU"),
-           ("pass", "%5s", "pass")]
+           ("server_core_busy_pct", "%6.1f", "core%"), ("pass", "%5s", "pass")]
 
 
 def fmt(r, key, f):
@@ -396,11 +416,22 @@ def summary(all_results, out):
                      (c.get("pps_per_core") or 0) / max(1e-9, j.get("pps_per_core") or 0)))
 
 
-def ensure_netns():
+def netns(*argv):
     script = os.path.join(HERE, "netns.sh")
-    if not os.access(script, os.X_OK) and not os.path.exists(script):
+    if not os.path.exists(script):
         raise RuntimeError("bench/netns.sh is missing: use --loopback")
-    subprocess.run(["sh", script, "up"], check=True, stdin=subprocess.DEVNULL)
+    subprocess.run(["sh", script] + [str(a) for a in argv], check=True,
+                   stdin=subprocess.DEVNULL)
+
+
+def ensure_netns(args):
+    """The namespaces, with the receive mode asked for; in napi mode each
+    end's NAPI thread runs on the core of the program that receives there,
+    one FIFO step above the programs when they are real-time."""
+    netns("up", args.veth_rx)
+    if args.veth_rx == "napi":
+        prio = [args.rt_priority + 1] if args.rt_priority else []
+        netns("pin", args.server_cpu, args.generator_cpu, *prio)
 
 
 def main():
@@ -430,6 +461,10 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
     p.add_argument("--rt-priority", type=int, default=None,
                    help="SCHED_FIFO priority for the server and cau-bench (root)")
+    p.add_argument("--veth-rx", default="napi", choices=["napi", "backlog"],
+                   help="where a datagram's receiver's stack runs (netns.sh): "
+                        "napi = on the receiver's core (default), backlog = "
+                        "inside the sender's send(), the veth default")
     args, extra = p.parse_known_args()
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -446,11 +481,11 @@ def main():
             # with another build's tests or a benchmark.
             args.rtp_port_min = random.randrange(45000, 59000, 100)
             args.rtp_port_max = args.rtp_port_min + 99
-    if not args.loopback:
-        ensure_netns()
     # The smoke test must run on any machine, even with one CPU.
     if os.cpu_count() < 2:
         args.generator_cpu = args.server_cpu
+    if not args.loopback:
+        ensure_netns(args)
 
     servers = ["caud", "janus"] if args.server == "both" else [args.server]
     all_results = []
@@ -463,7 +498,7 @@ def main():
         except (RuntimeError, subprocess.CalledProcessError) as e:
             log("%s: %s" % (kind, e))
             return 2
-        sampler = ProcSampler(server.pid)
+        sampler = ProcSampler(server.pid, [args.server_cpu, args.generator_cpu])
         sampler.start()
         perf = None
         if args.perf_at is not None and kind == "caud":
