@@ -163,9 +163,36 @@ media_forward_keyframe_watch (MediaParticipant *p)
   }
 }
 
+/* The cache of @track's packets as received (@layer's, for simulcast),
+ * made on first use; stores @packet.  NULL for audio, and when memory is
+ * short (then nothing is retransmitted). */
+static NackCache *
+track_keep_packet (MediaTrack *track, gint layer, const uint8_t *packet, size_t len,
+                   const RtpHeader *h, guint64 now)
+{
+  NackCache **cache = &track->received[layer >= 0 ? layer : 0];
+
+  if (!track->video)
+    return NULL;
+  if (*cache == NULL)
+    *cache = nack_cache_new (VIDEO_CACHE_SLOTS, MEDIA_PEER_BUFFER_SIZE - 256);
+  nack_cache_put (*cache, h->seq, packet, len, now);
+  return *cache;
+}
+
+/* The bytes slot_send_rtp() may rewrite: the RTP header with its
+ * extensions, and a VP8 payload descriptor (at most 6 bytes, RFC 7741). */
+static size_t
+rewritten_prefix (const MediaSlot *slot, const RtpHeader *h)
+{
+  return h->payload_offset + (slot->vp8 ? MIN (h->payload_len, 6) : 0);
+}
+
+/* @received: the track's cache that holds @packet (NACKs are answered
+ * from it), or NULL. */
 static void
 slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHeader *h,
-               guint64 now)
+               NackCache *received, guint64 now)
 {
   uint8_t out[MEDIA_PEER_BUFFER_SIZE];
   MediaPeer *peer = slot->subscriber->subscribe;
@@ -186,8 +213,9 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
     rtp_set_payload_type (out, slot->codec_out->payload_type);
   if (slot->track->video)
     media_simulcast_rewrite_extensions (slot->track, out, h);
-  if (slot->cache != NULL)
-    nack_cache_put (slot->cache, (uint16_t) ((out[2] << 8) | out[3]), out, len, now);
+  if (slot->sent != NULL)
+    nack_log_put (slot->sent, (uint16_t) ((out[2] << 8) | out[3]), received, h->seq, out,
+                  rewritten_prefix (slot, h), len, now);
   /* Inspect before sending: protection encrypts the payload in place. */
   keyframe = slot->want_keyframe &&
              media_packet_starts_keyframe (slot->codec_out, out, h, TRUE);
@@ -206,6 +234,7 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
   MediaStats *stats = p->room->env.stats;
   RtpHeader h;
   MediaTrack *track;
+  NackCache *received;
   guint64 now, now_us;
   gint layer;
 
@@ -247,6 +276,7 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
     if ((track->last_n_off || track->view_waiting != NULL) &&
         !media_speaker_release (track, buf, &h))
       return;
+    received = track_keep_packet (track, layer, buf, len, &h, now);
     for (guint i = 0; i < track->slots->len; i++) {
       MediaSlot *slot = g_ptr_array_index (track->slots, i);
 
@@ -255,7 +285,7 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
           slot->layer_track == track)
         continue;
       if (media_simulcast_slot_accept (slot, layer, buf, &h, (gint64) now_us))
-        slot_send_rtp (slot, buf, len, &h, now);
+        slot_send_rtp (slot, buf, len, &h, received, now);
     }
     return;
   }
@@ -273,8 +303,9 @@ media_forward_publisher_rtp (MediaPeer *peer, uint8_t *buf, size_t len, gpointer
       !media_speaker_release (track, buf, &h))
     return;
 
+  received = track_keep_packet (track, -1, buf, len, &h, now);
   for (guint i = 0; i < track->slots->len; i++)
-    slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, now);
+    slot_send_rtp (g_ptr_array_index (track->slots, i), buf, len, &h, received, now);
 }
 
 /* The publisher's sender report, translated for each subscriber so that
@@ -355,7 +386,7 @@ participant_slot_by_ssrc (MediaParticipant *p, guint32 ssrc)
   return NULL;
 }
 
-/* RFC 4585 §6.2.1: answer a subscriber's NACK from the retransmission cache
+/* RFC 4585 §6.2.1: answer a subscriber's NACK from its log of sent packets
  * (the same packet, same sequence number: no rtx is negotiated). */
 static void
 slot_answer_nack (MediaSlot *slot, const RtcpPacket *pkt)
@@ -365,16 +396,15 @@ slot_answer_nack (MediaSlot *slot, const RtcpPacket *pkt)
   guint64 now = now_ms ();
   MediaStats *stats = slot->subscriber->room->env.stats;
 
-  if (slot->cache == NULL)
+  if (slot->sent == NULL)
     return;
   for (size_t i = 0; i < n; i++) {
     uint8_t out[MEDIA_PEER_BUFFER_SIZE];
-    size_t plen;
-    const uint8_t *cached = nack_cache_get (slot->cache, seqs[i], now, NACK_MAX_AGE_MS, &plen);
+    /* Room left for SRTP's tag. */
+    size_t plen = nack_log_get (slot->sent, seqs[i], now, NACK_MAX_AGE_MS, out, sizeof out - 256);
 
-    if (cached == NULL || plen > sizeof out - 256)
+    if (plen == 0)
       continue;
-    memcpy (out, cached, plen);
     if (media_peer_send_rtp (slot->subscriber->subscribe, out, plen))
       MEDIA_STAT_ADD (stats, nack_retransmits, 1);
   }

@@ -12,7 +12,9 @@
 #include "speaker-detector.h"
 
 #define SDP_MAX_LEN (32 * 1024)
-/* 512 packets: over 3 s of 1.5 Mbit/s video, well past NACK_MAX_AGE_MS. */
+/* 512 packets: over 3 s of 1.5 Mbit/s video, well past NACK_MAX_AGE_MS.
+ * The packets are kept once per publisher's track (or layer) as received,
+ * and each subscriber's m-line logs how it rewrote them (nack-cache.h). */
 #define VIDEO_CACHE_SLOTS 512
 #define NACK_MAX_AGE_MS 1000
 #define KEYFRAME_MIN_INTERVAL_US (300 * G_TIME_SPAN_MILLISECOND)
@@ -65,6 +67,9 @@ struct MediaTrack {
   GPtrArray *view_waiting;  /* MediaSlot* (view) switching to this track at its next key frame */
   gint64 paused_at_us;      /* when forwarding last stopped (timestamp step on resume) */
   guint8 audio_level_id;    /* RFC 6464 extmap id from the publish offer; 0: none */
+  /* video: the packets as received, for the subscribers' NACKs; index 0
+   * for a plain track, the layer's index for simulcast (made on first use) */
+  NackCache *received[MEDIA_MAX_LAYERS];
   /* Simulcast (simulcast.c): n_layers 0 for a plain track, which uses
    * ssrc/stats above; else 2..3 layers and ssrc stays 0. */
   MediaLayer layers[MEDIA_MAX_LAYERS];
@@ -96,7 +101,7 @@ struct MediaSlot {
   RtpRewriter rewriter;
   gboolean vp8;             /* the track is VP8: carry PictureID/TL0PICIDX */
   RtpVp8Rewriter vp8_rewriter;
-  NackCache *cache;
+  NackLog *sent;            /* video: what was sent, for NACKs; NULL for audio */
   guint32 packets_sent;
   guint32 octets_sent;
   guint8 fraction_lost;     /* last receiver report, /256 */

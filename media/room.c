@@ -395,8 +395,7 @@ slot_free (MediaSlot *slot)
   media_view_slot_freed (slot);
   slot_detach (slot);
   g_clear_pointer (&slot->codec_out, media_sdp_codec_free);
-  if (slot->cache != NULL)
-    nack_cache_free (slot->cache);
+  nack_log_free (slot->sent);
   g_free (slot->mid);
   g_free (slot->kind);
   g_free (slot);
@@ -419,6 +418,7 @@ slot_attach (MediaSlot *slot, MediaTrack *track)
   media_simulcast_slot_init (slot);
   slot->packets_sent = 0;
   slot->octets_sent = 0;
+  nack_log_clear (slot->sent);    /* its sequence numbers were another stream's */
   g_ptr_array_add (track->slots, slot);
 }
 
@@ -430,6 +430,8 @@ track_free (MediaTrack *track)
     slot_detach (g_ptr_array_index (track->slots, 0));
   g_ptr_array_unref (track->slots);
   media_simulcast_track_clear (track);
+  for (guint i = 0; i < MEDIA_MAX_LAYERS; i++)
+    nack_cache_unref (track->received[i]);  /* the slots' logs may keep them a while */
   media_sdp_codec_free (track->codec);
   g_free (track->id);
   g_free (track->mid);
@@ -628,9 +630,9 @@ participant_sync_slots (MediaParticipant *p)
         slot->mid = g_strdup_printf ("%u", p->slots->len);
         slot->kind = g_strdup (t->kind);
         /* Only video is NACKed (our offers put "nack" on video m-lines
-         * only): audio slots keep no retransmission cache. */
+         * only): audio slots keep no retransmission log. */
         if (t->video)
-          slot->cache = nack_cache_new (VIDEO_CACHE_SLOTS, MEDIA_PEER_BUFFER_SIZE - 256);
+          slot->sent = nack_log_new (VIDEO_CACHE_SLOTS);
         g_ptr_array_add (p->slots, slot);
       }
       slot_attach (slot, t);

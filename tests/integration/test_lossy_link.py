@@ -10,11 +10,14 @@ both directions may be lost.  (Loss during the handshakes is left out:
 aiortc 1.4's own DTLS retransmission is not what this test is about.)
 
 aiortc's video receiver NACKs the gaps it sees; caud must answer them from
-the subscriber slot's cache (RFC 4585 §6.2.1) and NACK the publisher for
-uplink gaps.  Asserts: datagrams were really dropped (the nftables
+the packets it keeps (RFC 4585 §6.2.1: its log of what it sent each
+subscriber, rebuilt over the publisher's packets) and NACK the publisher
+for uplink gaps.  Asserts: datagrams were really dropped (the nftables
 counter), caud retransmitted packets (cau_media_nack_retransmits_total > 0),
-and the subscriber keeps decoding video (>= 90 frames within 40 s, and more
-after)."""
+the subscriber keeps decoding video (>= 90 frames within 40 s, and more
+after), and every VP8 payload the subscriber got, the late (retransmitted)
+ones included, is byte for byte one that the publisher sent (aiortc's
+transports are hooked to see the packets in the clear)."""
 
 import asyncio
 import os
@@ -29,6 +32,65 @@ from peers_aiortc import wait_until
 
 ROOM = "it-lossy-link"
 LOSS_PERCENT = 5
+
+
+def vp8_data(payload):
+    """The VP8 bitstream in an RTP payload: after the payload descriptor
+    (RFC 7741 §4.2), which caud rewrites (PictureID) and the bytes after
+    it never."""
+    if len(payload) < 1:
+        return b""
+    i = 1
+    if payload[0] & 0x80 and len(payload) > 1:   # X
+        x = payload[1]
+        i = 2
+        if x & 0x80 and len(payload) > i:       # I: PictureID, 1 or 2 bytes
+            i += 2 if payload[i] & 0x80 else 1
+        if x & 0x40:                            # L: TL0PICIDX
+            i += 1
+        if x & 0x30:                            # T or K
+            i += 1
+    return bytes(payload[i:])
+
+
+class PayloadCheck:
+    """Hooks aiortc 1.4: every RTP packet an aiortc peer sends (before
+    SRTP) and every video packet a receiver handles (after SRTP)."""
+
+    def __init__(self):
+        self.sent = set()
+        self.received = self.late = self.unknown = 0
+        self.highest = {}
+
+    def install(self):
+        from aiortc import rtcdtlstransport, rtcrtpreceiver
+        from aiortc.rtp import RtpPacket, is_rtcp
+        check_self = self
+        send_rtp = rtcdtlstransport.RTCDtlsTransport._send_rtp
+        handle_rtp = rtcrtpreceiver.RTCRtpReceiver._handle_rtp_packet
+
+        async def hooked_send(transport, data):
+            if not is_rtcp(data):
+                check_self.sent.add(vp8_data(RtpPacket.parse(data).payload))
+            return await send_rtp(transport, data)
+
+        async def hooked_handle(receiver, packet, arrival_time_ms):
+            if receiver.track is not None and receiver.track.kind == "video" and packet.payload:
+                check_self.note_received(packet)
+            return await handle_rtp(receiver, packet, arrival_time_ms)
+
+        rtcdtlstransport.RTCDtlsTransport._send_rtp = hooked_send
+        rtcrtpreceiver.RTCRtpReceiver._handle_rtp_packet = hooked_handle
+
+    def note_received(self, packet):
+        self.received += 1
+        if vp8_data(packet.payload) not in self.sent:
+            self.unknown += 1
+        highest = self.highest.get(packet.ssrc)
+        if highest is not None and ((packet.sequence_number - highest) & 0xFFFF) > 0x8000:
+            self.late += 1          # older than one already received: a retransmission
+        else:
+            self.highest[packet.ssrc] = packet.sequence_number
 
 
 def nft(netns, *args):
@@ -64,6 +126,8 @@ def outside():
 
 async def main(caud):
     netns = os.environ["CAU_LOSSY_NETNS"]
+    payloads = PayloadCheck()
+    payloads.install()
     sa = await Signaling(caud.ws_url, "A").connect()
     sb = await Signaling(caud.ws_url, "B").connect()
     pa = pb = None
@@ -98,6 +162,12 @@ async def main(caud):
             % (drops, rtx, m0.get("cau_media_nack_retransmits_total", 0), plis))
         check(drops > 0, "the link really dropped datagrams")
         check(rtx > 0, "caud answered NACKs from its retransmission cache")
+        log("B handled %d VP8 packets, %d of them late (retransmitted); %d not sent by A"
+            % (payloads.received, payloads.late, payloads.unknown))
+        check(payloads.received > 0 and payloads.late > 0,
+              "B received retransmitted video packets")
+        check(payloads.unknown == 0,
+              "every VP8 payload B received, retransmissions included, is one A sent")
         check(caud.alive(), "caud is still running")
     finally:
         await sa.close()
