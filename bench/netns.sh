@@ -1,5 +1,5 @@
 #!/bin/sh
-# netns.sh up [napi|backlog] | pin SRV_CPU GEN_CPU [PRIO] | down | status
+# netns.sh up [backlog|napi] | pin SRV_CPU GEN_CPU [PRIO] | down | status
 # — the two network namespaces the benchmark runs in.
 #
 #   cau-bench-srv: cau-srv0 198.18.0.1/24   the server under test (caud or Janus)
@@ -26,7 +26,8 @@
 #   veth MTU 1500 on both ends (the veth default, set explicitly so that
 #       a changed default cannot shrink RTP packets' room).
 #
-# Where the receiving side's network stack runs ("up napi", the default):
+# Where the receiving side's network stack runs ("up backlog", the default,
+# or "up napi"):
 #   By default a veth runs the *receiver's* IP/UDP stack inside the sender's
 #   send() call, on the sender's core (netif_rx -> backlog -> softirq on
 #   return).  Then the server's core pays for the generator's receive work:
@@ -42,7 +43,10 @@
 #   full ring since Linux 6.16; on older kernels the drop is counted in
 #   "ip -s link" as TX dropped).  Not a UDP GRO: the sockets do not ask for
 #   it, so datagrams reach them one by one, as before.  "backlog" is the
-#   veth default (everything off), kept to compare with earlier figures.
+#   veth default (everything off).  It stays the default because with
+#   "napi" the generator's core carries the kernel's receive work for every
+#   fanned-out datagram and can no longer saturate the server's core
+#   (docs/performance.md, step 6); "napi" measures the server's own cost.
 #   Needs ethtool and tc.
 #   pin SRV_CPU GEN_CPU [PRIO] pins each end's NAPI thread to the core of the
 #   program that receives on it, under SCHED_FIFO PRIO when given (the
@@ -135,7 +139,7 @@ pin() {
 }
 
 up() {
-    mode="${1:-napi}"
+    mode="${1:-backlog}"
     case "$mode" in napi|backlog) ;; *) die "up: mode must be napi or backlog" ;; esac
     ns_exists "$SRV_NS" || ip netns add "$SRV_NS"
     ns_exists "$GEN_NS" || ip netns add "$GEN_NS"
@@ -209,5 +213,5 @@ case "${1:-}" in
     pin) shift; pin "$@" ;;
     down) down ;;
     status) status ;;
-    *) echo "usage: $0 up [napi|backlog] | pin SRV_CPU GEN_CPU [PRIO] | down | status" >&2; exit 2 ;;
+    *) echo "usage: $0 up [backlog|napi] | pin SRV_CPU GEN_CPU [PRIO] | down | status" >&2; exit 2 ;;
 esac

@@ -461,10 +461,12 @@ def main():
     p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
     p.add_argument("--rt-priority", type=int, default=None,
                    help="SCHED_FIFO priority for the server and cau-bench (root)")
-    p.add_argument("--veth-rx", default="napi", choices=["napi", "backlog"],
+    p.add_argument("--veth-rx", default="backlog", choices=["backlog", "napi"],
                    help="where a datagram's receiver's stack runs (netns.sh): "
-                        "napi = on the receiver's core (default), backlog = "
-                        "inside the sender's send(), the veth default")
+                        "backlog = inside the sender's send(), the veth default "
+                        "(default: the generator can then saturate the server); "
+                        "napi = on the receiver's core, as on a real network "
+                        "(the server's own cost per packet)")
     args, extra = p.parse_known_args()
     if extra and extra[0] == "--":
         extra = extra[1:]
@@ -497,7 +499,11 @@ def main():
             server.start()
         except (RuntimeError, subprocess.CalledProcessError) as e:
             log("%s: %s" % (kind, e))
+            server.stop()
             return 2
+        except BaseException:
+            server.stop()     # a server started by a failed start must not linger
+            raise
         sampler = ProcSampler(server.pid, [args.server_cpu, args.generator_cpu])
         sampler.start()
         perf = None
