@@ -260,57 +260,76 @@ both_polled (Side *a, Side *b)
   return media_peer_is_polled (a->peer) && media_peer_is_polled (b->peer);
 }
 
+/* An RTP header and a PLI for the polled tests. */
+static const uint8_t polled_rtp[12] = { 0x80, 0x60, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09,
+                                        0x12, 0x34, 0x56, 0x78 };
+static const uint8_t polled_pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+                                        0x12, 0x34, 0x56, 0x78 };
+
+/* a and b with a poller (new, in the global @poller), connected, and both
+ * handed over to it; @certs[0] is a's, @certs[1] b's. */
+static void
+polled_pair_start (Side *a, Side *b, MediaCertificate *certs[2], gboolean timestamps)
+{
+  g_autoptr (GError) error = NULL;
+
+  certs[0] = media_certificate_new (&error);
+  g_assert_no_error (error);
+  certs[1] = media_certificate_new (&error);
+  g_assert_no_error (error);
+  g_assert_true (media_srtp_global_init (&error));
+  poller = media_poller_new (g_main_context_default (), &stats);
+  media_poller_set_receive_timestamps (poller, timestamps);
+  side_init (a, certs[0], TRUE);
+  side_init (b, certs[1], FALSE);
+  connect_both (a, b, media_certificate_get_fingerprint (certs[0]), certs[1]);
+  g_assert_true (iterate_until (both_connected, a, b, 15000));
+  g_assert_true (iterate_until (both_polled, a, b, 5000));
+}
+
+static void
+polled_pair_stop (Side *a, Side *b, MediaCertificate *certs[2])
+{
+  side_clear (a);
+  side_clear (b);
+  media_poller_free (poller);
+  poller = NULL;
+  media_certificate_unref (certs[0]);
+  media_certificate_unref (certs[1]);
+}
+
 /* With a poller: once connected both sides hand their sockets over (the
  * agents' sources parked), and RTP and RTCP still cross both ways, with
  * the poller's receive time. */
 static void
 test_peer_polled (void)
 {
-  g_autoptr (GError) error = NULL;
-  MediaCertificate *cert_a = media_certificate_new (&error);
-  MediaCertificate *cert_b = media_certificate_new (&error);
-  static const uint8_t header[12] = { 0x80, 0x60, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09,
-                                      0x12, 0x34, 0x56, 0x78 };
-  static const uint8_t pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
-                                   0x12, 0x34, 0x56, 0x78 };
+  MediaCertificate *certs[2];
   uint8_t pkt[MEDIA_PEER_BUFFER_SIZE];
   gint64 before = g_get_real_time ();
   Side a, b;
 
-  g_assert_no_error (error);
-  g_assert_true (media_srtp_global_init (&error));
-  poller = media_poller_new (g_main_context_default (), &stats);
-  media_poller_set_receive_timestamps (poller, TRUE);
-  side_init (&a, cert_a, TRUE);
-  side_init (&b, cert_b, FALSE);
-  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
-  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
-  g_assert_true (iterate_until (both_polled, &a, &b, 5000));
+  polled_pair_start (&a, &b, certs, TRUE);
 
   memset (pkt, 0, sizeof pkt);
-  memcpy (pkt, header, sizeof header);
+  memcpy (pkt, polled_rtp, sizeof polled_rtp);
   g_assert_true (media_peer_send_rtp (a.peer, pkt, 112));
-  memcpy (pkt, pli, sizeof pli);
-  g_assert_true (media_peer_send_rtcp (a.peer, pkt, sizeof pli));
+  memcpy (pkt, polled_pli, sizeof polled_pli);
+  g_assert_true (media_peer_send_rtcp (a.peer, pkt, sizeof polled_pli));
   g_assert_true (iterate_until (rtp_arrived, &a, &b, 5000));
   g_assert_cmpuint (b.last_rtp_len, ==, 112);
-  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
+  g_assert_cmpmem (b.last_rtp, sizeof polled_rtp, polled_rtp, sizeof polled_rtp);
   g_assert_cmpuint (b.rx_times, ==, 1);
   g_assert_cmpint (b.last_rx_time, >=, before);
   g_assert_cmpint (b.last_rx_time, <=, g_get_real_time ());
 
-  memcpy (pkt, pli, sizeof pli);
-  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof pli));
+  memcpy (pkt, polled_pli, sizeof polled_pli);
+  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof polled_pli));
   g_assert_true (iterate_until (rtcp_arrived_at_a, &a, &b, 5000));
   g_assert_cmpint (media_peer_get_state (a.peer), ==, MEDIA_STATE_CONNECTED);
   g_assert_cmpint (media_peer_get_state (b.peer), ==, MEDIA_STATE_CONNECTED);
 
-  side_clear (&a);
-  side_clear (&b);
-  media_poller_free (poller);
-  poller = NULL;
-  media_certificate_unref (cert_a);
-  media_certificate_unref (cert_b);
+  polled_pair_stop (&a, &b, certs);
 }
 
 /* The socket, in this process, bound to @port on 127.0.0.1 and connected:
@@ -356,13 +375,7 @@ send_from (int fd, const void *buf, size_t len)
 static void
 test_peer_polled_bad_input (void)
 {
-  g_autoptr (GError) error = NULL;
-  MediaCertificate *cert_a = media_certificate_new (&error);
-  MediaCertificate *cert_b = media_certificate_new (&error);
-  static const uint8_t header[12] = { 0x80, 0x60, 0x00, 0x07, 0x00, 0x00, 0x00, 0x09,
-                                      0x12, 0x34, 0x56, 0x78 };
-  static const uint8_t pli[12] = { 0x81, 0xce, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
-                                   0x12, 0x34, 0x56, 0x78 };
+  MediaCertificate *certs[2];
   uint8_t pkt[3000], stun[512];
   g_autofree gchar *b_address = NULL;
   const char *a_ufrag, *a_pwd, *b_ufrag, *b_pwd;
@@ -375,14 +388,7 @@ test_peer_polled_bad_input (void)
   guint rtp_before, rtcp_before;
   Side a, b;
 
-  g_assert_no_error (error);
-  g_assert_true (media_srtp_global_init (&error));
-  poller = media_poller_new (g_main_context_default (), &stats);
-  side_init (&a, cert_a, TRUE);
-  side_init (&b, cert_b, FALSE);
-  connect_both (&a, &b, media_certificate_get_fingerprint (cert_a), cert_b);
-  g_assert_true (iterate_until (both_connected, &a, &b, 15000));
-  g_assert_true (iterate_until (both_polled, &a, &b, 5000));
+  polled_pair_start (&a, &b, certs, FALSE);
 
   /* a's remote is b's polled socket. */
   b_address = media_peer_describe_selected_pair (a.peer);
@@ -465,25 +471,20 @@ test_peer_polled_bad_input (void)
   rtp_before = b.rtp_received;
   rtcp_before = a.rtcp_received;
   memset (pkt, 0, sizeof pkt);
-  memcpy (pkt, header, sizeof header);
+  memcpy (pkt, polled_rtp, sizeof polled_rtp);
   g_assert_true (media_peer_send_rtp (a.peer, pkt, 112));
   g_assert_true (iterate_until (first_rtp_arrived, &a, &b, 5000));
   g_assert_cmpuint (b.rtp_received, ==, rtp_before + 1);
-  g_assert_cmpmem (b.last_rtp, sizeof header, header, sizeof header);
-  memcpy (pkt, pli, sizeof pli);
-  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof pli));
+  g_assert_cmpmem (b.last_rtp, sizeof polled_rtp, polled_rtp, sizeof polled_rtp);
+  memcpy (pkt, polled_pli, sizeof polled_pli);
+  g_assert_true (media_peer_send_rtcp (b.peer, pkt, sizeof polled_pli));
   g_assert_true (iterate_until (rtcp_arrived_at_a, &a, &b, 5000));
   g_assert_cmpuint (a.rtcp_received, ==, rtcp_before + 1);
   g_assert_cmpint (media_peer_get_state (a.peer), ==, MEDIA_STATE_CONNECTED);
   g_assert_cmpint (media_peer_get_state (b.peer), ==, MEDIA_STATE_CONNECTED);
   g_assert_true (media_peer_is_polled (a.peer));
 
-  side_clear (&a);
-  side_clear (&b);
-  media_poller_free (poller);
-  poller = NULL;
-  media_certificate_unref (cert_a);
-  media_certificate_unref (cert_b);
+  polled_pair_stop (&a, &b, certs);
 }
 
 /* b receives in rtp_encrypted mode: the callback sees the SRTP packet with
