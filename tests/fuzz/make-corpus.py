@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus for fuzz-rtp and fuzz-rtcp (tests/fuzz/corpus/).
+"""Writes the seed corpus for fuzz-rtp, fuzz-rtcp and fuzz-nack (tests/fuzz/corpus/).
 
 Packets are shaped after what Chrome and Firefox send (after SRTP/SRTCP
 unprotect).  Run from anywhere: python3 tests/fuzz/make-corpus.py
@@ -97,6 +97,34 @@ RTCP = {
 }
 
 
+def nack_op(op, track=0, seq=0, arg=0, b6=0, dt=0):
+    """One 8-byte operation of fuzz-nack.c's script."""
+    return struct.pack("!BBHHBB", op, track, seq, arg, b6, dt)
+
+
+def nack_forward(track, src_seq, out_seq, length=200, prefix=40, fill=7):
+    """A track receives a packet and the subscriber is sent it."""
+    return nack_op(0, track, src_seq, length, fill) + nack_op(1, track, out_seq, src_seq, prefix)
+
+
+NACK = {
+    # forward, NACK it back, then after the age limit
+    "forward-nack": nack_forward(0, 1000, 42) + nack_op(2, 0, 42, 0, 1)
+    + nack_op(5, 0, 0, 0, 255) + nack_op(2, 0, 42, 0, 1),
+    # the source's slot is overwritten (16 later), then re-sent with another SSRC
+    "stale-source": nack_forward(0, 1000, 42) + nack_forward(0, 1016, 43)
+    + nack_op(2, 0, 42, 0, 1) + nack_op(0, 0, 1000, 200, 6) + nack_op(2, 0, 42, 0, 1),
+    # five tracks for one log: the first one's entries go; a track is replaced
+    "five-sources": b"".join(nack_forward(t, 100 + t, t) for t in range(5))
+    + b"".join(nack_op(2, 0, t, 0, 1) for t in range(5))
+    + nack_op(4, 2) + nack_op(2, 0, 2, 0, 1) + nack_op(3) + nack_op(2, 0, 3, 0, 1),
+    # prefixes at and over the limit, a packet over the cache's size, a small out buffer
+    "limits": nack_op(0, 1, 5, 300, 9) + nack_op(1, 1, 9, 5, 128) + nack_op(1, 1, 10, 5, 129)
+    + nack_op(0, 1, 6, 330, 9) + nack_op(1, 1, 11, 6, 10) + nack_op(2, 1, 9, 100, 0)
+    + nack_op(2, 1, 9, 0, 1),
+}
+
+
 def write(kind, seeds):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -107,3 +135,4 @@ def write(kind, seeds):
 
 write("rtp", RTP)
 write("rtcp", RTCP)
+write("nack", NACK)
