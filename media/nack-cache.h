@@ -12,8 +12,8 @@
  *              place and keeps the length, so the rest of the packet is the
  *              cached one's, byte for byte.
  *
- * A log of 512 packets takes about 76 KB where a cache of the rewritten
- * packets took 650 KB per subscriber, and forwarding writes ~60 bytes per
+ * A log of 512 packets takes about 76 KiB where a cache of the rewritten
+ * packets took 750 KiB per subscriber, and forwarding writes ~60 bytes per
  * subscriber instead of copying the whole packet again.
  *
  * Layer: media codec (STYLE.md §1): no GLib, no I/O.  All memory is taken
