@@ -118,6 +118,7 @@ struct NackLog {
   NackLogEntry *entries;
   uint8_t *prefixes;    /* slots × NACK_LOG_MAX_PREFIX bytes */
   NackCache *sources[NACK_LOG_SOURCES];
+  uint64_t source_put_ms[NACK_LOG_SOURCES];   /* last put from each */
   unsigned next_evict;
 };
 
@@ -167,6 +168,28 @@ nack_log_clear (NackLog *log)
     memset (log->entries, 0, ((size_t) log->mask + 1) * sizeof *log->entries);
 }
 
+/* Drops source @i and the entries that use it. */
+static void
+log_drop_source (NackLog *log, unsigned i)
+{
+  for (unsigned k = 0; k <= log->mask; k++)
+    if (log->entries[k].used && log->entries[k].source == i)
+      log->entries[k].used = false;
+  nack_cache_unref (log->sources[i]);
+  log->sources[i] = NULL;
+}
+
+void
+nack_log_release_idle (NackLog *log, uint64_t now_ms, uint64_t max_age_ms)
+{
+  if (log == NULL)
+    return;
+  for (unsigned i = 0; i < NACK_LOG_SOURCES; i++)
+    if (log->sources[i] != NULL && now_ms > log->source_put_ms[i] &&
+        now_ms - log->source_put_ms[i] > max_age_ms)
+      log_drop_source (log, i);
+}
+
 /* The index of @source in log->sources, taking a reference when it is new;
  * the least recently added source and its entries make room. */
 static unsigned
@@ -183,10 +206,7 @@ log_source_index (NackLog *log, NackCache *source)
   if (i == NACK_LOG_SOURCES) {
     i = log->next_evict;
     log->next_evict = (log->next_evict + 1) % NACK_LOG_SOURCES;
-    for (unsigned k = 0; k <= log->mask; k++)
-      if (log->entries[k].used && log->entries[k].source == i)
-        log->entries[k].used = false;
-    nack_cache_unref (log->sources[i]);
+    log_drop_source (log, i);
   }
   log->sources[i] = nack_cache_ref (source);
   return i;
@@ -210,6 +230,7 @@ nack_log_put (NackLog *log, uint16_t seq, NackCache *source, uint16_t source_seq
     return false;
   memcpy (log->prefixes + (size_t) (seq & log->mask) * NACK_LOG_MAX_PREFIX, sent, prefix_len);
   e->source = (uint8_t) log_source_index (log, source);
+  log->source_put_ms[e->source] = now_ms;
   e->prefix_len = (uint8_t) prefix_len;
   e->seq = seq;
   e->source_seq = source_seq;

@@ -91,6 +91,12 @@ size_t nack_log_get (NackLog *log, uint16_t seq, uint64_t now_ms, uint64_t max_a
 /* Forgets every entry (e.g. when the outgoing stream gets a new SSRC). */
 void nack_log_clear (NackLog *log);
 
+/* Lets go of each cache the log has put nothing from for more than
+ * @max_age_ms (its entries could no longer be served), so that the ring
+ * of a publisher who left is freed.  Call it now and then (caud: once a
+ * second from the room's timer). */
+void nack_log_release_idle (NackLog *log, uint64_t now_ms, uint64_t max_age_ms);
+
 #ifdef __cplusplus
 }
 #endif

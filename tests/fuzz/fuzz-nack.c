@@ -9,7 +9,7 @@
  *           packet; 2 a NACK asks the log for one; 3 the log is cleared;
  *           4 a track is replaced by a new one (its publisher renegotiated
  *           or left: the old cache lives on while the log refers to it);
- *           5 the clock moves on
+ *           5 the clock moves on and the log lets idle caches go
  *   byte 1  which track (% 5)
  *   2..3    a sequence number (log or cache)
  *   4..5    the source's sequence number (log put), a length (cache put)
@@ -69,6 +69,7 @@ typedef struct {
   int track[TRACKS];          /* the generation each track holds */
   ModelEntry entries[LOG_SLOTS];
   int sources[NACK_LOG_SOURCES];   /* generations, -1: free */
+  uint64_t source_put_ms[NACK_LOG_SOURCES];
   unsigned next_evict;
   uint64_t now;
 } Model;
@@ -188,7 +189,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       e->used = false;
       if (!ok)
         break;
-      model_source_index (&m, m.track[t]);
+      m.source_put_ms[model_source_index (&m, m.track[t])] = m.now;
       e->used = true;
       e->seq = seq;
       e->gen = m.track[t];
@@ -232,8 +233,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       c->held = false;
       m.track[t] = new_generation (&m);
       break;
-    default:                    /* only the clock moves */
+    default:                    /* the clock moves; idle caches are let go */
       m.now += (uint64_t) op[6] * 16;
+      nack_log_release_idle (log, m.now, MAX_AGE_MS);
+      for (int i = 0; i < NACK_LOG_SOURCES; i++)
+        if (m.sources[i] >= 0 && m.now > m.source_put_ms[i] &&
+            m.now - m.source_put_ms[i] > MAX_AGE_MS) {
+          for (int k = 0; k < LOG_SLOTS; k++)
+            if (m.entries[k].used && m.entries[k].gen == m.sources[i])
+              m.entries[k].used = false;
+          m.sources[i] = -1;
+        }
       break;
     }
   }

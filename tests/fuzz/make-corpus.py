@@ -118,6 +118,10 @@ NACK = {
     "five-sources": b"".join(nack_forward(t, 100 + t, t) for t in range(5))
     + b"".join(nack_op(2, 0, t, 0, 1) for t in range(5))
     + nack_op(4, 2) + nack_op(2, 0, 2, 0, 1) + nack_op(3) + nack_op(2, 0, 3, 0, 1),
+    # a publisher leaves: its cache is replaced, the clock passes the age limit
+    # and the log lets the old cache go; the new one is used after
+    "release-idle": nack_forward(1, 300, 7) + nack_op(4, 1) + nack_op(5, 0, 0, 0, 125)
+    + nack_op(2, 0, 7, 0, 1) + nack_forward(1, 301, 8) + nack_op(2, 0, 8, 0, 1),
     # prefixes at and over the limit, a packet over the cache's size, a small out buffer
     "limits": nack_op(0, 1, 5, 300, 9) + nack_op(1, 1, 9, 5, 128) + nack_op(1, 1, 10, 5, 129)
     + nack_op(0, 1, 6, 330, 9) + nack_op(1, 1, 11, 6, 10) + nack_op(2, 1, 9, 100, 0)

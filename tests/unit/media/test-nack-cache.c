@@ -230,6 +230,39 @@ test_log_sources (void)
   nack_log_free (log);         /* frees the caches it still holds (ASan: no leak) */
 }
 
+/* A publisher leaves: the log lets its ring go once nothing was put from
+ * it for max_age (its entries could not be served anyway), and a ring
+ * still in use stays. */
+static void
+test_log_release_idle (void)
+{
+  NackCache *left = nack_cache_new (16, 1300), *live = nack_cache_new (16, 1300);
+  NackLog *log = nack_log_new (64);
+  uint8_t in[200], sent[200], out[1500];
+
+  make_received (in, sizeof in, 100, 0x1000, 1);
+  nack_cache_put (left, 100, in, sizeof in, 5000);
+  make_sent (sent, in, sizeof in, 1);
+  g_assert_true (nack_log_put (log, 1, left, 100, sent, 16, sizeof sent, 5000));
+  nack_cache_unref (left);     /* the publisher's track is gone: the log holds the last ref */
+
+  make_received (in, sizeof in, 200, 0x2000, 2);
+  nack_cache_put (live, 200, in, sizeof in, 5900);
+  make_sent (sent, in, sizeof in, 2);
+  g_assert_true (nack_log_put (log, 2, live, 200, sent, 16, sizeof sent, 5900));
+
+  nack_log_release_idle (log, 6000, 1000);      /* 1000 ms: not yet */
+  g_assert_cmpuint (nack_log_get (log, 1, 6000, 1000, out, sizeof out), ==, sizeof sent);
+  nack_log_release_idle (log, 6001, 1000);      /* frees `left` (ASan: no leak, no use after) */
+  g_assert_cmpuint (nack_log_get (log, 1, 5500, 1000, out, sizeof out), ==, 0);
+  g_assert_cmpuint (nack_log_get (log, 2, 6001, 1000, out, sizeof out), ==, sizeof sent);
+  g_assert_cmpuint (out[sizeof sent - 1], ==, 2);
+  nack_log_release_idle (NULL, 6001, 1000);
+
+  nack_cache_unref (live);
+  nack_log_free (log);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -240,5 +273,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/nack-log/rebuilds-sent-packet", test_log_rebuilds_sent_packet);
   g_test_add_func ("/media/nack-log/refuses-stale-source", test_log_refuses_stale_source);
   g_test_add_func ("/media/nack-log/sources", test_log_sources);
+  g_test_add_func ("/media/nack-log/release-idle", test_log_release_idle);
   return g_test_run ();
 }
