@@ -231,7 +231,6 @@ static gboolean
 room_tick (gpointer user_data)
 {
   MediaRoom *room = user_data;
-
   guint64 now_ms = (guint64) (g_get_monotonic_time () / 1000);
 
   for (guint i = 0; i < room->order->len; i++) {
