@@ -163,6 +163,16 @@ media_forward_keyframe_watch (MediaParticipant *p)
   }
 }
 
+void
+media_forward_release_idle (MediaParticipant *p)
+{
+  guint64 now = now_ms ();
+
+  for (guint i = 0; i < p->slots->len; i++)
+    nack_log_release_idle (((MediaSlot *) g_ptr_array_index (p->slots, i))->sent, now,
+                           NACK_MAX_AGE_MS);
+}
+
 /* The cache of @track's packets as received (@layer's, for simulcast),
  * made on first use; stores @packet.  NULL for audio, and when memory is
  * short (then nothing is retransmitted). */

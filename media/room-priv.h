@@ -182,6 +182,10 @@ void media_forward_subscriber_rtcp (MediaPeer *peer, uint8_t *buf, size_t len,
  * forwarded one since it started (called once a second): the first key
  * frame, or the answer to a PLI, may be lost on a weak link. */
 void media_forward_keyframe_watch (MediaParticipant *p);
+/* Once a second: @p's m-lines let go of the received-packet rings they sent
+ * nothing from for over NACK_MAX_AGE_MS (publishers who left or switched
+ * away), so that those rings are freed. */
+void media_forward_release_idle (MediaParticipant *p);
 /* Receiver reports and REMB to one publisher (called once a second). */
 void media_forward_publisher_reports (MediaParticipant *p);
 /* PLI (or FIR) to the track's publisher, rate-limited unless @force. */

@@ -231,17 +231,13 @@ static gboolean
 room_tick (gpointer user_data)
 {
   MediaRoom *room = user_data;
-  guint64 now_ms = (guint64) (g_get_monotonic_time () / 1000);
 
   for (guint i = 0; i < room->order->len; i++) {
     MediaParticipant *p = g_ptr_array_index (room->order, i);
 
     media_forward_publisher_reports (p);
     media_forward_keyframe_watch (p);
-    /* Rings of publishers who left or switched away are freed. */
-    for (guint k = 0; k < p->slots->len; k++)
-      nack_log_release_idle (((MediaSlot *) g_ptr_array_index (p->slots, k))->sent, now_ms,
-                             NACK_MAX_AGE_MS);
+    media_forward_release_idle (p);
   }
   media_simulcast_tick (room);
   media_recording_tick (room);

@@ -46,8 +46,7 @@ typedef struct {
 
 /* One track cache as the model sees it. */
 typedef struct {
-  NackCache *cache;           /* the real one: only touched while the model holds it */
-  bool held;                  /* the track still has it */
+  NackCache *cache;           /* the real one: used only while its track holds it */
   ModelSlot slots[CACHE_SLOTS];
 } ModelCache;
 
@@ -89,7 +88,6 @@ new_generation (Model *m)
   c->cache = nack_cache_new (CACHE_SLOTS, MAX_PACKET);
   if (c->cache == NULL)
     abort ();
-  c->held = true;
   return m->n_caches++;
 }
 
@@ -230,7 +228,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
       if (m.n_caches == MAX_GENERATIONS)
         break;
       nack_cache_unref (c->cache);  /* the log may still hold it */
-      c->held = false;
       m.track[t] = new_generation (&m);
       break;
     default:                    /* the clock moves; idle caches are let go */
