@@ -98,12 +98,17 @@ describe('web client against caud', { timeout: 240000 }, () => {
       for (const s of stats.values()) {
         if (s.type === 'transport' && s.selectedCandidatePairId) {
           const remote = stats.get(stats.get(s.selectedCandidatePairId).remoteCandidateId);
-          return { address: remote.address, port: remote.port };
+          return { address: remote.address, port: remote.port, srtpCipher: s.srtpCipher,
+            tlsVersion: s.tlsVersion };
         }
       }
       return null;
     });
     assert.ok(publishPair, 'A\'s publish pc has a selected pair');
+    // caud offers SRTP_AEAD_AES_128_GCM first (media/dtls.c), and Chromium takes it:
+    // the profile cau-bench measures (docs/performance.md) is the one browsers use.
+    assert.equal(publishPair.srtpCipher, 'SRTP_AEAD_AES_128_GCM', 'SRTP profile');
+    assert.equal(publishPair.tlsVersion, 'FEFD', 'DTLS 1.2 (OpenSSL 3.0 has no DTLS 1.3)');
     if (!server.external) assert.equal(publishPair.address, '127.0.0.1');
 
     // Names are shown on the tiles.
