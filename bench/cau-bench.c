@@ -334,6 +334,14 @@ send_audio_packet (Participant *p, gint64 now)
   }
 }
 
+/* The first due time after @now, @period apart from @next: a publisher that
+ * fell behind skips what it missed and keeps its phase. */
+static gint64
+skip_periods (gint64 next, gint64 now, gint64 period)
+{
+  return next > now ? next : next + ((now - next) / period + 1) * period;
+}
+
 /* One pacing tick: every connected publisher sends what is due. */
 static gboolean
 on_tick (gpointer user_data)
@@ -347,13 +355,16 @@ on_tick (gpointer user_data)
     if (p->pub == NULL || p->pub_state != MEDIA_STATE_CONNECTED)
       continue;
     if (p->next_frame_us == 0) {
-      p->next_frame_us = now;
-      p->next_audio_us = now;
+      /* Each publisher's camera and microphone run on their own clocks: start
+       * them at a random phase, so that publishers who connected in the same
+       * tick do not send in lockstep for the whole run. */
+      p->next_frame_us = now + g_random_int_range (0, (gint32) b->frame_us);
+      p->next_audio_us = now + g_random_int_range (0, (gint32) b->audio_us);
     }
     if (now - p->next_audio_us > STALL_LIMIT_US || now - p->next_frame_us > STALL_LIMIT_US) {
       b->lagging++;
-      p->next_audio_us = now;
-      p->next_frame_us = now;
+      p->next_audio_us = skip_periods (p->next_audio_us, now, b->audio_us);
+      p->next_frame_us = skip_periods (p->next_frame_us, now, b->frame_us);
     }
     while (p->video && p->next_frame_us <= now) {
       queue_video_frame (p, now);
