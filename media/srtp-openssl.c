@@ -70,15 +70,22 @@ typedef struct {
   size_t tag_len;
 } SessionKeys;
 
-/* Sending state of one SSRC, as libsrtp keeps it per stream. */
+/* The receiver's replay database (libsrtp's srtp_rdbx_t bitmask): bit k
+ * set = index (highest - k) was received. */
+#define REPLAY_WORDS (MEDIA_SRTP_REPLAY_WINDOW / 64)
+G_STATIC_ASSERT (MEDIA_SRTP_REPLAY_WINDOW % 64 == 0);
+
+/* State of one SSRC, as libsrtp keeps it per stream. */
 typedef struct {
   uint32_t ssrc;
   gboolean used;
-  /* highest packet index (ROC || SEQ, 48 bits) protected; 0 at first,
-   * like libsrtp's srtp_rdbx_t.index */
+  /* highest packet index (ROC || SEQ, 48 bits) protected or received; 0
+   * at first, like libsrtp's srtp_rdbx_t.index */
   uint64_t rtp_index;
   /* last SRTCP index sent; 0 before the first, so the first sent is 1 */
   uint32_t rtcp_index;
+  /* unprotect only: REPLAY_WORDS words, made with the state */
+  uint64_t *replay;
 } SsrcState;
 
 struct MediaSrtpOpenssl {
@@ -444,6 +451,8 @@ media_srtp_openssl_free (MediaSrtpOpenssl *tx)
     return;
   session_keys_clear (&tx->rtp);
   session_keys_clear (&tx->rtcp);
+  for (size_t i = 0; i < tx->n_slots; i++)
+    g_free (tx->slots[i].replay);
   g_free (tx->slots);
   g_free (tx);
 }
@@ -717,5 +726,164 @@ media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len
 
   state->rtcp_index = index;
   *len = n + SRTCP_TRAILER_LEN + keys->tag_len;
+  return MEDIA_SRTP_OPENSSL_OK;
+}
+
+/* ---- unprotect (RTP) ------------------------------------------------------------ */
+
+/* libsrtp's srtp_rdbx_check(): newer is fine; older than the window, or
+ * seen, is not. */
+static MediaSrtpOpensslStatus
+replay_check (const uint64_t *replay, int32_t delta)
+{
+  uint32_t k;
+
+  if (delta > 0)
+    return MEDIA_SRTP_OPENSSL_OK;
+  k = (uint32_t) -delta;
+  if (k >= MEDIA_SRTP_REPLAY_WINDOW)
+    return MEDIA_SRTP_OPENSSL_REPLAY_OLD;
+  if ((replay[k / 64] >> (k % 64)) & 1)
+    return MEDIA_SRTP_OPENSSL_REPLAY_FAIL;
+  return MEDIA_SRTP_OPENSSL_OK;
+}
+
+/* libsrtp's srtp_rdbx_add_index(): a newer index moves the window (bit k
+ * becomes bit k + delta); either way the index's bit is set. */
+static void
+replay_add (uint64_t *replay, int32_t delta)
+{
+  uint32_t k = 0;
+
+  if (delta > 0)
+    {
+      uint32_t words = (uint32_t) delta / 64, bits = (uint32_t) delta % 64;
+
+      for (int i = REPLAY_WORDS - 1; i >= 0; i--)
+        {
+          int from = i - (int) words;
+          uint64_t v = 0;
+
+          if (from >= 0)
+            {
+              v = replay[from] << bits;
+              if (bits != 0 && from >= 1)
+                v |= replay[from - 1] >> (64 - bits);
+            }
+          replay[i] = v;
+        }
+    }
+  else
+    k = (uint32_t) -delta;
+  replay[k / 64] |= (uint64_t) 1 << (k % 64);
+}
+
+/* RFC 7714 §7.2: decrypt @payload in place and check @tag over @aad and
+ * the ciphertext.  FALSE on a wrong tag (or an OpenSSL failure). */
+static gboolean
+gcm_open (EVP_CIPHER_CTX *ctx, const uint8_t iv[GCM_IV_LEN], const uint8_t *aad,
+          size_t aad_len, uint8_t *payload, size_t payload_len, const uint8_t *tag)
+{
+  uint8_t tag_copy[GCM_TAG_LEN];
+  int n = 0;
+
+  memcpy (tag_copy, tag, sizeof tag_copy);
+  return EVP_DecryptInit_ex (ctx, NULL, NULL, NULL, iv) == 1
+    && EVP_DecryptUpdate (ctx, NULL, &n, aad, (int) aad_len) == 1
+    && (payload_len == 0
+        || (EVP_DecryptUpdate (ctx, payload, &n, payload, (int) payload_len) == 1
+            && n == (int) payload_len))
+    && EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_SET_TAG, sizeof tag_copy, tag_copy) == 1
+    && EVP_DecryptFinal_ex (ctx, tag_copy, &n) == 1;
+}
+
+MediaSrtpOpensslStatus
+media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *len)
+{
+  const SessionKeys *keys;
+  SsrcState *state;
+  MediaSrtpOpensslStatus status;
+  size_t n, hlen, payload_len;
+  uint32_t ssrc, roc;
+  uint16_t seq;
+  uint64_t index;
+  int32_t delta;
+
+  g_return_val_if_fail (rx != NULL && buf != NULL && len != NULL,
+                        MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  n = *len;
+  keys = &rx->rtp;
+  if (n < RTP_HEADER_LEN || n > MAX_PACKET)
+    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
+  hlen = rtp_header_len (buf, n);
+  if (hlen == 0)
+    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
+
+  seq = (uint16_t) (buf[2] << 8 | buf[3]);
+  ssrc = read_be32 (buf + 8);
+  state = ssrc_slot (rx->slots, rx->n_slots, ssrc);
+  if (state->used)
+    {
+      delta = estimate_index (state->rtp_index, seq, &index);
+      status = replay_check (state->replay, delta);
+      if (status != MEDIA_SRTP_OPENSSL_OK)
+        return status;
+    }
+  else
+    {
+      /* a new SSRC starts at ROC 0, with no replay check (libsrtp's
+       * provisional stream from the ssrc_any_inbound template) */
+      index = seq;
+      delta = seq;
+    }
+  /* libsrtp2's verdicts for a packet too short for header and tag: its
+   * bounds check wraps when the packet is shorter than the tag (only GCM's
+   * 16 bytes can be), and the GCM decrypt then refuses it */
+  if (n < keys->tag_len)
+    return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
+  if (hlen + keys->tag_len > n)
+    return MEDIA_SRTP_OPENSSL_PARSE_ERR;
+  payload_len = n - hlen - keys->tag_len;
+  roc = (uint32_t) (index >> 16);
+
+  if (rx->aead)
+    {
+      uint8_t iv[GCM_IV_LEN];
+
+      memcpy (iv, keys->salt, GCM_IV_LEN);
+      xor_be32 (iv + 2, ssrc);
+      xor_be32 (iv + 6, roc);
+      iv[10] ^= buf[2];
+      iv[11] ^= buf[3];
+      if (!gcm_open (keys->cipher, iv, buf, hlen, buf + hlen, payload_len, buf + n - keys->tag_len))
+        return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
+    }
+  else
+    {
+      uint8_t iv[16], roc_be[4], tag[HMAC_TAG_LEN_80];
+
+      /* §3.3: authenticate before anything else is done with the packet */
+      write_be32 (roc_be, roc);
+      hmac_sha1_tag (&keys->auth, buf, n - keys->tag_len, roc_be, sizeof roc_be, tag,
+                     keys->tag_len);
+      if (CRYPTO_memcmp (tag, buf + n - keys->tag_len, keys->tag_len) != 0)
+        return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
+      aes_cm_iv (keys->salt, ssrc, index, iv);
+      if (EVP_EncryptInit_ex (keys->cipher, NULL, NULL, NULL, iv) != 1
+          || !encrypt_in_place (keys->cipher, buf + hlen, payload_len))
+        return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
+    }
+
+  if (!state->used)
+    {
+      state = ssrc_lookup (rx, ssrc);
+      if (state == NULL)
+        return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
+      state->replay = g_new0 (uint64_t, REPLAY_WORDS);
+    }
+  if (delta > 0)
+    state->rtp_index += (uint16_t) delta;
+  replay_add (state->replay, delta);
+  *len = n - keys->tag_len;
   return MEDIA_SRTP_OPENSSL_OK;
 }

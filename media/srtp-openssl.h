@@ -1,4 +1,4 @@
-/* srtp-openssl.h — the sending half of SRTP/SRTCP on OpenSSL EVP.
+/* srtp-openssl.h — SRTP/SRTCP protect and SRTP unprotect on OpenSSL EVP.
  *
  * The relay protects every forwarded RTP packet once per subscriber, so
  * protect is the hot path; libsrtp2 as Debian builds it (on NSS) takes
@@ -22,12 +22,22 @@
  * identical packet), one further behind is refused.  There is no MKI and no
  * header-extension encryption (RFC 6904): WebRTC uses neither.
  *
- * Unprotect is not here: received packets go through libsrtp2 once each,
- * not once per subscriber.
+ * SRTP unprotect (the receiving half, RTP only) is here too: with a
+ * consultation's three subscribers per packet, libsrtp2's NSS-backed GCM
+ * decrypt cost more than the three protects together (docs/performance.md,
+ * step 8).  It keeps libsrtp2's ssrc_any_inbound behaviour exactly: a new
+ * SSRC is taken at ROC 0 and remembered only once a packet of it
+ * authenticates; the index is estimated as for protect; a replay database
+ * of MEDIA_SRTP_REPLAY_WINDOW indices per SSRC refuses repeats and older
+ * packets; the tag is checked (in constant time) before anything is
+ * decrypted or remembered.  SRTCP unprotect stays on libsrtp2 (a handful
+ * of packets per second).
  *
  * Allocation.  Contexts and keys are set up in media_srtp_openssl_new();
  * protect allocates nothing, except when a packet brings an SSRC that does
  * not fit the SSRC table, which then doubles (a subscriber has a handful).
+ * Unprotect allocates a replay database (128 bytes) once per SSRC, when
+ * the SSRC's first packet authenticates.
  *
  * Threads.  One thread at a time per session; no lock.
  */
@@ -56,6 +66,12 @@ typedef enum {
   MEDIA_SRTP_OPENSSL_KEY_EXPIRED,
   /* an OpenSSL call failed, or the SSRC table could not grow */
   MEDIA_SRTP_OPENSSL_CIPHER_FAIL,
+  /* unprotect: the index was received already (inside the window) */
+  MEDIA_SRTP_OPENSSL_REPLAY_FAIL,
+  /* unprotect: the tag does not match */
+  MEDIA_SRTP_OPENSSL_AUTH_FAIL,
+  /* unprotect: header and tag do not fit in the packet */
+  MEDIA_SRTP_OPENSSL_PARSE_ERR,
 } MediaSrtpOpensslStatus;
 
 /* Largest trailer protect appends: SRTCP index (4) + GCM tag (16). */
@@ -96,6 +112,13 @@ MediaSrtpOpensslStatus media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx,
 MediaSrtpOpensslStatus media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx,
                                                         uint8_t *buf, size_t *len,
                                                         size_t cap);
+
+/* In place: on OK, *len shrinks by the tag.  A session used for unprotect
+ * (keyed with the remote key) is used for nothing else.  On any other
+ * status the packet must be dropped; the buffer may then hold partly
+ * decrypted bytes (GCM), but the SSRC's state is untouched. */
+MediaSrtpOpensslStatus media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx,
+                                                         uint8_t *buf, size_t *len);
 
 /* ---- building blocks, public for the RFC 3711 Appendix B tests ---------- */
 

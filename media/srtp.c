@@ -18,11 +18,16 @@ G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
 
 /* libsrtp allows one wildcard (ssrc_any_*) template per srtp_t, so the two
  * directions are two libsrtp sessions.  The outbound direction is either
- * libsrtp (outbound) or the OpenSSL transform (tx), never both. */
+ * libsrtp (outbound) or the OpenSSL transform (tx), never both.  Inbound
+ * SRTCP always goes through libsrtp (inbound); inbound SRTP goes through
+ * the OpenSSL transform (rx) when tx does.  SRTP and SRTCP keep separate
+ * keys and replay state (RFC 3711 §3.2.3), so the split changes nothing
+ * a peer can see. */
 struct MediaSrtp {
   srtp_t inbound;
   srtp_t outbound;                      /* NULL when tx is set */
   MediaSrtpOpenssl *tx;
+  MediaSrtpOpenssl *rx;
   MediaSrtpProfile profile;
 };
 
@@ -61,6 +66,9 @@ status_from_openssl (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_OLD: return srtp_err_status_replay_old;
     case MEDIA_SRTP_OPENSSL_KEY_EXPIRED: return srtp_err_status_key_expired;
     case MEDIA_SRTP_OPENSSL_CIPHER_FAIL: return srtp_err_status_cipher_fail;
+    case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
+    case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
+    case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
     }
   return srtp_err_status_fail;
 }
@@ -236,8 +244,11 @@ media_srtp_new (MediaSrtpProfile profile,
   if (use_openssl_tx (profile))
     {
       srtp->tx = media_srtp_openssl_new (profile, local_key, local_key_len, error);
-      if (srtp->tx == NULL)
+      if (srtp->tx != NULL)
+        srtp->rx = media_srtp_openssl_new (profile, remote_key, remote_key_len, error);
+      if (srtp->rx == NULL)
         {
+          media_srtp_openssl_free (srtp->tx);
           srtp_dealloc (srtp->inbound);
           g_clear_pointer (&srtp, g_free);
         }
@@ -270,6 +281,7 @@ media_srtp_free (MediaSrtp *srtp)
   if (srtp->outbound != NULL)
     srtp_dealloc (srtp->outbound);
   media_srtp_openssl_free (srtp->tx);
+  media_srtp_openssl_free (srtp->rx);
   g_free (srtp);
 }
 
@@ -317,6 +329,8 @@ media_srtp_unprotect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
                         srtp_err_status_bad_param);
   if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET)
     return srtp_err_status_bad_param;
+  if (srtp->rx != NULL)
+    return status_from_openssl (media_srtp_openssl_unprotect_rtp (srtp->rx, buf, len));
   n = (int) *len;
   status = srtp_unprotect (srtp->inbound, buf, &n);
   if (status == srtp_err_status_ok)

@@ -2,11 +2,13 @@
  *
  * A MediaSrtp is one direction pair of one transport: an inbound policy
  * (any SSRC, the remote master key) and an outbound policy (any SSRC, the
- * local master key).  Unprotect runs on libsrtp2.  Protect runs once per
- * subscriber per forwarded packet, so it uses the OpenSSL transform of
- * srtp-openssl.h, byte-identical to libsrtp2's output and faster; the
+ * local master key).  Protect runs once per subscriber per forwarded
+ * packet, so it uses the OpenSSL transform of srtp-openssl.h,
+ * byte-identical to libsrtp2's output and faster; SRTP unprotect uses the
+ * same transform (libsrtp2's verdicts and output, checked packet for
+ * packet in the unit tests); SRTCP unprotect runs on libsrtp2.  The
  * environment variable CAU_SRTP_BACKEND=libsrtp (read by media_srtp_new())
- * keeps protect on libsrtp2.  Protect and unprotect work in place on a caller's
+ * keeps everything on libsrtp2.  Protect and unprotect work in place on a caller's
  * buffer and return libsrtp's status (0 = srtp_err_status_ok), so that the
  * packet path allocates nothing and builds no GError: count and drop.
  *
@@ -86,7 +88,8 @@ struct srtp_policy_t;
 gboolean media_srtp_policy_init (struct srtp_policy_t *policy, MediaSrtpProfile profile,
                                  uint8_t *key, gboolean outbound);
 
-/* Which code protects: "openssl" or "libsrtp".  Static string. */
+/* Which code protects (and unprotects SRTP): "openssl" or "libsrtp".
+ * Static string. */
 const char *media_srtp_get_backend (MediaSrtp *srtp);
 
 /* In place; *len is updated.  Return 0 (srtp_err_status_ok) or a libsrtp

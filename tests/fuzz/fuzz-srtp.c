@@ -1,14 +1,19 @@
 /* fuzz-srtp.c — libFuzzer target for media/srtp-openssl.c.
  *
  * Input: one byte choosing the profile (low two bits), then records of
- *   flags (bit 0: RTCP) | length (16 bits, big-endian) | that many bytes
- * (the last record takes what is left).  Each record is protected by the
- * OpenSSL transform in an exact-size heap buffer (packet + trailer, so
- * ASan sees any access outside) and by an identically keyed libsrtp2
- * session: same verdict, same bytes.  What was protected goes to a libsrtp2
- * receiver: it must come back as the original packet, or be refused only as
- * a replay (the input may repeat a sequence number).  Broken invariants
- * trap.  Sessions are fresh for each input, so a crash replays alone. */
+ *   flags | length (16 bits, big-endian) | that many bytes
+ * (the last record takes what is left).  Flags: bit 0 RTCP; bit 1 (RTP)
+ * the record itself also arrives at the receivers, as a forged packet;
+ * bit 2 (RTP) one bit of the protected packet is flipped on the way, at a
+ * place chosen by bits 3-7.  Each record is protected by the OpenSSL
+ * transform in an exact-size heap buffer (packet + trailer, so ASan sees
+ * any access outside) and by an identically keyed libsrtp2 session: same
+ * verdict, same bytes.  What was protected goes to a libsrtp2 receiver
+ * and, for RTP, to the OpenSSL transform's unprotect, again in an
+ * exact-size buffer: same verdict, same bytes; unflipped, it must come
+ * back as the original packet or be refused only as a replay (the input
+ * may repeat a sequence number).  Broken invariants trap.  Sessions are
+ * fresh for each input, so a crash replays alone. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,14 +42,52 @@ as_libsrtp (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_OLD: return srtp_err_status_replay_old;
     case MEDIA_SRTP_OPENSSL_KEY_EXPIRED: return srtp_err_status_key_expired;
     case MEDIA_SRTP_OPENSSL_CIPHER_FAIL: return srtp_err_status_cipher_fail;
+    case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
+    case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
+    case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
     }
   return -1;
 }
 
-static void
-one_record (MediaSrtpOpenssl *tx, srtp_t oracle, srtp_t receiver, int rtcp,
-            const uint8_t *data, size_t len)
+/* @packet arrives at both receivers: the same verdict, and on OK the same
+ * bytes, which are returned in a heap buffer (NULL otherwise). */
+static uint8_t *
+receive_rtp (MediaSrtpOpenssl *rx, srtp_t receiver, const uint8_t *packet, size_t len,
+             int *status, size_t *out_len)
 {
+  uint8_t *ours = malloc (len ? len : 1);
+  uint8_t *theirs = malloc (len ? len : 1);
+  size_t our_len = len;
+  int their_len = (int) len, ours_status, theirs_status;
+
+  CHECK (ours != NULL && theirs != NULL);
+  if (len > 0)
+    {
+      memcpy (ours, packet, len);
+      memcpy (theirs, packet, len);
+    }
+  ours_status = as_libsrtp (media_srtp_openssl_unprotect_rtp (rx, ours, &our_len));
+  theirs_status = len < 12 ? srtp_err_status_bad_param
+                           : srtp_unprotect (receiver, theirs, &their_len);
+  CHECK (ours_status == theirs_status);
+  if (ours_status == srtp_err_status_ok)
+    CHECK (our_len == (size_t) their_len && memcmp (ours, theirs, our_len) == 0);
+  free (theirs);
+  *status = ours_status;
+  if (ours_status != srtp_err_status_ok)
+    {
+      free (ours);
+      return NULL;
+    }
+  *out_len = our_len;
+  return ours;
+}
+
+static void
+one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *rx_openssl, srtp_t oracle,
+            srtp_t receiver, int flags, const uint8_t *data, size_t len, int *dropped)
+{
+  int rtcp = flags & 1;
   size_t cap = len + MEDIA_SRTP_OPENSSL_MAX_TRAILER;
   uint8_t *ours = malloc (cap ? cap : 1);
   uint8_t *theirs = malloc (len + MEDIA_SRTP_MAX_TRAILER);
@@ -52,6 +95,14 @@ one_record (MediaSrtpOpenssl *tx, srtp_t oracle, srtp_t receiver, int rtcp,
   int their_len = (int) len, ours_status, theirs_status, rx;
 
   CHECK (ours != NULL && theirs != NULL);
+  if (!rtcp && (flags & 2))
+    {
+      /* a forged packet: refused alike (a valid tag is out of reach) */
+      size_t forged_len;
+
+      free (receive_rtp (rx_openssl, receiver, data, len, &rx, &forged_len));
+      CHECK (rx != srtp_err_status_ok);
+    }
   if (len > 0)
     {
       memcpy (ours, data, len);
@@ -79,13 +130,36 @@ one_record (MediaSrtpOpenssl *tx, srtp_t oracle, srtp_t receiver, int rtcp,
   CHECK (our_len <= cap);
   CHECK (our_len == (size_t) their_len && memcmp (ours, theirs, our_len) == 0);
 
-  their_len = (int) our_len;
-  rx = rtcp ? srtp_unprotect_rtcp (receiver, ours, &their_len)
-            : srtp_unprotect (receiver, ours, &their_len);
-  if (rx == srtp_err_status_ok)
-    CHECK ((size_t) their_len == len && memcmp (ours, data, len) == 0);
+  if (rtcp)
+    {
+      their_len = (int) our_len;
+      rx = srtp_unprotect_rtcp (receiver, ours, &their_len);
+      CHECK (rx == srtp_err_status_ok && (size_t) their_len == len
+             && memcmp (ours, data, len) == 0);
+    }
   else
-    CHECK (!rtcp && (rx == srtp_err_status_replay_fail || rx == srtp_err_status_replay_old));
+    {
+      size_t back_len = 0;
+      uint8_t *back;
+
+      if (flags & 4)
+        ours[((size_t) (flags >> 3) * 37) % our_len] ^= (uint8_t) (1 << ((flags >> 3) & 7));
+      back = receive_rtp (rx_openssl, receiver, ours, our_len, &rx, &back_len);
+      if (flags & 4)
+        {
+          CHECK (rx != srtp_err_status_ok);
+          /* the receiver's highest index now lags the sender's: near a
+           * wrap the two may guess different ROCs (RFC 3711 §3.3.1), and
+           * the receiver then refuses a packet (as libsrtp2 does too) */
+          *dropped = 1;
+        }
+      else if (rx == srtp_err_status_ok)
+        CHECK (back_len == len && memcmp (back, data, len) == 0);
+      else
+        CHECK (rx == srtp_err_status_replay_fail || rx == srtp_err_status_replay_old
+               || (*dropped && rx == srtp_err_status_auth_fail));
+      free (back);
+    }
 
 out:
   free (ours);
@@ -102,7 +176,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   size_t key_len, salt_len, pos = 1;
   srtp_policy_t policy;
   srtp_t oracle = NULL, receiver = NULL;
-  MediaSrtpOpenssl *tx;
+  MediaSrtpOpenssl *tx, *rx;
+  int dropped = 0;
 
   if (size < 1)
     return 0;
@@ -114,6 +189,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   tx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
   CHECK (tx != NULL);
+  rx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
+  CHECK (rx != NULL);
   CHECK (media_srtp_policy_init (&policy, profile, key, 1));
   CHECK (srtp_create (&oracle, &policy) == srtp_err_status_ok);
   CHECK (media_srtp_policy_init (&policy, profile, key, 0));
@@ -121,7 +198,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   while (pos + 3 <= size)
     {
-      int rtcp = data[pos] & 1;
+      int flags = data[pos];
       size_t len = (size_t) data[pos + 1] << 8 | data[pos + 2];
 
       pos += 3;
@@ -129,11 +206,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         len = size - pos;
       if (len > MAX_RECORD)
         len = MAX_RECORD;
-      one_record (tx, oracle, receiver, rtcp, data + pos, len);
+      one_record (tx, rx, oracle, receiver, flags, data + pos, len, &dropped);
       pos += len;
     }
 
   media_srtp_openssl_free (tx);
+  media_srtp_openssl_free (rx);
   srtp_dealloc (oracle);
   srtp_dealloc (receiver);
   return 0;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus for fuzz-rtp, fuzz-rtcp and fuzz-nack (tests/fuzz/corpus/).
+"""Writes the seed corpus for fuzz-rtp, fuzz-rtcp, fuzz-nack and some of fuzz-srtp's
+(tests/fuzz/corpus/).
 
 Packets are shaped after what Chrome and Firefox send (after SRTP/SRTCP
 unprotect).  Run from anywhere: python3 tests/fuzz/make-corpus.py
@@ -129,6 +130,34 @@ NACK = {
 }
 
 
+def srtp_record(flags, packet):
+    """One fuzz-srtp record: flags (bit 0 RTCP, bit 1 forged copy, bit 2 a
+    flipped bit at a place from bits 3-7), 16-bit length, the packet."""
+    return struct.pack("!BH", flags, len(packet)) + packet
+
+
+# fuzz-srtp's receive side (the other srtp seeds were written by hand):
+# forged packets, flipped bits, late and repeated sequence numbers, for
+# each profile (the first byte's low two bits).
+def srtp_receive_seed(profile):
+    records = b""
+    for i, seq in enumerate([65533, 65534, 65535, 0, 1, 65535, 2, 2, 3, 40000, 4]):
+        packet = rtp(96, seq, 3000 * i, 0x1234ABCD, bytes(range(i, i + 60)),
+                     ext=(0xBEDE, b"\x10\x01\x00\x00") if i % 3 == 0 else None)
+        flags = 0
+        if i % 4 == 1:
+            flags |= 2                      # the plaintext also arrives, forged
+        if i % 5 == 2:
+            flags |= 4 | (i << 3)           # a bit flipped on the way
+        records += srtp_record(flags, packet)
+    records += srtp_record(2, b"\x80\x60\x00\x07" + b"\x00" * 9)     # forged, short
+    records += srtp_record(2, b"\x80\x60\x00\x08" + b"\x00" * 8)     # forged, header only
+    return bytes([profile]) + records
+
+
+SRTP = {"receive-p%d" % p: srtp_receive_seed(p) for p in range(4)}
+
+
 def write(kind, seeds):
     d = os.path.join(HERE, "corpus", kind)
     os.makedirs(d, exist_ok=True)
@@ -140,3 +169,4 @@ def write(kind, seeds):
 write("rtp", RTP)
 write("rtcp", RTCP)
 write("nack", NACK)
+write("srtp", SRTP)

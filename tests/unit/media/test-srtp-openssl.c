@@ -71,6 +71,9 @@ as_libsrtp (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_OLD: return srtp_err_status_replay_old;
     case MEDIA_SRTP_OPENSSL_KEY_EXPIRED: return srtp_err_status_key_expired;
     case MEDIA_SRTP_OPENSSL_CIPHER_FAIL: return srtp_err_status_cipher_fail;
+    case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
+    case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
+    case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
     }
   return -1;
 }
@@ -146,10 +149,10 @@ test_rfc3711_b3 (void)
 static void
 check_rfc7714 (MediaSrtpProfile profile, const char *key_hex, const char *want_hex)
 {
-  guint8 key[32], salt[12], buf[128];
-  size_t len;
+  guint8 key[32], salt[12], buf[128], copy[128];
+  size_t len, n;
   GError *error = NULL;
-  MediaSrtpOpenssl *tx;
+  MediaSrtpOpenssl *tx, *rx;
 
   hex_decode (key_hex, key, sizeof key);
   hex_decode (RFC7714_SALT, salt, sizeof salt);
@@ -160,6 +163,25 @@ check_rfc7714 (MediaSrtpProfile profile, const char *key_hex, const char *want_h
                    MEDIA_SRTP_OPENSSL_OK);
   assert_hex (buf, len, want_hex);
   media_srtp_openssl_free (tx);
+
+  /* and back: unprotect gives the plaintext; the same packet again is a
+   * replay; with another (unseen) seq and a flipped tag bit it is refused */
+  rx = media_srtp_openssl_new_from_session_keys (profile, key, salt, NULL, &error);
+  g_assert_no_error (error);
+  memcpy (copy, buf, len);
+  n = len;
+  g_assert_cmpint (media_srtp_openssl_unprotect_rtp (rx, buf, &n), ==, MEDIA_SRTP_OPENSSL_OK);
+  assert_hex (buf, n, RFC7714_PLAIN);
+  memcpy (buf, copy, len);
+  n = len;
+  g_assert_cmpint (media_srtp_openssl_unprotect_rtp (rx, buf, &n), ==,
+                   MEDIA_SRTP_OPENSSL_REPLAY_FAIL);
+  copy[3] ^= 1;
+  copy[len - 1] ^= 0x80;
+  n = len;
+  g_assert_cmpint (media_srtp_openssl_unprotect_rtp (rx, copy, &n), ==,
+                   MEDIA_SRTP_OPENSSL_AUTH_FAIL);
+  media_srtp_openssl_free (rx);
 }
 
 static void
@@ -389,6 +411,119 @@ test_oracle (gconstpointer data)
     run_oracle (profile, seed * 7919 + profile, 1 + seed, g_test_slow () ? 50000 : 6000);
   /* more SSRCs than the table's first size: it grows, nothing changes */
   run_oracle (profile, 4242 + profile, 40, 6000);
+}
+
+/* ---- unprotect, packet for packet against libsrtp2 ------------------------ */
+
+#define HELD 32                         /* packets kept back for late delivery */
+
+typedef struct {
+  guint8 bytes[PACKET_CAP];
+  gsize len;
+} Held;
+
+/* What arrives at a receiver: what libsrtp2 protected (gen_rtp()'s streams,
+ * with their gaps, late and repeated sequence numbers), sometimes with a
+ * bit flipped (header, payload or tag) or cut short, sometimes held back
+ * and delivered later or again.  libsrtp2's receiver and the transform
+ * must give the same verdict, and on OK the same bytes. */
+static void
+run_unprotect_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, guint packets)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  guint8 key[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+  guint8 plain[PACKET_CAP], ours[PACKET_CAP], theirs[PACKET_CAP];
+  GenStream *streams = g_new0 (GenStream, n_streams);
+  Held *held = g_new0 (Held, HELD);
+  guint counts[32] = { 0 };
+  srtp_t sender, receiver;
+  MediaSrtpOpenssl *rx;
+
+  for (gsize i = 0; i < sizeof key; i++)
+    key[i] = (guint8) g_rand_int (rand);
+  for (guint i = 0; i < n_streams; i++)
+    streams[i].ssrc = g_rand_int (rand);
+  sender = libsrtp_session (profile, key, TRUE);
+  receiver = libsrtp_session (profile, key, FALSE);
+  rx = openssl_session (profile, key);
+
+  for (guint p = 0; p < packets; p++)
+    {
+      gboolean fresh;
+      gsize n = gen_rtp (rand, plain, streams, n_streams, 1200, &fresh);
+      int their_len = (int) n, our_status, their_status, r;
+      size_t our_len;
+      Held *h = &held[g_rand_int_range (rand, 0, HELD)];
+
+      memcpy (theirs, plain, n);
+      if (srtp_protect (sender, theirs, &their_len) != srtp_err_status_ok)
+        continue;
+      n = (gsize) their_len;
+      r = g_rand_int_range (rand, 0, 100);
+      if (r < 8)                        /* one bit flipped anywhere */
+        theirs[g_rand_int_range (rand, 0, (gint) n)] ^= (guint8) (1 << g_rand_int_range (rand, 0, 8));
+      else if (r < 11)                  /* cut short */
+        n = g_rand_int_range (rand, 1, (gint) n);
+      else if (r < 21)                  /* held back: deliver an older one now */
+        {
+          Held tmp = *h;
+
+          memcpy (h->bytes, theirs, n);
+          h->len = n;
+          if (tmp.len == 0)
+            continue;
+          memcpy (theirs, tmp.bytes, tmp.len);
+          n = tmp.len;
+        }
+      else if (r < 24 && h->len > 0)    /* a copy of one delivered before */
+        {
+          memcpy (theirs, h->bytes, h->len);
+          n = h->len;
+        }
+
+      memcpy (ours, theirs, n);
+      our_len = n;
+      their_len = (int) n;
+      our_status = as_libsrtp (media_srtp_openssl_unprotect_rtp (rx, ours, &our_len));
+      their_status = srtp_unprotect (receiver, theirs, &their_len);
+      if (our_status != their_status)
+        g_error ("%s seed %u packet %u (%zu bytes, first byte %02x): status %d, libsrtp %d",
+                 media_srtp_profile_to_string (profile), seed, p, n, theirs[0],
+                 our_status, their_status);
+      counts[MIN ((guint) their_status, G_N_ELEMENTS (counts) - 1)]++;
+      if (our_status == srtp_err_status_ok)
+        g_assert_cmpmem (ours, our_len, theirs, (gsize) their_len);
+    }
+  g_test_message ("%s seed %u, %u SSRCs: same verdicts: %u ok, %u auth_fail, %u replay_fail, "
+                  "%u replay_old, %u parse_err, %u bad_param",
+                  media_srtp_profile_to_string (profile), seed, n_streams,
+                  counts[srtp_err_status_ok], counts[srtp_err_status_auth_fail],
+                  counts[srtp_err_status_replay_fail], counts[srtp_err_status_replay_old],
+                  counts[srtp_err_status_parse_err], counts[srtp_err_status_bad_param]);
+  /* every verdict was reached, and most packets got through */
+  g_assert_cmpuint (counts[srtp_err_status_ok], >, packets / 2);
+  g_assert_cmpuint (counts[srtp_err_status_auth_fail], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_replay_fail], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_replay_old], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_bad_param] + counts[srtp_err_status_parse_err], >, 0);
+  media_srtp_openssl_free (rx);
+  srtp_dealloc (sender);
+  srtp_dealloc (receiver);
+  g_free (held);
+  g_free (streams);
+  g_rand_free (rand);
+}
+
+static void
+test_unprotect_oracle (gconstpointer data)
+{
+  MediaSrtpProfile profile = GPOINTER_TO_INT (data);
+
+  if (skip_unsupported (profile))
+    return;
+  for (guint32 seed = 1; seed <= 4; seed++)
+    run_unprotect_oracle (profile, seed * 104729 + profile, seed, g_test_slow () ? 50000 : 6000);
+  run_unprotect_oracle (profile, 777 + profile, 40, 6000);
 }
 
 /* A stream that runs through many wraps in order, with reordering at each
@@ -771,6 +906,7 @@ main (int argc, char **argv)
   g_test_add_func ("/media/srtp-openssl/rfc7714-16-gcm", test_rfc7714_16);
   add_per_profile ("oracle", test_oracle);
   add_per_profile ("oracle-wraps", test_oracle_wraps);
+  add_per_profile ("unprotect-oracle", test_unprotect_oracle);
   add_per_profile ("repeat-tx", test_repeat_tx);
   add_per_profile ("bounds", test_bounds);
   add_per_profile ("backend-switch", test_backend_switch);
