@@ -585,6 +585,19 @@ encrypt_in_place (EVP_CIPHER_CTX *ctx, uint8_t *p, size_t len)
   return EVP_EncryptUpdate (ctx, p, &n, p, (int) len) == 1 && n == (int) len;
 }
 
+/* RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt, SEQ read
+ * from the RTP header @rtp. */
+static void
+gcm_rtp_iv (const uint8_t salt[GCM_SALT_LEN], uint32_t ssrc, uint32_t roc,
+            const uint8_t *rtp, uint8_t iv[GCM_IV_LEN])
+{
+  memcpy (iv, salt, GCM_IV_LEN);
+  xor_be32 (iv + 2, ssrc);
+  xor_be32 (iv + 6, roc);
+  iv[10] ^= rtp[2];
+  iv[11] ^= rtp[3];
+}
+
 /* RFC 7714 §7.1 / §9.1: encrypt @payload in place with @aad authenticated
  * (two pieces, the second may be empty), tag written at @tag. */
 static gboolean
@@ -637,15 +650,10 @@ media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len,
 
   if (tx->aead)
     {
-      /* RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt;
-       * §8.2: AAD = the header through the extension */
+      /* §8.2: AAD = the header through the extension */
       uint8_t iv[GCM_IV_LEN];
 
-      memcpy (iv, keys->salt, GCM_IV_LEN);
-      xor_be32 (iv + 2, ssrc);
-      xor_be32 (iv + 6, roc);
-      iv[10] ^= buf[2];
-      iv[11] ^= buf[3];
+      gcm_rtp_iv (keys->salt, ssrc, roc, buf, iv);
       if (!gcm_seal (keys->cipher, iv, buf, hlen, NULL, 0, buf + hlen, n - hlen, buf + n))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
     }
@@ -850,11 +858,7 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
     {
       uint8_t iv[GCM_IV_LEN];
 
-      memcpy (iv, keys->salt, GCM_IV_LEN);
-      xor_be32 (iv + 2, ssrc);
-      xor_be32 (iv + 6, roc);
-      iv[10] ^= buf[2];
-      iv[11] ^= buf[3];
+      gcm_rtp_iv (keys->salt, ssrc, roc, buf, iv);
       if (!gcm_open (keys->cipher, iv, buf, hlen, buf + hlen, payload_len, buf + n - keys->tag_len))
         return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
     }
