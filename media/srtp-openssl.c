@@ -792,7 +792,7 @@ static gboolean
 gcm_open (EVP_CIPHER_CTX *ctx, const uint8_t iv[GCM_IV_LEN], const uint8_t *aad,
           size_t aad_len, uint8_t *payload, size_t payload_len, const uint8_t *tag)
 {
-  uint8_t tag_copy[GCM_TAG_LEN];
+  uint8_t tag_copy[GCM_TAG_LEN];     /* SET_TAG takes a non-const pointer */
   int n = 0;
 
   memcpy (tag_copy, tag, sizeof tag_copy);
@@ -802,6 +802,7 @@ gcm_open (EVP_CIPHER_CTX *ctx, const uint8_t iv[GCM_IV_LEN], const uint8_t *aad,
         || (EVP_DecryptUpdate (ctx, payload, &n, payload, (int) payload_len) == 1
             && n == (int) payload_len))
     && EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_SET_TAG, sizeof tag_copy, tag_copy) == 1
+    /* checks the tag; GCM writes no output here */
     && EVP_DecryptFinal_ex (ctx, tag_copy, &n) == 1;
 }
 

@@ -21,8 +21,8 @@ G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
  * libsrtp (outbound) or the OpenSSL transform (tx), never both.  Inbound
  * SRTCP always goes through libsrtp (inbound); inbound SRTP goes through
  * the OpenSSL transform (rx) when tx does.  SRTP and SRTCP keep separate
- * keys and replay state (RFC 3711 §3.2.3), so the split changes nothing
- * a peer can see. */
+ * keys and replay state (RFC 3711 §3.2.1, §4.3), so the split changes
+ * nothing a peer can see. */
 struct MediaSrtp {
   srtp_t inbound;
   srtp_t outbound;                      /* NULL when tx is set */
