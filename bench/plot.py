@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""plot.py — a PNG of fan-out results from run.py's --json-out lines.
+"""plot.py — a PNG of benchmark results from run.py's --json-out lines.
 
     bench/plot.py OUT.png LABEL=FILE.jsonl [LABEL=FILE.jsonl ...]
 
-Three panels against N (subscribers): server CPU % of its one core, latency
+Three panels against N (subscribers, rooms or listeners, from the lines'
+scenario): server CPU % of its one core, latency
 p99 (p50 dashed; dotted: relay p99, to the subscriber socket's kernel receive
 time, where the lines have it), generator CPU %.  One line per LABEL (e.g. caud and
 janus, or two caud builds).  Needs python3-matplotlib.
@@ -21,15 +22,25 @@ def load(path):
     return sorted((r for r in rows if not r.get("error")), key=lambda r: r["n"])
 
 
+X_LABELS = {
+    "fanout": "subscribers N (1 publisher, 1.5 Mbit/s VP8 + 40 kbit/s Opus)",
+    "consult": "rooms K (4 people, each receiving the other 3)",
+    "audio": "listeners N (4 speakers)",
+    "briefing": "viewers N (1 presenter, simulcast)",
+}
+
+
 def main():
     if len(sys.argv) < 3:
         sys.stderr.write(__doc__)
         return 2
     out = sys.argv[1]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    scenario = "fanout"
     for spec in sys.argv[2:]:
         label, path = spec.split("=", 1)
         rows = load(path)
+        scenario = rows[0].get("scenario", scenario) if rows else scenario
         n = [r["n"] for r in rows]
         line, = axes[0].plot(n, [r.get("server_cpu_pct") or 0 for r in rows], "o-",
                              label=label)
@@ -48,7 +59,7 @@ def main():
     axes[1].axhline(50, color="grey", linewidth=0.8, linestyle=":")
     axes[2].set_title("load generator CPU (one core), %")
     for ax in axes:
-        ax.set_xlabel("subscribers N (1 publisher, 1.5 Mbit/s VP8 + 40 kbit/s Opus)")
+        ax.set_xlabel(X_LABELS.get(scenario, X_LABELS["fanout"]))
         ax.set_xscale("log", base=2)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
