@@ -176,6 +176,21 @@ media_forward_release_idle (MediaParticipant *p)
 /* The cache of @track's packets as received (@layer's, for simulcast),
  * made on first use; stores @packet.  NULL for audio, and when memory is
  * short (then nothing is retransmitted). */
+/* Packets counted as 1000 bytes (VP8 at these rates sends 1100-1200), a
+ * power of two within [128, 2048]: 256 at the default 1500 kbit/s, which
+ * holds 1.6 s of 1200-byte packets.  The rings used to have 512 entries
+ * whatever the ceiling: 750 KiB per published video track. */
+unsigned
+media_video_nack_slots (const MediaConfig *config)
+{
+  guint64 packets = (guint64) config->max_bitrate_kbps * 1000 / 8 / 1000 * NACK_MAX_AGE_MS / 1000;
+  unsigned slots = 128;
+
+  while (slots < packets && slots < 2048)
+    slots *= 2;
+  return slots;
+}
+
 static NackCache *
 track_keep_packet (MediaTrack *track, gint layer, const uint8_t *packet, size_t len,
                    const RtpHeader *h, guint64 now)
@@ -185,7 +200,8 @@ track_keep_packet (MediaTrack *track, gint layer, const uint8_t *packet, size_t 
   if (!track->video)
     return NULL;
   if (*cache == NULL)
-    *cache = nack_cache_new (VIDEO_CACHE_SLOTS, MEDIA_PEER_BUFFER_SIZE - 256);
+    *cache = nack_cache_new (media_video_nack_slots (track->owner->room->env.config),
+                             MEDIA_PEER_BUFFER_SIZE - 256);
   nack_cache_put (*cache, h->seq, packet, len, now);
   return *cache;
 }

@@ -12,10 +12,10 @@
 #include "speaker-detector.h"
 
 #define SDP_MAX_LEN (32 * 1024)
-/* 512 packets: over 3 s of 1.5 Mbit/s video, well past NACK_MAX_AGE_MS.
- * The packets are kept once per publisher's track (or layer) as received,
- * and each subscriber's m-line logs how it rewrote them (nack-cache.h). */
-#define VIDEO_CACHE_SLOTS 512
+/* NACKs are answered for packets sent at most this long ago.  The packets
+ * are kept once per publisher's track (or layer) as received, and each
+ * subscriber's m-line logs how it rewrote them (nack-cache.h); both rings
+ * have media_video_nack_slots() entries. */
 #define NACK_MAX_AGE_MS 1000
 #define KEYFRAME_MIN_INTERVAL_US (300 * G_TIME_SPAN_MILLISECOND)
 #define MIN_BITRATE_BPS 100000
@@ -165,6 +165,9 @@ struct MediaRoom {
 };
 
 /* forward.c */
+/* Entries of a video NACK ring: NACK_MAX_AGE_MS of packets at the REMB
+ * ceiling we advertise to publishers (@config->max_bitrate_kbps). */
+unsigned media_video_nack_slots (const MediaConfig *config);
 /* @fb ("nack", "nack pli", "ccm fir", ...) was negotiated for @codec. */
 gboolean media_codec_has_feedback (const MediaSdpCodec *codec, const char *fb);
 /* TRUE for the first packet of a key frame of @codec (VP8: RFC 7741;

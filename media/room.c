@@ -635,7 +635,7 @@ participant_sync_slots (MediaParticipant *p)
         /* Only video is NACKed (our offers put "nack" on video m-lines
          * only): audio slots keep no retransmission log. */
         if (t->video)
-          slot->sent = nack_log_new (VIDEO_CACHE_SLOTS);
+          slot->sent = nack_log_new (media_video_nack_slots (p->room->env.config));
         g_ptr_array_add (p->slots, slot);
       }
       slot_attach (slot, t);

@@ -358,7 +358,7 @@ media_room_view (MediaRoom *room, const char *participant_id, const char *offer_
     rtp_rewriter_init (&slot->rewriter, slot->ssrc_out);
     rtp_vp8_rewriter_init (&slot->vp8_rewriter);
     if (g_strcmp0 (s->kind, "video") == 0)
-      slot->sent = nack_log_new (VIDEO_CACHE_SLOTS);
+      slot->sent = nack_log_new (media_video_nack_slots (room->env.config));
     g_ptr_array_add (p->slots, slot);
     g_info ("room %s viewer %s: mid %s %s (%s, pt %u, ssrc %08x)", room->id, p->id, s->mid,
             s->kind, slot->codec_out->encoding, slot->codec_out->payload_type, slot->ssrc_out);

@@ -576,6 +576,25 @@ test_record (Fixture *f, gconstpointer data)
   g_assert_cmpuint (f->stats.layer_switches, ==, 0);       /* slots' switches only */
 }
 
+/* Each layer's NACK ring (and each subscriber's log) holds NACK_MAX_AGE_MS
+ * of packets at the REMB ceiling: 1000-byte packets, a power of two in
+ * [128, 2048]. */
+static void
+test_nack_slots (void)
+{
+  static const struct { guint kbps; unsigned slots; } cases[] = {
+    { 0, 128 }, { 300, 128 }, { 1024, 128 }, { 1032, 256 }, { 1500, 256 },
+    { 2048, 256 }, { 2500, 512 }, { 4000, 512 }, { 8000, 1024 }, { 100000, 2048 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      MediaConfig config = { .max_bitrate_kbps = cases[i].kbps };
+
+      g_assert_cmpuint (media_video_nack_slots (&config), ==, cases[i].slots);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -589,5 +608,6 @@ main (int argc, char **argv)
   ADD ("loss", test_loss);
   ADD ("record", test_record);
   g_test_add_func ("/media/simulcast/ssrc-group", test_ssrc_group);
+  g_test_add_func ("/media/simulcast/nack-slots", test_nack_slots);
   return g_test_run ();
 }
