@@ -173,9 +173,6 @@ media_forward_release_idle (MediaParticipant *p)
                            NACK_MAX_AGE_MS);
 }
 
-/* The cache of @track's packets as received (@layer's, for simulcast),
- * made on first use; stores @packet.  NULL for audio, and when memory is
- * short (then nothing is retransmitted). */
 /* Packets counted as 1000 bytes (VP8 at these rates sends 1100-1200), a
  * power of two within [128, 2048]: 256 at the default 1500 kbit/s, which
  * holds 1.6 s of 1200-byte packets.  The rings used to have 512 entries
@@ -183,7 +180,8 @@ media_forward_release_idle (MediaParticipant *p)
 unsigned
 media_video_nack_slots (const MediaConfig *config)
 {
-  guint64 packets = (guint64) config->max_bitrate_kbps * 1000 / 8 / 1000 * NACK_MAX_AGE_MS / 1000;
+  guint64 bytes_per_s = (guint64) config->max_bitrate_kbps * 1000 / 8;
+  guint64 packets = bytes_per_s * NACK_MAX_AGE_MS / 1000 / 1000;
   unsigned slots = 128;
 
   while (slots < packets && slots < 2048)
@@ -191,6 +189,9 @@ media_video_nack_slots (const MediaConfig *config)
   return slots;
 }
 
+/* The cache of @track's packets as received (@layer's, for simulcast),
+ * made on first use; stores @packet.  NULL for audio, and when memory is
+ * short (then nothing is retransmitted). */
 static NackCache *
 track_keep_packet (MediaTrack *track, gint layer, const uint8_t *packet, size_t len,
                    const RtpHeader *h, guint64 now)
