@@ -573,6 +573,22 @@ rtp_header_len (const uint8_t *buf, size_t len)
   return len < hlen ? 0 : hlen;
 }
 
+/* What protect and unprotect read of an RTP packet of @n bytes: header
+ * length, sequence number, SSRC.  FALSE (libsrtp's bad_param) when @n is
+ * under 12 or over 65535, or the CSRCs or extension run past the end. */
+static gboolean
+rtp_fields (const uint8_t *buf, size_t n, size_t *hlen, uint16_t *seq, uint32_t *ssrc)
+{
+  if (n < RTP_HEADER_LEN || n > MAX_PACKET)
+    return FALSE;
+  *hlen = rtp_header_len (buf, n);
+  if (*hlen == 0)
+    return FALSE;
+  *seq = (uint16_t) (buf[2] << 8 | buf[3]);
+  *ssrc = read_be32 (buf + 8);
+  return TRUE;
+}
+
 /* ---- protect ------------------------------------------------------------------- */
 
 static gboolean
@@ -630,14 +646,9 @@ media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len,
                         MEDIA_SRTP_OPENSSL_BAD_PARAM);
   n = *len;
   keys = &tx->rtp;
-  if (n < RTP_HEADER_LEN || n > MAX_PACKET || cap < n + MEDIA_SRTP_OPENSSL_MAX_TRAILER)
-    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
-  hlen = rtp_header_len (buf, n);
-  if (hlen == 0)
+  if (cap < n + MEDIA_SRTP_OPENSSL_MAX_TRAILER || !rtp_fields (buf, n, &hlen, &seq, &ssrc))
     return MEDIA_SRTP_OPENSSL_BAD_PARAM;
 
-  seq = (uint16_t) (buf[2] << 8 | buf[3]);
-  ssrc = read_be32 (buf + 8);
   state = ssrc_lookup (tx, ssrc);
   if (state == NULL)
     return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
@@ -822,14 +833,9 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
                         MEDIA_SRTP_OPENSSL_BAD_PARAM);
   n = *len;
   keys = &rx->rtp;
-  if (n < RTP_HEADER_LEN || n > MAX_PACKET)
-    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
-  hlen = rtp_header_len (buf, n);
-  if (hlen == 0)
+  if (!rtp_fields (buf, n, &hlen, &seq, &ssrc))
     return MEDIA_SRTP_OPENSSL_BAD_PARAM;
 
-  seq = (uint16_t) (buf[2] << 8 | buf[3]);
-  ssrc = read_be32 (buf + 8);
   state = ssrc_slot (rx->slots, rx->n_slots, ssrc);
   if (state->used)
     {
