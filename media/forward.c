@@ -223,18 +223,23 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
 {
   uint8_t out[MEDIA_PEER_BUFFER_SIZE];
   MediaPeer *peer = slot->subscriber->subscribe;
+  size_t prefix;
   gboolean keyframe;
 
   if (!slot->negotiated || peer == NULL || media_peer_get_state (peer) != MEDIA_STATE_CONNECTED)
     return;
-  memcpy (out, packet, len);
+  /* Only the bytes this subscriber's copy changes are copied; the rest of
+   * the packet is protected straight from @packet when it is sent. */
+  prefix = rewritten_prefix (slot, h);
+  memcpy (out, packet, prefix);
   if (!rtp_rewriter_apply (&slot->rewriter, out, h))
     return;
   /* A padding-only packet (Chromium probes its bandwidth with them when no
    * rtx is negotiated) has no payload descriptor, but its seq must reach
    * the subscriber: dropping it after the seq rewrite reads as loss. */
   if (slot->vp8 && h->payload_len > 0 &&
-      !rtp_vp8_rewriter_apply (&slot->vp8_rewriter, out + h->payload_offset, h->payload_len))
+      !rtp_vp8_rewriter_apply (&slot->vp8_rewriter, out + h->payload_offset,
+                               prefix - h->payload_offset))
     return;
   if (slot->codec_out->payload_type != h->payload_type)
     rtp_set_payload_type (out, slot->codec_out->payload_type);
@@ -242,11 +247,11 @@ slot_send_rtp (MediaSlot *slot, const uint8_t *packet, size_t len, const RtpHead
     media_simulcast_rewrite_extensions (slot->track, out, h);
   if (slot->sent != NULL)
     nack_log_put (slot->sent, (uint16_t) ((out[2] << 8) | out[3]), received, h->seq, out,
-                  rewritten_prefix (slot, h), len, now);
-  /* Inspect before sending: protection encrypts the payload in place. */
+                  prefix, len, now);
+  /* The rewriting leaves the codec's payload as it was. */
   keyframe = slot->want_keyframe &&
-             media_packet_starts_keyframe (slot->codec_out, out, h, TRUE);
-  if (media_peer_send_rtp (peer, out, len)) {
+             media_packet_starts_keyframe (slot->codec_out, packet, h, TRUE);
+  if (media_peer_send_rtp_split (peer, out, prefix, packet + prefix, len - prefix)) {
     slot->packets_sent++;
     slot->octets_sent += (guint32) h->payload_len;
     if (keyframe)

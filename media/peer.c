@@ -532,12 +532,36 @@ peer_on_poller_tick (gpointer user_data, gint64 now)
     peer_send_consent_check (peer, now);
 }
 
+/* A forwarded packet queued split (media_peer_send_rtp_split()), protected
+ * now that its batch is sent. */
+static size_t
+peer_on_poller_seal (gpointer user_data, uint8_t *buf, size_t head_len, size_t cap,
+                     const uint8_t *rest, size_t rest_len)
+{
+  MediaPeer *peer = user_data;
+  size_t n = 0;
+  int status;
+
+  if (peer->srtp == NULL || peer->state != MEDIA_STATE_CONNECTED)
+    return 0;
+  status = media_srtp_protect_rtp_split (peer->srtp, buf, head_len, rest, rest_len, &n, cap);
+  if (status != 0) {
+    MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
+    g_debug ("SRTP protect: %s", media_srtp_status_to_string (status));
+    return 0;
+  }
+  MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
+  MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
+  return n;
+}
+
 static gboolean
 peer_take_receive (gpointer user_data)
 {
   static const MediaPollerFuncs funcs = {
     .datagram = peer_on_poller_datagram,
     .tick = peer_on_poller_tick,
+    .seal = peer_on_poller_seal,
   };
   MediaPeer *peer = user_data;
   gint64 now = g_get_monotonic_time ();
@@ -882,6 +906,21 @@ media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len)
   MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
   MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
   return TRUE;
+}
+
+gboolean
+media_peer_send_rtp_split (MediaPeer *peer, uint8_t *head, size_t head_len, const uint8_t *rest,
+                           size_t rest_len)
+{
+  if (peer->srtp == NULL || peer->state != MEDIA_STATE_CONNECTED)
+    return FALSE;
+  if (peer->poll_entry != NULL &&
+      media_poller_send_split (peer->poller, peer->poll_entry, head, head_len, rest, rest_len))
+    return TRUE;
+  if (head_len + rest_len > MEDIA_PEER_BUFFER_SIZE - MEDIA_SRTP_MAX_TRAILER)
+    return FALSE;
+  memcpy (head + head_len, rest, rest_len);
+  return media_peer_send_rtp (peer, head, head_len + rest_len);
 }
 
 gboolean

@@ -83,6 +83,16 @@ MediaState media_peer_get_state (MediaPeer *peer);
 /* Protects @buf in place (needs MEDIA_PEER_BUFFER_SIZE capacity) and sends.
  * Returns FALSE, counting the drop, when not connected or protection fails. */
 gboolean media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len);
+/* The RTP packet @head[0 .. @head_len) ‖ @rest[0 .. @rest_len), @head
+ * holding at least the RTP header.  When the peer's socket is polled and
+ * @rest lies in the datagram batch being dispatched, only @head is copied
+ * now: the packet is protected straight from @rest when the batch is sent
+ * (media_poller_send_split()), and a protection failure is counted then.
+ * Otherwise @rest is copied after @head, which therefore needs
+ * MEDIA_PEER_BUFFER_SIZE capacity, and sent as media_peer_send_rtp() does.
+ * FALSE when not connected, or when the packet cannot be sent. */
+gboolean media_peer_send_rtp_split (MediaPeer *peer, uint8_t *head, size_t head_len,
+                                    const uint8_t *rest, size_t rest_len);
 gboolean media_peer_send_rtcp (MediaPeer *peer, uint8_t *buf, size_t len);
 
 /* For peers made with rtp_encrypted: authenticates and decrypts, in place,

@@ -29,8 +29,13 @@
 G_STATIC_ASSERT (DATAGRAM_MAX >= MEDIA_PEER_BUFFER_SIZE);
 
 typedef struct {
-  guint16 len;
+  guint16 len;                   /* of @data */
+  guint16 rest_len;
   gint next;                     /* next queued slot of the same entry, -1 */
+  /* media_poller_send_split(): @data is the datagram's head, and the entry's
+   * seal function makes the datagram of it and @rest when the batch is sent.
+   * NULL: @data is the datagram. */
+  const uint8_t *rest;
   uint8_t data[MEDIA_PEER_BUFFER_SIZE];
 } SendSlot;
 
@@ -70,6 +75,9 @@ struct MediaPoller {
   SendSlot *slots;
   guint n_slots;
   GPtrArray *flush;
+  /* Where split datagrams are sealed, one buffer per datagram of a GSO
+   * send: reused for every entry, so they stay in the cache. */
+  uint8_t (*sealed)[DATAGRAM_MAX];
   MediaStats *stats;
 };
 
@@ -96,48 +104,37 @@ poller_send_gso (MediaPollerEntry *e, struct iovec *iov, guint n, guint16 segmen
   return sendmsg (e->fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0;
 }
 
-/* Sends what @e queued: runs of equal-sized datagrams go as one GSO send;
- * where the path refuses GSO (EIO/EINVAL: no checksum offload, IPsec, an
- * MTU below the segment), one at a time from then on. */
+/* Sends @dg[0 .. @n), @e's next datagrams in order: runs of equal-sized
+ * datagrams go as one GSO send; where the path refuses GSO (EIO/EINVAL: no
+ * checksum offload, IPsec, an MTU below the segment), one at a time from
+ * then on. */
 static void
-poller_flush_entry (MediaPoller *poller, MediaPollerEntry *e)
+poller_send_runs (MediaPoller *poller, MediaPollerEntry *e, struct iovec *dg, guint n)
 {
-  struct iovec iov[GSO_MAX_SEGMENTS];
-  gint i = e->queue_head;
+  guint k = 0;
 
-  e->queue_head = e->queue_tail = -1;
-  while (i >= 0) {
-    SendSlot *first = &poller->slots[i];
-    guint16 segment = first->len;
-    guint n = 0;
-    size_t bytes = 0;
+  while (k < n) {
+    struct iovec *run = dg + k;
+    size_t segment = run[0].iov_len, bytes = 0;
+    guint m = 0;
 
     /* A run: every datagram @segment long, except that the last may be
      * shorter (it ends the run). */
-    while (i >= 0 && n < GSO_MAX_SEGMENTS && bytes + poller->slots[i].len <= GSO_MAX_BYTES &&
-           poller->slots[i].len <= segment) {
-      SendSlot *s = &poller->slots[i];
-
-      iov[n].iov_base = s->data;
-      iov[n].iov_len = s->len;
-      n++;
-      bytes += s->len;
-      i = s->next;
-      if (s->len < segment)
-        break;
-      if (e->no_gso)
+    while (k + m < n && bytes + run[m].iov_len <= GSO_MAX_BYTES && run[m].iov_len <= segment) {
+      bytes += run[m].iov_len;
+      m++;
+      if (run[m - 1].iov_len < segment || e->no_gso)
         break;
     }
-    if (e->removed)
-      continue;
-    if (n == 1) {
-      send (e->fd, iov[0].iov_base, iov[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    k += m;
+    if (m == 1) {
+      send (e->fd, run[0].iov_base, run[0].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
       continue;
     }
-    if (poller_send_gso (e, iov, n, segment)) {
+    if (poller_send_gso (e, run, m, (guint16) segment)) {
       if (poller->stats != NULL) {
         MEDIA_STAT_ADD (poller->stats, gso_sends, 1);
-        MEDIA_STAT_ADD (poller->stats, gso_datagrams, n);
+        MEDIA_STAT_ADD (poller->stats, gso_datagrams, m);
       }
       continue;
     }
@@ -146,8 +143,49 @@ poller_flush_entry (MediaPoller *poller, MediaPollerEntry *e)
                  g_strerror (errno));
       e->no_gso = TRUE;
     }
-    for (guint k = 0; k < n; k++)
-      send (e->fd, iov[k].iov_base, iov[k].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    for (guint j = 0; j < m; j++)
+      send (e->fd, run[j].iov_base, run[j].iov_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+  }
+}
+
+/* Sends what @e queued, GSO_MAX_SEGMENTS datagrams at a time.  A split
+ * datagram is sealed here, just before it is sent: its head is copied to a
+ * buffer of @poller->sealed and the entry's seal function completes it
+ * there (the subscriber's SRTP protection, reading the received packet
+ * once more instead of a copy per subscriber made earlier). */
+static void
+poller_flush_entry (MediaPoller *poller, MediaPollerEntry *e)
+{
+  struct iovec dg[GSO_MAX_SEGMENTS];
+  gint i = e->queue_head;
+
+  e->queue_head = e->queue_tail = -1;
+  if (e->removed)
+    return;
+  while (i >= 0) {
+    guint n = 0;
+
+    for (; i >= 0 && n < GSO_MAX_SEGMENTS; i = poller->slots[i].next) {
+      SendSlot *s = &poller->slots[i];
+      uint8_t *out;
+      size_t len;
+
+      if (s->rest == NULL) {
+        dg[n].iov_base = s->data;
+        dg[n].iov_len = s->len;
+        n++;
+        continue;
+      }
+      out = poller->sealed[n];
+      memcpy (out, s->data, s->len);
+      len = e->funcs.seal (e->user_data, out, s->len, DATAGRAM_MAX, s->rest, s->rest_len);
+      if (len == 0)
+        continue;
+      dg[n].iov_base = out;
+      dg[n].iov_len = len;
+      n++;
+    }
+    poller_send_runs (poller, e, dg, n);
   }
 }
 
@@ -283,6 +321,7 @@ media_poller_new (GMainContext *context, MediaStats *stats)
   poller->entries = g_ptr_array_new ();
   poller->flush = g_ptr_array_new ();
   poller->slots = g_new (SendSlot, SEND_SLOTS);
+  poller->sealed = g_malloc (GSO_MAX_SEGMENTS * sizeof *poller->sealed);
   poller->bufs = g_malloc (BATCH * sizeof *poller->bufs);
   for (guint i = 0; i < BATCH; i++) {
     poller->iovs[i].iov_base = poller->bufs[i];
@@ -321,6 +360,7 @@ media_poller_free (MediaPoller *poller)
   g_ptr_array_free (poller->entries, TRUE);
   g_ptr_array_free (poller->flush, TRUE);
   g_free (poller->slots);
+  g_free (poller->sealed);
   g_free (poller->bufs);
   g_free (poller);
 }
@@ -396,6 +436,19 @@ media_poller_get_receive_time (MediaPoller *poller, gint64 *realtime_us)
   return FALSE;
 }
 
+/* Appends slot @i to @entry's queue. */
+static void
+poller_enqueue (MediaPoller *poller, MediaPollerEntry *entry, gint i)
+{
+  if (entry->queue_head < 0) {
+    entry->queue_head = i;
+    g_ptr_array_add (poller->flush, entry);
+  } else {
+    poller->slots[entry->queue_tail].next = i;
+  }
+  entry->queue_tail = i;
+}
+
 gboolean
 media_poller_send (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *buf,
                    size_t len)
@@ -413,15 +466,39 @@ media_poller_send (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *
   i = (gint) poller->n_slots++;
   s = &poller->slots[i];
   s->len = (guint16) len;
+  s->rest = NULL;
+  s->rest_len = 0;
   s->next = -1;
   memcpy (s->data, buf, len);
-  if (entry->queue_head < 0) {
-    entry->queue_head = i;
-    g_ptr_array_add (poller->flush, entry);
-  } else {
-    poller->slots[entry->queue_tail].next = i;
-  }
-  entry->queue_tail = i;
+  poller_enqueue (poller, entry, i);
+  return TRUE;
+}
+
+gboolean
+media_poller_send_split (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *head,
+                         size_t head_len, const uint8_t *rest, size_t rest_len)
+{
+  guintptr from = (guintptr) poller->bufs, to = from + BATCH * DATAGRAM_MAX;
+  SendSlot *s;
+  gint i;
+
+  /* @rest must still hold its bytes when the batch is sent: it must lie
+   * in the datagrams of the batch being dispatched, whose buffers are
+   * reused only after the flush at the end of the batch. */
+  if (entry->removed || poller->current == NULL || entry->funcs.seal == NULL ||
+      (guintptr) rest < from || (guintptr) rest + rest_len > to ||
+      head_len + rest_len > MEDIA_PEER_BUFFER_SIZE)
+    return FALSE;
+  if (poller->n_slots == SEND_SLOTS)
+    poller_flush (poller);
+  i = (gint) poller->n_slots++;
+  s = &poller->slots[i];
+  s->len = (guint16) head_len;
+  s->rest = rest;
+  s->rest_len = (guint16) rest_len;
+  s->next = -1;
+  memcpy (s->data, head, head_len);
+  poller_enqueue (poller, entry, i);
   return TRUE;
 }
 

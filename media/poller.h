@@ -16,7 +16,10 @@
  * and sent when the batch has been handled, each socket's consecutive
  * packets of one size as one UDP GSO datagram (UDP_SEGMENT): the fan-out of
  * a frame's packets to one subscriber then crosses the kernel's stack once
- * (docs/performance.md, step 5).
+ * (docs/performance.md, step 5).  A forwarded packet is queued split
+ * (media_poller_send_split()): the subscriber's rewritten header, and a
+ * pointer into the received datagram; its protection runs when it is sent,
+ * into a buffer that stays in the cache (step 9).
  *
  * Everything here runs on the worker's context (the one given to
  * media_poller_new()); not thread-safe.
@@ -42,6 +45,12 @@ typedef struct {
                     const struct sockaddr *from, socklen_t from_len);
   /* About once a second, with g_get_monotonic_time(). */
   void (*tick)     (gpointer user_data, gint64 now_us);
+  /* Optional: completes a datagram queued with media_poller_send_split(),
+   * just before it is sent.  @buf holds its @head_len head bytes and has
+   * room for @cap; the callee writes the datagram made of them and @rest
+   * into @buf and returns its length, or 0 to drop it. */
+  size_t (*seal)   (gpointer user_data, uint8_t *buf, size_t head_len, size_t cap,
+                    const uint8_t *rest, size_t rest_len);
 } MediaPollerFuncs;
 
 /* @stats: the engine's counters (GSO sends), or NULL. */
@@ -73,6 +82,19 @@ void media_poller_remove (MediaPoller *poller, MediaPollerEntry *entry);
 gboolean media_poller_send (MediaPoller *poller, MediaPollerEntry *entry,
                             const uint8_t *buf, size_t len);
 
+/* A datagram made of @head (copied now) and @rest, completed by the
+ * entry's seal function when the batch is sent (for a subscriber: the SRTP
+ * protection, which then reads the received payload straight into the
+ * buffer that goes to the kernel).  Only while a datagram callback runs,
+ * and only for a @rest inside the datagrams of the batch being dispatched
+ * (they stay unchanged until the batch is sent).  FALSE, with nothing
+ * queued, when that does not hold, when the entry has no seal function or
+ * is removed, or when the datagram would be longer than
+ * MEDIA_PEER_BUFFER_SIZE: the caller then joins the datagram and sends it
+ * with media_poller_send(). */
+gboolean media_poller_send_split (MediaPoller *poller, MediaPollerEntry *entry,
+                                  const uint8_t *head, size_t head_len,
+                                  const uint8_t *rest, size_t rest_len);
 /* A context that is never iterated.  A peer moves libnice's socket sources
  * there when it hands its socket to the poller, so that they are neither
  * polled nor freed before the agent is. */

@@ -591,14 +591,32 @@ rtp_fields (const uint8_t *buf, size_t n, size_t *hlen, uint16_t *seq, uint32_t 
 
 /* ---- protect ------------------------------------------------------------------- */
 
+/* @in and @out are the same bytes or do not overlap. */
 static gboolean
-encrypt_in_place (EVP_CIPHER_CTX *ctx, uint8_t *p, size_t len)
+encrypt (EVP_CIPHER_CTX *ctx, uint8_t *out, const uint8_t *in, size_t len)
 {
   int n = 0;
 
   if (len == 0)
     return TRUE;
-  return EVP_EncryptUpdate (ctx, p, &n, p, (int) len) == 1 && n == (int) len;
+  return EVP_EncryptUpdate (ctx, out, &n, in, (int) len) == 1 && n == (int) len;
+}
+
+static gboolean
+encrypt_in_place (EVP_CIPHER_CTX *ctx, uint8_t *p, size_t len)
+{
+  return encrypt (ctx, p, p, len);
+}
+
+/* The payload of a split packet: buf[@from .. @head) in place, then @rest
+ * into buf[@head ..).  Both ciphers here are streams (CTR; GCM's CTR with
+ * GHASH over the ciphertext), so two updates give the bytes one would. */
+static gboolean
+encrypt_split (EVP_CIPHER_CTX *ctx, uint8_t *buf, size_t from, size_t head,
+               const uint8_t *rest, size_t rest_len)
+{
+  return encrypt_in_place (ctx, buf + from, head - from)
+    && encrypt (ctx, buf + head, rest, rest_len);
 }
 
 /* RFC 7714 §8.1: IV = (00 00 || SSRC || ROC || SEQ) XOR salt, SEQ read
@@ -614,39 +632,54 @@ gcm_rtp_iv (const uint8_t salt[GCM_SALT_LEN], uint32_t ssrc, uint32_t roc,
   iv[11] ^= rtp[3];
 }
 
-/* RFC 7714 §7.1 / §9.1: encrypt @payload in place with @aad authenticated
- * (two pieces, the second may be empty), tag written at @tag. */
+/* RFC 7714 §7.1 / §9.1, in two halves around the encryption: a fresh IV
+ * and @aad authenticated (two pieces, the second may be empty) ... */
 static gboolean
-gcm_seal (EVP_CIPHER_CTX *ctx, const uint8_t iv[GCM_IV_LEN],
-          const uint8_t *aad, size_t aad_len, const uint8_t *aad2, size_t aad2_len,
-          uint8_t *payload, size_t payload_len, uint8_t *tag)
+gcm_begin (EVP_CIPHER_CTX *ctx, const uint8_t iv[GCM_IV_LEN],
+           const uint8_t *aad, size_t aad_len, const uint8_t *aad2, size_t aad2_len)
 {
   int n = 0;
 
   return EVP_EncryptInit_ex (ctx, NULL, NULL, NULL, iv) == 1
     && EVP_EncryptUpdate (ctx, NULL, &n, aad, (int) aad_len) == 1
-    && (aad2_len == 0 || EVP_EncryptUpdate (ctx, NULL, &n, aad2, (int) aad2_len) == 1)
-    && encrypt_in_place (ctx, payload, payload_len)
-    && EVP_EncryptFinal_ex (ctx, tag, &n) == 1
+    && (aad2_len == 0 || EVP_EncryptUpdate (ctx, NULL, &n, aad2, (int) aad2_len) == 1);
+}
+
+/* ... and, once the payload is encrypted, the tag written at @tag. */
+static gboolean
+gcm_end (EVP_CIPHER_CTX *ctx, uint8_t *tag)
+{
+  int n = 0;
+
+  return EVP_EncryptFinal_ex (ctx, tag, &n) == 1
     && EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_AEAD_GET_TAG, GCM_TAG_LEN, tag) == 1;
 }
 
-MediaSrtpOpensslStatus
-media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len, size_t cap)
+/* Protects buf[0 .. @head) ‖ @rest[0 .. @rest_len) into @buf (rest_len 0:
+ * in place).  The split form needs the whole RTP header in @head; when it
+ * is not there the packet is joined first and protected in place. */
+static MediaSrtpOpensslStatus
+protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t head, const uint8_t *rest,
+             size_t rest_len, size_t *len, size_t cap)
 {
-  const SessionKeys *keys;
+  const SessionKeys *keys = &tx->rtp;
   SsrcState *state;
-  size_t n, hlen;
+  size_t n = head + rest_len, hlen;
   uint32_t ssrc, roc;
   uint16_t seq;
   uint64_t index;
   int32_t delta;
 
-  g_return_val_if_fail (tx != NULL && buf != NULL && len != NULL,
-                        MEDIA_SRTP_OPENSSL_BAD_PARAM);
-  n = *len;
-  keys = &tx->rtp;
-  if (cap < n + MEDIA_SRTP_OPENSSL_MAX_TRAILER || !rtp_fields (buf, n, &hlen, &seq, &ssrc))
+  if (n > MAX_PACKET || cap < n + MEDIA_SRTP_OPENSSL_MAX_TRAILER)
+    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
+  if (rest_len > 0 && (head < RTP_HEADER_LEN || rtp_header_len (buf, head) == 0))
+    {
+      memcpy (buf + head, rest, rest_len);
+      head = n;
+      rest_len = 0;
+    }
+  /* The header lies in buf[0 .. head), so its length reads the same there. */
+  if (!rtp_fields (buf, head, &hlen, &seq, &ssrc))
     return MEDIA_SRTP_OPENSSL_BAD_PARAM;
 
   state = ssrc_lookup (tx, ssrc);
@@ -665,7 +698,9 @@ media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len,
       uint8_t iv[GCM_IV_LEN];
 
       gcm_rtp_iv (keys->salt, ssrc, roc, buf, iv);
-      if (!gcm_seal (keys->cipher, iv, buf, hlen, NULL, 0, buf + hlen, n - hlen, buf + n))
+      if (!gcm_begin (keys->cipher, iv, buf, hlen, NULL, 0)
+          || !encrypt_split (keys->cipher, buf, hlen, head, rest, rest_len)
+          || !gcm_end (keys->cipher, buf + n))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
     }
   else
@@ -674,7 +709,7 @@ media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len,
 
       aes_cm_iv (keys->salt, ssrc, index, iv);
       if (EVP_EncryptInit_ex (keys->cipher, NULL, NULL, NULL, iv) != 1
-          || !encrypt_in_place (keys->cipher, buf + hlen, n - hlen))
+          || !encrypt_split (keys->cipher, buf, hlen, head, rest, rest_len))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
       /* §4.2: M = authenticated portion || ROC */
       write_be32 (roc_be, roc);
@@ -685,6 +720,24 @@ media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len,
     state->rtp_index += (uint16_t) delta;
   *len = n + keys->tag_len;
   return MEDIA_SRTP_OPENSSL_OK;
+}
+
+MediaSrtpOpensslStatus
+media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len, size_t cap)
+{
+  g_return_val_if_fail (tx != NULL && buf != NULL && len != NULL,
+                        MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  return protect_rtp (tx, buf, *len, NULL, 0, len, cap);
+}
+
+MediaSrtpOpensslStatus
+media_srtp_openssl_protect_rtp_split (MediaSrtpOpenssl *tx, uint8_t *buf, size_t head,
+                                      const uint8_t *rest, size_t rest_len, size_t *len,
+                                      size_t cap)
+{
+  g_return_val_if_fail (tx != NULL && buf != NULL && len != NULL, MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  g_return_val_if_fail (rest != NULL || rest_len == 0, MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  return protect_rtp (tx, buf, head, rest, rest_len, len, cap);
 }
 
 MediaSrtpOpensslStatus
@@ -723,8 +776,9 @@ media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len
       memcpy (iv, keys->salt, GCM_IV_LEN);
       xor_be32 (iv + 2, ssrc);
       xor_be32 (iv + 8, index);
-      if (!gcm_seal (keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, sizeof trailer,
-                     buf + RTCP_HEADER_LEN, n - RTCP_HEADER_LEN, buf + n))
+      if (!gcm_begin (keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, sizeof trailer)
+          || !encrypt_in_place (keys->cipher, buf + RTCP_HEADER_LEN, n - RTCP_HEADER_LEN)
+          || !gcm_end (keys->cipher, buf + n))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
       memcpy (buf + n + keys->tag_len, trailer, sizeof trailer);
     }

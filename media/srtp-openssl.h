@@ -109,6 +109,21 @@ void media_srtp_openssl_free (MediaSrtpOpenssl *tx);
 MediaSrtpOpensslStatus media_srtp_openssl_protect_rtp (MediaSrtpOpenssl *tx,
                                                        uint8_t *buf, size_t *len,
                                                        size_t cap);
+/* The same protection of the packet buf[0 .. @head) ‖ @rest[0 .. @rest_len),
+ * written into @buf without joining the two first: the payload in @rest is
+ * encrypted straight into buf[@head ..).  The relay keeps one copy of a
+ * received packet and writes only each subscriber's rewritten header into
+ * its own buffer (media/poller.c).  @rest must not overlap @buf; @cap >=
+ * @head + @rest_len + MEDIA_SRTP_OPENSSL_MAX_TRAILER.  The result, *len and
+ * the status are those of media_srtp_openssl_protect_rtp() on the joined
+ * packet, except that after BAD_PARAM the bytes from @head on may have been
+ * written (buf[0 .. @head) is untouched).  When @head does not hold the
+ * whole RTP header the packet is joined in @buf and protected in place. */
+MediaSrtpOpensslStatus media_srtp_openssl_protect_rtp_split (MediaSrtpOpenssl *tx,
+                                                             uint8_t *buf, size_t head,
+                                                             const uint8_t *rest,
+                                                             size_t rest_len, size_t *len,
+                                                             size_t cap);
 MediaSrtpOpensslStatus media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx,
                                                         uint8_t *buf, size_t *len,
                                                         size_t cap);

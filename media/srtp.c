@@ -320,6 +320,25 @@ media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
 }
 
 int
+media_srtp_protect_rtp_split (MediaSrtp *srtp, uint8_t *buf, size_t head, const uint8_t *rest,
+                              size_t rest_len, size_t *len, size_t cap)
+{
+  size_t n = head + rest_len;
+
+  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
+                        srtp_err_status_bad_param);
+  g_return_val_if_fail (rest != NULL || rest_len == 0, srtp_err_status_bad_param);
+  if (n < RTP_MIN_LEN || n > SRTP_MAX_PACKET || cap < n + MEDIA_SRTP_MAX_TRAILER)
+    return srtp_err_status_bad_param;
+  if (srtp->tx != NULL)
+    return status_from_openssl (media_srtp_openssl_protect_rtp_split (srtp->tx, buf, head, rest,
+                                                                      rest_len, len, cap));
+  memcpy (buf + head, rest, rest_len);
+  *len = n;
+  return media_srtp_protect_rtp (srtp, buf, len, cap);
+}
+
+int
 media_srtp_unprotect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
 {
   int n;

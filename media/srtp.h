@@ -100,6 +100,14 @@ const char *media_srtp_get_backend (MediaSrtp *srtp);
  * RTCP shorter than 8 is srtp_err_status_bad_param.  On failure the buffer
  * content is unspecified and the packet must be dropped. */
 int media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap);
+/* Protects the packet buf[0 .. @head) ‖ @rest[0 .. @rest_len) into @buf
+ * (media_srtp_openssl_protect_rtp_split(); libsrtp2 copies @rest after the
+ * head and protects in place).  @cap >= @head + @rest_len +
+ * MEDIA_SRTP_MAX_TRAILER; *len is set to the protected length.  Same
+ * status codes as media_srtp_protect_rtp(). */
+int media_srtp_protect_rtp_split (MediaSrtp *srtp, uint8_t *buf, size_t head,
+                                  const uint8_t *rest, size_t rest_len, size_t *len,
+                                  size_t cap);
 int media_srtp_unprotect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len);
 int media_srtp_protect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap);
 int media_srtp_unprotect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len);

@@ -8,7 +8,10 @@
  * place chosen by bits 3-7.  Each record is protected by the OpenSSL
  * transform in an exact-size heap buffer (packet + trailer, so ASan sees
  * any access outside) and by an identically keyed libsrtp2 session: same
- * verdict, same bytes.  What was protected goes to a libsrtp2 receiver
+ * verdict, same bytes.  An RTP record is also protected split, as the relay
+ * does (the head, cut at a place chosen by bits 3-7, in its buffer; the
+ * rest in an exact-size buffer of its own), by a third session: the same
+ * verdict and bytes as in place.  What was protected goes to a libsrtp2 receiver
  * and, for RTP, to the OpenSSL transform's unprotect, again in an
  * exact-size buffer: same verdict, same bytes; unflipped, it must come
  * back as the original packet or be refused only as a replay (the input
@@ -83,9 +86,33 @@ receive_rtp (MediaSrtpOpenssl *rx, srtp_t receiver, const uint8_t *packet, size_
   return ours;
 }
 
+/* @data protected by @tx_split with the packet cut at @cut: the verdict
+ * @status and bytes @want (of @want_len) that protect in place gave. */
 static void
-one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *rx_openssl, srtp_t oracle,
-            srtp_t receiver, int flags, const uint8_t *data, size_t len, int *dropped)
+protect_split (MediaSrtpOpenssl *tx_split, const uint8_t *data, size_t len, size_t cut,
+               int status, const uint8_t *want, size_t want_len)
+{
+  size_t cap = len + MEDIA_SRTP_OPENSSL_MAX_TRAILER, out_len = 0;
+  uint8_t *head = malloc (cap ? cap : 1);
+  uint8_t *rest = malloc (len - cut ? len - cut : 1);
+
+  CHECK (head != NULL && rest != NULL);
+  memcpy (head, data, cut);
+  memcpy (rest, data + cut, len - cut);
+  CHECK (as_libsrtp (media_srtp_openssl_protect_rtp_split (tx_split, head, cut, rest, len - cut,
+                                                           &out_len, cap)) == status);
+  if (status == srtp_err_status_ok)
+    CHECK (out_len == want_len && memcmp (head, want, want_len) == 0);
+  else
+    CHECK (cut == 0 || memcmp (head, data, cut) == 0);
+  free (head);
+  free (rest);
+}
+
+static void
+one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *tx_split, MediaSrtpOpenssl *rx_openssl,
+            srtp_t oracle, srtp_t receiver, int flags, const uint8_t *data, size_t len,
+            int *dropped)
 {
   int rtcp = flags & 1;
   size_t cap = len + MEDIA_SRTP_OPENSSL_MAX_TRAILER;
@@ -119,6 +146,8 @@ one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *rx_openssl, srtp_t oracle,
       ours_status = as_libsrtp (media_srtp_openssl_protect_rtp (tx, ours, &our_len, cap));
       theirs_status = len < 12 ? srtp_err_status_bad_param
                                : srtp_protect (oracle, theirs, &their_len);
+      protect_split (tx_split, data, len, ((size_t) (flags >> 3) * 53) % (len + 1), ours_status,
+                     ours, our_len);
     }
   CHECK (ours_status == theirs_status);
   if (ours_status != srtp_err_status_ok)
@@ -176,7 +205,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   size_t key_len, salt_len, pos = 1;
   srtp_policy_t policy;
   srtp_t oracle = NULL, receiver = NULL;
-  MediaSrtpOpenssl *tx, *rx;
+  MediaSrtpOpenssl *tx, *tx_split, *rx;
   int dropped = 0;
 
   if (size < 1)
@@ -189,6 +218,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 
   tx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
   CHECK (tx != NULL);
+  tx_split = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
+  CHECK (tx_split != NULL);
   rx = media_srtp_openssl_new (profile, key, key_len + salt_len, NULL);
   CHECK (rx != NULL);
   CHECK (media_srtp_policy_init (&policy, profile, key, 1));
@@ -206,11 +237,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         len = size - pos;
       if (len > MAX_RECORD)
         len = MAX_RECORD;
-      one_record (tx, rx, oracle, receiver, flags, data + pos, len, &dropped);
+      one_record (tx, tx_split, rx, oracle, receiver, flags, data + pos, len, &dropped);
       pos += len;
     }
 
   media_srtp_openssl_free (tx);
+  media_srtp_openssl_free (tx_split);
   media_srtp_openssl_free (rx);
   srtp_dealloc (oracle);
   srtp_dealloc (receiver);

@@ -1,7 +1,9 @@
 /* test-poller.c — media/poller.c on real UDP sockets on 127.0.0.1: reading
  * with recvmmsg, removal from inside a callback, and the send queue, whose
  * runs of equal-sized datagrams leave as UDP GSO sends and must arrive as
- * the same datagrams, in order, byte for byte. */
+ * the same datagrams, in order, byte for byte; split sends, completed by
+ * the entry's seal function from the received datagram when the batch is
+ * sent. */
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -241,6 +243,142 @@ test_send_outside_dispatch (void)
   g_main_context_unref (context);
 }
 
+/* ---- split sends: a head now, the rest read from the received datagram
+ * when the batch is sent ---- */
+
+#define SPLIT_IN 1000           /* bytes of the datagram the callback gets */
+#define SPLIT_SENDS 40
+
+typedef struct {
+  MediaPoller *poller;
+  MediaPollerEntry *in_entry, *out_entry;
+  guint callbacks;
+  guint seals;
+  gboolean outside_refused;
+} SplitFixture;
+
+/* Datagram i: head = 20 + i bytes of fill (i), then the received bytes
+ * from offset i on, each + 1 (the seal's "protection"), then a 4-byte
+ * trailer; every 5th is an ordinary send of 300 bytes between them. */
+static gsize
+split_expected (guint i, const uint8_t *in, uint8_t *out)
+{
+  gsize head = 20 + i, rest = SPLIT_IN - i;
+
+  if (i % 5 == 4) {
+    fill (out, 300, i);
+    return 300;
+  }
+  fill (out, head, i);
+  for (gsize k = 0; k < rest; k++)
+    out[head + k] = (uint8_t) (in[i + k] + 1);
+  memcpy (out + head + rest, "tag!", 4);
+  return head + rest + 4;
+}
+
+static size_t
+split_seal (gpointer user_data, uint8_t *buf, size_t head_len, size_t cap, const uint8_t *rest,
+            size_t rest_len)
+{
+  SplitFixture *f = user_data;
+
+  g_assert_cmpuint (cap, >=, head_len + rest_len + 4);
+  f->seals++;
+  for (size_t k = 0; k < rest_len; k++)
+    buf[head_len + k] = (uint8_t) (rest[k] + 1);
+  memcpy (buf + head_len + rest_len, "tag!", 4);
+  return head_len + rest_len + 4;
+}
+
+static void
+on_split_in (gpointer user_data, uint8_t *buf, size_t len, const struct sockaddr *from,
+             socklen_t from_len)
+{
+  SplitFixture *f = user_data;
+  uint8_t head[MEDIA_PEER_BUFFER_SIZE], elsewhere[64] = { 0 };
+
+  f->callbacks++;
+  g_assert_cmpuint (len, ==, SPLIT_IN);
+  /* A rest that does not lie in the batch's datagrams is refused. */
+  f->outside_refused = !media_poller_send_split (f->poller, f->out_entry, head, 20, elsewhere,
+                                                 sizeof elsewhere);
+  for (guint i = 0; i < SPLIT_SENDS; i++) {
+    if (i % 5 == 4) {
+      fill (head, 300, i);
+      g_assert_true (media_poller_send (f->poller, f->out_entry, head, 300));
+      continue;
+    }
+    fill (head, 20 + i, i);
+    g_assert_true (media_poller_send_split (f->poller, f->out_entry, head, 20 + i, buf + i,
+                                            SPLIT_IN - i));
+  }
+  /* The bytes are read when the batch is sent, not now. */
+  g_assert_cmpuint (f->seals, ==, 0);
+}
+
+static void
+test_send_split (void)
+{
+  static const MediaPollerFuncs in_funcs = { on_split_in, NULL, NULL };
+  static const MediaPollerFuncs out_funcs = { on_out_datagram, NULL, split_seal };
+  GMainContext *context = g_main_context_new ();
+  SplitFixture f = { 0 };
+  Reader r = { .expected = SPLIT_SENDS,
+               .got = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
+  Sock in_tx, in_rx, out_tx, out_rx;
+  uint8_t in[SPLIT_IN];
+  GThread *reader;
+  guint64 gso_before = stats.gso_datagrams;
+  gint64 deadline;
+
+  sock_open (&in_tx);
+  sock_open (&in_rx);
+  sock_open (&out_tx);
+  sock_open (&out_rx);
+  sock_connect (&in_rx, &in_tx);
+  sock_connect (&out_tx, &out_rx);
+  r.fd = out_rx.fd;
+  reader = g_thread_new ("reader", reader_main, &r);
+  f.poller = media_poller_new (context, &stats);
+  f.in_entry = media_poller_add (f.poller, in_rx.fd, &in_funcs, &f);
+  f.out_entry = media_poller_add (f.poller, out_tx.fd, &out_funcs, &f);
+
+  /* Outside a dispatch nothing is queued split. */
+  g_assert_false (media_poller_send_split (f.poller, f.out_entry, in, 20, in + 20, 100));
+
+  fill (in, sizeof in, 77);
+  g_assert_cmpint (sendto (in_tx.fd, in, sizeof in, 0, (struct sockaddr *) &in_rx.addr,
+                           sizeof in_rx.addr), ==, sizeof in);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (f.callbacks == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_assert_cmpuint (f.callbacks, ==, 1);
+  g_assert_true (f.outside_refused);
+  g_assert_cmpuint (f.seals, ==, SPLIT_SENDS - SPLIT_SENDS / 5);
+  g_thread_join (reader);
+
+  g_assert_cmpuint (r.got->len, ==, SPLIT_SENDS);
+  for (guint i = 0; i < SPLIT_SENDS; i++) {
+    uint8_t want[MEDIA_PEER_BUFFER_SIZE + 64];
+    gsize want_len = split_expected (i, in, want), len;
+    const uint8_t *got = g_bytes_get_data (g_ptr_array_index (r.got, i), &len);
+
+    g_assert_cmpmem (got, len, want, want_len);
+  }
+  g_test_message ("%u datagrams, %" G_GUINT64_FORMAT " of them in GSO sends", SPLIT_SENDS,
+                  stats.gso_datagrams - gso_before);
+
+  media_poller_remove (f.poller, f.in_entry);
+  media_poller_remove (f.poller, f.out_entry);
+  media_poller_free (f.poller);
+  g_ptr_array_unref (r.got);
+  close (in_tx.fd);
+  close (in_rx.fd);
+  close (out_tx.fd);
+  close (out_rx.fd);
+  g_main_context_unref (context);
+}
+
 /* An entry removed by its own callback gets no more datagrams, although
  * the same recvmmsg() batch holds more; the tick reaches live entries. */
 static void
@@ -289,6 +427,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/poller/send-runs", test_send_runs);
   g_test_add_func ("/poller/send-outside-dispatch", test_send_outside_dispatch);
+  g_test_add_func ("/poller/send-split", test_send_split);
   g_test_add_func ("/poller/remove-in-callback", test_remove_in_callback);
   return g_test_run ();
 }

@@ -321,11 +321,14 @@ run_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, guint packe
 {
   GRand *rand = g_rand_new_with_seed (seed);
   guint8 key[MEDIA_SRTP_MAX_KEY_SALT_LEN];
-  guint8 plain[PACKET_CAP], ours[PACKET_CAP], theirs[PACKET_CAP];
+  guint8 plain[PACKET_CAP], ours[PACKET_CAP], theirs[PACKET_CAP], split[PACKET_CAP];
   GenStream *streams = g_new0 (GenStream, n_streams);
   srtp_t oracle, receiver;
-  MediaSrtpOpenssl *tx;
-  guint ok = 0, refused = 0, received = 0, rtcp_ok = 0;
+  MediaSrtpOpenssl *tx, *tx_split;
+  /* where each RTP packet is cut for the split protect: its own sequence,
+   * so that the packets are those of the runs without it */
+  GRand *cuts = g_rand_new_with_seed (seed ^ 0x5a5a5a5a);
+  guint ok = 0, refused = 0, received = 0, rtcp_ok = 0, cut_early = 0, cut_late = 0;
 
   for (gsize i = 0; i < sizeof key; i++)
     key[i] = (guint8) g_rand_int (rand);
@@ -334,6 +337,7 @@ run_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, guint packe
   oracle = libsrtp_session (profile, key, TRUE);
   receiver = libsrtp_session (profile, key, FALSE);
   tx = openssl_session (profile, key);
+  tx_split = openssl_session (profile, key);
 
   for (guint p = 0; p < packets; p++)
     {
@@ -353,8 +357,28 @@ run_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, guint packe
         }
       else
         {
+          /* the relay's form: a head (where its rewriting happened) and
+           * the rest of the received packet, joined only by the cipher */
+          gsize head = (gsize) g_rand_int_range (cuts, 0, (gint32) n + 1);
+          guint8 rest[PACKET_CAP];
+          size_t split_len = 0;
+          int split_status;
+
           our_status = as_libsrtp (media_srtp_openssl_protect_rtp (tx, ours, &our_len, sizeof ours));
           their_status = srtp_protect (oracle, theirs, &their_len);
+          memcpy (split, plain, head);
+          memcpy (rest, plain + head, n - head);
+          split_status = as_libsrtp (media_srtp_openssl_protect_rtp_split (
+              tx_split, split, head, rest, n - head, &split_len, sizeof split));
+          if (split_status != our_status)
+            g_error ("packet %u (%zu bytes cut at %zu): split status %d, in place %d", p, n,
+                     head, split_status, our_status);
+          if (split_status == srtp_err_status_ok)
+            g_assert_cmpmem (split, split_len, ours, our_len);
+          else
+            g_assert_cmpmem (split, head, plain, head);
+          cut_early += head < 12;
+          cut_late += head >= 12 && head < n;
         }
       if (our_status != their_status)
         g_error ("packet %u (%s, %zu bytes, first byte %02x): status %d, libsrtp %d",
@@ -388,12 +412,17 @@ run_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, guint packe
         }
     }
   g_test_message ("%s seed %u, %u SSRCs: %u protected identically (%u received, %u of them "
-                  "SRTCP), %u refused identically",
+                  "SRTCP), %u refused identically; split protect cut %u RTP packets before "
+                  "byte 12, %u after",
                   media_srtp_profile_to_string (profile), seed, n_streams, ok, received,
-                  rtcp_ok, refused);
+                  rtcp_ok, refused, cut_early, cut_late);
+  g_assert_cmpuint (cut_early, >, 0);
+  g_assert_cmpuint (cut_late, >, 0);
   g_assert_cmpuint (ok, >, packets / 2);
   g_assert_cmpuint (refused, >, 0);
   media_srtp_openssl_free (tx);
+  media_srtp_openssl_free (tx_split);
+  g_rand_free (cuts);
   srtp_dealloc (oracle);
   srtp_dealloc (receiver);
   g_free (streams);
@@ -726,29 +755,42 @@ test_backend_switch (gconstpointer data)
   MediaSrtpProfile profile = GPOINTER_TO_INT (data);
   guint8 ka[MEDIA_SRTP_MAX_KEY_SALT_LEN] = { 1, 2, 3 }, kb[MEDIA_SRTP_MAX_KEY_SALT_LEN] = { 9 };
   gsize kl = key_salt_len (profile);
-  MediaSrtp *fast, *old, *peer;
-  guint8 x[1500], y[1500];
-  size_t xl, yl;
+  MediaSrtp *fast, *old, *peer, *fast_split, *old_split;
+  guint8 x[1500], y[1500], plain[1500], fs[1500], os[1500];
+  size_t xl, yl, fsl, osl;
 
   if (skip_unsupported (profile))
     return;
   g_unsetenv ("CAU_SRTP_BACKEND");
   fast = media_srtp_new (profile, ka, kl, kb, kl, NULL);
+  fast_split = media_srtp_new (profile, ka, kl, kb, kl, NULL);
   peer = media_srtp_new (profile, kb, kl, ka, kl, NULL);
   g_setenv ("CAU_SRTP_BACKEND", "libsrtp", TRUE);
   old = media_srtp_new (profile, ka, kl, kb, kl, NULL);
+  old_split = media_srtp_new (profile, ka, kl, kb, kl, NULL);
   g_unsetenv ("CAU_SRTP_BACKEND");
   g_assert_cmpstr (media_srtp_get_backend (fast), ==, "openssl");
   g_assert_cmpstr (media_srtp_get_backend (old), ==, "libsrtp");
 
   for (guint16 seq = 65000; seq != 1000; seq += 3)
     {
-      xl = make_rtp (x, seq, 0xabcd, 100 + seq % 900);
-      yl = xl;
-      memcpy (y, x, xl);
+      gsize n = make_rtp (plain, seq, 0xabcd, 100 + seq % 900), head = 12 + seq % 9;
+
+      xl = yl = n;
+      memcpy (x, plain, n);
+      memcpy (y, plain, n);
+      /* the split form (the relay's) through either backend: the same bytes */
+      memcpy (fs, plain, head);
+      memcpy (os, plain, head);
+      g_assert_cmpint (media_srtp_protect_rtp_split (fast_split, fs, head, plain + head,
+                                                     n - head, &fsl, sizeof fs), ==, 0);
+      g_assert_cmpint (media_srtp_protect_rtp_split (old_split, os, head, plain + head,
+                                                     n - head, &osl, sizeof os), ==, 0);
       g_assert_cmpint (media_srtp_protect_rtp (fast, x, &xl, sizeof x), ==, 0);
       g_assert_cmpint (media_srtp_protect_rtp (old, y, &yl, sizeof y), ==, 0);
       g_assert_cmpmem (x, xl, y, yl);
+      g_assert_cmpmem (fs, fsl, x, xl);
+      g_assert_cmpmem (os, osl, x, xl);
       g_assert_cmpint (media_srtp_unprotect_rtp (peer, x, &xl), ==, 0);
 
       xl = 28;
@@ -763,6 +805,8 @@ test_backend_switch (gconstpointer data)
     }
   media_srtp_free (fast);
   media_srtp_free (old);
+  media_srtp_free (fast_split);
+  media_srtp_free (old_split);
   media_srtp_free (peer);
 }
 
