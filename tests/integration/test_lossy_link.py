@@ -23,6 +23,7 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -110,6 +111,9 @@ def outside():
         log("SKIP: needs root, ip and nft to build a lossy network namespace")
         sys.exit(SKIP)
     netns = "cau-loss-%d" % os.getpid()
+    # meson's timeout ends a test with SIGTERM: leave through `finally`, so
+    # that the namespace is removed then too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     subprocess.run(["ip", "netns", "add", netns], check=True)
     try:
         subprocess.run(["ip", "netns", "exec", netns, "ip", "link", "set", "lo", "up"], check=True)
