@@ -436,10 +436,24 @@ media_poller_get_receive_time (MediaPoller *poller, gint64 *realtime_us)
   return FALSE;
 }
 
-/* Appends slot @i to @entry's queue. */
+/* Queues a datagram for @entry: @data[0 .. @len), then, for a split one,
+ * @rest (read when the batch is sent). */
 static void
-poller_enqueue (MediaPoller *poller, MediaPollerEntry *entry, gint i)
+poller_queue (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *data, size_t len,
+              const uint8_t *rest, size_t rest_len)
 {
+  SendSlot *s;
+  gint i;
+
+  if (poller->n_slots == SEND_SLOTS)
+    poller_flush (poller);
+  i = (gint) poller->n_slots++;
+  s = &poller->slots[i];
+  s->len = (guint16) len;
+  s->rest = rest;
+  s->rest_len = (guint16) rest_len;
+  s->next = -1;
+  memcpy (s->data, data, len);
   if (entry->queue_head < 0) {
     entry->queue_head = i;
     g_ptr_array_add (poller->flush, entry);
@@ -453,24 +467,12 @@ gboolean
 media_poller_send (MediaPoller *poller, MediaPollerEntry *entry, const uint8_t *buf,
                    size_t len)
 {
-  SendSlot *s;
-  gint i;
-
   g_return_val_if_fail (len <= MEDIA_PEER_BUFFER_SIZE, FALSE);
   if (entry->removed)
     return FALSE;
   if (poller->dispatching == 0)
     return send (entry->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t) len;
-  if (poller->n_slots == SEND_SLOTS)
-    poller_flush (poller);
-  i = (gint) poller->n_slots++;
-  s = &poller->slots[i];
-  s->len = (guint16) len;
-  s->rest = NULL;
-  s->rest_len = 0;
-  s->next = -1;
-  memcpy (s->data, buf, len);
-  poller_enqueue (poller, entry, i);
+  poller_queue (poller, entry, buf, len, NULL, 0);
   return TRUE;
 }
 
@@ -479,8 +481,6 @@ media_poller_send_split (MediaPoller *poller, MediaPollerEntry *entry, const uin
                          size_t head_len, const uint8_t *rest, size_t rest_len)
 {
   guintptr from = (guintptr) poller->bufs, to = from + BATCH * DATAGRAM_MAX;
-  SendSlot *s;
-  gint i;
 
   /* @rest must still hold its bytes when the batch is sent: it must lie
    * in the datagrams of the batch being dispatched, whose buffers are
@@ -489,16 +489,7 @@ media_poller_send_split (MediaPoller *poller, MediaPollerEntry *entry, const uin
       (guintptr) rest < from || (guintptr) rest + rest_len > to ||
       head_len + rest_len > MEDIA_PEER_BUFFER_SIZE)
     return FALSE;
-  if (poller->n_slots == SEND_SLOTS)
-    poller_flush (poller);
-  i = (gint) poller->n_slots++;
-  s = &poller->slots[i];
-  s->len = (guint16) head_len;
-  s->rest = rest;
-  s->rest_len = (guint16) rest_len;
-  s->next = -1;
-  memcpy (s->data, head, head_len);
-  poller_enqueue (poller, entry, i);
+  poller_queue (poller, entry, head, head_len, rest, rest_len);
   return TRUE;
 }
 

@@ -127,52 +127,85 @@ reader_main (gpointer data)
 
 static MediaStats stats;
 
+/* Datagrams into "in" (in_tx → in_rx), the poller's callback sending to
+ * "out" (out_tx → out_rx), read there by a Reader thread expecting
+ * @expected datagrams. */
+typedef struct {
+  Sock in_tx, in_rx, out_tx, out_rx;
+  Reader reader;
+  GThread *thread;
+} Link;
+
+static void
+link_open (Link *l, guint expected)
+{
+  sock_open (&l->in_tx);
+  sock_open (&l->in_rx);
+  sock_open (&l->out_tx);
+  sock_open (&l->out_rx);
+  sock_connect (&l->in_rx, &l->in_tx);
+  sock_connect (&l->out_tx, &l->out_rx);
+  l->reader.fd = l->out_rx.fd;
+  l->reader.expected = expected;
+  l->reader.got = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  l->thread = g_thread_new ("reader", reader_main, &l->reader);
+}
+
+/* Sends @len bytes into "in" and runs @context until @callbacks counts the
+ * datagram's callback (5 s at most), then waits for the reader. */
+static void
+link_deliver (Link *l, GMainContext *context, const void *buf, size_t len, const guint *callbacks)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  g_assert_cmpint (sendto (l->in_tx.fd, buf, len, 0, (struct sockaddr *) &l->in_rx.addr,
+                           sizeof l->in_rx.addr), ==, (gssize) len);
+  while (*callbacks == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (context, TRUE);
+  g_assert_cmpuint (*callbacks, ==, 1);
+  g_thread_join (l->thread);
+}
+
+static void
+link_close (Link *l)
+{
+  g_ptr_array_unref (l->reader.got);
+  close (l->in_tx.fd);
+  close (l->in_rx.fd);
+  close (l->out_tx.fd);
+  close (l->out_rx.fd);
+}
+
 static void
 run_script (const guint *script, guint script_len)
 {
   static const MediaPollerFuncs in_funcs = { on_in_datagram, on_tick };
   static const MediaPollerFuncs out_funcs = { on_out_datagram, NULL };
   GMainContext *context = g_main_context_new ();
-  Sock in_tx, in_rx, out_tx, out_rx;
   Fixture f = { .script = script, .script_len = script_len };
-  Reader r = { .expected = script_len, .got = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
-  GThread *reader;
+  Link l;
+  GPtrArray *got;
   guint64 gso_before = stats.gso_datagrams;
-  gint64 deadline;
 
-  sock_open (&in_tx);
-  sock_open (&in_rx);
-  sock_open (&out_tx);
-  sock_open (&out_rx);
-  sock_connect (&in_rx, &in_tx);
-  sock_connect (&out_tx, &out_rx);
-  r.fd = out_rx.fd;
-  reader = g_thread_new ("reader", reader_main, &r);
-
+  link_open (&l, script_len);
+  got = l.reader.got;
   f.poller = media_poller_new (context, &stats);
-  f.in_entry = media_poller_add (f.poller, in_rx.fd, &in_funcs, &f);
-  f.out_entry = media_poller_add (f.poller, out_tx.fd, &out_funcs, &f);
+  f.in_entry = media_poller_add (f.poller, l.in_rx.fd, &in_funcs, &f);
+  f.out_entry = media_poller_add (f.poller, l.out_tx.fd, &out_funcs, &f);
   g_assert_nonnull (f.in_entry);
   g_assert_nonnull (f.out_entry);
-
-  g_assert_cmpint (sendto (in_tx.fd, "abc", 3, 0, (struct sockaddr *) &in_rx.addr,
-                           sizeof in_rx.addr), ==, 3);
-  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (f.callbacks == 0 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (context, TRUE);
-  g_assert_cmpuint (f.callbacks, ==, 1);
-  g_thread_join (reader);
+  link_deliver (&l, context, "abc", 3, &f.callbacks);
 
   /* Every datagram, in order, with its own size and bytes. */
-  g_assert_cmpuint (r.got->len, ==, script_len);
+  g_assert_cmpuint (got->len, ==, script_len);
   for (guint i = 0; i < script_len; i++) {
     uint8_t want[MEDIA_PEER_BUFFER_SIZE];
     gsize len;
-    const uint8_t *got = g_bytes_get_data (g_ptr_array_index (r.got, i), &len);
+    const uint8_t *bytes = g_bytes_get_data (g_ptr_array_index (got, i), &len);
 
     fill (want, script[i], i);
     g_assert_cmpuint (len, ==, script[i]);
-    g_assert_cmpmem (got, len, want, script[i]);
+    g_assert_cmpmem (bytes, len, want, script[i]);
   }
   g_test_message ("%u datagrams, %" G_GUINT64_FORMAT " of them in GSO sends", script_len,
                   stats.gso_datagrams - gso_before);
@@ -182,11 +215,7 @@ run_script (const guint *script, guint script_len)
   media_poller_remove (f.poller, f.in_entry);
   media_poller_remove (f.poller, f.out_entry);
   media_poller_free (f.poller);
-  g_ptr_array_unref (r.got);
-  close (in_tx.fd);
-  close (in_rx.fd);
-  close (out_tx.fd);
-  close (out_rx.fd);
+  link_close (&l);
   g_main_context_unref (context);
 }
 
@@ -323,47 +352,30 @@ test_send_split (void)
   static const MediaPollerFuncs out_funcs = { on_out_datagram, NULL, split_seal };
   GMainContext *context = g_main_context_new ();
   SplitFixture f = { 0 };
-  Reader r = { .expected = SPLIT_SENDS,
-               .got = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref) };
-  Sock in_tx, in_rx, out_tx, out_rx;
+  Link l;
   uint8_t in[SPLIT_IN];
-  GThread *reader;
   guint64 gso_before = stats.gso_datagrams;
-  gint64 deadline;
 
-  sock_open (&in_tx);
-  sock_open (&in_rx);
-  sock_open (&out_tx);
-  sock_open (&out_rx);
-  sock_connect (&in_rx, &in_tx);
-  sock_connect (&out_tx, &out_rx);
-  r.fd = out_rx.fd;
-  reader = g_thread_new ("reader", reader_main, &r);
+  link_open (&l, SPLIT_SENDS);
   f.poller = media_poller_new (context, &stats);
-  f.in_entry = media_poller_add (f.poller, in_rx.fd, &in_funcs, &f);
-  f.out_entry = media_poller_add (f.poller, out_tx.fd, &out_funcs, &f);
+  f.in_entry = media_poller_add (f.poller, l.in_rx.fd, &in_funcs, &f);
+  f.out_entry = media_poller_add (f.poller, l.out_tx.fd, &out_funcs, &f);
 
   /* Outside a dispatch nothing is queued split. */
   g_assert_false (media_poller_send_split (f.poller, f.out_entry, in, 20, in + 20, 100));
 
   fill (in, sizeof in, 77);
-  g_assert_cmpint (sendto (in_tx.fd, in, sizeof in, 0, (struct sockaddr *) &in_rx.addr,
-                           sizeof in_rx.addr), ==, sizeof in);
-  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while (f.callbacks == 0 && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (context, TRUE);
-  g_assert_cmpuint (f.callbacks, ==, 1);
+  link_deliver (&l, context, in, sizeof in, &f.callbacks);
   g_assert_true (f.outside_refused);
   g_assert_cmpuint (f.seals, ==, SPLIT_SENDS - SPLIT_SENDS / 5);
-  g_thread_join (reader);
 
-  g_assert_cmpuint (r.got->len, ==, SPLIT_SENDS);
+  g_assert_cmpuint (l.reader.got->len, ==, SPLIT_SENDS);
   for (guint i = 0; i < SPLIT_SENDS; i++) {
     uint8_t want[MEDIA_PEER_BUFFER_SIZE + 64];
     gsize want_len = split_expected (i, in, want), len;
-    const uint8_t *got = g_bytes_get_data (g_ptr_array_index (r.got, i), &len);
+    const uint8_t *bytes = g_bytes_get_data (g_ptr_array_index (l.reader.got, i), &len);
 
-    g_assert_cmpmem (got, len, want, want_len);
+    g_assert_cmpmem (bytes, len, want, want_len);
   }
   g_test_message ("%u datagrams, %" G_GUINT64_FORMAT " of them in GSO sends", SPLIT_SENDS,
                   stats.gso_datagrams - gso_before);
@@ -371,11 +383,7 @@ test_send_split (void)
   media_poller_remove (f.poller, f.in_entry);
   media_poller_remove (f.poller, f.out_entry);
   media_poller_free (f.poller);
-  g_ptr_array_unref (r.got);
-  close (in_tx.fd);
-  close (in_rx.fd);
-  close (out_tx.fd);
-  close (out_rx.fd);
+  link_close (&l);
   g_main_context_unref (context);
 }
 
