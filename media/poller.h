@@ -39,8 +39,11 @@ typedef struct MediaPollerEntry MediaPollerEntry;
 
 typedef struct {
   /* One datagram read from the entry's socket, with its source address.
-   * @buf is the poller's and valid only during the call; its capacity is at
-   * least MEDIA_PEER_BUFFER_SIZE, so the callee may decrypt it in place. */
+   * @buf is the poller's and valid only during the call (except for what
+   * media_poller_send_split() reads of it, which the poller keeps unchanged
+   * until the batch is sent; so the callee must not change @buf after
+   * queuing such a datagram).  Its capacity is at least
+   * MEDIA_PEER_BUFFER_SIZE, so the callee may decrypt it in place. */
   void (*datagram) (gpointer user_data, uint8_t *buf, size_t len,
                     const struct sockaddr *from, socklen_t from_len);
   /* About once a second, with g_get_monotonic_time(). */
