@@ -532,13 +532,13 @@ peer_on_poller_tick (gpointer user_data, gint64 now)
     peer_send_consent_check (peer, now);
 }
 
-/* A forwarded packet queued split (media_peer_send_rtp_split()), protected
- * now that its batch is sent. */
+/* Protects the RTP packet buf[0 .. @head_len) ‖ @rest into @buf (of @cap
+ * bytes) for this connected peer.  The protected length, or 0 when not
+ * connected or when protection fails (counted and logged). */
 static size_t
-peer_on_poller_seal (gpointer user_data, uint8_t *buf, size_t head_len, size_t cap,
-                     const uint8_t *rest, size_t rest_len)
+peer_protect_rtp (MediaPeer *peer, uint8_t *buf, size_t head_len, const uint8_t *rest,
+                  size_t rest_len, size_t cap)
 {
-  MediaPeer *peer = user_data;
   size_t n = 0;
   int status;
 
@@ -550,8 +550,27 @@ peer_on_poller_seal (gpointer user_data, uint8_t *buf, size_t head_len, size_t c
     g_debug ("SRTP protect: %s", media_srtp_status_to_string (status));
     return 0;
   }
+  return n;
+}
+
+static void
+peer_count_rtp_out (MediaPeer *peer, size_t n)
+{
   MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
   MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
+}
+
+/* A forwarded packet queued split (media_peer_send_rtp_split()), protected
+ * now that its batch is sent. */
+static size_t
+peer_on_poller_seal (gpointer user_data, uint8_t *buf, size_t head_len, size_t cap,
+                     const uint8_t *rest, size_t rest_len)
+{
+  MediaPeer *peer = user_data;
+  size_t n = peer_protect_rtp (peer, buf, head_len, rest, rest_len, cap);
+
+  if (n > 0)
+    peer_count_rtp_out (peer, n);
   return n;
 }
 
@@ -890,21 +909,11 @@ media_peer_get_state (MediaPeer *peer)
 gboolean
 media_peer_send_rtp (MediaPeer *peer, uint8_t *buf, size_t len)
 {
-  size_t n = len;
-  int status;
+  size_t n = peer_protect_rtp (peer, buf, len, NULL, 0, MEDIA_PEER_BUFFER_SIZE);
 
-  if (peer->srtp == NULL || peer->state != MEDIA_STATE_CONNECTED)
+  if (n == 0 || !peer_send_datagram (peer, buf, n))
     return FALSE;
-  status = media_srtp_protect_rtp (peer->srtp, buf, &n, MEDIA_PEER_BUFFER_SIZE);
-  if (status != 0) {
-    MEDIA_STAT_ADD (peer->stats, dropped_srtp, 1);
-    g_debug ("SRTP protect: %s", media_srtp_status_to_string (status));
-    return FALSE;
-  }
-  if (!peer_send_datagram (peer, buf, n))
-    return FALSE;
-  MEDIA_STAT_ADD (peer->stats, rtp_packets_out, 1);
-  MEDIA_STAT_ADD (peer->stats, rtp_bytes_out, n);
+  peer_count_rtp_out (peer, n);
   return TRUE;
 }
 

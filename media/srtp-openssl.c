@@ -672,15 +672,18 @@ protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t head, const uint8_t *res
 
   if (n > MAX_PACKET || cap < n + MEDIA_SRTP_OPENSSL_MAX_TRAILER)
     return MEDIA_SRTP_OPENSSL_BAD_PARAM;
-  if (rest_len > 0 && (head < RTP_HEADER_LEN || rtp_header_len (buf, head) == 0))
+  /* A header that lies in buf[0 .. head) reads the same there as in the
+   * joined packet; one that does not is read once the packet is joined. */
+  if (!rtp_fields (buf, head, &hlen, &seq, &ssrc))
     {
+      if (rest_len == 0)
+        return MEDIA_SRTP_OPENSSL_BAD_PARAM;
       memcpy (buf + head, rest, rest_len);
       head = n;
       rest_len = 0;
+      if (!rtp_fields (buf, head, &hlen, &seq, &ssrc))
+        return MEDIA_SRTP_OPENSSL_BAD_PARAM;
     }
-  /* The header lies in buf[0 .. head), so its length reads the same there. */
-  if (!rtp_fields (buf, head, &hlen, &seq, &ssrc))
-    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
 
   state = ssrc_lookup (tx, ssrc);
   if (state == NULL)

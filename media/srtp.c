@@ -302,21 +302,8 @@ media_srtp_get_backend (MediaSrtp *srtp)
 int
 media_srtp_protect_rtp (MediaSrtp *srtp, uint8_t *buf, size_t *len, size_t cap)
 {
-  int n;
-  srtp_err_status_t status;
-
-  g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
-                        srtp_err_status_bad_param);
-  if (*len < RTP_MIN_LEN || *len > SRTP_MAX_PACKET
-      || cap < *len + MEDIA_SRTP_MAX_TRAILER)
-    return srtp_err_status_bad_param;
-  if (srtp->tx != NULL)
-    return status_from_openssl (media_srtp_openssl_protect_rtp (srtp->tx, buf, len, cap));
-  n = (int) *len;
-  status = srtp_protect (srtp->outbound, buf, &n);
-  if (status == srtp_err_status_ok)
-    *len = (size_t) n;
-  return status;
+  g_return_val_if_fail (len != NULL, srtp_err_status_bad_param);
+  return media_srtp_protect_rtp_split (srtp, buf, *len, NULL, 0, len, cap);
 }
 
 int
@@ -324,6 +311,8 @@ media_srtp_protect_rtp_split (MediaSrtp *srtp, uint8_t *buf, size_t head, const 
                               size_t rest_len, size_t *len, size_t cap)
 {
   size_t n = head + rest_len;
+  int out;
+  srtp_err_status_t status;
 
   g_return_val_if_fail (srtp != NULL && buf != NULL && len != NULL,
                         srtp_err_status_bad_param);
@@ -333,9 +322,14 @@ media_srtp_protect_rtp_split (MediaSrtp *srtp, uint8_t *buf, size_t head, const 
   if (srtp->tx != NULL)
     return status_from_openssl (media_srtp_openssl_protect_rtp_split (srtp->tx, buf, head, rest,
                                                                       rest_len, len, cap));
-  memcpy (buf + head, rest, rest_len);
-  *len = n;
-  return media_srtp_protect_rtp (srtp, buf, len, cap);
+  /* libsrtp2 protects in place only. */
+  if (rest_len > 0)
+    memcpy (buf + head, rest, rest_len);
+  out = (int) n;
+  status = srtp_protect (srtp->outbound, buf, &out);
+  if (status == srtp_err_status_ok)
+    *len = (size_t) out;
+  return status;
 }
 
 int
