@@ -46,7 +46,7 @@ def traffic(a):
     end = a.seconds * 1e6
     while t < end:
         while next_frame <= t:
-            size = key if frame % frames == 0 else delta
+            size = key if frame % frames == 0 and a.key_frames else delta
             n = math.ceil(size / per)
             queue += [size / n + 16] * n
             frame += 1
@@ -64,9 +64,10 @@ def traffic(a):
     return out
 
 
-def simulate(a, rtcp=True, tick=True, pacing=True, seed=1):
+def simulate(a, rtcp=True, tick=True, pacing=True, key_frames=True, seed=1):
     random.seed(seed)
     b = argparse.Namespace(**vars(a))
+    b.key_frames = key_frames
     if not tick:
         b.tick_ms = 0
     if not pacing:
@@ -121,14 +122,15 @@ def main():
           % (a.n, a.us_per_send, a.n * a.us_per_send / 1000,
              "off" if a.pacing_factor <= 0 else "%.1fx, burst %g ms"
              % (a.pacing_factor, a.pacing_burst_ms)))
-    print("%-34s %7s %7s %7s %7s" % ("relay latency, ms", "p50", "p90", "p99", "p99.9"))
+    print("%-38s %7s %7s %7s %7s" % ("relay latency, ms", "p50", "p90", "p99", "p99.9"))
     rows = [("model", {}),
             ("  without RTCP", {"rtcp": False}),
             ("  without the generator's tick", {"tick": False}),
-            ("  without either", {"rtcp": False, "tick": False})]
+            ("  without either", {"rtcp": False, "tick": False}),
+            ("  key frames the size of delta frames", {"key_frames": False})]
     for label, kw in rows:
         q = simulate(a, **kw)
-        print("%-34s %7.2f %7.2f %7.2f %7.2f" % (label, *q))
+        print("%-38s %7.2f %7.2f %7.2f %7.2f" % (label, *q))
     return 0
 
 

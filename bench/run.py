@@ -324,12 +324,13 @@ class Perf:
     participants are connected, for --perf-seconds (keep it within the
     window)."""
 
-    def __init__(self, n, delay, seconds, out):
+    def __init__(self, n, delay, seconds, out, call_graph):
         self.n, self.delay, self.seconds, self.out = n, delay, seconds, out
+        self.call_graph = call_graph
 
     def record(self, pid):
         time.sleep(self.delay)
-        cmd = ["perf", "record", "-g", "-p", str(pid), "-o", self.out, "--",
+        cmd = ["perf", "record", "--call-graph", self.call_graph, "-p", str(pid), "-o", self.out, "--",
                "sleep", str(self.seconds)]
         log("profiling: " + " ".join(cmd))
         subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
@@ -457,6 +458,10 @@ def main():
                    help="seconds from 'all connected' to the profile (warm-up + 1)")
     p.add_argument("--perf-seconds", type=float, default=8)
     p.add_argument("--perf-out", default="perf.data")
+    p.add_argument("--perf-call-graph", default="fp",
+                   help="perf record --call-graph: fp (caud's own frames), or "
+                        "dwarf for callers inside libraries built without "
+                        "frame pointers (larger files)")
     p.add_argument("--json-out", default=None, help="append the JSON lines here")
     p.add_argument("--keep", action="store_true", help="keep caud's data dir and log")
     p.add_argument("--rt-priority", type=int, default=None,
@@ -508,7 +513,8 @@ def main():
         sampler.start()
         perf = None
         if args.perf_at is not None and kind == "caud":
-            perf = Perf(args.perf_at, args.perf_delay, args.perf_seconds, args.perf_out)
+            perf = Perf(args.perf_at, args.perf_delay, args.perf_seconds, args.perf_out,
+                        args.perf_call_graph)
         try:
             results, rc = run_generator(server, args, extra, sampler, perf)
             if kind == "caud" and rc != 0:
