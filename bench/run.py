@@ -330,8 +330,8 @@ class Perf:
 
     def record(self, pid):
         time.sleep(self.delay)
-        cmd = ["perf", "record", "--call-graph", self.call_graph, "-p", str(pid), "-o", self.out, "--",
-               "sleep", str(self.seconds)]
+        cmd = ["perf", "record", "--call-graph", self.call_graph, "-p", str(pid),
+               "-o", self.out, "--", "sleep", str(self.seconds)]
         log("profiling: " + " ".join(cmd))
         subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         log("profile written to %s" % self.out)
