@@ -108,6 +108,10 @@ sink (const char *ip, int port, int n)
   }
 }
 
+typedef enum { MODE_SENDTO, MODE_SEND, MODE_MMSG, MODE_GSO, MODE_SPREAD } Mode;
+
+static const char *const mode_names[] = { "sendto", "send", "mmsg", "gso", "spread" };
+
 /* @ok of @tried datagrams were accepted by the kernel */
 static void
 count (int tried, int ok, long *sent, long *failed)
@@ -117,7 +121,7 @@ count (int tried, int ok, long *sent, long *failed)
 }
 
 static int
-send_all (const char *mode, const char *ip, int port, int n, long total, int burst)
+send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
 {
   static char bufs[MAX_BURST][SIZE];
   struct mmsghdr msgs[MAX_BURST];
@@ -127,8 +131,7 @@ send_all (const char *mode, const char *ip, int port, int n, long total, int bur
   struct timespec pause = { pause_ns / 1000000000, pause_ns % 1000000000 }, t0, t1;
   int *fds = calloc ((size_t) n, sizeof *fds);
   struct sockaddr_in *to = calloc ((size_t) n, sizeof *to);
-  int spread = strcmp (mode, "spread") == 0;
-  int connected = strcmp (mode, "sendto") != 0 && !spread;
+  int connected = mode != MODE_SENDTO && mode != MODE_SPREAD;
   double c0, wall, cpu;
   long sent = 0, failed = 0;
 
@@ -149,14 +152,14 @@ send_all (const char *mode, const char *ip, int port, int n, long total, int bur
       perror ("udp-cost: connect");
       return 1;
     }
-    if (strcmp (mode, "gso") == 0)
+    if (mode == MODE_GSO)
       setsockopt (fds[i], SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
   }
 
   c0 = cpu_seconds ();
   clock_gettime (CLOCK_MONOTONIC, &t0);
   while (sent < total && failed <= total) {
-    if (spread) {
+    if (mode == MODE_SPREAD) {
       /* one datagram to every destination per round, as "send" with a
        * BURST of 1, but BURST destinations per sendmmsg */
       for (int s = 0; s < n; s += burst) {
@@ -171,25 +174,22 @@ send_all (const char *mode, const char *ip, int port, int n, long total, int bur
       }
     } else {
       for (int s = 0; s < n; s++) {
-        if (strcmp (mode, "sendto") == 0) {
+        if (mode == MODE_SENDTO) {
           for (int b = 0; b < burst; b++)
             count (1, sendto (fds[s], bufs[b], SIZE, MSG_DONTWAIT, (struct sockaddr *) &to[s],
                               sizeof to[s]) == SIZE, &sent, &failed);
-        } else if (strcmp (mode, "send") == 0) {
+        } else if (mode == MODE_SEND) {
           for (int b = 0; b < burst; b++)
             count (1, send (fds[s], bufs[b], SIZE, MSG_DONTWAIT) == SIZE, &sent, &failed);
-        } else if (strcmp (mode, "mmsg") == 0) {
+        } else if (mode == MODE_MMSG) {
           int r = sendmmsg (fds[s], msgs, (unsigned) burst, MSG_DONTWAIT);
 
           count (burst, r < 0 ? 0 : r, &sent, &failed);
-        } else if (strcmp (mode, "gso") == 0) {
+        } else {
           struct msghdr h = { .msg_iov = iovs, .msg_iovlen = (size_t) burst };
 
           count (burst, sendmsg (fds[s], &h, MSG_DONTWAIT) == (ssize_t) SIZE * burst ? burst : 0,
                  &sent, &failed);
-        } else {
-          fprintf (stderr, "udp-cost: unknown mode %s\n", mode);
-          return 2;
         }
       }
     }
@@ -203,7 +203,7 @@ send_all (const char *mode, const char *ip, int port, int n, long total, int bur
   }
   wall = (double) (t1.tv_sec - t0.tv_sec) + (double) (t1.tv_nsec - t0.tv_nsec) / 1e9;
   printf ("%s, bursts of %d: %.2f us CPU per datagram (%ld datagrams in %.1f s, CPU %.0f %%)",
-          mode, burst, cpu / (double) sent * 1e6, sent, wall, 100 * cpu / wall);
+          mode_names[mode], burst, cpu / (double) sent * 1e6, sent, wall, 100 * cpu / wall);
   if (failed > 0)
     printf ("; %ld more refused by the kernel (their CPU is in the figure)", failed);
   printf ("\n");
@@ -216,8 +216,10 @@ main (int argc, char **argv)
   if (argc == 5 && strcmp (argv[1], "sink") == 0)
     return sink (argv[2], atoi (argv[3]), atoi (argv[4]));
   if ((argc == 7 || argc == 8) && strcmp (argv[1], "send") == 0)
-    return send_all (argv[2], argv[3], atoi (argv[4]), atoi (argv[5]), atol (argv[6]),
-                     argc == 8 ? atoi (argv[7]) : 6);
+    for (Mode m = MODE_SENDTO; m <= MODE_SPREAD; m++)
+      if (strcmp (argv[2], mode_names[m]) == 0)
+        return send_all (m, argv[3], atoi (argv[4]), atoi (argv[5]), atol (argv[6]),
+                         argc == 8 ? atoi (argv[7]) : 6);
   fprintf (stderr, "usage: udp-cost sink ADDR PORT NPORTS\n"
                    "       udp-cost send sendto|send|mmsg|gso|spread ADDR PORT NPORTS TOTAL [BURST]\n");
   return 2;
