@@ -1,4 +1,4 @@
-/* srtp-openssl.c — SRTP/SRTCP protect on OpenSSL EVP (see srtp-openssl.h).
+/* srtp-openssl.c — SRTP/SRTCP protect and SRTP unprotect on OpenSSL (see srtp-openssl.h).
  *
  * The session ciphers (AES-128-CTR, AES-128/256-GCM) are called at the
  * provider that EVP_CIPHER_fetch() picks, through the functions it exports

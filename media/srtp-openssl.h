@@ -1,4 +1,4 @@
-/* srtp-openssl.h — SRTP/SRTCP protect and SRTP unprotect on OpenSSL EVP.
+/* srtp-openssl.h — SRTP/SRTCP protect and SRTP unprotect on OpenSSL.
  *
  * The relay protects every forwarded RTP packet once per subscriber, so
  * protect is the hot path; libsrtp2 as Debian builds it (on NSS) takes
