@@ -347,7 +347,8 @@ cipher_begin (const Cipher *c, gboolean encrypt, const uint8_t *iv, size_t iv_le
 
 /* @len bytes of @in through the cipher into @out; @out NULL: @in is GCM's
  * additional authenticated data.  @in and @out are the same bytes or do
- * not overlap. */
+ * not overlap.  The output size given is @len, for the AAD too: the
+ * provider refuses an input longer than it (EVP passes the same). */
 static gboolean
 cipher_update (const Cipher *c, uint8_t *out, const uint8_t *in, size_t len)
 {
