@@ -14,6 +14,7 @@
 
 #include "dtls.h"
 #include "srtp.h"
+#include "srtp-openssl.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -515,6 +516,50 @@ test_profiles_supported (void)
                     ? "supported" : "NOT supported");
 }
 
+/* ---- no OpenSSL cipher ----------------------------------------------------- */
+
+/* Run by the meson test media/srtp-provider-fallback, whose OPENSSL_CONF
+ * loads only OpenSSL's base provider, which has no ciphers: no profile has
+ * an OpenSSL transform then (a warning for each cipher says so), and every
+ * session is made on libsrtp2 and still protects and unprotects. */
+static void
+test_provider_fallback (void)
+{
+  if (g_getenv ("CAU_TEST_NO_OPENSSL_CIPHERS") == NULL)
+    {
+      g_test_skip ("run by the meson test media/srtp-provider-fallback");
+      return;
+    }
+  g_test_expect_message ("cau-media", G_LOG_LEVEL_WARNING, "*AES-128-CTR*libsrtp2*");
+  g_test_expect_message ("cau-media", G_LOG_LEVEL_WARNING, "*AES-128-GCM*libsrtp2*");
+  g_test_expect_message ("cau-media", G_LOG_LEVEL_WARNING, "*AES-256-GCM*libsrtp2*");
+  for (gsize i = 0; i < G_N_ELEMENTS (all_profiles); i++)
+    g_assert_false (media_srtp_openssl_profile_is_supported (all_profiles[i]));
+  g_test_assert_expected_messages ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (all_profiles); i++)
+    {
+      guint8 buf[1500], plain[1500];
+      size_t len, plain_len;
+      MediaSrtp *a, *b;
+
+      if (!media_srtp_profile_is_supported (all_profiles[i]))
+        continue;
+      make_pair (all_profiles[i], &a, &b);
+      g_assert_cmpstr (media_srtp_get_backend (a), ==, "libsrtp");
+      g_assert_cmpstr (media_srtp_get_backend (b), ==, "libsrtp");
+      plain_len = make_rtp (plain, 4242, 0x1111, 1000);
+      memcpy (buf, plain, plain_len);
+      len = plain_len;
+      g_assert_cmpint (media_srtp_protect_rtp (a, buf, &len, sizeof buf), ==, 0);
+      g_assert_cmpint (memcmp (buf + 12, plain + 12, 16), !=, 0);
+      g_assert_cmpint (media_srtp_unprotect_rtp (b, buf, &len), ==, 0);
+      g_assert_cmpmem (buf, len, plain, plain_len);
+      media_srtp_free (a);
+      media_srtp_free (b);
+    }
+}
+
 /* ---- cost ------------------------------------------------------------- */
 
 /* Per-packet protect cost of a 1200-byte RTP packet, for the benchmark
@@ -597,5 +642,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/srtp/small-buffer", test_small_buffer);
   g_test_add_func ("/media/srtp/strings", test_strings);
   g_test_add_func ("/media/srtp/protect-cost", test_protect_cost);
+  g_test_add_func ("/media/srtp/provider-fallback", test_provider_fallback);
   return g_test_run ();
 }
