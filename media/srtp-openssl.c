@@ -818,8 +818,9 @@ gcm_rtp_iv (const uint8_t salt[GCM_SALT_LEN], uint32_t ssrc, uint32_t roc,
   iv[11] ^= rtp[3];
 }
 
-/* RFC 7714 §7.1 / §9.1, in two halves around the encryption: a fresh IV
- * and @aad authenticated (two pieces, the second may be empty) ... */
+/* RFC 7714 §7.1 / §9.1, the half before the encryption: a fresh IV and
+ * @aad authenticated (two pieces, the second may be empty).  Once the
+ * payload is encrypted, cipher_finish_gcm() writes the tag. */
 static gboolean
 gcm_begin (const Cipher *c, const uint8_t iv[GCM_IV_LEN],
            const uint8_t *aad, size_t aad_len, const uint8_t *aad2, size_t aad2_len)
@@ -827,13 +828,6 @@ gcm_begin (const Cipher *c, const uint8_t iv[GCM_IV_LEN],
   return cipher_begin (c, TRUE, iv, GCM_IV_LEN)
     && cipher_update (c, NULL, aad, aad_len)
     && cipher_update (c, NULL, aad2, aad2_len);
-}
-
-/* ... and, once the payload is encrypted, the tag written at @tag. */
-static gboolean
-gcm_end (const Cipher *c, uint8_t *tag)
-{
-  return cipher_finish_gcm (c, TRUE, tag);
 }
 
 /* Protects buf[0 .. @head) ‖ @rest[0 .. @rest_len) into @buf (rest_len 0:
@@ -884,7 +878,7 @@ protect_rtp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t head, const uint8_t *res
       gcm_rtp_iv (keys->salt, ssrc, roc, buf, iv);
       if (!gcm_begin (&keys->cipher, iv, buf, hlen, NULL, 0)
           || !encrypt_split (&keys->cipher, buf, hlen, head, rest, rest_len)
-          || !gcm_end (&keys->cipher, buf + n))
+          || !cipher_finish_gcm (&keys->cipher, TRUE, buf + n))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
     }
   else
@@ -962,7 +956,7 @@ media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len
       xor_be32 (iv + 8, index);
       if (!gcm_begin (&keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, sizeof trailer)
           || !encrypt_in_place (&keys->cipher, buf + RTCP_HEADER_LEN, n - RTCP_HEADER_LEN)
-          || !gcm_end (&keys->cipher, buf + n))
+          || !cipher_finish_gcm (&keys->cipher, TRUE, buf + n))
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
       memcpy (buf + n + keys->tag_len, trailer, sizeof trailer);
     }
