@@ -521,7 +521,7 @@ test_profiles_supported (void)
 /* Run by the meson test media/srtp-provider-fallback, whose OPENSSL_CONF
  * loads only OpenSSL's base provider, which has no ciphers: no profile has
  * an OpenSSL transform then (a warning for each cipher says so), and every
- * session is made on libsrtp2 and still protects and unprotects. */
+ * session is made on libsrtp2 and passes test_roundtrip(). */
 static void
 test_provider_fallback (void)
 {
@@ -539,8 +539,6 @@ test_provider_fallback (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (all_profiles); i++)
     {
-      guint8 buf[1500], plain[1500];
-      size_t len, plain_len;
       MediaSrtp *a, *b;
 
       if (!media_srtp_profile_is_supported (all_profiles[i]))
@@ -548,15 +546,10 @@ test_provider_fallback (void)
       make_pair (all_profiles[i], &a, &b);
       g_assert_cmpstr (media_srtp_get_backend (a), ==, "libsrtp");
       g_assert_cmpstr (media_srtp_get_backend (b), ==, "libsrtp");
-      plain_len = make_rtp (plain, 4242, 0x1111, 1000);
-      memcpy (buf, plain, plain_len);
-      len = plain_len;
-      g_assert_cmpint (media_srtp_protect_rtp (a, buf, &len, sizeof buf), ==, 0);
-      g_assert_cmpint (memcmp (buf + 12, plain + 12, 16), !=, 0);
-      g_assert_cmpint (media_srtp_unprotect_rtp (b, buf, &len), ==, 0);
-      g_assert_cmpmem (buf, len, plain, plain_len);
       media_srtp_free (a);
       media_srtp_free (b);
+      /* the whole round trip, on the sessions libsrtp2 now makes */
+      test_roundtrip (GINT_TO_POINTER (all_profiles[i]));
     }
 }
 
