@@ -14,6 +14,8 @@
 #   nftables        packet counters / loss in the namespaces
 #   sysstat         pidstat: per-process CPU while a scenario runs
 #   libsoup-3.0-dev, libjansson-dev   cau-bench's Janus back end (HTTP API)
+#   liburing-dev    bench/udp-cost's io_uring modes (optional: without it at
+#                   meson setup time, udp-cost has the other modes only)
 #
 # Installing `janus` enables a systemd unit (janus.service) that would listen
 # on the host's interfaces; the unit is stopped and disabled here, because
@@ -21,7 +23,7 @@
 set -eu
 
 PACKAGES="janus curl iproute2 ethtool iputils-ping util-linux linux-perf nftables sysstat
-libsoup-3.0-dev libjansson-dev"
+libsoup-3.0-dev libjansson-dev liburing-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -18,7 +18,11 @@
  *       spread (one unconnected socket for all destinations: each round is
  *       one datagram to every destination, BURST destinations per
  *       sendmmsg, as a server with one shared socket would fan out one
- *       packet; compare with "send" and a BURST of 1).
+ *       packet; compare with "send" and a BURST of 1),
+ *       uring (connected, as "send", but each round's sends queued to one
+ *       io_uring, 256 per io_uring_enter), uring-gso (as "gso", each
+ *       destination's sendmsg queued to the io_uring).  The io_uring modes
+ *       need liburing at build time (docs/performance.md, step 12).
  *
  * Run the two in the benchmark's namespaces, pinned as caud and cau-bench:
  *   ip netns exec cau-bench-gen taskset -c 1 udp-cost sink 198.18.0.2 40000 320 &
@@ -36,6 +40,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
@@ -108,9 +115,9 @@ sink (const char *ip, int port, int n)
   }
 }
 
-typedef enum { MODE_SENDTO, MODE_SEND, MODE_MMSG, MODE_GSO, MODE_SPREAD } Mode;
+typedef enum { MODE_SENDTO, MODE_SEND, MODE_MMSG, MODE_GSO, MODE_SPREAD, MODE_URING, MODE_URING_GSO } Mode;
 
-static const char *const mode_names[] = { "sendto", "send", "mmsg", "gso", "spread" };
+static const char *const mode_names[] = { "sendto", "send", "mmsg", "gso", "spread", "uring", "uring-gso" };
 
 /* @ok of @tried datagrams were accepted by the kernel */
 static void
@@ -119,6 +126,45 @@ count (int tried, int ok, long *sent, long *failed)
   *sent += ok;
   *failed += tried - ok;
 }
+
+#define RING_ENTRIES 256
+
+#ifdef HAVE_LIBURING
+/* one round through io_uring: every destination's sends (BURST sends, or
+ * one GSO sendmsg of BURST) queued, RING_ENTRIES per io_uring_enter() */
+static void
+uring_round (struct io_uring *ring, int gso, const int *fds, int n, char (*bufs)[SIZE],
+             struct msghdr *h, int burst, long *sent, long *failed)
+{
+  int queued = 0;
+
+  for (int s = 0; s <= n; s++) {
+    int per = gso ? 1 : burst;
+
+    if (s == n || io_uring_sq_space_left (ring) < (unsigned) per) {
+      struct io_uring_cqe *cqe;
+
+      io_uring_submit_and_wait (ring, (unsigned) queued);
+      while (queued > 0 && io_uring_peek_cqe (ring, &cqe) == 0) {
+        int ok = gso ? (cqe->res == SIZE * burst ? burst : 0) : (cqe->res == SIZE);
+
+        count (gso ? burst : 1, ok, sent, failed);
+        io_uring_cqe_seen (ring, cqe);
+        queued--;
+      }
+      if (s == n)
+        break;
+    }
+    if (gso) {
+      io_uring_prep_sendmsg (io_uring_get_sqe (ring), fds[s], h, 0);
+      queued++;
+    } else {
+      for (int b = 0; b < burst; b++, queued++)
+        io_uring_prep_send (io_uring_get_sqe (ring), fds[s], bufs[b], SIZE, 0);
+    }
+  }
+}
+#endif
 
 static int
 send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
@@ -132,8 +178,24 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
   int *fds = calloc ((size_t) n, sizeof *fds);
   struct sockaddr_in *to = calloc ((size_t) n, sizeof *to);
   int connected = mode != MODE_SENDTO && mode != MODE_SPREAD;
+  int gso = mode == MODE_GSO || mode == MODE_URING_GSO;
+  int uring = mode == MODE_URING || mode == MODE_URING_GSO;
   double c0, wall, cpu;
   long sent = 0, failed = 0;
+#ifdef HAVE_LIBURING
+  struct io_uring ring;
+  struct msghdr gso_h = { .msg_iov = iovs, .msg_iovlen = (size_t) burst };
+
+  if (uring && io_uring_queue_init (RING_ENTRIES, &ring, 0) != 0) {
+    fprintf (stderr, "udp-cost: io_uring_queue_init failed\n");
+    return 1;
+  }
+#else
+  if (uring) {
+    fprintf (stderr, "udp-cost: built without liburing\n");
+    return 2;
+  }
+#endif
 
   if (burst < 1 || burst > MAX_BURST || fds == NULL || to == NULL)
     return 2;
@@ -152,14 +214,18 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
       perror ("udp-cost: connect");
       return 1;
     }
-    if (mode == MODE_GSO)
+    if (gso)
       setsockopt (fds[i], SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
   }
 
   c0 = cpu_seconds ();
   clock_gettime (CLOCK_MONOTONIC, &t0);
   while (sent < total && failed <= total) {
-    if (mode == MODE_SPREAD) {
+    if (uring) {
+#ifdef HAVE_LIBURING
+      uring_round (&ring, gso, fds, n, bufs, &gso_h, burst, &sent, &failed);
+#endif
+    } else if (mode == MODE_SPREAD) {
       /* one datagram to every destination per round, as "send" with a
        * BURST of 1, but BURST destinations per sendmmsg */
       for (int s = 0; s < n; s += burst) {
@@ -216,11 +282,11 @@ main (int argc, char **argv)
   if (argc == 5 && strcmp (argv[1], "sink") == 0)
     return sink (argv[2], atoi (argv[3]), atoi (argv[4]));
   if ((argc == 7 || argc == 8) && strcmp (argv[1], "send") == 0)
-    for (Mode m = MODE_SENDTO; m <= MODE_SPREAD; m++)
+    for (Mode m = MODE_SENDTO; m <= MODE_URING_GSO; m++)
       if (strcmp (argv[2], mode_names[m]) == 0)
         return send_all (m, argv[3], atoi (argv[4]), atoi (argv[5]), atol (argv[6]),
                          argc == 8 ? atoi (argv[7]) : 6);
   fprintf (stderr, "usage: udp-cost sink ADDR PORT NPORTS\n"
-                   "       udp-cost send sendto|send|mmsg|gso|spread ADDR PORT NPORTS TOTAL [BURST]\n");
+                   "       udp-cost send sendto|send|mmsg|gso|spread|uring|uring-gso ADDR PORT NPORTS TOTAL [BURST]\n");
   return 2;
 }
