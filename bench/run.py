@@ -191,12 +191,12 @@ class Server:
                 "--rtp-port-min", str(a.rtp_port_min),
                 "--rtp-port-max", str(a.rtp_port_max),
                 "--media-workers", "1",
-                "--max-participants", "1000",
+                "--max-participants", str(a.room_limit),
                 "--log-level", "warning"]
         # The one-room scenarios join as briefings (cau-bench --room-kind):
         # their viewer limit, on a caud that has one.
         if "--briefing-viewers" in caud_help(a.caud):
-            cmd += ["--briefing-viewers", "1000"]
+            cmd += ["--briefing-viewers", str(a.room_limit)]
         env = dict(os.environ)
         # Rooms without sign-in tokens (caud's setting for tests and
         # benchmarks; an environment variable, so that builds from before
@@ -251,6 +251,21 @@ class Server:
                 self.proc.wait(5)
         if not self.args.keep:
             shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def room_limit(extra):
+    """caud's per-room participant limit for a run: 1000, or more when
+    cau-bench's --steps, --count/-n or --max ask for a larger room (a
+    fan-out or audio room of N subscribers has N + 1 to N + 4
+    participants)."""
+    sizes = []
+    for i, arg in enumerate(extra):
+        name, _, value = arg.partition("=")
+        if name in ("--steps", "--count", "-n", "--max"):
+            if not value and i + 1 < len(extra):
+                value = extra[i + 1]
+            sizes += [int(v) for v in value.split(",") if v.strip().isdigit()]
+    return max([1000] + [n + 8 for n in sizes])
 
 
 def run_generator(server, args, extra, sampler, perf):
@@ -475,6 +490,7 @@ def main():
     args, extra = p.parse_known_args()
     if extra and extra[0] == "--":
         extra = extra[1:]
+    args.room_limit = room_limit(extra)
 
     args.caud = find_exe("CAUD", "server/caud")
     args.cau_bench = find_exe("CAU_BENCH", "bench/cau-bench")

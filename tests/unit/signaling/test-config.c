@@ -154,7 +154,7 @@ test_errors (void)
   expect_error (bad_level, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "debug");
   expect_error (bad_ice, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "example.org");
   expect_error (bad_listen, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "listen-address");
-  expect_error (few, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "2 to 1000");
+  expect_error (few, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "2 to 2000");
   expect_error (range, NULL, NULL, SERVER_CONFIG_ERROR_INVALID, "rtp-port-min");
   expect_error (unknown_flag, NULL, NULL, SERVER_CONFIG_ERROR_USAGE, "htps-port");
   expect_error (extra, NULL, NULL, SERVER_CONFIG_ERROR_USAGE, "serve");
