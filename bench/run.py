@@ -257,7 +257,7 @@ def room_limit(extra):
     """caud's per-room participant limit for a run: 1000, or more when
     cau-bench's --steps, --count/-n or --max ask for a larger room (a
     fan-out or audio room of N subscribers has N + 1 to N + 4
-    participants)."""
+    participants), up to caud's highest, 2000."""
     sizes = []
     for i, arg in enumerate(extra):
         name, _, value = arg.partition("=")
@@ -265,7 +265,7 @@ def room_limit(extra):
             if not value and i + 1 < len(extra):
                 value = extra[i + 1]
             sizes += [int(v) for v in value.split(",") if v.strip().isdigit()]
-    return max([1000] + [n + 8 for n in sizes])
+    return min(2000, max([1000] + [n + 8 for n in sizes]))
 
 
 def run_generator(server, args, extra, sampler, perf):
