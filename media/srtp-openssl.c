@@ -443,21 +443,33 @@ media_srtp_openssl_aes_cm_keystream (const uint8_t key[16], const uint8_t salt[1
 
 /* ---- sessions ---------------------------------------------------------------- */
 
-gboolean
-media_srtp_openssl_profile_is_supported (MediaSrtpProfile profile)
+/* The session cipher of @profile; FALSE if caud has no transform for it. */
+static gboolean
+profile_cipher (MediaSrtpProfile profile, CipherId *id)
 {
   switch (profile)
     {
     case MEDIA_SRTP_AES128_CM_SHA1_80:
     case MEDIA_SRTP_AES128_CM_SHA1_32:
-      return cipher_impl (CIPHER_AES_128_CTR) != NULL;
+      *id = CIPHER_AES_128_CTR;
+      return TRUE;
     case MEDIA_SRTP_AEAD_AES_128_GCM:
-      return cipher_impl (CIPHER_AES_128_GCM) != NULL;
+      *id = CIPHER_AES_128_GCM;
+      return TRUE;
     case MEDIA_SRTP_AEAD_AES_256_GCM:
-      return cipher_impl (CIPHER_AES_256_GCM) != NULL;
+      *id = CIPHER_AES_256_GCM;
+      return TRUE;
     default:
       return FALSE;
     }
+}
+
+gboolean
+media_srtp_openssl_profile_is_supported (MediaSrtpProfile profile)
+{
+  CipherId cipher;
+
+  return profile_cipher (profile, &cipher) && cipher_impl (cipher) != NULL;
 }
 
 static gboolean
@@ -466,31 +478,17 @@ session_keys_init (SessionKeys *keys, MediaSrtpProfile profile, gboolean rtcp,
                    const uint8_t *auth_key)
 {
   CipherId cipher;
-  size_t key_len = 16;
+  size_t key_len;
 
-  switch (profile)
-    {
-    case MEDIA_SRTP_AES128_CM_SHA1_80:
-      cipher = CIPHER_AES_128_CTR;
-      keys->tag_len = HMAC_TAG_LEN_80;
-      break;
-    case MEDIA_SRTP_AES128_CM_SHA1_32:
-      /* RFC 5764 §4.1.2: only the SRTP tag is shortened */
-      cipher = CIPHER_AES_128_CTR;
-      keys->tag_len = rtcp ? HMAC_TAG_LEN_80 : HMAC_TAG_LEN_32;
-      break;
-    case MEDIA_SRTP_AEAD_AES_128_GCM:
-      cipher = CIPHER_AES_128_GCM;
-      keys->tag_len = GCM_TAG_LEN;
-      break;
-    case MEDIA_SRTP_AEAD_AES_256_GCM:
-      cipher = CIPHER_AES_256_GCM;
-      key_len = 32;
-      keys->tag_len = GCM_TAG_LEN;
-      break;
-    default:
-      return FALSE;
-    }
+  if (!profile_cipher (profile, &cipher))
+    return FALSE;
+  key_len = cipher == CIPHER_AES_256_GCM ? 32 : 16;
+  if (cipher != CIPHER_AES_128_CTR)
+    keys->tag_len = GCM_TAG_LEN;
+  else if (profile == MEDIA_SRTP_AES128_CM_SHA1_32 && !rtcp)
+    keys->tag_len = HMAC_TAG_LEN_32;    /* RFC 5764 §4.1.2: only the SRTP tag is shortened */
+  else
+    keys->tag_len = HMAC_TAG_LEN_80;
 
   if (!cipher_init (&keys->cipher, cipher, cipher_key, key_len))
     return FALSE;
