@@ -130,39 +130,45 @@ count (int tried, int ok, long *sent, long *failed)
 #define RING_ENTRIES 256
 
 #ifdef HAVE_LIBURING
+/* submits what is queued and waits for all @queued completions */
+static void
+uring_submit_reap (struct io_uring *ring, int queued, int gso, int burst, long *sent,
+                   long *failed)
+{
+  struct io_uring_cqe *cqe;
+
+  io_uring_submit_and_wait (ring, (unsigned) queued);
+  for (; queued > 0 && io_uring_peek_cqe (ring, &cqe) == 0; queued--) {
+    if (gso)
+      count (burst, cqe->res == SIZE * burst ? burst : 0, sent, failed);
+    else
+      count (1, cqe->res == SIZE, sent, failed);
+    io_uring_cqe_seen (ring, cqe);
+  }
+}
+
 /* one round through io_uring: every destination's sends (BURST sends, or
  * one GSO sendmsg of BURST) queued, RING_ENTRIES per io_uring_enter() */
 static void
 uring_round (struct io_uring *ring, int gso, const int *fds, int n, char (*bufs)[SIZE],
              struct msghdr *h, int burst, long *sent, long *failed)
 {
+  unsigned per = gso ? 1 : (unsigned) burst;
   int queued = 0;
 
-  for (int s = 0; s <= n; s++) {
-    int per = gso ? 1 : burst;
-
-    if (s == n || io_uring_sq_space_left (ring) < (unsigned) per) {
-      struct io_uring_cqe *cqe;
-
-      io_uring_submit_and_wait (ring, (unsigned) queued);
-      while (queued > 0 && io_uring_peek_cqe (ring, &cqe) == 0) {
-        int ok = gso ? (cqe->res == SIZE * burst ? burst : 0) : (cqe->res == SIZE);
-
-        count (gso ? burst : 1, ok, sent, failed);
-        io_uring_cqe_seen (ring, cqe);
-        queued--;
-      }
-      if (s == n)
-        break;
+  for (int s = 0; s < n; s++) {
+    if (io_uring_sq_space_left (ring) < per) {
+      uring_submit_reap (ring, queued, gso, burst, sent, failed);
+      queued = 0;
     }
-    if (gso) {
+    if (gso)
       io_uring_prep_sendmsg (io_uring_get_sqe (ring), fds[s], h, 0);
-      queued++;
-    } else {
-      for (int b = 0; b < burst; b++, queued++)
+    else
+      for (int b = 0; b < burst; b++)
         io_uring_prep_send (io_uring_get_sqe (ring), fds[s], bufs[b], SIZE, 0);
-    }
+    queued += (int) per;
   }
+  uring_submit_reap (ring, queued, gso, burst, sent, failed);
 }
 #endif
 
