@@ -113,10 +113,20 @@ typedef struct {
   size_t tag_len;
 } SessionKeys;
 
-/* The receiver's replay database (libsrtp's srtp_rdbx_t bitmask): bit k
- * set = index (highest - k) was received. */
+/* The receiver's replay databases of one SSRC. */
 #define REPLAY_WORDS (MEDIA_SRTP_REPLAY_WINDOW / 64)
 G_STATIC_ASSERT (MEDIA_SRTP_REPLAY_WINDOW % 64 == 0);
+#define SRTCP_WINDOW 128                /* libsrtp's rdb_bits_in_bitmask */
+
+typedef struct {
+  /* SRTP (libsrtp's srtp_rdbx_t bitmask): bit k set = index (highest - k)
+   * was received */
+  uint64_t rtp[REPLAY_WORDS];
+  /* SRTCP (libsrtp's srtp_rdb_t): bit k of rtcp_bits[k / 64] set = index
+   * rtcp_start + k was received; indices below rtcp_start are too old */
+  uint32_t rtcp_start;
+  uint64_t rtcp_bits[SRTCP_WINDOW / 64];
+} ReplayDb;
 
 /* State of one SSRC, as libsrtp keeps it per stream. */
 typedef struct {
@@ -127,8 +137,8 @@ typedef struct {
   uint64_t rtp_index;
   /* last SRTCP index sent; 0 before the first, so the first sent is 1 */
   uint32_t rtcp_index;
-  /* unprotect only: REPLAY_WORDS words, made with the state */
-  uint64_t *replay;
+  /* unprotect only: made with the state */
+  ReplayDb *replay;
 } SsrcState;
 
 struct MediaSrtpOpenssl {
@@ -1027,17 +1037,20 @@ replay_add (uint64_t *replay, int32_t delta)
   replay[k / 64] |= (uint64_t) 1 << (k % 64);
 }
 
-/* RFC 7714 §7.2: decrypt @payload in place and check @tag over @aad and
- * the ciphertext.  FALSE on a wrong tag (or an OpenSSL failure). */
+/* RFC 7714 §7.2: decrypt @payload in place and check @tag over the AAD
+ * (two pieces, the second may be empty) and the ciphertext.  FALSE on a
+ * wrong tag (or an OpenSSL failure). */
 static gboolean
 gcm_open (const Cipher *c, const uint8_t iv[GCM_IV_LEN], const uint8_t *aad,
-          size_t aad_len, uint8_t *payload, size_t payload_len, const uint8_t *tag)
+          size_t aad_len, const uint8_t *aad2, size_t aad2_len, uint8_t *payload,
+          size_t payload_len, const uint8_t *tag)
 {
   uint8_t tag_copy[GCM_TAG_LEN];     /* the parameter takes a non-const pointer */
 
   memcpy (tag_copy, tag, sizeof tag_copy);
   return cipher_begin (c, FALSE, iv, GCM_IV_LEN)
     && cipher_update (c, NULL, aad, aad_len)
+    && cipher_update (c, NULL, aad2, aad2_len)
     && cipher_update (c, payload, payload, payload_len)
     && cipher_finish_gcm (c, FALSE, tag_copy);
 }
@@ -1065,7 +1078,7 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
   if (state->used)
     {
       delta = estimate_index (state->rtp_index, seq, &index);
-      status = replay_check (state->replay, delta);
+      status = replay_check (state->replay->rtp, delta);
       if (status != MEDIA_SRTP_OPENSSL_OK)
         return status;
     }
@@ -1091,7 +1104,8 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
       uint8_t iv[GCM_IV_LEN];
 
       gcm_rtp_iv (keys->salt, ssrc, roc, buf, iv);
-      if (!gcm_open (&keys->cipher, iv, buf, hlen, buf + hlen, payload_len, buf + n - keys->tag_len))
+      if (!gcm_open (&keys->cipher, iv, buf, hlen, NULL, 0, buf + hlen, payload_len,
+                     buf + n - keys->tag_len))
         return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
     }
   else
@@ -1115,11 +1129,151 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
       state = ssrc_lookup (rx, ssrc);
       if (state == NULL)
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
-      state->replay = g_new0 (uint64_t, REPLAY_WORDS);
+      state->replay = g_new0 (ReplayDb, 1);
     }
   if (delta > 0)
     state->rtp_index += (uint16_t) delta;
-  replay_add (state->replay, delta);
+  replay_add (state->replay->rtp, delta);
   *len = n - keys->tag_len;
+  return MEDIA_SRTP_OPENSSL_OK;
+}
+
+/* ---- unprotect (RTCP) ----------------------------------------------------------- */
+
+/* libsrtp's srtp_rdb_check(): above the window is fine; below it, or seen
+ * inside it, is not. */
+static MediaSrtpOpensslStatus
+rtcp_replay_check (const ReplayDb *db, uint32_t index)
+{
+  uint32_t k;
+
+  if (index >= db->rtcp_start + SRTCP_WINDOW)
+    return MEDIA_SRTP_OPENSSL_OK;
+  if (index < db->rtcp_start)
+    return MEDIA_SRTP_OPENSSL_REPLAY_OLD;
+  k = index - db->rtcp_start;
+  if ((db->rtcp_bits[k / 64] >> (k % 64)) & 1)
+    return MEDIA_SRTP_OPENSSL_REPLAY_FAIL;
+  return MEDIA_SRTP_OPENSSL_OK;
+}
+
+/* libsrtp's srtp_rdb_add_index() after a passed check: an index above the
+ * window moves the window up until it is the window's last (bit k becomes
+ * bit k - shift); either way the index's bit is set. */
+static void
+rtcp_replay_add (ReplayDb *db, uint32_t index)
+{
+  uint32_t k = index - db->rtcp_start;
+
+  if (k >= SRTCP_WINDOW)
+    {
+      uint32_t shift = k - (SRTCP_WINDOW - 1);
+      uint64_t lo = db->rtcp_bits[0], hi = db->rtcp_bits[1];
+
+      G_STATIC_ASSERT (SRTCP_WINDOW == 128);
+      if (shift >= 128)
+        lo = hi = 0;
+      else if (shift >= 64)
+        {
+          lo = hi >> (shift - 64);
+          hi = 0;
+        }
+      else
+        {
+          lo = lo >> shift | hi << (64 - shift);    /* shift is 1 .. 63 here */
+          hi >>= shift;
+        }
+      db->rtcp_bits[0] = lo;
+      db->rtcp_bits[1] = hi;
+      db->rtcp_start += shift;
+      k = SRTCP_WINDOW - 1;
+    }
+  db->rtcp_bits[k / 64] |= (uint64_t) 1 << (k % 64);
+}
+
+MediaSrtpOpensslStatus
+media_srtp_openssl_unprotect_rtcp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *len)
+{
+  const SessionKeys *keys;
+  SsrcState *state;
+  MediaSrtpOpensslStatus status;
+  const uint8_t *trailer;
+  size_t n, body;
+  uint32_t ssrc, word, index;
+
+  g_return_val_if_fail (rx != NULL && buf != NULL && len != NULL,
+                        MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  n = *len;
+  keys = &rx->rtcp;
+  /* §3.4: header || encrypted portion || E || index || tag (RFC 7714 §9:
+   * header || ciphertext || tag || E || index) */
+  if (n > MAX_PACKET || n < RTCP_HEADER_LEN + SRTCP_TRAILER_LEN + keys->tag_len)
+    return MEDIA_SRTP_OPENSSL_BAD_PARAM;
+  /* the header and encrypted portion: what is left once unprotected */
+  body = n - SRTCP_TRAILER_LEN - keys->tag_len;
+  trailer = rx->aead ? buf + body + GCM_TAG_LEN : buf + body;
+  word = read_be32 (trailer);
+  index = word & SRTCP_INDEX_MAX;
+  /* An AES-CM session encrypts SRTCP, so E = 0 cannot be checked (libsrtp
+   * refuses it before the replay check).  GCM's E = 0 is a packet that is
+   * authenticated only, which libsrtp accepts with a valid tag. */
+  if (!rx->aead && (word & SRTCP_E_BIT) == 0)
+    return MEDIA_SRTP_OPENSSL_CANT_CHECK;
+
+  ssrc = read_be32 (buf + 4);
+  state = ssrc_slot (rx->slots, rx->n_slots, ssrc);
+  /* a new SSRC passes: libsrtp checks it against its template's empty
+   * database */
+  if (state->used)
+    {
+      status = rtcp_replay_check (state->replay, index);
+      if (status != MEDIA_SRTP_OPENSSL_OK)
+        return status;
+    }
+
+  if (rx->aead)
+    {
+      /* RFC 7714 §9.1 (IV as protect's), §9.2 (E = 1: AAD = header || E ||
+       * index) and §9.3 (E = 0: AAD = everything before the tag, then E ||
+       * index; nothing is encrypted) */
+      uint8_t iv[GCM_IV_LEN];
+      gboolean ok;
+
+      memcpy (iv, keys->salt, GCM_IV_LEN);
+      xor_be32 (iv + 2, ssrc);
+      xor_be32 (iv + 8, index);
+      if (word & SRTCP_E_BIT)
+        ok = gcm_open (&keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, SRTCP_TRAILER_LEN,
+                       buf + RTCP_HEADER_LEN, body - RTCP_HEADER_LEN, buf + body);
+      else
+        ok = gcm_open (&keys->cipher, iv, buf, body, trailer, SRTCP_TRAILER_LEN,
+                       buf + body, 0, buf + body);
+      if (!ok)
+        return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
+    }
+  else
+    {
+      /* §3.3 and §3.4: the tag covers everything before it, E || index
+       * included; then the encrypted portion is decrypted */
+      uint8_t iv[16], tag[HMAC_TAG_LEN_80];
+
+      hmac_sha1_tag (&keys->auth, buf, n - keys->tag_len, NULL, 0, tag, keys->tag_len);
+      if (CRYPTO_memcmp (tag, buf + n - keys->tag_len, keys->tag_len) != 0)
+        return MEDIA_SRTP_OPENSSL_AUTH_FAIL;
+      aes_cm_iv (keys->salt, ssrc, index, iv);
+      if (!cipher_begin (&keys->cipher, TRUE, iv, sizeof iv)
+          || !encrypt_in_place (&keys->cipher, buf + RTCP_HEADER_LEN, body - RTCP_HEADER_LEN))
+        return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
+    }
+
+  if (!state->used)
+    {
+      state = ssrc_lookup (rx, ssrc);
+      if (state == NULL)
+        return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
+      state->replay = g_new0 (ReplayDb, 1);
+    }
+  rtcp_replay_add (state->replay, index);
+  *len = body;
   return MEDIA_SRTP_OPENSSL_OK;
 }

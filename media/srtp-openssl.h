@@ -1,4 +1,4 @@
-/* srtp-openssl.h — SRTP/SRTCP protect and SRTP unprotect on OpenSSL.
+/* srtp-openssl.h — SRTP and SRTCP protect and unprotect on OpenSSL.
  *
  * The relay protects every forwarded RTP packet once per subscriber, so
  * protect is the hot path; libsrtp2 as Debian builds it (on NSS) takes
@@ -22,21 +22,21 @@
  * identical packet), one further behind is refused.  There is no MKI and no
  * header-extension encryption (RFC 6904): WebRTC uses neither.
  *
- * SRTP unprotect (the receiving half, RTP only) is here too: with a
- * consultation's three subscribers per packet, libsrtp2's NSS-backed GCM
- * decrypt cost more than the three protects together (docs/performance.md,
- * step 8).  It keeps libsrtp2's ssrc_any_inbound behaviour exactly: a new
- * SSRC is taken at ROC 0 and remembered only once a packet of it
- * authenticates; the index is estimated as for protect; a replay database
- * of MEDIA_SRTP_REPLAY_WINDOW indices per SSRC refuses repeats and older
- * packets; the tag is checked (in constant time) before anything is
- * decrypted or remembered.  SRTCP unprotect stays on libsrtp2 (a handful
- * of packets per second).
+ * Unprotect (the receiving half) is here too: with a consultation's three
+ * subscribers per packet, libsrtp2's NSS-backed GCM decrypt cost more than
+ * the three protects together (docs/performance.md, step 8), and at a
+ * briefing's fan-out its SRTCP unprotect took about 15 µs per packet with a
+ * cold context (step 12).  It keeps libsrtp2's ssrc_any_inbound behaviour
+ * exactly: a new SSRC is taken at ROC 0 and remembered only once a packet
+ * of it authenticates; the RTP index is estimated as for protect; a replay
+ * database of MEDIA_SRTP_REPLAY_WINDOW RTP indices and one of 128 SRTCP
+ * indices per SSRC refuse repeats and older packets; the tag is checked
+ * (in constant time) before anything is decrypted or remembered.
  *
  * Allocation.  Contexts and keys are set up in media_srtp_openssl_new();
  * protect allocates nothing, except when a packet brings an SSRC that does
  * not fit the SSRC table, which then doubles (a subscriber has a handful).
- * Unprotect allocates a replay database (128 bytes) once per SSRC, when
+ * Unprotect allocates the replay databases (152 bytes) once per SSRC, when
  * the SSRC's first packet authenticates.
  *
  * Threads.  One thread at a time per session; no lock.
@@ -72,6 +72,9 @@ typedef enum {
   MEDIA_SRTP_OPENSSL_AUTH_FAIL,
   /* unprotect: header and tag do not fit in the packet */
   MEDIA_SRTP_OPENSSL_PARSE_ERR,
+  /* SRTCP unprotect, AES-CM: the E bit says "not encrypted", which the
+   * session cannot check (it encrypts SRTCP) */
+  MEDIA_SRTP_OPENSSL_CANT_CHECK,
 } MediaSrtpOpensslStatus;
 
 /* Largest trailer protect appends: SRTCP index (4) + GCM tag (16). */
@@ -134,6 +137,12 @@ MediaSrtpOpensslStatus media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx,
  * decrypted bytes (GCM), but the SSRC's state is untouched. */
 MediaSrtpOpensslStatus media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx,
                                                          uint8_t *buf, size_t *len);
+/* The same for SRTCP: on OK, *len shrinks by the E bit, index and tag.
+ * The SRTCP index is checked against a window of 128 per SSRC, as
+ * libsrtp2's srtp_rdb_t does; the SSRC's RTP and RTCP replay state are
+ * separate, but a first packet of either kind makes the SSRC known. */
+MediaSrtpOpensslStatus media_srtp_openssl_unprotect_rtcp (MediaSrtpOpenssl *rx,
+                                                          uint8_t *buf, size_t *len);
 
 /* ---- building blocks, public for the RFC 3711 Appendix B tests ---------- */
 

@@ -1,4 +1,5 @@
-/* srtp.c — SRTP sessions on libsrtp2, protect on OpenSSL (srtp-openssl.c). */
+/* srtp.c — SRTP sessions: on OpenSSL (srtp-openssl.c) where it has the
+ * profile's ciphers, else (or with CAU_SRTP_BACKEND=libsrtp) on libsrtp2. */
 #include "srtp.h"
 #include "srtp-openssl.h"
 #include "dtls.h"
@@ -16,25 +17,23 @@
 G_STATIC_ASSERT (MEDIA_SRTP_MAX_TRAILER == SRTP_MAX_TRAILER_LEN);
 G_STATIC_ASSERT (MEDIA_SRTP_MAX_KEY_SALT_LEN == SRTP_AES_GCM_256_KEY_LEN_WSALT);
 
-/* libsrtp allows one wildcard (ssrc_any_*) template per srtp_t, so the two
- * directions are two libsrtp sessions.  The outbound direction is either
- * libsrtp (outbound) or the OpenSSL transform (tx), never both.  Inbound
- * SRTCP always goes through libsrtp (inbound); inbound SRTP goes through
- * the OpenSSL transform (rx) when tx does.  SRTP and SRTCP keep separate
- * keys and replay state (RFC 3711 §3.2.1, §4.3), so the split changes
- * nothing a peer can see. */
+/* A session is either on the OpenSSL transform, one per direction (tx,
+ * rx), or on libsrtp2, whose one wildcard (ssrc_any_*) template per srtp_t
+ * makes the two directions two libsrtp sessions (outbound, inbound); never
+ * a mix.  Both give the same bytes and verdicts (tests/unit/media/
+ * test-srtp-openssl.c checks this against libsrtp2). */
 struct MediaSrtp {
-  srtp_t inbound;
+  srtp_t inbound;                       /* NULL when rx is set */
   srtp_t outbound;                      /* NULL when tx is set */
   MediaSrtpOpenssl *tx;
   MediaSrtpOpenssl *rx;
   MediaSrtpProfile profile;
 };
 
-/* CAU_SRTP_BACKEND=libsrtp keeps protect on libsrtp2 (before/after
+/* CAU_SRTP_BACKEND=libsrtp keeps a session on libsrtp2 (before/after
  * benchmarks; a safety valve).  Read per session, so a test can switch. */
 static gboolean
-use_openssl_tx (MediaSrtpProfile profile)
+use_openssl (MediaSrtpProfile profile)
 {
   const char *backend = g_getenv ("CAU_SRTP_BACKEND");
 
@@ -69,6 +68,7 @@ status_from_openssl (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
     case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
     case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
+    case MEDIA_SRTP_OPENSSL_CANT_CHECK: return srtp_err_status_cant_check;
     }
   return srtp_err_status_fail;
 }
@@ -231,17 +231,7 @@ media_srtp_new (MediaSrtpProfile profile,
 
   srtp = g_new0 (MediaSrtp, 1);
   srtp->profile = profile;
-  status = srtp_create (&srtp->inbound, &inbound);
-  if (status != srtp_err_status_ok)
-    {
-      g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
-                   "srtp_create (%s) failed: %s",
-                   media_srtp_profile_to_string (profile),
-                   media_srtp_status_to_string (status));
-      g_clear_pointer (&srtp, g_free);
-      goto out;
-    }
-  if (use_openssl_tx (profile))
+  if (use_openssl (profile))
     {
       srtp->tx = media_srtp_openssl_new (profile, local_key, local_key_len, error);
       if (srtp->tx != NULL)
@@ -249,19 +239,23 @@ media_srtp_new (MediaSrtpProfile profile,
       if (srtp->rx == NULL)
         {
           media_srtp_openssl_free (srtp->tx);
-          srtp_dealloc (srtp->inbound);
           g_clear_pointer (&srtp, g_free);
         }
       goto out;
     }
-  status = srtp_create (&srtp->outbound, &outbound);
+  status = srtp_create (&srtp->inbound, &inbound);
+  if (status == srtp_err_status_ok)
+    {
+      status = srtp_create (&srtp->outbound, &outbound);
+      if (status != srtp_err_status_ok)
+        srtp_dealloc (srtp->inbound);
+    }
   if (status != srtp_err_status_ok)
     {
       g_set_error (error, MEDIA_DTLS_ERROR, MEDIA_DTLS_ERROR_SRTP,
                    "srtp_create (%s) failed: %s",
                    media_srtp_profile_to_string (profile),
                    media_srtp_status_to_string (status));
-      srtp_dealloc (srtp->inbound);
       g_clear_pointer (&srtp, g_free);
     }
 
@@ -277,7 +271,8 @@ media_srtp_free (MediaSrtp *srtp)
 {
   if (srtp == NULL)
     return;
-  srtp_dealloc (srtp->inbound);
+  if (srtp->inbound != NULL)
+    srtp_dealloc (srtp->inbound);
   if (srtp->outbound != NULL)
     srtp_dealloc (srtp->outbound);
   media_srtp_openssl_free (srtp->tx);
@@ -381,6 +376,8 @@ media_srtp_unprotect_rtcp (MediaSrtp *srtp, uint8_t *buf, size_t *len)
                         srtp_err_status_bad_param);
   if (*len < RTCP_MIN_LEN || *len > SRTP_MAX_PACKET)
     return srtp_err_status_bad_param;
+  if (srtp->rx != NULL)
+    return status_from_openssl (media_srtp_openssl_unprotect_rtcp (srtp->rx, buf, len));
   n = (int) *len;
   status = srtp_unprotect_rtcp (srtp->inbound, buf, &n);
   if (status == srtp_err_status_ok)

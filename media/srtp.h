@@ -1,14 +1,14 @@
-/* srtp.h — SRTP/SRTCP sessions (RFC 3711) on libsrtp2, keyed by DTLS-SRTP.
+/* srtp.h — SRTP/SRTCP sessions (RFC 3711), keyed by DTLS-SRTP.
  *
- * A MediaSrtp is one direction pair of one transport: an inbound policy
- * (any SSRC, the remote master key) and an outbound policy (any SSRC, the
- * local master key).  Protect runs once per subscriber per forwarded
- * packet, so it uses the OpenSSL transform of srtp-openssl.h,
- * byte-identical to libsrtp2's output and faster; SRTP unprotect uses the
- * same transform (libsrtp2's verdicts and output, checked packet for
- * packet in the unit tests); SRTCP unprotect runs on libsrtp2.  The
- * environment variable CAU_SRTP_BACKEND=libsrtp (read by media_srtp_new())
- * keeps everything on libsrtp2.  Protect and unprotect work in place on a caller's
+ * A MediaSrtp is one direction pair of one transport: inbound (any SSRC,
+ * the remote master key) and outbound (any SSRC, the local master key).
+ * Protect runs once per subscriber per forwarded packet, so both
+ * directions use the OpenSSL transform of srtp-openssl.h, byte-identical
+ * to libsrtp2's output and faster, with libsrtp2's verdicts on what it
+ * receives (SRTP and SRTCP; checked packet for packet in the unit tests).
+ * libsrtp2 (two sessions, one per direction) takes a profile whose ciphers
+ * OpenSSL's provider does not export, and everything when the environment
+ * variable CAU_SRTP_BACKEND=libsrtp (read by media_srtp_new()) says so.  Protect and unprotect work in place on a caller's
  * buffer and return libsrtp's status (0 = srtp_err_status_ok), so that the
  * packet path allocates nothing and builds no GError: count and drop.
  *

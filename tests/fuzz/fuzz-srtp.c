@@ -2,21 +2,21 @@
  *
  * Input: one byte choosing the profile (low two bits), then records of
  *   flags | length (16 bits, big-endian) | that many bytes
- * (the last record takes what is left).  Flags: bit 0 RTCP; bit 1 (RTP)
- * the record itself also arrives at the receivers, as a forged packet;
- * bit 2 (RTP) one bit of the protected packet is flipped on the way, at a
- * place chosen by bits 3-7.  Each record is protected by the OpenSSL
- * transform in an exact-size heap buffer (packet + trailer, so ASan sees
- * any access outside) and by an identically keyed libsrtp2 session: same
- * verdict, same bytes.  An RTP record is also protected split, as the relay
- * does (the head, cut at a place chosen by bits 3-7, in its buffer; the
- * rest in an exact-size buffer of its own), by a third session: the same
- * verdict and bytes as in place.  What was protected goes to a libsrtp2 receiver
- * and, for RTP, to the OpenSSL transform's unprotect, again in an
+ * (the last record takes what is left).  Flags: bit 0 RTCP; bit 1 the
+ * record itself also arrives at the receivers, as a forged packet; bit 2
+ * one bit of the protected packet is flipped on the way, at a place chosen
+ * by bits 3-7.  Each record is protected by the OpenSSL transform in an
+ * exact-size heap buffer (packet + trailer, so ASan sees any access
+ * outside) and by an identically keyed libsrtp2 session: same verdict,
+ * same bytes.  An RTP record is also protected split, as the relay does
+ * (the head, cut at a place chosen by bits 3-7, in its buffer; the rest in
+ * an exact-size buffer of its own), by a third session: the same verdict
+ * and bytes as in place.  What was protected goes to a libsrtp2 receiver
+ * and to the OpenSSL transform's unprotect (SRTP or SRTCP), again in an
  * exact-size buffer: same verdict, same bytes; unflipped, it must come
- * back as the original packet or be refused only as a replay (the input
- * may repeat a sequence number).  Broken invariants trap.  Sessions are
- * fresh for each input, so a crash replays alone. */
+ * back as the original packet, or for RTP be refused only as a replay
+ * (the input may repeat a sequence number).  Broken invariants trap.
+ * Sessions are fresh for each input, so a crash replays alone. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,15 +48,17 @@ as_libsrtp (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
     case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
     case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
+    case MEDIA_SRTP_OPENSSL_CANT_CHECK: return srtp_err_status_cant_check;
     }
   return -1;
 }
 
-/* @packet arrives at both receivers: the same verdict, and on OK the same
- * bytes, which are returned in a heap buffer (NULL otherwise). */
+/* @packet (SRTCP if @rtcp) arrives at both receivers: the same verdict,
+ * and on OK the same bytes, which are returned in a heap buffer (NULL
+ * otherwise). */
 static uint8_t *
-receive_rtp (MediaSrtpOpenssl *rx, srtp_t receiver, const uint8_t *packet, size_t len,
-             int *status, size_t *out_len)
+receive (MediaSrtpOpenssl *rx, srtp_t receiver, int rtcp, const uint8_t *packet, size_t len,
+         int *status, size_t *out_len)
 {
   uint8_t *ours = malloc (len ? len : 1);
   uint8_t *theirs = malloc (len ? len : 1);
@@ -69,9 +71,18 @@ receive_rtp (MediaSrtpOpenssl *rx, srtp_t receiver, const uint8_t *packet, size_
       memcpy (ours, packet, len);
       memcpy (theirs, packet, len);
     }
-  ours_status = as_libsrtp (media_srtp_openssl_unprotect_rtp (rx, ours, &our_len));
-  theirs_status = len < 12 ? srtp_err_status_bad_param
-                           : srtp_unprotect (receiver, theirs, &their_len);
+  if (rtcp)
+    {
+      ours_status = as_libsrtp (media_srtp_openssl_unprotect_rtcp (rx, ours, &our_len));
+      theirs_status = len < 8 ? srtp_err_status_bad_param
+                              : srtp_unprotect_rtcp (receiver, theirs, &their_len);
+    }
+  else
+    {
+      ours_status = as_libsrtp (media_srtp_openssl_unprotect_rtp (rx, ours, &our_len));
+      theirs_status = len < 12 ? srtp_err_status_bad_param
+                               : srtp_unprotect (receiver, theirs, &their_len);
+    }
   CHECK (ours_status == theirs_status);
   if (ours_status == srtp_err_status_ok)
     CHECK (our_len == (size_t) their_len && memcmp (ours, theirs, our_len) == 0);
@@ -122,12 +133,12 @@ one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *tx_split, MediaSrtpOpenssl *
   int their_len = (int) len, ours_status, theirs_status, rx;
 
   CHECK (ours != NULL && theirs != NULL);
-  if (!rtcp && (flags & 2))
+  if (flags & 2)
     {
       /* a forged packet: refused alike (a valid tag is out of reach) */
       size_t forged_len;
 
-      free (receive_rtp (rx_openssl, receiver, data, len, &rx, &forged_len));
+      free (receive (rx_openssl, receiver, rtcp, data, len, &rx, &forged_len));
       CHECK (rx != srtp_err_status_ok);
     }
   if (len > 0)
@@ -159,36 +170,30 @@ one_record (MediaSrtpOpenssl *tx, MediaSrtpOpenssl *tx_split, MediaSrtpOpenssl *
   CHECK (our_len <= cap);
   CHECK (our_len == (size_t) their_len && memcmp (ours, theirs, our_len) == 0);
 
-  if (rtcp)
-    {
-      their_len = (int) our_len;
-      rx = srtp_unprotect_rtcp (receiver, ours, &their_len);
-      CHECK (rx == srtp_err_status_ok && (size_t) their_len == len
-             && memcmp (ours, data, len) == 0);
-    }
-  else
-    {
-      size_t back_len = 0;
-      uint8_t *back;
+  {
+    size_t back_len = 0;
+    uint8_t *back;
 
-      if (flags & 4)
-        ours[((size_t) (flags >> 3) * 37) % our_len] ^= (uint8_t) (1 << ((flags >> 3) & 7));
-      back = receive_rtp (rx_openssl, receiver, ours, our_len, &rx, &back_len);
-      if (flags & 4)
-        {
-          CHECK (rx != srtp_err_status_ok);
-          /* the receiver's highest index now lags the sender's: near a
-           * wrap the two may guess different ROCs (RFC 3711 §3.3.1), and
-           * the receiver then refuses a packet (as libsrtp2 does too) */
+    if (flags & 4)
+      ours[((size_t) (flags >> 3) * 37) % our_len] ^= (uint8_t) (1 << ((flags >> 3) & 7));
+    back = receive (rx_openssl, receiver, rtcp, ours, our_len, &rx, &back_len);
+    if (flags & 4)
+      {
+        CHECK (rx != srtp_err_status_ok);
+        /* the receiver's highest index now lags the sender's: near a
+         * wrap the two may guess different ROCs (RFC 3711 §3.3.1), and
+         * the receiver then refuses a packet (as libsrtp2 does too) */
+        if (!rtcp)
           *dropped = 1;
-        }
-      else if (rx == srtp_err_status_ok)
-        CHECK (back_len == len && memcmp (back, data, len) == 0);
-      else
-        CHECK (rx == srtp_err_status_replay_fail || rx == srtp_err_status_replay_old
-               || (*dropped && rx == srtp_err_status_auth_fail));
-      free (back);
-    }
+      }
+    else if (rx == srtp_err_status_ok)
+      CHECK (back_len == len && memcmp (back, data, len) == 0);
+    else
+      /* SRTCP indices only grow; an RTP sequence number may repeat */
+      CHECK (!rtcp && (rx == srtp_err_status_replay_fail || rx == srtp_err_status_replay_old
+                       || (*dropped && rx == srtp_err_status_auth_fail)));
+    free (back);
+  }
 
 out:
   free (ours);

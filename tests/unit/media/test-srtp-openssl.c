@@ -74,6 +74,7 @@ as_libsrtp (MediaSrtpOpensslStatus status)
     case MEDIA_SRTP_OPENSSL_REPLAY_FAIL: return srtp_err_status_replay_fail;
     case MEDIA_SRTP_OPENSSL_AUTH_FAIL: return srtp_err_status_auth_fail;
     case MEDIA_SRTP_OPENSSL_PARSE_ERR: return srtp_err_status_parse_err;
+    case MEDIA_SRTP_OPENSSL_CANT_CHECK: return srtp_err_status_cant_check;
     }
   return -1;
 }
@@ -555,6 +556,211 @@ test_unprotect_oracle (gconstpointer data)
   run_unprotect_oracle (profile, 777 + profile, 40, 4000);
 }
 
+/* ---- SRTCP unprotect, packet for packet against libsrtp2 ----------------- */
+
+/* One packet to both receivers: the same verdict, and on OK the same bytes.
+ * Counts the verdict in @counts. */
+static void
+receive_both (MediaSrtpOpenssl *rx, srtp_t receiver, gboolean rtcp, const guint8 *packet,
+              gsize n, guint *counts, guint n_counts, const char *what, guint p)
+{
+  guint8 ours[PACKET_CAP], theirs[PACKET_CAP];
+  size_t our_len = n;
+  int their_len = (int) n, our_status, their_status;
+
+  memcpy (ours, packet, n);
+  memcpy (theirs, packet, n);
+  if (rtcp)
+    {
+      our_status = as_libsrtp (media_srtp_openssl_unprotect_rtcp (rx, ours, &our_len));
+      their_status = srtp_unprotect_rtcp (receiver, theirs, &their_len);
+    }
+  else
+    {
+      our_status = as_libsrtp (media_srtp_openssl_unprotect_rtp (rx, ours, &our_len));
+      their_status = srtp_unprotect (receiver, theirs, &their_len);
+    }
+  if (our_status != their_status)
+    g_error ("%s packet %u (%s, %zu bytes): status %d, libsrtp %d", what, p,
+             rtcp ? "SRTCP" : "SRTP", n, our_status, their_status);
+  if (rtcp)
+    counts[MIN ((guint) their_status, n_counts - 1)]++;
+  if (our_status == srtp_err_status_ok)
+    g_assert_cmpmem (ours, our_len, theirs, (gsize) their_len);
+}
+
+/* What arrives at a receiver: SRTCP that libsrtp2 protected for a few
+ * SSRCs (each with its own index from 1), among SRTP of the same SSRCs;
+ * runs of SRTCP lost on the way (long enough to move the 128-index
+ * window); packets held back and delivered late or again, a bit flipped,
+ * cut short, the E bit cleared.  For GCM also SRTCP from a sender that
+ * only authenticates (E = 0, RFC 7714 §9.3), which a receiver takes.
+ * libsrtp2's receiver and the transform must give the same verdict, and
+ * on OK the same bytes. */
+static void
+run_rtcp_unprotect_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams,
+                           guint packets)
+{
+  GRand *rand = g_rand_new_with_seed (seed);
+  guint8 key[MEDIA_SRTP_MAX_KEY_SALT_LEN], copy[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+  guint8 packet[PACKET_CAP];
+  GenStream *streams = g_new0 (GenStream, n_streams);
+  GenStream *auth_streams = g_new0 (GenStream, n_streams);
+  Held *held = g_new0 (Held, HELD);
+  guint counts[32] = { 0 }, lost = 0, auth_only_ok = 0;
+  gboolean aead = profile == MEDIA_SRTP_AEAD_AES_128_GCM
+                  || profile == MEDIA_SRTP_AEAD_AES_256_GCM;
+  srtp_t sender, receiver, auth_only = NULL;
+  srtp_policy_t policy;
+  MediaSrtpOpenssl *rx;
+
+  for (gsize i = 0; i < sizeof key; i++)
+    key[i] = (guint8) g_rand_int (rand);
+  for (guint i = 0; i < n_streams; i++)
+    {
+      streams[i].ssrc = g_rand_int (rand);
+      auth_streams[i].ssrc = g_rand_int (rand);
+    }
+  sender = libsrtp_session (profile, key, TRUE);
+  receiver = libsrtp_session (profile, key, FALSE);
+  rx = openssl_session (profile, key);
+  if (aead)
+    {
+      memcpy (copy, key, sizeof copy);
+      g_assert_true (media_srtp_policy_init (&policy, profile, copy, TRUE));
+      policy.rtcp.sec_serv = sec_serv_auth;
+      g_assert_cmpint (srtp_create (&auth_only, &policy), ==, srtp_err_status_ok);
+    }
+
+  for (guint p = 0; p < packets; p++)
+    {
+      gint r = g_rand_int_range (rand, 0, 100);
+      gboolean from_auth_only = aead && g_rand_int_range (rand, 0, 10) == 0;
+      Held *h = &held[g_rand_int_range (rand, 0, HELD)];
+      gsize n, tag_len = aead ? 16 : 10, e_at;
+      int len;
+
+      if (g_rand_int_range (rand, 0, 5) == 0)
+        {
+          /* SRTP of the same SSRCs: the SSRC state is shared */
+          gboolean fresh;
+
+          len = (int) gen_rtp (rand, packet, streams, n_streams, 200, &fresh);
+          if (srtp_protect (sender, packet, &len) == srtp_err_status_ok)
+            receive_both (rx, receiver, FALSE, packet, (gsize) len, counts,
+                          G_N_ELEMENTS (counts), "rtcp-oracle", p);
+          continue;
+        }
+      len = (int) gen_rtcp (rand, packet, from_auth_only ? auth_streams : streams, n_streams);
+      g_assert_cmpint (srtp_protect_rtcp (from_auth_only ? auth_only : sender, packet, &len), ==,
+                       srtp_err_status_ok);
+      n = (gsize) len;
+      if (r < 2)                        /* lost, with the next 50-400 of its SSRC */
+        {
+          guint32 ssrc = (guint32) packet[4] << 24 | (guint32) packet[5] << 16
+                         | (guint32) packet[6] << 8 | packet[7];
+          guint run = g_rand_int_range (rand, 50, 400);
+
+          for (guint k = 0; k < run; k++)
+            {
+              len = 8;
+              memset (packet, 0, 8);
+              packet[0] = 0x80;
+              packet[1] = 201;
+              packet[3] = 1;
+              packet[4] = (guint8) (ssrc >> 24);
+              packet[5] = (guint8) (ssrc >> 16);
+              packet[6] = (guint8) (ssrc >> 8);
+              packet[7] = (guint8) ssrc;
+              g_assert_cmpint (srtp_protect_rtcp (from_auth_only ? auth_only : sender, packet,
+                                                  &len), ==, srtp_err_status_ok);
+            }
+          lost += run + 1;
+          continue;
+        }
+      e_at = aead ? n - 4 : n - tag_len - 4;
+      if (r < 10)                       /* one bit flipped anywhere */
+        packet[g_rand_int_range (rand, 0, (gint) n)] ^= (guint8) (1 << g_rand_int_range (rand, 0, 8));
+      else if (r < 13)                  /* cut short, down to nothing */
+        n = g_rand_int_range (rand, 0, (gint) n);
+      else if (r < 16)                  /* E cleared */
+        packet[e_at] &= 0x7f;
+      else if (r < 26)                  /* held back: deliver an older one now */
+        {
+          Held tmp = *h;
+
+          memcpy (h->bytes, packet, n);
+          h->len = n;
+          if (tmp.len == 0)
+            continue;
+          memcpy (packet, tmp.bytes, tmp.len);
+          n = tmp.len;
+        }
+      else if (r < 30 && h->len > 0)    /* a copy of one delivered before */
+        {
+          memcpy (packet, h->bytes, h->len);
+          n = h->len;
+        }
+      if (n < 8)
+        {
+          /* media_srtp_unprotect_rtcp() refuses these before either */
+          size_t our_len = n;
+
+          g_assert_cmpint (media_srtp_openssl_unprotect_rtcp (rx, packet, &our_len), ==,
+                           MEDIA_SRTP_OPENSSL_BAD_PARAM);
+          counts[srtp_err_status_bad_param]++;
+          continue;
+        }
+      {
+        guint ok_before = counts[srtp_err_status_ok];
+
+        receive_both (rx, receiver, TRUE, packet, n, counts, G_N_ELEMENTS (counts),
+                      "rtcp-oracle", p);
+        if (from_auth_only && counts[srtp_err_status_ok] > ok_before)
+          auth_only_ok++;
+      }
+    }
+  g_test_message ("%s seed %u, %u SSRCs: same SRTCP verdicts: %u ok (%u authenticated only), "
+                  "%u auth_fail, %u replay_fail, %u replay_old, %u cant_check, %u bad_param; "
+                  "%u lost on the way",
+                  media_srtp_profile_to_string (profile), seed, n_streams,
+                  counts[srtp_err_status_ok], auth_only_ok, counts[srtp_err_status_auth_fail],
+                  counts[srtp_err_status_replay_fail], counts[srtp_err_status_replay_old],
+                  counts[srtp_err_status_cant_check], counts[srtp_err_status_bad_param], lost);
+  /* every verdict was reached, and most packets got through */
+  g_assert_cmpuint (counts[srtp_err_status_ok], >, packets / 2);
+  g_assert_cmpuint (counts[srtp_err_status_auth_fail], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_replay_fail], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_replay_old], >, 0);
+  g_assert_cmpuint (counts[srtp_err_status_bad_param], >, 0);
+  if (aead)
+    g_assert_cmpuint (auth_only_ok, >, 0);
+  else
+    g_assert_cmpuint (counts[srtp_err_status_cant_check], >, 0);
+  media_srtp_openssl_free (rx);
+  srtp_dealloc (sender);
+  srtp_dealloc (receiver);
+  if (auth_only != NULL)
+    srtp_dealloc (auth_only);
+  g_free (held);
+  g_free (auth_streams);
+  g_free (streams);
+  g_rand_free (rand);
+}
+
+static void
+test_rtcp_unprotect_oracle (gconstpointer data)
+{
+  MediaSrtpProfile profile = GPOINTER_TO_INT (data);
+
+  if (skip_unsupported (profile))
+    return;
+  for (guint32 seed = 1; seed <= 4; seed++)
+    run_rtcp_unprotect_oracle (profile, seed * 15485863u + profile, seed,
+                               g_test_slow () ? 50000 : 4000);
+  run_rtcp_unprotect_oracle (profile, 991 + profile, 40, 4000);
+}
+
 /* A stream that runs through many wraps in order, with reordering at each
  * wrap: ROC 0 → 5 identical to libsrtp. */
 static void
@@ -721,6 +927,36 @@ test_bounds (gconstpointer data)
                      MEDIA_SRTP_OPENSSL_BAD_PARAM);
     g_assert_cmpint (media_srtp_openssl_protect_rtcp (tx, buf, &len, 70000), ==,
                      MEDIA_SRTP_OPENSSL_BAD_PARAM);
+  }
+
+  /* SRTCP unprotect reads nothing outside an exact-size buffer: every
+   * length up to header + E || index + tag - 1 is refused untouched, the
+   * next one is read (and fails its tag); one longer than any UDP payload
+   * is refused */
+  {
+    MediaSrtpOpenssl *rx = openssl_session (profile, key);
+    gsize tag_len = profile == MEDIA_SRTP_AES128_CM_SHA1_80
+                    || profile == MEDIA_SRTP_AES128_CM_SHA1_32 ? 10 : 16;
+
+    for (gsize n = 0; n <= 8 + 4 + tag_len; n++)
+      {
+        g_autofree guint8 *buf = g_malloc (n ? n : 1);
+        size_t len = n;
+
+        memset (buf, 0x80, n);
+        g_assert_cmpint (media_srtp_openssl_unprotect_rtcp (rx, buf, &len), ==,
+                         n < 8 + 4 + tag_len ? MEDIA_SRTP_OPENSSL_BAD_PARAM
+                                             : MEDIA_SRTP_OPENSSL_AUTH_FAIL);
+        g_assert_cmpuint (len, ==, n);
+      }
+    {
+      guint8 buf[16] = { 0x80 };
+      size_t len = 65536;
+
+      g_assert_cmpint (media_srtp_openssl_unprotect_rtcp (rx, buf, &len), ==,
+                       MEDIA_SRTP_OPENSSL_BAD_PARAM);
+    }
+    media_srtp_openssl_free (rx);
   }
 
   media_srtp_openssl_free (tx);
@@ -994,6 +1230,103 @@ test_unprotect_cost (void)
   g_free (packets);
 }
 
+/* µs per unprotect of an 80-byte SRTCP packet (a receiver report with a
+ * feedback message, what each viewer sends), libsrtp2 vs OpenSSL, with the
+ * receiving sessions warm (all packets to one) and cold (packet i to
+ * session i % 512, as a relay meets each viewer's RTCP among everyone's
+ * media).  Packets are protected once, each unprotected from a copy.
+ * Printed, never asserted. */
+static void
+test_rtcp_unprotect_cost (void)
+{
+  enum { PACKETS = 8192, LEN = 80, SESSIONS = 512, STRIDE = LEN + MEDIA_SRTP_MAX_TRAILER };
+  const int rounds = g_test_slow () ? 10 : 1;
+  guint8 *packets = g_malloc (PACKETS * STRIDE);
+  gsize *lens = g_new (gsize, PACKETS);
+  srtp_t *receivers = g_new (srtp_t, SESSIONS);
+  MediaSrtpOpenssl **rxs = g_new (MediaSrtpOpenssl *, SESSIONS);
+  guint8 work[STRIDE];
+  guint8 key[MEDIA_SRTP_MAX_KEY_SALT_LEN];
+
+  for (gsize i = 0; i < sizeof key; i++)
+    key[i] = (guint8) (i * 41 + 5);
+  for (gsize i = 0; i < G_N_ELEMENTS (all_profiles); i++)
+    {
+      MediaSrtpProfile profile = all_profiles[i];
+      srtp_t sender;
+
+      if (skip_unsupported (profile))
+        continue;
+      sender = libsrtp_session (profile, key, TRUE);
+      for (int n = 0; n < PACKETS; n++)
+        {
+          guint8 *p = packets + n * STRIDE;
+          int len = LEN;
+
+          for (int k = 0; k < LEN; k++)
+            p[k] = (guint8) (n + k);
+          p[0] = 0x81;
+          p[1] = 201;
+          p[2] = 0;
+          p[3] = LEN / 4 - 1;
+          p[4] = 0x11; p[5] = 0x22; p[6] = 0x33; p[7] = 0x44;
+          g_assert_cmpint (srtp_protect_rtcp (sender, p, &len), ==, 0);
+          lens[n] = (gsize) len;
+        }
+      srtp_dealloc (sender);
+      for (int cold = 0; cold <= 1; cold++)
+        {
+          guint n_sessions = cold ? SESSIONS : 1;
+          gint64 libsrtp_time = 0, openssl_time = 0, start;
+
+          for (int r = 0; r < rounds; r++)
+            {
+              for (guint k = 0; k < n_sessions; k++)
+                {
+                  receivers[k] = libsrtp_session (profile, key, FALSE);
+                  rxs[k] = openssl_session (profile, key);
+                }
+              start = g_get_monotonic_time ();
+              for (int n = 0; n < PACKETS; n++)
+                {
+                  int len = (int) lens[n];
+
+                  memcpy (work, packets + n * STRIDE, lens[n]);
+                  g_assert_cmpint (srtp_unprotect_rtcp (receivers[n % n_sessions], work, &len),
+                                   ==, 0);
+                }
+              libsrtp_time += g_get_monotonic_time () - start;
+              start = g_get_monotonic_time ();
+              for (int n = 0; n < PACKETS; n++)
+                {
+                  size_t len = lens[n];
+
+                  memcpy (work, packets + n * STRIDE, lens[n]);
+                  g_assert_cmpint (media_srtp_openssl_unprotect_rtcp (rxs[n % n_sessions], work,
+                                                                      &len), ==, 0);
+                  g_assert_cmpuint (len, ==, LEN);
+                }
+              openssl_time += g_get_monotonic_time () - start;
+              for (guint k = 0; k < n_sessions; k++)
+                {
+                  srtp_dealloc (receivers[k]);
+                  media_srtp_openssl_free (rxs[k]);
+                }
+            }
+          g_test_message ("%-24s %d-byte SRTCP unprotect, %s: libsrtp2 %.3f us, OpenSSL %.3f us "
+                          "(%.1fx), %d packets", media_srtp_profile_to_string (profile), LEN,
+                          cold ? "512 sessions in turn" : "one session",
+                          (double) libsrtp_time / (rounds * PACKETS),
+                          (double) openssl_time / (rounds * PACKETS),
+                          (double) libsrtp_time / (double) openssl_time, rounds * PACKETS);
+        }
+    }
+  g_free (rxs);
+  g_free (receivers);
+  g_free (lens);
+  g_free (packets);
+}
+
 static void
 add_per_profile (const char *name, GTestDataFunc func)
 {
@@ -1020,6 +1353,7 @@ main (int argc, char **argv)
   add_per_profile ("oracle", test_oracle);
   add_per_profile ("oracle-wraps", test_oracle_wraps);
   add_per_profile ("unprotect-oracle", test_unprotect_oracle);
+  add_per_profile ("rtcp-unprotect-oracle", test_rtcp_unprotect_oracle);
   add_per_profile ("repeat-tx", test_repeat_tx);
   add_per_profile ("bounds", test_bounds);
   add_per_profile ("backend-switch", test_backend_switch);
@@ -1027,5 +1361,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media/srtp-openssl/bad-keys", test_bad_keys);
   g_test_add_func ("/media/srtp-openssl/protect-cost", test_protect_cost);
   g_test_add_func ("/media/srtp-openssl/unprotect-cost", test_unprotect_cost);
+  g_test_add_func ("/media/srtp-openssl/rtcp-unprotect-cost", test_rtcp_unprotect_cost);
   return g_test_run ();
 }
