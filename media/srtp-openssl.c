@@ -1037,6 +1037,18 @@ replay_add (uint64_t *replay, int32_t delta)
   replay[k / 64] |= (uint64_t) 1 << (k % 64);
 }
 
+/* The state of @ssrc, new on @rx, made once a packet of it authenticated:
+ * with its replay databases.  NULL if the SSRC table cannot grow. */
+static SsrcState *
+rx_remember (MediaSrtpOpenssl *rx, uint32_t ssrc)
+{
+  SsrcState *state = ssrc_lookup (rx, ssrc);
+
+  if (state != NULL)
+    state->replay = g_new0 (ReplayDb, 1);
+  return state;
+}
+
 /* RFC 7714 §7.2: decrypt @payload in place and check @tag over the AAD
  * (two pieces, the second may be empty) and the ciphertext.  FALSE on a
  * wrong tag (or an OpenSSL failure). */
@@ -1126,10 +1138,9 @@ media_srtp_openssl_unprotect_rtp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *le
 
   if (!state->used)
     {
-      state = ssrc_lookup (rx, ssrc);
+      state = rx_remember (rx, ssrc);
       if (state == NULL)
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
-      state->replay = g_new0 (ReplayDb, 1);
     }
   if (delta > 0)
     state->rtp_index += (uint16_t) delta;
@@ -1268,10 +1279,9 @@ media_srtp_openssl_unprotect_rtcp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *l
 
   if (!state->used)
     {
-      state = ssrc_lookup (rx, ssrc);
+      state = rx_remember (rx, ssrc);
       if (state == NULL)
         return MEDIA_SRTP_OPENSSL_CIPHER_FAIL;
-      state->replay = g_new0 (ReplayDb, 1);
     }
   rtcp_replay_add (state->replay, index);
   *len = body;

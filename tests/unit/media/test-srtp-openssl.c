@@ -452,6 +452,22 @@ typedef struct {
   gsize len;
 } Held;
 
+/* Keeps @packet (*n bytes) in @h and puts the one @h held there instead;
+ * FALSE (nothing to deliver now) if @h was empty. */
+static gboolean
+hold_back (Held *h, guint8 *packet, gsize *n)
+{
+  Held tmp = *h;
+
+  memcpy (h->bytes, packet, *n);
+  h->len = *n;
+  if (tmp.len == 0)
+    return FALSE;
+  memcpy (packet, tmp.bytes, tmp.len);
+  *n = tmp.len;
+  return TRUE;
+}
+
 /* What arrives at a receiver: what libsrtp2 protected (gen_rtp()'s streams,
  * with their gaps, late and repeated sequence numbers), sometimes with a
  * bit flipped (header, payload or tag) or cut short, sometimes held back
@@ -496,14 +512,8 @@ run_unprotect_oracle (MediaSrtpProfile profile, guint32 seed, guint n_streams, g
         n = g_rand_int_range (rand, 1, (gint) n);
       else if (r < 21)                  /* held back: deliver an older one now */
         {
-          Held tmp = *h;
-
-          memcpy (h->bytes, theirs, n);
-          h->len = n;
-          if (tmp.len == 0)
+          if (!hold_back (h, theirs, &n))
             continue;
-          memcpy (theirs, tmp.bytes, tmp.len);
-          n = tmp.len;
         }
       else if (r < 24 && h->len > 0)    /* a copy of one delivered before */
         {
@@ -687,14 +697,8 @@ run_rtcp_unprotect_oracle (MediaSrtpProfile profile, guint32 seed, guint n_strea
         packet[e_at] &= 0x7f;
       else if (r < 26)                  /* held back: deliver an older one now */
         {
-          Held tmp = *h;
-
-          memcpy (h->bytes, packet, n);
-          h->len = n;
-          if (tmp.len == 0)
+          if (!hold_back (h, packet, &n))
             continue;
-          memcpy (packet, tmp.bytes, tmp.len);
-          n = tmp.len;
         }
       else if (r < 30 && h->len > 0)    /* a copy of one delivered before */
         {
