@@ -74,7 +74,9 @@ void cau_vault_writer_free (CauVaultWriter *w);
 /* Opens @path, unwraps its key (KEY on a wrong server key) and indexes its
  * chunks by walking their headers (FORMAT on impossible lengths or bytes
  * after the final chunk; a cut last chunk is ignored).  Tags are checked
- * when a chunk is read. */
+ * when a chunk is read, and those of empty chunks (the final chunk often
+ * is one) here: INTEGRITY if one fails, so that a cut file cannot be made
+ * to look complete. */
 CauVaultReader *cau_vault_reader_open (const char *path, const guint8 server_key[32],
                                        GError **error);
 guint64 cau_vault_reader_get_size (CauVaultReader *r);        /* plaintext bytes */
