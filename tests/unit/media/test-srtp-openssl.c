@@ -568,8 +568,8 @@ test_unprotect_oracle (gconstpointer data)
 
 /* ---- SRTCP unprotect, packet for packet against libsrtp2 ----------------- */
 
-/* One packet to both receivers: the same verdict, and on OK the same bytes.
- * Counts the verdict in @counts. */
+/* One packet (SRTCP if @rtcp) to both receivers: the same verdict, and on
+ * OK the same bytes.  An SRTCP packet's verdict is counted in @counts. */
 static void
 receive_both (MediaSrtpOpenssl *rx, srtp_t receiver, gboolean rtcp, const guint8 *packet,
               gsize n, guint *counts, guint n_counts, const char *what, guint p)
