@@ -826,6 +826,17 @@ gcm_rtp_iv (const uint8_t salt[GCM_SALT_LEN], uint32_t ssrc, uint32_t roc,
   iv[11] ^= rtp[3];
 }
 
+/* RFC 7714 §9.1: IV = (00 00 || SSRC || 00 00 || 0 || 31-bit SRTCP index)
+ * XOR salt. */
+static void
+gcm_rtcp_iv (const uint8_t salt[GCM_SALT_LEN], uint32_t ssrc, uint32_t index,
+             uint8_t iv[GCM_IV_LEN])
+{
+  memcpy (iv, salt, GCM_IV_LEN);
+  xor_be32 (iv + 2, ssrc);
+  xor_be32 (iv + 8, index);
+}
+
 /* RFC 7714 §7.1 / §9.1, the half before the encryption: a fresh IV and
  * @aad authenticated (two pieces, the second may be empty).  Once the
  * payload is encrypted, cipher_finish_gcm() writes the tag. */
@@ -954,14 +965,11 @@ media_srtp_openssl_protect_rtcp (MediaSrtpOpenssl *tx, uint8_t *buf, size_t *len
 
   if (tx->aead)
     {
-      /* RFC 7714 §9.1: IV = (00 00 || SSRC || 00 00 || 0 || index) XOR
-       * salt; AAD = first 8 octets || E || index; packet = header ||
-       * ciphertext || tag || E || index */
+      /* RFC 7714 §9.1: AAD = first 8 octets || E || index; packet =
+       * header || ciphertext || tag || E || index */
       uint8_t iv[GCM_IV_LEN];
 
-      memcpy (iv, keys->salt, GCM_IV_LEN);
-      xor_be32 (iv + 2, ssrc);
-      xor_be32 (iv + 8, index);
+      gcm_rtcp_iv (keys->salt, ssrc, index, iv);
       if (!gcm_begin (&keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, sizeof trailer)
           || !encrypt_in_place (&keys->cipher, buf + RTCP_HEADER_LEN, n - RTCP_HEADER_LEN)
           || !cipher_finish_gcm (&keys->cipher, TRUE, buf + n))
@@ -1250,9 +1258,7 @@ media_srtp_openssl_unprotect_rtcp (MediaSrtpOpenssl *rx, uint8_t *buf, size_t *l
       uint8_t iv[GCM_IV_LEN];
       gboolean ok;
 
-      memcpy (iv, keys->salt, GCM_IV_LEN);
-      xor_be32 (iv + 2, ssrc);
-      xor_be32 (iv + 8, index);
+      gcm_rtcp_iv (keys->salt, ssrc, index, iv);
       if (word & SRTCP_E_BIT)
         ok = gcm_open (&keys->cipher, iv, buf, RTCP_HEADER_LEN, trailer, SRTCP_TRAILER_LEN,
                        buf + RTCP_HEADER_LEN, body - RTCP_HEADER_LEN, buf + body);
