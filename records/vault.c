@@ -583,13 +583,35 @@ cau_vault_reader_get_key_id (CauVaultReader *r)
   return r->key_id;
 }
 
+/* Reads chunk @index's ciphertext and tag into @cipher (its length + 16
+ * bytes) and authenticates and decrypts it into @plain. */
 static gboolean
-reader_load_chunk (CauVaultReader *r, guint index, GError **error)
+reader_open_chunk (CauVaultReader *r, guint index, guint8 *cipher, guint8 *plain,
+                   GError **error)
 {
   const ChunkEntry *e = &g_array_index (r->chunks, ChunkEntry, index);
   guint8 nonce[NONCE_LEN], aad[41];
   int got;
 
+  got = pread_all (r->fd, cipher, (gsize) e->len + TAG_LEN, e->file_offset + CHUNK_HEADER_LEN);
+  if (got < 0)
+    return set_io_error (error, "reading", r->path, errno);
+  if (got == 0)
+    return format_error (error, r->path, "file shrank while open");
+  chunk_nonce (r->prefix, index, nonce);
+  chunk_aad (r->header_digest, index, e->flags, aad);
+  if (!gcm (FALSE, r->file_key, nonce, aad, sizeof aad, cipher, e->len, plain, cipher + e->len)) {
+    g_set_error (error, CAU_VAULT_ERROR, CAU_VAULT_ERROR_INTEGRITY,
+                 "%s: chunk %u failed its integrity check", r->path, index);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Makes chunk @index the reader's cached plaintext. */
+static gboolean
+reader_load_chunk (CauVaultReader *r, guint index, GError **error)
+{
   if (r->cached == (gssize) index)
     return TRUE;
   if (r->plain == NULL) {
@@ -597,20 +619,8 @@ reader_load_chunk (CauVaultReader *r, guint index, GError **error)
     r->cipher = g_malloc (CAU_VAULT_CHUNK_MAX + TAG_LEN);
   }
   r->cached = -1;
-  got = pread_all (r->fd, r->cipher, (gsize) e->len + TAG_LEN,
-                   e->file_offset + CHUNK_HEADER_LEN);
-  if (got < 0)
-    return set_io_error (error, "reading", r->path, errno);
-  if (got == 0)
-    return format_error (error, r->path, "file shrank while open");
-  chunk_nonce (r->prefix, index, nonce);
-  chunk_aad (r->header_digest, index, e->flags, aad);
-  if (!gcm (FALSE, r->file_key, nonce, aad, sizeof aad, r->cipher, e->len, r->plain,
-            r->cipher + e->len)) {
-    g_set_error (error, CAU_VAULT_ERROR, CAU_VAULT_ERROR_INTEGRITY,
-                 "%s: chunk %u failed its integrity check", r->path, index);
+  if (!reader_open_chunk (r, index, r->cipher, r->plain, error))
     return FALSE;
-  }
   r->cached = index;
   return TRUE;
 }
@@ -618,12 +628,18 @@ reader_load_chunk (CauVaultReader *r, guint index, GError **error)
 /* Checks the tags of the empty chunks, which no read ever loads (a read
  * of the data before and after them does not pass through them).  The
  * final chunk is often empty: without this a cut file with a forged empty
- * final chunk would read in full and say it is complete. */
+ * final chunk would read in full and say it is complete.  An empty chunk
+ * is only its tag, so this needs none of the reader's chunk buffers: a
+ * file opened only for its size and completeness (crash recovery) does
+ * not allocate them. */
 static gboolean
 reader_check_empty_chunks (CauVaultReader *r, GError **error)
 {
+  guint8 tag[TAG_LEN], none[1];
+
   for (guint i = 0; i < r->chunks->len; i++)
-    if (g_array_index (r->chunks, ChunkEntry, i).len == 0 && !reader_load_chunk (r, i, error))
+    if (g_array_index (r->chunks, ChunkEntry, i).len == 0 &&
+        !reader_open_chunk (r, i, tag, none, error))
       return FALSE;
   return TRUE;
 }
