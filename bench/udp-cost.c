@@ -23,6 +23,14 @@
  *       io_uring, 256 per io_uring_enter), uring-gso (as "gso", each
  *       destination's sendmsg queued to the io_uring).  The io_uring modes
  *       need liburing at build time (docs/performance.md, step 12).
+ *       gso-zc (as "gso" with SO_ZEROCOPY and MSG_ZEROCOPY: each destination
+ *       has 4 sets of buffers, and may rewrite one only once the kernel has
+ *       said it is done with it: when all 4 are in flight the socket's
+ *       error queue is read for those notices, as a server would have to,
+ *       and a send whose buffers are still the kernel's is counted; see
+ *       docs/performance.md, step 14).
+ *   $UDP_COST_WRITE=1 writes each datagram's bytes just before its send,
+ *   as a server's cipher does (the kernel's copy then reads a warm buffer).
  *
  * Run the two in the benchmark's namespaces, pinned as caud and cau-bench:
  *   ip netns exec cau-bench-gen taskset -c 1 udp-cost sink 198.18.0.2 40000 320 &
@@ -30,6 +38,7 @@
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <stdio.h>
@@ -47,9 +56,16 @@
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
 
 #define SIZE 1200
 #define MAX_BURST 64
+#define ZC_SETS 4       /* buffer sets per destination in gso-zc */
 
 static double
 cpu_seconds (void)
@@ -115,9 +131,50 @@ sink (const char *ip, int port, int n)
   }
 }
 
-typedef enum { MODE_SENDTO, MODE_SEND, MODE_MMSG, MODE_GSO, MODE_SPREAD, MODE_URING, MODE_URING_GSO } Mode;
+typedef enum {
+  MODE_SENDTO, MODE_SEND, MODE_MMSG, MODE_GSO, MODE_SPREAD, MODE_URING, MODE_URING_GSO, MODE_GSO_ZC
+} Mode;
 
-static const char *const mode_names[] = { "sendto", "send", "mmsg", "gso", "spread", "uring", "uring-gso" };
+static const char *const mode_names[] = { "sendto", "send", "mmsg", "gso", "spread", "uring", "uring-gso",
+                                          "gso-zc" };
+
+/* MSG_ZEROCOPY bookkeeping of one destination's socket */
+typedef struct {
+  unsigned next;        /* the kernel's number for the next zerocopy send */
+  unsigned done;        /* sends before this number are complete */
+} ZcState;
+
+typedef struct {
+  long notices;         /* recvmsg calls that returned a notice */
+  long copied;          /* sends the kernel copied after all */
+  long busy;            /* rounds where a buffer was still the kernel's */
+} ZcCounts;
+
+/* reads @fd's error queue until it is empty: each notice says that sends
+ * [lo, hi] are complete (they complete in order on one socket) */
+static void
+zc_reap (int fd, ZcState *z, ZcCounts *c)
+{
+  char control[128];
+
+  for (;;) {
+    struct msghdr h = { .msg_control = control, .msg_controllen = sizeof control };
+    struct cmsghdr *cm;
+
+    if (recvmsg (fd, &h, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+      return;
+    for (cm = CMSG_FIRSTHDR (&h); cm != NULL; cm = CMSG_NXTHDR (&h, cm)) {
+      struct sock_extended_err *e = (struct sock_extended_err *) CMSG_DATA (cm);
+
+      if (e->ee_errno != 0 || e->ee_origin != SO_EE_ORIGIN_ZEROCOPY)
+        continue;
+      c->notices++;
+      if (e->ee_code & SO_EE_CODE_ZEROCOPY_COPIED)
+        c->copied += e->ee_data - e->ee_info + 1;
+      z->done = e->ee_data + 1;
+    }
+  }
+}
 
 /* @ok of @tried datagrams were accepted by the kernel */
 static void
@@ -184,7 +241,12 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
   int *fds = calloc ((size_t) n, sizeof *fds);
   struct sockaddr_in *to = calloc ((size_t) n, sizeof *to);
   int connected = mode != MODE_SENDTO && mode != MODE_SPREAD;
-  int gso = mode == MODE_GSO || mode == MODE_URING_GSO;
+  int zc = mode == MODE_GSO_ZC;
+  int gso = mode == MODE_GSO || mode == MODE_URING_GSO || zc;
+  int write = getenv ("UDP_COST_WRITE") != NULL && atoi (getenv ("UDP_COST_WRITE")) != 0;
+  char *zc_bufs = zc ? malloc ((size_t) n * ZC_SETS * MAX_BURST * SIZE) : NULL;
+  ZcState *zs = calloc ((size_t) n, sizeof *zs);
+  ZcCounts zcount = { 0 };
   int uring = mode == MODE_URING || mode == MODE_URING_GSO;
   double c0, wall, cpu;
   long sent = 0, failed = 0;
@@ -203,9 +265,12 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
   }
 #endif
 
-  if (burst < 1 || burst > MAX_BURST || fds == NULL || to == NULL)
+  if (burst < 1 || burst > MAX_BURST || fds == NULL || to == NULL || zs == NULL ||
+      (zc && zc_bufs == NULL))
     return 2;
   memset (bufs, 0x5a, sizeof bufs);
+  if (zc)
+    memset (zc_bufs, 0x5a, (size_t) n * ZC_SETS * MAX_BURST * SIZE);
   for (int i = 0; i < MAX_BURST; i++) {
     iovs[i] = (struct iovec) { .iov_base = bufs[i], .iov_len = SIZE };
     msgs[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &iovs[i], .msg_iovlen = 1 } };
@@ -222,6 +287,10 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
     }
     if (gso)
       setsockopt (fds[i], SOL_UDP, UDP_SEGMENT, &segment, sizeof segment);
+    if (zc && setsockopt (fds[i], SOL_SOCKET, SO_ZEROCOPY, &(int) { 1 }, sizeof (int)) != 0) {
+      perror ("udp-cost: SO_ZEROCOPY");
+      return 1;
+    }
   }
 
   c0 = cpu_seconds ();
@@ -257,9 +326,28 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
           int r = sendmmsg (fds[s], msgs, (unsigned) burst, MSG_DONTWAIT);
 
           count (burst, r < 0 ? 0 : r, &sent, &failed);
+        } else if (zc) {
+          size_t set = (size_t) s * ZC_SETS + zs[s].next % ZC_SETS;
+          struct iovec v = { zc_bufs + set * MAX_BURST * SIZE, (size_t) SIZE * burst };
+          struct msghdr h = { .msg_iov = &v, .msg_iovlen = 1 };
+          ssize_t r;
+
+          /* the error queue is read only when every set is in flight */
+          if (zs[s].next - zs[s].done >= ZC_SETS)
+            zc_reap (fds[s], &zs[s], &zcount);
+          if (zs[s].next - zs[s].done >= ZC_SETS)
+            zcount.busy++;      /* a server could not rewrite them yet */
+          else if (write)
+            memset (v.iov_base, (int) (sent & 0xff), v.iov_len);
+          r = sendmsg (fds[s], &h, MSG_DONTWAIT | MSG_ZEROCOPY);
+          if (r >= 0)
+            zs[s].next++;
+          count (burst, r == (ssize_t) SIZE * burst ? burst : 0, &sent, &failed);
         } else {
           struct msghdr h = { .msg_iov = iovs, .msg_iovlen = (size_t) burst };
 
+          if (write)
+            memset (bufs, (int) (sent & 0xff), (size_t) SIZE * burst);
           count (burst, sendmsg (fds[s], &h, MSG_DONTWAIT) == (ssize_t) SIZE * burst ? burst : 0,
                  &sent, &failed);
         }
@@ -278,6 +366,9 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
           mode_names[mode], burst, cpu / (double) sent * 1e6, sent, wall, 100 * cpu / wall);
   if (failed > 0)
     printf ("; %ld more refused by the kernel (their CPU is in the figure)", failed);
+  if (zc)
+    printf ("; zerocopy: %ld notices, %ld sends copied after all, %ld sends while the "
+            "buffers were still the kernel's", zcount.notices, zcount.copied, zcount.busy);
   printf ("\n");
   return 0;
 }
@@ -288,11 +379,11 @@ main (int argc, char **argv)
   if (argc == 5 && strcmp (argv[1], "sink") == 0)
     return sink (argv[2], atoi (argv[3]), atoi (argv[4]));
   if ((argc == 7 || argc == 8) && strcmp (argv[1], "send") == 0)
-    for (Mode m = MODE_SENDTO; m <= MODE_URING_GSO; m++)
+    for (Mode m = MODE_SENDTO; m <= MODE_GSO_ZC; m++)
       if (strcmp (argv[2], mode_names[m]) == 0)
         return send_all (m, argv[3], atoi (argv[4]), atoi (argv[5]), atol (argv[6]),
                          argc == 8 ? atoi (argv[7]) : 6);
   fprintf (stderr, "usage: udp-cost sink ADDR PORT NPORTS\n"
-                   "       udp-cost send sendto|send|mmsg|gso|spread|uring|uring-gso ADDR PORT NPORTS TOTAL [BURST]\n");
+                   "       udp-cost send sendto|send|mmsg|gso|spread|uring|uring-gso|gso-zc ADDR PORT NPORTS TOTAL [BURST]\n");
   return 2;
 }
