@@ -147,7 +147,7 @@ typedef struct {
 typedef struct {
   long notices;         /* recvmsg calls that returned a notice */
   long copied;          /* sends the kernel copied after all */
-  long busy;            /* rounds where a buffer was still the kernel's */
+  long busy;            /* sends whose buffers were still the kernel's */
 } ZcCounts;
 
 /* reads @fd's error queue until it is empty: each notice says that sends
@@ -244,7 +244,7 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
   int zc = mode == MODE_GSO_ZC;
   int gso = mode == MODE_GSO || mode == MODE_URING_GSO || zc;
   int write = getenv ("UDP_COST_WRITE") != NULL && atoi (getenv ("UDP_COST_WRITE")) != 0;
-  char *zc_bufs = zc ? malloc ((size_t) n * ZC_SETS * MAX_BURST * SIZE) : NULL;
+  char *zc_bufs = zc && burst > 0 ? malloc ((size_t) n * ZC_SETS * (size_t) burst * SIZE) : NULL;
   ZcState *zs = calloc ((size_t) n, sizeof *zs);
   ZcCounts zcount = { 0 };
   int uring = mode == MODE_URING || mode == MODE_URING_GSO;
@@ -270,7 +270,7 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
     return 2;
   memset (bufs, 0x5a, sizeof bufs);
   if (zc)
-    memset (zc_bufs, 0x5a, (size_t) n * ZC_SETS * MAX_BURST * SIZE);
+    memset (zc_bufs, 0x5a, (size_t) n * ZC_SETS * (size_t) burst * SIZE);
   for (int i = 0; i < MAX_BURST; i++) {
     iovs[i] = (struct iovec) { .iov_base = bufs[i], .iov_len = SIZE };
     msgs[i] = (struct mmsghdr) { .msg_hdr = { .msg_iov = &iovs[i], .msg_iovlen = 1 } };
@@ -328,7 +328,7 @@ send_all (Mode mode, const char *ip, int port, int n, long total, int burst)
           count (burst, r < 0 ? 0 : r, &sent, &failed);
         } else if (zc) {
           size_t set = (size_t) s * ZC_SETS + zs[s].next % ZC_SETS;
-          struct iovec v = { zc_bufs + set * MAX_BURST * SIZE, (size_t) SIZE * burst };
+          struct iovec v = { zc_bufs + set * (size_t) burst * SIZE, (size_t) SIZE * burst };
           struct msghdr h = { .msg_iov = &v, .msg_iovlen = 1 };
           ssize_t r;
 
