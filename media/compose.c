@@ -47,6 +47,7 @@ struct Compose {
 
   GMainContext *context;    /* the composition thread's */
   GMainLoop *loop;
+  GThread *thread;          /* guarded by running_lock */
   GstElement *pipeline;
   GstElement *compositor, *mixer, *mux;
   GstPad *mux_video_pad, *mux_audio_pad;
@@ -63,10 +64,16 @@ struct Compose {
   gint64 last_activity_us;
   CauVaultWriter *writer;   /* written from the appsink's thread only */
   GError *error;            /* first failure; guarded by lock */
+  gboolean finishing;       /* outcome decided, later failures dropped; guarded by lock */
   GMutex lock;
 
   MediaRecordingFile *result;
 };
+
+/* Compositions whose thread has not finished, so that
+ * media_compose_cancel_all() can stop them and wait for them. */
+static GMutex running_lock;
+static GPtrArray *running;
 
 /* ---- back to the caller ---------------------------------------------------- */
 
@@ -107,17 +114,35 @@ compose_post (Compose *c, int percent)
   g_source_unref (source);
 }
 
+static gboolean
+quit_loop (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Keeps the first error and stops the composition.  The loop is quit from
+ * inside the composition's context: a g_main_loop_quit() made before the
+ * thread enters g_main_loop_run() would be lost. */
 static void
 compose_fail (Compose *c, GError *error)
 {
+  GSource *source;
+
   g_mutex_lock (&c->lock);
-  if (c->error == NULL)
+  if (c->error == NULL && !c->finishing)
     c->error = error;
   else
     g_error_free (error);
   g_mutex_unlock (&c->lock);
-  if (c->loop != NULL)
-    g_main_loop_quit (c->loop);
+  if (c->loop == NULL)
+    return;
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);   /* before the progress tick */
+  g_source_set_callback (source, quit_loop, g_main_loop_ref (c->loop),
+                         (GDestroyNotify) g_main_loop_unref);
+  g_source_attach (source, c->context);
+  g_source_unref (source);
 }
 
 /* ---- inputs: decrypted on demand ------------------------------------------ */
@@ -456,6 +481,7 @@ compose_thread (gpointer data)
   GError *error = NULL;
   GSource *tick;
   GstBus *bus;
+  gboolean failed;
 
   g_main_context_push_thread_default (c->context);
   if (compose_build (c)) {
@@ -476,7 +502,13 @@ compose_thread (gpointer data)
     gst_bus_set_flushing (bus, TRUE);   /* late stream-status messages (recorder.c) */
     gst_object_unref (bus);
   }
-  if (c->error == NULL) {
+  /* The outcome is decided here: a cancel that comes later is dropped, and
+   * the file is either closed or removed before the thread ends. */
+  g_mutex_lock (&c->lock);
+  c->finishing = TRUE;
+  failed = c->error != NULL;
+  g_mutex_unlock (&c->lock);
+  if (!failed) {
     MediaRecordingFile *f = g_new0 (MediaRecordingFile, 1);
 
     if (cau_vault_writer_close (c->writer, &f->sha256, &f->size, &error)) {
@@ -502,6 +534,10 @@ compose_thread (gpointer data)
     g_unlink (c->path);
   }
   g_main_context_pop_thread_default (c->context);
+  g_mutex_lock (&running_lock);
+  g_ptr_array_remove_fast (running, c);
+  g_clear_pointer (&c->thread, g_thread_unref);   /* media_compose_cancel_all() holds its own */
+  g_mutex_unlock (&running_lock);
   compose_post (c, -1);
   return NULL;
 }
@@ -604,5 +640,30 @@ media_compose_recording (const char *recording_id, const char *directory,
   }
   c->context = g_main_context_new ();
   c->loop = g_main_loop_new (c->context, FALSE);
-  g_thread_unref (g_thread_new ("cau-compose", compose_thread, c));
+  g_mutex_lock (&running_lock);
+  if (running == NULL)
+    running = g_ptr_array_new ();
+  g_ptr_array_add (running, c);
+  c->thread = g_thread_new ("cau-compose", compose_thread, c);
+  g_mutex_unlock (&running_lock);
+}
+
+void
+media_compose_cancel_all (void)
+{
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+
+  g_mutex_lock (&running_lock);
+  for (guint i = 0; running != NULL && i < running->len; i++) {
+    Compose *c = running->pdata[i];
+
+    g_message ("composition of %s cancelled: the server is stopping", c->recording_id);
+    compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_CANCELLED,
+                                  "composition of %s cancelled: the server is stopping",
+                                  c->recording_id));
+    g_ptr_array_add (threads, g_thread_ref (c->thread));
+  }
+  g_mutex_unlock (&running_lock);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
 }

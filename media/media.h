@@ -35,6 +35,7 @@ typedef enum {
   MEDIA_ERROR_STATE,             /* call out of order (answer w/o offer) */
   MEDIA_ERROR_BAD_CANDIDATE,     /* ICE candidate does not parse        */
   MEDIA_ERROR_INTERNAL,          /* libnice/OpenSSL/libsrtp2 failure    */
+  MEDIA_ERROR_CANCELLED,         /* stopped by media_compose_cancel_all() */
 } MediaError;
 
 typedef enum {
@@ -327,5 +328,12 @@ void media_compose_recording (const char *recording_id, const char *directory,
                               const char *const *file_names, const guint8 server_key[32],
                               const char *key_id, MediaComposeProgressFunc progress,
                               MediaComposeDoneFunc done, gpointer user_data);
+/* Cancels every composition that is still running and waits for their
+ * threads to end.  Each removes its partial file and reports
+ * MEDIA_ERROR_CANCELLED to its done callback, which is posted to its
+ * caller's context as usual (and runs only if that context runs again).
+ * For the server's shutdown: once this returns, no composition reads or
+ * writes a file or calls OpenSSL or GStreamer, so the process may exit. */
+void media_compose_cancel_all (void);
 
 G_END_DECLS

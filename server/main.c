@@ -243,9 +243,13 @@ main (int argc, char **argv)
   status = 0;
 
 out:
-  /* Order matters: sockets and rooms first (media participants removed,
-   * leave events recorded), then the engine (no callback after this), then
-   * the server's tables, then the store. */
+  /* Order matters: compositions first (each still running is cancelled
+   * and its thread joined, so none reads a file or calls OpenSSL while the
+   * process exits; its row is recovered as interrupted at the next start),
+   * then sockets and rooms (media participants removed, leave events
+   * recorded), then the engine (no callback after this), then the server's
+   * tables, then the store. */
+  media_compose_cancel_all ();
   signaling_server_shutdown (server);
   if (engine)
     media_engine_free (engine);

@@ -130,7 +130,8 @@ signaling_session_send_media_error (SignalingSession *session, const GError *err
     case MEDIA_ERROR_NOT_FOUND:
     case MEDIA_ERROR_STATE: code = SIGNALING_ERROR_BAD_STATE; break;
     case MEDIA_ERROR_BAD_CANDIDATE: code = SIGNALING_ERROR_INVALID_FIELD; field = "candidate"; break;
-    case MEDIA_ERROR_INTERNAL: break;
+    case MEDIA_ERROR_INTERNAL:
+    case MEDIA_ERROR_CANCELLED: break;
     }
   }
   if (code == SIGNALING_ERROR_INTERNAL) {

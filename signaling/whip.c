@@ -232,6 +232,7 @@ reply_media_error (SoupServerMessage *msg, const GError *error)
       return;
     case MEDIA_ERROR_BAD_CANDIDATE:
     case MEDIA_ERROR_INTERNAL:
+    case MEDIA_ERROR_CANCELLED:
       break;
     }
   }

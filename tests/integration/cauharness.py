@@ -133,7 +133,10 @@ def _resolve_flags(exe):
 
 
 class Caud:
-    """One caud process.  Use as a context manager."""
+    """One caud process.  Use as a context manager.  run_test() checks every
+    instance a test made (Caud.instances) for a crash when the test ends."""
+
+    instances = []
 
     def __init__(self, exe=None, extra_args=(), env=None):
         self.exe = exe or caud_path()
@@ -146,6 +149,8 @@ class Caud:
         self.lines = []
         self._listening = threading.Event()
         self.crashed = None
+        self._stopped = False
+        Caud.instances.append(self)
 
     # -- lifecycle
     def start(self, timeout=30):
@@ -205,12 +210,16 @@ class Caud:
 
     def stop(self):
         """SIGTERM, then SIGKILL after 10 s, by PID.  Records a crash
-        (signal exit or sanitizer report) in self.crashed."""
-        if self.proc is None:
+        (signal exit, sanitizer report, or a status other than 0 after our
+        SIGTERM: caud's shutdown must be clean) in self.crashed."""
+        terminated = False
+        if self.proc is None or self._stopped:
             return
+        self._stopped = True
         if self.proc.poll() is None:
             try:
                 os.kill(self.proc.pid, signal.SIGTERM)
+                terminated = True
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 log("caud ignored SIGTERM for 10 s; killing")
@@ -222,6 +231,9 @@ class Caud:
         text = "".join(self.lines)
         if rc is not None and rc < 0 and rc != -signal.SIGTERM and rc != -signal.SIGKILL:
             self.crashed = "caud died with signal %d" % -rc
+        elif terminated and rc is not None and rc > 0:
+            # A sanitizer that writes its report elsewhere (log_path) exits 1.
+            self.crashed = "caud exited with status %d after SIGTERM" % rc
         elif "ERROR: AddressSanitizer" in text or "runtime error:" in text:
             self.crashed = "sanitizer report in caud log"
         else:
@@ -481,13 +493,15 @@ def run_test(coro_fn, needs_caud=True, deadline=150, caud_args=()):
     except Exception:
         log("FAIL: unexpected exception:\n" + traceback.format_exc())
     finally:
-        if caud is not None:
-            caud.stop()
-            if caud.crashed:
-                log("FAIL: %s" % caud.crashed)
+        for c in Caud.instances:
+            c.stop()
+            if c.crashed:
+                log("FAIL: %s" % c.crashed)
                 rc = 1
-            if rc != 0:
-                caud.dump_log()
+                if c is not caud:
+                    c.dump_log()
+        if caud is not None and rc != 0:
+            caud.dump_log()
     signal.alarm(0)
     log("PASS" if rc == 0 else "test failed")
     sys.stdout.flush()

@@ -17,6 +17,11 @@ Then a second recording is cut by `kill -9` of caud; a caud restarted on
 the same data directory marks its rows interrupted and fills their SHA-256
 from what was written, and the interrupted participant file still plays.
 
+Then a third recording is stopped and caud is stopped (SIGTERM) while it
+composes it: caud must exit 0 after cancelling the composition, and the
+next start finds both participant files complete and playable and the
+composed row interrupted, with no file.
+
 Exit 0 pass, 1 fail, 77 skip (caud not built).
 """
 
@@ -248,12 +253,62 @@ async def main(_unused):
         # here: it is found, decrypted and recognised as a recording.
         check("stream video" in report and "stream audio" in report,
               "the interrupted file is recognised as video and audio")
+
+        # A third recording, stopped; caud is stopped (SIGTERM) while it
+        # composes it.  The shutdown must be clean (before the fix the
+        # composition thread called OpenSSL after its exit-time cleanup).
+        t_expert = login(caud2, "specialist.thanhhoa")
+        recording3, doctor, expert, pcs = await record_call(caud2, consultation, t_doctor,
+                                                            t_expert, 6)
+        await wait_rows(
+            caud2, t_doctor, consultation,
+            lambda rows: any(r["recording"] == recording3 and r["kind"] == "composed"
+                             and r["compose_progress"] is not None for r in rows),
+            60, "the third recording's composition started")
+        log("SIGTERM caud pid %d while it composes %s" % (caud2.proc.pid, recording3))
+        caud2.stop()
+        await close_all([doctor, expert], pcs)
+        check(caud2.crashed is None and caud2.proc.returncode == 0,
+              "caud stopped cleanly while composing (exit %s, %s)"
+              % (caud2.proc.returncode, caud2.crashed))
+        check(any("composition of %s cancelled" % recording3 in line for line in caud2.lines),
+              "caud cancelled the running composition")
     except BaseException:
         caud2.dump_log()
         raise
     finally:
         caud2.stop()
         caud.stop()
+
+    # The next start finds the participants' files complete and the
+    # composition interrupted, without a file.
+    caud3 = Caud(extra_args=["--data-dir", data_dir], env={"CAU_DEMO_PASSWORD": DEMO_PASSWORD})
+    caud3.start()
+    try:
+        t_doctor = login(caud3, "clinician.dongson")
+        status, rows = http_json(caud3, "GET", "/api/consultations/%s/recordings" % consultation,
+                                 t_doctor)
+        third = [r for r in rows if r["recording"] == recording3]
+        log("third recording's rows after the restart: %s"
+            % [(r["kind"], r["status"], r["sha256"] is not None) for r in third])
+        parts = [r for r in third if r["kind"] == "participant"]
+        check(len(parts) == 2 and all(r["status"] == "complete" and r["sha256"] for r in parts),
+              "both participant files of the third recording are complete")
+        composed = [r for r in third if r["kind"] == "composed"]
+        check(len(composed) == 1 and composed[0]["status"] == "interrupted"
+              and composed[0]["sha256"] is None,
+              "its composition is interrupted, with no file")
+        status, ticket = http_json(caud3, "POST", "/api/recordings/%s/playback" % parts[0]["id"],
+                                   t_doctor)
+        check(status == 200, "a participant file of the third recording may be played")
+        status, _, whole = http(caud3, "GET", ticket["url"], timeout=60)
+        check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
+              "it streams from its EBML header (%d bytes)" % len(whole))
+    except BaseException:
+        caud3.dump_log()
+        raise
+    finally:
+        caud3.stop()
 
 
 if __name__ == "__main__":

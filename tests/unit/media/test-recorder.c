@@ -498,14 +498,12 @@ on_composed (const char *recording_id, MediaRecordingFile *composed, const GErro
   g_main_loop_quit (w->loop);
 }
 
+/* Records two participants' files, @names[0] then @names[1] (same origin). */
 static void
-test_compose (Fixture *f, gconstpointer data)
+record_two (Fixture *f, const char *const *names)
 {
   g_autoptr (GError) error = NULL;
   gint64 origin = g_get_monotonic_time ();
-  const char *names[] = { "r4-a.mkv.cauv", "r4-b.mkv.cauv", NULL };
-  ComposeWait w = { .last_percent = -1 };
-  Decode d;
 
   for (int i = 0; i < 2; i++) {
     guint audio, video;
@@ -518,6 +516,16 @@ test_compose (Fixture *f, gconstpointer data)
     media_recording_file_free (media_recorder_finish (rec, &error));
     g_assert_no_error (error);
   }
+}
+
+static void
+test_compose (Fixture *f, gconstpointer data)
+{
+  const char *names[] = { "r4-a.mkv.cauv", "r4-b.mkv.cauv", NULL };
+  ComposeWait w = { .last_percent = -1 };
+  Decode d;
+
+  record_two (f, names);
   for (int i = 0; i < 2; i++) {
     decode_file (f, names[i], &d);
     g_test_message ("%s: video %.3f..%.3f s", names[i], (double) d.first[1] / GST_SECOND,
@@ -541,6 +549,50 @@ test_compose (Fixture *f, gconstpointer data)
   g_assert_cmpuint (d.buffers[0], >, 0);
   g_assert_cmpfloat (span_s (&d, 1), >, 3.0);
   media_recording_file_free (w.composed);
+  media_compose_cancel_all ();          /* nothing runs: returns at once */
+  {
+    g_autofree char *composed = g_build_filename (f->dir, "r4-composed.mkv.cauv", NULL);
+
+    g_assert_true (g_file_test (composed, G_FILE_TEST_EXISTS));
+  }
+}
+
+/* The server's shutdown (server/main.c): a composition cancelled before its
+ * thread has entered its loop still stops, its thread has ended when
+ * media_compose_cancel_all() returns (its partial file, which exists from
+ * the call on, is gone by then), and its done callback then reports
+ * MEDIA_ERROR_CANCELLED on the caller's context. */
+static void
+test_compose_cancel (Fixture *f, gconstpointer data)
+{
+  const char *names[] = { "r4-a.mkv.cauv", "r4-b.mkv.cauv", NULL };
+  g_autofree char *composed = g_build_filename (f->dir, "r4-composed.mkv.cauv", NULL);
+  ComposeWait w = { .last_percent = -1 };
+
+  record_two (f, names);
+  w.loop = g_main_loop_new (NULL, FALSE);
+  media_compose_recording ("r4", f->dir, names, f->key, f->key_id, on_progress, on_composed, &w);
+  g_assert_true (g_file_test (composed, G_FILE_TEST_EXISTS));
+  media_compose_cancel_all ();
+  g_assert_false (g_file_test (composed, G_FILE_TEST_EXISTS));
+  g_main_loop_run (w.loop);
+  g_main_loop_unref (w.loop);
+  g_assert_error (w.error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED);
+  g_assert_null (w.composed);
+  /* It stopped at its loop's first turn: the 250 ms progress tick never
+   * ran (a quit lost before the loop started would compose it all). */
+  g_assert_cmpuint (w.progress_calls, ==, 0);
+  g_clear_error (&w.error);
+  /* the inputs are untouched */
+  for (int i = 0; i < 2; i++) {
+    g_autofree char *path = g_build_filename (f->dir, names[i], NULL);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (CauVaultReader) reader = cau_vault_reader_open (path, f->key, &error);
+
+    g_assert_no_error (error);
+    g_assert_true (cau_vault_reader_verify (reader, &error));
+    g_assert_true (cau_vault_reader_is_complete (reader));
+  }
 }
 
 /* Inputs with one kind only: the composed file has that kind only (the
@@ -610,6 +662,7 @@ main (int argc, char **argv)
   ADD ("bounded-queue", test_bounded_queue);
   ADD ("silent-track", test_silent_track);
   ADD ("compose", test_compose);
+  ADD ("compose-cancel", test_compose_cancel);
   ADD ("compose-audio-only", test_compose_audio_only);
   ADD ("compose-video-only", test_compose_video_only);
 #undef ADD
