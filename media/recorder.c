@@ -144,6 +144,10 @@ bus_sync (GstBus *bus, GstMessage *message, gpointer user_data)
   default:
     break;
   }
+  /* A sync handler that drops a message owns it (GstBusSyncHandler): without
+   * this unref every message of every recording, and through its source
+   * every element and the pipeline itself, was leaked. */
+  gst_message_unref (message);
   return GST_BUS_DROP;
 }
 
