@@ -5,7 +5,9 @@
 #
 #   scripts/test.sh              the above
 #   scripts/test.sh --sanitize   also builds ./build-asan with ASan+UBSan and
-#                                runs the unit and fuzz suites there
+#                                runs the unit, fuzz and integration suites
+#                                there (LeakSanitizer on: caud, the harnesses
+#                                and the unit tests must exit without a leak)
 #
 # The last line printed is the summary, "N passed, N failed" (", N skipped"
 # when some were skipped), summed over meson's results (meson-logs/
@@ -102,7 +104,9 @@ else
     status=1
 fi
 
-# --- ASan + UBSan: unit and fuzz-replay suites (STYLE.md §13)
+# --- ASan + UBSan: unit, fuzz-replay and integration suites (STYLE.md §13).
+# The integration tests start the sanitized caud and harnesses; a report
+# aborts them (abort_on_error), which the tests count as a crash.
 if [ "$sanitize" = 1 ]; then
     export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:fast_unwind_on_malloc=0:abort_on_error=1:strict_string_checks=1}"
     export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -115,7 +119,7 @@ if [ "$sanitize" = 1 ]; then
         rm -f build-asan/meson-logs/testlog.json
         # Sanitized debug code runs several times slower than debugoptimized.
         meson test -C build-asan --print-errorlogs --timeout-multiplier 4 \
-            --suite unit --suite fuzz </dev/null || status=1
+            --suite unit --suite fuzz --suite integration </dev/null || status=1
         count_meson build-asan/meson-logs/testlog.json
     else
         note "sanitizer build failed"
