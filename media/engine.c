@@ -702,6 +702,9 @@ media_engine_free (MediaEngine *engine)
     g_main_loop_unref (w->loop);
     g_main_context_unref (w->context);
   }
+  /* Closing the rooms handed their recorders to finishing threads: every
+   * file gets its last data and final chunk before this returns. */
+  media_recording_wait_finished ();
   g_free (engine->workers);
   if (engine->rooms != NULL)
     g_hash_table_unref (engine->rooms);

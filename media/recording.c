@@ -164,6 +164,10 @@ media_recording_session_refuse (MediaRecordingSession *s, GError *error)
 
 /* ---- finishing threads --------------------------------------------------- */
 
+/* Finishing threads that have not ended, for media_recording_wait_finished(). */
+static GMutex finishing_lock;
+static GPtrArray *finishing;
+
 typedef struct {
   MediaRecordingSession *session;
   MediaRecorder *recorder;
@@ -191,7 +195,24 @@ finish_thread (gpointer data)
   g_mutex_unlock (&s->lock);
   session_unref (s);
   g_free (job);
+  g_mutex_lock (&finishing_lock);
+  g_ptr_array_remove_fast (finishing, g_thread_self ());
+  g_thread_unref (g_thread_self ());   /* the reference finishing held */
+  g_mutex_unlock (&finishing_lock);
   return NULL;
+}
+
+void
+media_recording_wait_finished (void)
+{
+  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
+
+  g_mutex_lock (&finishing_lock);
+  for (guint i = 0; finishing != NULL && i < finishing->len; i++)
+    g_ptr_array_add (threads, g_thread_ref (finishing->pdata[i]));
+  g_mutex_unlock (&finishing_lock);
+  for (guint i = 0; i < threads->len; i++)
+    g_thread_join (threads->pdata[i]);
 }
 
 /* Detaches @p's recorder (worker) and finishes it on its own thread. */
@@ -212,8 +233,12 @@ participant_finish_recorder (MediaParticipant *p)
   g_mutex_lock (&s->lock);
   s->pending++;
   g_mutex_unlock (&s->lock);
+  g_mutex_lock (&finishing_lock);
+  if (finishing == NULL)
+    finishing = g_ptr_array_new ();
   thread = g_thread_new ("cau-rec-finish", finish_thread, job);
-  g_thread_unref (thread);
+  g_ptr_array_add (finishing, thread);
+  g_mutex_unlock (&finishing_lock);
 }
 
 /* ---- starting a participant's file ------------------------------------ */

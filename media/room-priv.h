@@ -301,6 +301,10 @@ MediaRecordingSession *media_recording_session_new (GMainContext *control, const
                                                     gpointer user_data);
 /* Ends a session that never started: on_done gets @error (taken). */
 void media_recording_session_refuse (MediaRecordingSession *session, GError *error);
+/* Waits until every recorder handed to a finishing thread has closed its
+ * file (media_engine_free(), after the workers stopped: a file is then
+ * whole on disk before the process may exit). */
+void media_recording_wait_finished (void);
 /* Takes the session's reference; refuses it when the room already records. */
 void media_recording_start (MediaRoom *room, MediaRecordingSession *session);
 void media_recording_stop (MediaRoom *room);

@@ -20,7 +20,9 @@ from what was written, and the interrupted participant file still plays.
 Then a third recording is stopped and caud is stopped (SIGTERM) while it
 composes it: caud must exit 0 after cancelling the composition, and the
 next start finds both participant files complete and playable and the
-composed row interrupted, with no file.
+composed row interrupted, with no file.  Last, caud is stopped (SIGTERM)
+in the middle of a fourth recording: its files must be closed whole (the
+restart's recovery reads each as complete).
 
 Exit 0 pass, 1 fail, 77 skip (caud not built).
 """
@@ -304,11 +306,47 @@ async def main(_unused):
         status, _, whole = http(caud3, "GET", ticket["url"], timeout=60)
         check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
               "it streams from its EBML header (%d bytes)" % len(whole))
+
+        # A fourth recording, and caud stopped (SIGTERM) while it records:
+        # the shutdown closes each file with its final chunk before caud
+        # exits (before, the threads closing them died with the process and
+        # the files were cut).
+        t_expert = login(caud3, "specialist.thanhhoa")
+        recording4, doctor, expert, pcs = await record_call(caud3, consultation, t_doctor,
+                                                            t_expert, 4, stop=False)
+        log("SIGTERM caud pid %d while it records %s" % (caud3.proc.pid, recording4))
+        caud3.stop()
+        await close_all([doctor, expert], pcs)
+        check(caud3.crashed is None and caud3.proc.returncode == 0,
+              "caud stopped cleanly while recording (exit %s, %s)"
+              % (caud3.proc.returncode, caud3.crashed))
     except BaseException:
         caud3.dump_log()
         raise
     finally:
         caud3.stop()
+
+    caud4 = Caud(extra_args=["--data-dir", data_dir], env={"CAU_DEMO_PASSWORD": DEMO_PASSWORD})
+    caud4.start()
+    try:
+        t_doctor = login(caud4, "clinician.dongson")
+        status, rows = http_json(caud4, "GET", "/api/consultations/%s/recordings" % consultation,
+                                 t_doctor)
+        parts = [r for r in rows if r["recording"] == recording4 and r["kind"] == "participant"]
+        check(len(parts) == 2 and all(r["status"] == "interrupted" and r["sha256"] for r in parts),
+              "the fourth recording's participant rows are interrupted, with their SHA-256 (%s)"
+              % [(r["status"], r["sha256"] is not None) for r in parts])
+        for r in parts:
+            found = [line.strip() for line in caud4.lines
+                     if "recording %s: interrupted;" % r["id"] in line]
+            log("recovery: %s" % found)
+            check(len(found) == 1 and found[0].endswith("bytes readable, complete"),
+                  "%s's file was closed whole at the shutdown" % r["participant_name"])
+    except BaseException:
+        caud4.dump_log()
+        raise
+    finally:
+        caud4.stop()
 
 
 if __name__ == "__main__":

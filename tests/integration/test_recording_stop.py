@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""A clean stop in mid-recording (the counterpart of test_recording_kill).
+
+A webrtcbin publisher sends with recording on; then the record-harness's
+stdin is closed, so it frees the media engine and exits, as caud does on
+SIGTERM.  The engine must have closed the file whole before it returned:
+the final chunk is there and the audio and video reach to within 1 s of
+the stop.  Before, the threads that drain and close the files were not
+waited for and died with the process, leaving files cut."""
+
+import asyncio
+import os
+import tempfile
+import time
+
+from cauharness import check, log, run_test
+import record_common as rc
+
+SECONDS_BEFORE_STOP = 6.0
+
+
+async def main(_caud):
+    work = tempfile.mkdtemp(prefix="cau-rec-stop-")
+    keys = os.path.join(work, "keys")
+    os.makedirs(keys, mode=0o700)
+    h = rc.RecordHarness()
+    peer = None
+    try:
+        await h.ready()
+        peer = await rc.publish(h, "A")
+        await asyncio.sleep(1.0)
+        await h.start_recording("rec-stop", work, keys)
+        started = await h.wait(lambda m: m.get("op") == "event", what="started event")
+        check(started["event"] == "started", "recording started: %s" % started)
+        t0 = time.monotonic()
+        await asyncio.sleep(SECONDS_BEFORE_STOP)
+        elapsed = time.monotonic() - t0
+        h.close()
+        log("closed the harness's stdin %.2f s into the recording; exit %s"
+            % (elapsed, h.proc.returncode))
+        check(h.proc.returncode == 0, "the harness freed the engine and exited 0")
+        path = os.path.join(work, started["detail"])
+        info = rc.vault_decrypt(keys, path, path + ".mkv")
+        log("decrypted: %s" % info)
+        check(info["complete"], "the file has its final chunk: closed whole at the stop")
+        result = rc.analyze(path + ".mkv")
+        check("audio" in result and "video" in result, "decodes to audio and video: %s"
+              % sorted(result))
+        va, vv = rc.span(result["audio"]), rc.span(result["video"])
+        log("audio %.3f s, video %.3f s; stopped at %.3f" % (va, vv, elapsed))
+        check(min(va, vv) >= elapsed - 1.0,
+              "audio and video both reach to within 1 s of the stop (%.3f / %.3f s of %.3f s)"
+              % (va, vv, elapsed))
+    finally:
+        if peer is not None:
+            peer.stop()
+        h.close()
+
+
+if __name__ == "__main__":
+    run_test(main, needs_caud=False, deadline=120)
