@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -24,7 +25,7 @@ from gi.repository import Gst  # noqa: E402
 
 import numpy  # noqa: E402
 
-from cauharness import TestFailure, log  # noqa: E402
+from cauharness import TestFailure, check, log  # noqa: E402
 import peers_gst  # noqa: E402
 
 Gst.init(None)
@@ -178,6 +179,33 @@ async def publish(harness, participant, video_codec="VP8"):
         raise TestFailure("%s: not connected (%s, errors %s)"
                           % (participant, peer.conn_state, peer.errors))
     return peer
+
+
+async def record_publisher(recording, seconds, participant="A"):
+    """A record-harness with @participant publishing webrtcbin test media,
+    recording @recording for @seconds into a new directory.  Returns
+    (harness, peer, work dir, key dir, started event, seconds recorded);
+    the caller ends the harness (kill9 or close) and stops the peer."""
+    work = tempfile.mkdtemp(prefix="cau-%s-" % recording)
+    keys = os.path.join(work, "keys")
+    os.makedirs(keys, mode=0o700)
+    h = RecordHarness()
+    peer = None
+    try:
+        await h.ready()
+        peer = await publish(h, participant)
+        await asyncio.sleep(1.0)
+        await h.start_recording(recording, work, keys)
+        started = await h.wait(lambda m: m.get("op") == "event", what="started event")
+        check(started["event"] == "started", "recording started: %s" % started)
+        t0 = time.monotonic()
+        await asyncio.sleep(seconds)
+        return h, peer, work, keys, started, time.monotonic() - t0
+    except BaseException:
+        if peer is not None:
+            peer.stop()
+        h.close()
+        raise
 
 
 def vault_decrypt(key_dir, path, out):

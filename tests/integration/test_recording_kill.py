@@ -9,10 +9,7 @@ decode with GStreamer to audio and video, and cover the recording up to at
 most 2 s before the kill.  (Marking the row "interrupted" after a restart
 is signaling's part: tests/unit/signaling/test-recording.c.)"""
 
-import asyncio
 import os
-import tempfile
-import time
 
 from cauharness import check, log, run_test
 import record_common as rc
@@ -21,21 +18,9 @@ SECONDS_BEFORE_KILL = 6.0
 
 
 async def main(_caud):
-    work = tempfile.mkdtemp(prefix="cau-rec-kill-")
-    keys = os.path.join(work, "keys")
-    os.makedirs(keys, mode=0o700)
-    h = rc.RecordHarness()
-    peer = None
+    h, peer, work, keys, started, elapsed = await rc.record_publisher("rec-kill",
+                                                                      SECONDS_BEFORE_KILL)
     try:
-        await h.ready()
-        peer = await rc.publish(h, "A")
-        await asyncio.sleep(1.0)
-        await h.start_recording("rec-kill", work, keys)
-        started = await h.wait(lambda m: m.get("op") == "event", what="started event")
-        check(started["event"] == "started", "recording started: %s" % started)
-        t0 = time.monotonic()
-        await asyncio.sleep(SECONDS_BEFORE_KILL)
-        elapsed = time.monotonic() - t0
         h.kill9()
         log("killed the media engine %.2f s into the recording" % elapsed)
 

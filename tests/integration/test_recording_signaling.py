@@ -148,6 +148,35 @@ async def record_call(caud, consultation, t_doctor, t_expert, seconds, stop=True
     return recording, doctor, expert, pcs
 
 
+async def sigterm_cleanly(caud, what, sigs, pcs):
+    """Stops @caud with SIGTERM while it @what, closes the peers, and checks
+    that it exited 0 without a crash report."""
+    log("SIGTERM caud pid %d while it %s" % (caud.proc.pid, what))
+    caud.stop()
+    await close_all(sigs, pcs)
+    check(caud.crashed is None and caud.proc.returncode == 0,
+          "caud stopped cleanly while it %s (exit %s, %s)"
+          % (what, caud.proc.returncode, caud.crashed))
+
+
+def fetch_playback(caud, token, row_id, what):
+    """The decrypted file of recording row @row_id, through a playback
+    ticket; checks that it streams from its EBML header."""
+    status, ticket = http_json(caud, "POST", "/api/recordings/%s/playback" % row_id, token)
+    check(status == 200, "%s may be played" % what)
+    status, _, whole = http(caud, "GET", ticket["url"], timeout=60)
+    check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
+          "%s streams from its EBML header (%d bytes)" % (what, len(whole)))
+    return whole
+
+
+def restart(data_dir):
+    """A caud on @data_dir (no demo seeding) and the clinician's token."""
+    caud = Caud(extra_args=["--data-dir", data_dir], env={"CAU_DEMO_PASSWORD": DEMO_PASSWORD})
+    caud.start()
+    return caud, login(caud, "clinician.dongson")
+
+
 async def close_all(sigs, pcs):
     for pc in pcs:
         await pc.close()
@@ -239,12 +268,7 @@ async def main(_unused):
               "the cut recording's rows are interrupted (%s)" % [r["status"] for r in cut])
         files = [r for r in cut if r["kind"] == "participant" and r["sha256"]]
         check(len(files) >= 1, "an interrupted participant file got its SHA-256")
-        status, ticket = http_json(caud2, "POST", "/api/recordings/%s/playback" % files[0]["id"],
-                                   t_doctor)
-        check(status == 200, "the interrupted file may be played")
-        status, _, whole = http(caud2, "GET", ticket["url"], timeout=60)
-        check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
-              "the interrupted file streams from its EBML header (%d bytes)" % len(whole))
+        whole = fetch_playback(caud2, t_doctor, files[0]["id"], "the interrupted file")
         with tempfile.NamedTemporaryFile(suffix=".webm") as f:
             f.write(whole)
             f.flush()
@@ -267,12 +291,7 @@ async def main(_unused):
             lambda rows: any(r["recording"] == recording3 and r["kind"] == "composed"
                              and r["compose_progress"] is not None for r in rows),
             60, "the third recording's composition started")
-        log("SIGTERM caud pid %d while it composes %s" % (caud2.proc.pid, recording3))
-        caud2.stop()
-        await close_all([doctor, expert], pcs)
-        check(caud2.crashed is None and caud2.proc.returncode == 0,
-              "caud stopped cleanly while composing (exit %s, %s)"
-              % (caud2.proc.returncode, caud2.crashed))
+        await sigterm_cleanly(caud2, "composes %s" % recording3, [doctor, expert], pcs)
         check(any("composition of %s cancelled" % recording3 in line for line in caud2.lines),
               "caud cancelled the running composition")
     except BaseException:
@@ -284,10 +303,8 @@ async def main(_unused):
 
     # The next start finds the participants' files complete and the
     # composition interrupted, without a file.
-    caud3 = Caud(extra_args=["--data-dir", data_dir], env={"CAU_DEMO_PASSWORD": DEMO_PASSWORD})
-    caud3.start()
+    caud3, t_doctor = restart(data_dir)
     try:
-        t_doctor = login(caud3, "clinician.dongson")
         status, rows = http_json(caud3, "GET", "/api/consultations/%s/recordings" % consultation,
                                  t_doctor)
         third = [r for r in rows if r["recording"] == recording3]
@@ -300,12 +317,7 @@ async def main(_unused):
         check(len(composed) == 1 and composed[0]["status"] == "interrupted"
               and composed[0]["sha256"] is None,
               "its composition is interrupted, with no file")
-        status, ticket = http_json(caud3, "POST", "/api/recordings/%s/playback" % parts[0]["id"],
-                                   t_doctor)
-        check(status == 200, "a participant file of the third recording may be played")
-        status, _, whole = http(caud3, "GET", ticket["url"], timeout=60)
-        check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
-              "it streams from its EBML header (%d bytes)" % len(whole))
+        fetch_playback(caud3, t_doctor, parts[0]["id"], "a participant file of the third recording")
 
         # A fourth recording, and caud stopped (SIGTERM) while it records:
         # the shutdown closes each file with its final chunk before caud
@@ -314,22 +326,15 @@ async def main(_unused):
         t_expert = login(caud3, "specialist.thanhhoa")
         recording4, doctor, expert, pcs = await record_call(caud3, consultation, t_doctor,
                                                             t_expert, 4, stop=False)
-        log("SIGTERM caud pid %d while it records %s" % (caud3.proc.pid, recording4))
-        caud3.stop()
-        await close_all([doctor, expert], pcs)
-        check(caud3.crashed is None and caud3.proc.returncode == 0,
-              "caud stopped cleanly while recording (exit %s, %s)"
-              % (caud3.proc.returncode, caud3.crashed))
+        await sigterm_cleanly(caud3, "records %s" % recording4, [doctor, expert], pcs)
     except BaseException:
         caud3.dump_log()
         raise
     finally:
         caud3.stop()
 
-    caud4 = Caud(extra_args=["--data-dir", data_dir], env={"CAU_DEMO_PASSWORD": DEMO_PASSWORD})
-    caud4.start()
+    caud4, t_doctor = restart(data_dir)
     try:
-        t_doctor = login(caud4, "clinician.dongson")
         status, rows = http_json(caud4, "GET", "/api/consultations/%s/recordings" % consultation,
                                  t_doctor)
         parts = [r for r in rows if r["recording"] == recording4 and r["kind"] == "participant"]

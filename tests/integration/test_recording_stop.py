@@ -8,10 +8,7 @@ the final chunk is there and the audio and video reach to within 1 s of
 the stop.  Before, the threads that drain and close the files were not
 waited for and died with the process, leaving files cut."""
 
-import asyncio
 import os
-import tempfile
-import time
 
 from cauharness import check, log, run_test
 import record_common as rc
@@ -20,21 +17,9 @@ SECONDS_BEFORE_STOP = 6.0
 
 
 async def main(_caud):
-    work = tempfile.mkdtemp(prefix="cau-rec-stop-")
-    keys = os.path.join(work, "keys")
-    os.makedirs(keys, mode=0o700)
-    h = rc.RecordHarness()
-    peer = None
+    h, peer, work, keys, started, elapsed = await rc.record_publisher("rec-stop",
+                                                                       SECONDS_BEFORE_STOP)
     try:
-        await h.ready()
-        peer = await rc.publish(h, "A")
-        await asyncio.sleep(1.0)
-        await h.start_recording("rec-stop", work, keys)
-        started = await h.wait(lambda m: m.get("op") == "event", what="started event")
-        check(started["event"] == "started", "recording started: %s" % started)
-        t0 = time.monotonic()
-        await asyncio.sleep(SECONDS_BEFORE_STOP)
-        elapsed = time.monotonic() - t0
         h.close()
         log("closed the harness's stdin %.2f s into the recording; exit %s"
             % (elapsed, h.proc.returncode))
@@ -52,10 +37,8 @@ async def main(_caud):
               "audio and video both reach to within 1 s of the stop (%.3f / %.3f s of %.3f s)"
               % (va, vv, elapsed))
     finally:
-        if peer is not None:
-            peer.stop()
+        peer.stop()
         h.close()
-
 
 if __name__ == "__main__":
     run_test(main, needs_caud=False, deadline=120)
