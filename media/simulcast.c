@@ -92,14 +92,14 @@ media_simulcast_track_setup (MediaTrack *track, const MediaSdpSection *section)
   if (section->rids->len >= 2 && track->rid_ext_id != 0) {
     for (guint i = 0; i < section->rids->len && i < MEDIA_MAX_LAYERS; i++) {
       MediaLayer *l = &track->layers[track->n_layers++];
+      const char *rid = g_ptr_array_index (section->rids, i);
 
-      l->rid = g_strdup (g_ptr_array_index (section->rids, i));
-      /* A renegotiation keeps what was learned about the same rid. */
+      /* A renegotiation keeps what was learned about the same rid (its
+       * rid string stays in old[] and is freed below). */
       for (guint j = 0; j < n_old; j++)
-        if (g_strcmp0 (old[j].rid, l->rid) == 0) {
+        if (g_strcmp0 (old[j].rid, rid) == 0)
           *l = old[j];
-          l->rid = g_strdup (old[j].rid);
-        }
+      l->rid = g_strdup (rid);
     }
   } else if (section->sim_ssrcs->len >= 2) {
     for (guint i = 0; i < section->sim_ssrcs->len && i < MEDIA_MAX_LAYERS; i++)
