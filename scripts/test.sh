@@ -7,7 +7,9 @@
 #   scripts/test.sh --sanitize   also builds ./build-asan with ASan+UBSan and
 #                                runs the unit, fuzz and integration suites
 #                                there (LeakSanitizer on: caud, the harnesses
-#                                and the unit tests must exit without a leak)
+#                                and the unit tests must exit without a leak),
+#                                then the browser tests once more against
+#                                build-asan's caud and cau
 #
 # The last line printed is the summary, "N passed, N failed" (", N skipped"
 # when some were skipped), summed over meson's results (meson-logs/
@@ -128,14 +130,16 @@ if [ "$sanitize" = 1 ]; then
     fi
 fi
 
-# --- browser tests (node's test runner prints "# pass N" / "# fail N")
-if [ -f tests/browser/run.sh ]; then
+# run_browser LABEL: runs tests/browser/run.sh (with the caller's CAUD/CAU)
+# and adds node's counts to the totals.
+run_browser() {
+    label="$1"
     blog="$(mktemp)"
     # Bounded: a hung browser must not hang CI (node --test has no default
     # timeout).  timeout(1) kills the whole process group it started.
     timeout -k 10 "${BROWSER_TEST_TIMEOUT:-1500}" sh tests/browser/run.sh </dev/null >"$blog" 2>&1
     brc=$?
-    [ "$brc" -eq 124 ] && note "browser tests timed out after ${BROWSER_TEST_TIMEOUT:-1500}s"
+    [ "$brc" -eq 124 ] && note "$label: browser tests timed out after ${BROWSER_TEST_TIMEOUT:-1500}s"
     cat "$blog"
     # node's TAP reporter prints "# pass N", the spec reporter "ℹ pass N";
     # colours stripped in case the reporter thinks it has a terminal.
@@ -151,10 +155,28 @@ if [ -f tests/browser/run.sh ]; then
     skipped=$((skipped + ${bs:-0}))
     if [ "$brc" -ne 0 ]; then
         status=1
+        # A failing before/after hook (caud's start, or its exit status at
+        # stop) fails node's run without counting a failed test.
         if [ "${bf:-0}" -eq 0 ]; then
-            note "tests/browser/run.sh exited $brc without reporting a failing test"
+            note "$label: tests/browser/run.sh exited $brc without reporting a failing test (a hook failed: see above)"
             failed=$((failed + 1))
         fi
+    fi
+}
+
+# --- browser tests (node's test runner prints "# pass N" / "# fail N")
+if [ -f tests/browser/run.sh ]; then
+    run_browser "browser"
+    # The same against the sanitized caud and cau: the harness checks that
+    # caud exits 0 after SIGTERM, so a sanitizer's report (abort, or a leak
+    # at exit) fails the file that started it.
+    if [ "$sanitize" = 1 ] && [ -x build-asan/server/caud ]; then
+        echo "test.sh: browser tests against build-asan's caud"
+        CAUD="$root/build-asan/server/caud"
+        CAU="$root/build-asan/server/cau"
+        export CAUD CAU
+        run_browser "browser (ASan caud)"
+        unset CAUD CAU
     fi
 else
     note "tests/browser/run.sh not present; browser tests not run"

@@ -104,7 +104,8 @@ export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {
     '--anonymous-rooms', 'on',
     ...extraArgs,
   ];
-  const log = createWriteStream(join(ARTIFACTS, `caud-${port}.log`));
+  const logPath = join(ARTIFACTS, `caud-${port}.log`);
+  const log = createWriteStream(logPath);
   log.write(`$ ${binary} ${args.join(' ')}\n`);
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let exited = null;
@@ -112,6 +113,12 @@ export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {
     exited = { code, signal };
     res(exited);
   }));
+  // The last lines caud wrote, for the error when it does not exit cleanly (a
+  // sanitizer's report is written last).
+  let tail = '';
+  const keepTail = (chunk) => { tail = (tail + chunk.toString()).slice(-16384); };
+  child.stdout.on('data', keepTail);
+  child.stderr.on('data', keepTail);
 
   await new Promise((res, reject) => {
     let seen = '';
@@ -134,15 +141,29 @@ export async function startCaud({ extraArgs = [], env = {}, prepare = null } = {
     throw err;
   });
 
+  let stopped = null;
   return {
     url: `https://localhost:${port}/`,
     dataDir,
     pid: child.pid,
     exited: () => exited,
+    /** SIGTERM, then the exit status is checked: caud must exit 0 by itself
+     *  within STOP_TIMEOUT_MS. A crash, a non-zero status (a sanitizer's report,
+     *  a leak) or a hang rejects, so the test file that started caud fails. */
     stop: async () => {
-      await stopChild(child, exitPromise, () => exited);
-      log.end();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (stopped) return stopped;
+      stopped = (async () => {
+        const byUs = !exited;
+        const killed = await stopChild(child, exitPromise, () => exited);
+        log.end();
+        rmSync(dataDir, { recursive: true, force: true });
+        const e = exited;
+        if (!killed && e.code === 0) return;
+        const how = killed ? `did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM (killed)`
+          : `exited ${e.signal ? `on signal ${e.signal}` : `with status ${e.code}`}${byUs ? ' after SIGTERM' : ' before the test stopped it'}`;
+        throw new Error(`caud (pid ${child.pid}) ${how}; log ${logPath}, last lines:\n${tail.split('\n').slice(-40).join('\n')}`);
+      })();
+      return stopped;
     },
   };
 }
@@ -163,14 +184,24 @@ export function runCau(args, { env = {}, input = '' } = {}) {
   });
 }
 
+/** How long caud may take to exit after SIGTERM (it closes recordings and joins
+ *  its threads; LeakSanitizer's exit check adds a few seconds in the ASan build). */
+const STOP_TIMEOUT_MS = 20000;
+
+/** SIGTERM, then SIGKILL after STOP_TIMEOUT_MS; resolves true when it had to kill. */
 async function stopChild(child, exitPromise, exited) {
-  if (exited() || child.pid === undefined) return;
+  if (exited() || child.pid === undefined) return false;
   process.kill(child.pid, 'SIGTERM');
-  const timeout = new Promise((res) => setTimeout(res, 5000, 'timeout'));
-  if ((await Promise.race([exitPromise, timeout])) === 'timeout' && !exited()) {
+  let timer;
+  const timeout = new Promise((res) => { timer = setTimeout(res, STOP_TIMEOUT_MS, 'timeout'); });
+  const first = await Promise.race([exitPromise, timeout]);
+  clearTimeout(timer);
+  if (first === 'timeout' && !exited()) {
     process.kill(child.pid, 'SIGKILL');
     await exitPromise;
+    return true;
   }
+  return false;
 }
 
 /** Launch Chromium with the LAB-NOTES flags (plus `extraArgs`). Playwright passes its own
