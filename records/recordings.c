@@ -343,6 +343,15 @@ records_recording_list_for_session (RecordsStore *store, const char *session_id,
 }
 
 GPtrArray *
+records_recording_list_compositions (RecordsStore *store, const char *status, GError **error)
+{
+  return list_where (store,
+                     "SELECT " RECORDING_COLUMNS " FROM recordings"
+                     " WHERE kind = 'composed' AND status = ? ORDER BY started_at, id",
+                     status, error);
+}
+
+GPtrArray *
 records_recording_mark_interrupted_all (RecordsStore *store, GError **error)
 {
   RecordsDb *db;

@@ -354,6 +354,10 @@ GPtrArray *records_recording_list_for_patient (RecordsStore *store, const char *
                                                GError **error);
 GPtrArray *records_recording_list_for_session (RecordsStore *store, const char *session_id,
                                                GError **error);
+/* The composed files' rows with @status (one of the statuses above), by
+ * started_at, then id: at start, the compositions a stop left undone. */
+GPtrArray *records_recording_list_compositions (RecordsStore *store, const char *status,
+                                                GError **error);
 /* At start, before any recording can run: every row still "recording" was
  * left so by a crash.  Marks them "interrupted" (ended_at = now when
  * unset, compose_progress cleared) in one transaction and returns them as

@@ -233,6 +233,8 @@ main (int argc, char **argv)
   sigint_id = g_unix_signal_add (SIGINT, on_signal, loop);
   sigterm_id = g_unix_signal_add (SIGTERM, on_signal, loop);
 
+  signaling_server_resume_compositions (server);
+
   /* Tests and scripts wait for this exact line. */
   printf ("caud listening on https://localhost:%u\n", signaling_server_get_port (server));
   fflush (stdout);
@@ -245,12 +247,15 @@ main (int argc, char **argv)
 out:
   /* Order matters: compositions first (each still running is cancelled
    * and its thread joined, so none reads a file or calls OpenSSL while the
-   * process exits; its row is recovered as interrupted at the next start),
-   * then sockets and rooms (media participants removed, leave events
-   * recorded), then the engine (no callback after this), then the server's
-   * tables, then the store. */
+   * process exits; the next start composes it again), then sockets, rooms
+   * and recordings (media participants removed, leave events recorded,
+   * recorders told to close their files), then the engine's reports on
+   * those files (rows filed complete), then the engine (no callback after
+   * this), then the server's tables, then the store. */
   media_compose_cancel_all ();
   signaling_server_shutdown (server);
+  if (server && engine && !signaling_server_wait_recordings (server, 20000))
+    g_warning ("caud: recordings still closing after 20 s; the next start recovers them");
   if (engine)
     media_engine_free (engine);
   signaling_server_free (server);

@@ -282,6 +282,13 @@ set_composed (RecordsRecording *row, gconstpointer data)
   row->compose_progress = -1;
   g_free (row->ended_at);
   row->ended_at = now_text ();
+  if (g_error_matches (result->error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED)) {
+    /* Stopped with the server: undone, not failed; the next start
+     * composes it again (signaling_recording_resume_compositions). */
+    g_free (row->status);
+    row->status = g_strdup ("interrupted");
+    return;
+  }
   if (result->error || result->file == NULL) {
     g_free (row->status);
     row->status = g_strdup ("failed");
@@ -308,7 +315,10 @@ on_composed (const char *recording_id, MediaRecordingFile *composed, const GErro
 
   if (!context_alive (context) || context->store == NULL)
     return;
-  if (error)
+  if (g_error_matches (error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED))
+    g_message ("recording %s: composition cancelled; the next start composes it again",
+               recording_id);
+  else if (error)
     g_warning ("recording %s: composition failed: %s", recording_id, error->message);
   else
     g_message ("recording %s: composed", recording_id);
@@ -406,6 +416,24 @@ on_recording_done (const char *room_id, const char *recording_id, GPtrArray *fil
     if (!records_recording_delete (context->store, recording->composed_row_id, &local))
       recording_log (G_LOG_LEVEL_WARNING, recording, "cannot drop the composed row: %s",
                      local->message);
+  } else if (context->shutting_down) {
+    /* A composition takes about as long as the call: not at shutdown.
+     * The row says undone; the next start composes it. */
+    g_autoptr (RecordsRecording) composed = records_recording_get (
+        context->store, recording->composed_row_id, &local);
+
+    if (composed) {
+      g_free (composed->status);
+      composed->status = g_strdup ("interrupted");
+      composed->compose_progress = -1;
+      g_free (composed->ended_at);
+      composed->ended_at = now_text ();
+      if (!records_recording_update (context->store, composed, &local))
+        recording_log (G_LOG_LEVEL_WARNING, recording, "%s", local->message);
+    }
+    recording_log (G_LOG_LEVEL_MESSAGE, recording,
+                   "%u file(s) closed; composition left to the next start (the server is "
+                   "stopping)", names->len);
   } else {
     g_autoptr (RecordsRecording) composed = records_recording_get (
         context->store, recording->composed_row_id, &local);
@@ -518,6 +546,13 @@ start_recording (SignalingSession *session, json_t *ref)
   if (context->recording_directory == NULL || context->engine == NULL) {
     signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
                                   "recording is not available on this server");
+    return;
+  }
+  if (context->shutting_down) {
+    /* A message read while caud waits for the files of the recordings it
+     * stopped (signaling_server_wait_recordings). */
+    signaling_session_send_error (session, SIGNALING_ERROR_BAD_STATE, ref, NULL,
+                                  "the server is stopping");
     return;
   }
   if (g_hash_table_contains (context->recordings, session->room->id)) {
@@ -735,4 +770,115 @@ signaling_recording_member_left (SignalingContext *context, SignalingRoom *room)
       return;
   }
   stop_recording (context, room->id, "ended", NULL);
+}
+
+/* ---- shutdown and the next start ----------------------------------------- */
+
+void
+signaling_recording_stop_all (SignalingContext *context, const char *reason)
+{
+  g_autoptr (GPtrArray) rooms = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer key;
+
+  if (context->recordings == NULL)
+    return;
+  g_hash_table_iter_init (&iter, context->recordings);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (rooms, g_strdup (key));
+  for (guint i = 0; i < rooms->len; i++)
+    stop_recording (context, rooms->pdata[i], reason, NULL);
+}
+
+guint
+signaling_recording_count_open (SignalingContext *context)
+{
+  if (context->recordings == NULL)
+    return 0;
+  return g_hash_table_size (context->recordings) + g_hash_table_size (context->recordings_closing);
+}
+
+/* The participant files of recording @session_id to compose again, or
+ * NULL (logged) when it should not be: a file cut by a crash, or one
+ * missing on disk.  Transfer full. */
+static GPtrArray *
+files_to_compose_again (SignalingContext *context, const char *session_id)
+{
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+
+  rows = records_recording_list_for_session (context->store, session_id, &error);
+  if (rows == NULL) {
+    g_warning ("recording %s: %s", session_id, error->message);
+    return NULL;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    const RecordsRecording *row = rows->pdata[i];
+    g_autofree char *path = NULL;
+
+    if (strcmp (row->kind, "participant") != 0 || strcmp (row->status, "failed") == 0)
+      continue;
+    if (strcmp (row->status, "complete") != 0) {
+      /* Cut by a crash: readable up to its last chunk, but composing it
+       * without anyone asking could take the next start down with it. */
+      g_message ("recording %s: not composed again: participant file %s is %s", session_id,
+                 row->file_name, row->status);
+      return NULL;
+    }
+    if (row->sha256 == NULL || row->duration_ms <= 0)
+      continue;   /* nothing reached the file (header only) */
+    path = g_build_filename (context->recording_directory, row->file_name, NULL);
+    if (!g_file_test (path, G_FILE_TEST_IS_REGULAR)) {
+      g_warning ("recording %s: not composed again: %s is missing", session_id, row->file_name);
+      return NULL;
+    }
+    g_ptr_array_add (names, g_strdup (row->file_name));
+  }
+  return g_steal_pointer (&names);
+}
+
+void
+signaling_recording_resume_compositions (SignalingContext *context)
+{
+  g_autoptr (GPtrArray) rows = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (context->store == NULL || context->recording_directory == NULL)
+    return;
+  rows = records_recording_list_compositions (context->store, "interrupted", &error);
+  if (rows == NULL) {
+    g_warning ("recordings: cannot list the compositions left undone: %s", error->message);
+    return;
+  }
+  for (guint i = 0; i < rows->len; i++) {
+    RecordsRecording *composed = rows->pdata[i];
+    g_autofree char *file_name = signaling_recording_composed_file (composed->session_id);
+    g_autofree char *path = g_build_filename (context->recording_directory, file_name, NULL);
+    g_autoptr (GPtrArray) names = NULL;
+    g_autoptr (GError) local = NULL;
+
+    /* A composition that died with the process left its file: its row was
+     * recovered from it, and it is not tried again by itself. */
+    if (g_file_test (path, G_FILE_TEST_EXISTS))
+      continue;
+    names = files_to_compose_again (context, composed->session_id);
+    if (names == NULL || names->len == 0)
+      continue;
+    g_free (composed->status);
+    composed->status = g_strdup ("recording");
+    composed->compose_progress = 0;
+    g_clear_pointer (&composed->ended_at, g_free);
+    if (!records_recording_update (context->store, composed, &local)) {
+      g_warning ("recording %s: %s", composed->session_id, local->message);
+      continue;
+    }
+    g_message ("recording %s: composing its %u file(s) again (the last stop left it undone)",
+               composed->session_id, names->len);
+    g_ptr_array_add (names, NULL);
+    media_compose_recording (composed->session_id, context->recording_directory,
+                             (const char *const *) names->pdata, context->recording_key,
+                             context->recording_key_id, on_compose_progress, on_composed,
+                             context);
+  }
 }

@@ -270,6 +270,7 @@ signaling_server_shutdown (SignalingServer *server)
   if (server == NULL || server->shut_down)
     return;
   server->shut_down = TRUE;
+  server->context.shutting_down = TRUE;
 
   sessions = g_ptr_array_new_with_free_func ((GDestroyNotify) signaling_session_unref);
   g_hash_table_iter_init (&iter, server->context.sessions);
@@ -278,7 +279,41 @@ signaling_server_shutdown (SignalingServer *server)
   for (guint i = 0; i < sessions->len; i++)
     signaling_session_close (g_ptr_array_index (sessions, i), SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
                              "server shutting down");
+  /* Rooms whose last member has not left yet (a WHIP publisher, a
+   * WebSocket still closing) keep recording: stop them too. */
+  signaling_recording_stop_all (&server->context, "shutdown");
   soup_server_disconnect (server->soup);
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+signaling_server_wait_recordings (SignalingServer *server, guint timeout_ms)
+{
+  gint64 deadline;
+  guint tick;
+
+  g_return_val_if_fail (server != NULL, FALSE);
+  deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  /* The engine's report is posted to this context from the thread that
+   * closed the last file; the tick bounds each wait for it. */
+  tick = g_timeout_add (50, wake_up, NULL);
+  while (signaling_recording_count_open (&server->context) > 0
+         && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+  return signaling_recording_count_open (&server->context) == 0;
+}
+
+void
+signaling_server_resume_compositions (SignalingServer *server)
+{
+  g_return_if_fail (server != NULL);
+  signaling_recording_resume_compositions (&server->context);
 }
 
 void

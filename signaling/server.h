@@ -46,10 +46,22 @@ gboolean signaling_server_listen (SignalingServer *server, GError **error);
 /* The TCP port actually bound (after listen). */
 guint signaling_server_get_port (SignalingServer *server);
 
+/* Composes again the recordings whose composition the last stop left
+ * undone (docs/operations.md "Stopping").  Call once, after listen. */
+void signaling_server_resume_compositions (SignalingServer *server);
+
 /* Closes every WebSocket (1001 going away), leaving every room (media
- * participants removed, leave events recorded) and stops listening.  Safe
- * to call more than once. */
+ * participants removed, leave events recorded), stops every recording
+ * still running and stops listening.  From here on no composition starts:
+ * a recording stopped now is composed at the next start.  Safe to call
+ * more than once. */
 void signaling_server_shutdown (SignalingServer *server);
+
+/* After shutdown, before the media engine is freed: runs the default main
+ * context until the media engine has reported every stopped recording's
+ * files (their rows filed complete) or @timeout_ms passed.  TRUE when none
+ * is left open. */
+gboolean signaling_server_wait_recordings (SignalingServer *server, guint timeout_ms);
 
 /* The WebSocket Origin rule: TRUE when @origin is NULL (not a browser) or
  * its host:port equals the request's Host header (scheme default ports

@@ -50,6 +50,8 @@ typedef struct {
   GHashTable *recordings;         /* room id → SignalingRecording* (owned): running */
   GHashTable *recordings_closing; /* session id → SignalingRecording* (owned): stopped,
                                    * waiting for the media engine's files */
+  gboolean shutting_down;         /* signaling_server_shutdown() ran: no new
+                                   * composition (left to the next start) */
 
   /* WHIP and WHEP sessions (whip.c): resource id → WhipResource* (owned). */
   GHashTable *whip_resources;
@@ -279,6 +281,15 @@ void signaling_recording_consent_changed (const RecordsConsent *consent, gpointe
 /* A member left @room (still in the table, maybe empty): the recording
  * stops ("ended") when no care-team member remains. */
 void signaling_recording_member_left (SignalingContext *context, SignalingRoom *room);
+/* Shutdown: stops every running recording (its files closed by the media
+ * engine, its rows filed when the engine reports). */
+void signaling_recording_stop_all (SignalingContext *context, const char *reason);
+/* Recordings running or waiting for the engine's report on their files. */
+guint signaling_recording_count_open (SignalingContext *context);
+/* At start: composes again each recording whose composition a stop left
+ * undone (composed row "interrupted", no composed file, every participant
+ * file complete); its row goes back to "recording" until composed. */
+void signaling_recording_resume_compositions (SignalingContext *context);
 
 /* briefing.c */
 /* TRUE when @room_id is the id of a briefing of the records store that has

@@ -19,10 +19,10 @@ from what was written, and the interrupted participant file still plays.
 
 Then a third recording is stopped and caud is stopped (SIGTERM) while it
 composes it: caud must exit 0 after cancelling the composition, and the
-next start finds both participant files complete and playable and the
-composed row interrupted, with no file.  Last, caud is stopped (SIGTERM)
-in the middle of a fourth recording: its files must be closed whole (the
-restart's recovery reads each as complete).
+next start finds both participant files complete and playable and
+composes them again by itself.  Last, caud is stopped (SIGTERM) in the
+middle of a fourth recording: its files must be closed whole and their
+rows filed complete before caud exits, and the next start composes them.
 
 Exit 0 pass, 1 fail, 77 skip (caud not built).
 """
@@ -121,6 +121,15 @@ def discover(path):
     return out
 
 
+def discover_bytes(whole):
+    """discover() on a decrypted file held in memory: (report, seconds)."""
+    with tempfile.NamedTemporaryFile(suffix=".webm") as f:
+        f.write(whole)
+        f.flush()
+        report = discover(f.name)
+    return report, duration_seconds(report)
+
+
 def duration_seconds(report):
     m = re.search(r"^duration ([0-9.]+)$", report, re.M)
     return float(m.group(1)) if m else None
@@ -168,6 +177,37 @@ def fetch_playback(caud, token, row_id, what):
     check(status == 200 and whole[:4] == b"\x1a\x45\xdf\xa3",
           "%s streams from its EBML header (%d bytes)" % (what, len(whole)))
     return whole
+
+
+async def composed_again(caud, token, consultation, recording, what):
+    """Checks that @caud, just started, composes @recording again by itself,
+    that the composed row lasts at least as long as the longest participant
+    file and that the composed file plays as video and audio."""
+    check(any("recording %s: composing its 2 file(s) again" % recording in line
+              for line in caud.lines),
+          "caud composes the %s again at its start" % what)
+    rows = await wait_rows(
+        caud, token, consultation,
+        lambda rows: any(r["recording"] == recording and r["kind"] == "composed"
+                         and r["status"] == "complete" for r in rows),
+        120, "the %s's composition complete after the restart" % what)
+    composed = [r for r in rows if r["recording"] == recording and r["kind"] == "composed"][0]
+    longest = max(r["duration_ms"] for r in rows
+                  if r["recording"] == recording and r["kind"] == "participant")
+    check(re.fullmatch("[0-9a-f]{64}", composed["sha256"] or "")
+          and composed["compose_progress"] is None,
+          "the %s's composed row has its SHA-256, no progress left" % what)
+    # The composed file spans from the first participant file's first
+    # packet to the last one's last; the files start up to a second or so
+    # apart (more under ASan).
+    check(longest >= 2000 and longest - 500 <= composed["duration_ms"] <= longest + 2000,
+          "the %s's composed file lasts %d ms, its longest participant file %d ms"
+          % (what, composed["duration_ms"], longest))
+    report, got = discover_bytes(fetch_playback(caud, token, composed["id"],
+                                                "the %s's composed file" % what))
+    log("gst-discoverer (%s, composed after the restart): duration %s" % (what, got))
+    check("stream video" in report and "stream audio" in report,
+          "the %s's composed file has video and audio" % what)
 
 
 def restart(data_dir):
@@ -225,11 +265,7 @@ async def main(_unused):
         status, headers, whole = http(caud, "GET", ticket["url"], timeout=60)
         check(status == 200 and len(whole) > 10000, "the composed file streams (%d bytes)"
               % len(whole))
-        with tempfile.NamedTemporaryFile(suffix=".webm") as f:
-            f.write(whole)
-            f.flush()
-            report = discover(f.name)
-        seconds = duration_seconds(report)
+        report, seconds = discover_bytes(whole)
         log("gst-discoverer: duration %s" % seconds)
         check("stream video" in report and "stream audio" in report,
               "the composed file has video and audio")
@@ -269,11 +305,7 @@ async def main(_unused):
         files = [r for r in cut if r["kind"] == "participant" and r["sha256"]]
         check(len(files) >= 1, "an interrupted participant file got its SHA-256")
         whole = fetch_playback(caud2, t_doctor, files[0]["id"], "the interrupted file")
-        with tempfile.NamedTemporaryFile(suffix=".webm") as f:
-            f.write(whole)
-            f.flush()
-            report = discover(f.name)
-        seconds = duration_seconds(report)
+        report, seconds = discover_bytes(whole)
         log("gst-discoverer (interrupted): duration %s" % seconds)
         # How much of it plays is test_recording_kill's to measure (rec5);
         # here: it is found, decrypted and recognised as a recording.
@@ -301,8 +333,8 @@ async def main(_unused):
         caud2.stop()
         caud.stop()
 
-    # The next start finds the participants' files complete and the
-    # composition interrupted, without a file.
+    # The next start finds the participants' files complete and composes
+    # them again by itself (the cancelled composition left no file).
     caud3, t_doctor = restart(data_dir)
     try:
         status, rows = http_json(caud3, "GET", "/api/consultations/%s/recordings" % consultation,
@@ -313,11 +345,8 @@ async def main(_unused):
         parts = [r for r in third if r["kind"] == "participant"]
         check(len(parts) == 2 and all(r["status"] == "complete" and r["sha256"] for r in parts),
               "both participant files of the third recording are complete")
-        composed = [r for r in third if r["kind"] == "composed"]
-        check(len(composed) == 1 and composed[0]["status"] == "interrupted"
-              and composed[0]["sha256"] is None,
-              "its composition is interrupted, with no file")
         fetch_playback(caud3, t_doctor, parts[0]["id"], "a participant file of the third recording")
+        await composed_again(caud3, t_doctor, consultation, recording3, "third recording")
 
         # A fourth recording, and caud stopped (SIGTERM) while it records:
         # the shutdown closes each file with its final chunk before caud
@@ -327,6 +356,9 @@ async def main(_unused):
         recording4, doctor, expert, pcs = await record_call(caud3, consultation, t_doctor,
                                                             t_expert, 4, stop=False)
         await sigterm_cleanly(caud3, "records %s" % recording4, [doctor, expert], pcs)
+        check(any("recording=%s] 2 file(s) closed; composition left to the next start"
+                  % recording4 in line for line in caud3.lines),
+              "at its stop caud filed both files and left the composition to the next start")
     except BaseException:
         caud3.dump_log()
         raise
@@ -338,15 +370,15 @@ async def main(_unused):
         status, rows = http_json(caud4, "GET", "/api/consultations/%s/recordings" % consultation,
                                  t_doctor)
         parts = [r for r in rows if r["recording"] == recording4 and r["kind"] == "participant"]
-        check(len(parts) == 2 and all(r["status"] == "interrupted" and r["sha256"] for r in parts),
-              "the fourth recording's participant rows are interrupted, with their SHA-256 (%s)"
-              % [(r["status"], r["sha256"] is not None) for r in parts])
-        for r in parts:
-            found = [line.strip() for line in caud4.lines
-                     if "recording %s: interrupted;" % r["id"] in line]
-            log("recovery: %s" % found)
-            check(len(found) == 1 and found[0].endswith("bytes readable, complete"),
-                  "%s's file was closed whole at the shutdown" % r["participant_name"])
+        check(len(parts) == 2 and all(r["status"] == "complete" and r["sha256"]
+                                      and r["duration_ms"] >= 2000 for r in parts),
+              "the fourth recording's participant rows are complete, with their SHA-256 and"
+              " duration, filed at the shutdown (%s)"
+              % [(r["status"], r["sha256"] is not None, r["duration_ms"]) for r in parts])
+        check(not any("recording %s: interrupted;" % r["id"] in line
+                      for r in parts for line in caud4.lines),
+              "the restart had nothing of the fourth recording to recover")
+        await composed_again(caud4, t_doctor, consultation, recording4, "fourth recording")
     except BaseException:
         caud4.dump_log()
         raise

@@ -1434,6 +1434,17 @@ test_recordings (Fixture *f, gconstpointer data)
   g_assert_cmpuint (list->len, ==, 0);
   g_clear_pointer (&list, g_ptr_array_unref);
 
+  /* The compositions left undone: composed rows only, by status. */
+  list = records_recording_list_compositions (f->store, "interrupted", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (((RecordsRecording *) list->pdata[0])->id, ==, composed->id);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = records_recording_list_compositions (f->store, "complete", &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
   /* Refused input changes nothing. */
   g_free (r->file_name);
   r->file_name = g_strdup ("../etc/passwd");
