@@ -18,6 +18,7 @@
 #include <gst/app/gstappsink.h>
 
 #include "media.h"
+#include "thread-set.h"
 #include "vault.h"
 
 #define GRID_WIDTH 1280
@@ -47,7 +48,6 @@ struct Compose {
 
   GMainContext *context;    /* the composition thread's */
   GMainLoop *loop;
-  GThread *thread;          /* guarded by running_lock */
   GstElement *pipeline;
   GstElement *compositor, *mixer, *mux;
   GstPad *mux_video_pad, *mux_audio_pad;
@@ -72,8 +72,7 @@ struct Compose {
 
 /* Compositions whose thread has not finished, so that
  * media_compose_cancel_all() can stop them and wait for them. */
-static GMutex running_lock;
-static GPtrArray *running;
+static MediaThreadSet running;
 
 /* ---- back to the caller ---------------------------------------------------- */
 
@@ -534,10 +533,8 @@ compose_thread (gpointer data)
     g_unlink (c->path);
   }
   g_main_context_pop_thread_default (c->context);
-  g_mutex_lock (&running_lock);
-  g_ptr_array_remove_fast (running, c);
-  g_clear_pointer (&c->thread, g_thread_unref);   /* media_compose_cancel_all() holds its own */
-  g_mutex_unlock (&running_lock);
+  /* Before the post: once posted, @c may be freed on the caller's side. */
+  media_thread_set_leave (&running, c);
   compose_post (c, -1);
   return NULL;
 }
@@ -640,30 +637,24 @@ media_compose_recording (const char *recording_id, const char *directory,
   }
   c->context = g_main_context_new ();
   c->loop = g_main_loop_new (c->context, FALSE);
-  g_mutex_lock (&running_lock);
-  if (running == NULL)
-    running = g_ptr_array_new ();
-  g_ptr_array_add (running, c);
-  c->thread = g_thread_new ("cau-compose", compose_thread, c);
-  g_mutex_unlock (&running_lock);
+  media_thread_set_start (&running, "cau-compose", compose_thread, c);
+}
+
+/* media_thread_set_join_all()'s cancel: under the set's lock, so @job
+ * (a Compose) is alive. */
+static void
+cancel_one (gpointer job, gpointer unused)
+{
+  Compose *c = job;
+
+  g_message ("composition of %s cancelled: the server is stopping", c->recording_id);
+  compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_CANCELLED,
+                                "composition of %s cancelled: the server is stopping",
+                                c->recording_id));
 }
 
 void
 media_compose_cancel_all (void)
 {
-  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
-
-  g_mutex_lock (&running_lock);
-  for (guint i = 0; running != NULL && i < running->len; i++) {
-    Compose *c = running->pdata[i];
-
-    g_message ("composition of %s cancelled: the server is stopping", c->recording_id);
-    compose_fail (c, g_error_new (MEDIA_ERROR, MEDIA_ERROR_CANCELLED,
-                                  "composition of %s cancelled: the server is stopping",
-                                  c->recording_id));
-    g_ptr_array_add (threads, g_thread_ref (c->thread));
-  }
-  g_mutex_unlock (&running_lock);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
+  media_thread_set_join_all (&running, cancel_one, NULL);
 }

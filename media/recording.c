@@ -13,6 +13,7 @@
 
 #include "recorder.h"
 #include "room-priv.h"
+#include "thread-set.h"
 
 struct MediaRecordingSession {
   gint ref;
@@ -165,8 +166,7 @@ media_recording_session_refuse (MediaRecordingSession *s, GError *error)
 /* ---- finishing threads --------------------------------------------------- */
 
 /* Finishing threads that have not ended, for media_recording_wait_finished(). */
-static GMutex finishing_lock;
-static GPtrArray *finishing;
+static MediaThreadSet finishing;
 
 typedef struct {
   MediaRecordingSession *session;
@@ -194,25 +194,15 @@ finish_thread (gpointer data)
   session_maybe_done_locked (s);
   g_mutex_unlock (&s->lock);
   session_unref (s);
+  media_thread_set_leave (&finishing, job);
   g_free (job);
-  g_mutex_lock (&finishing_lock);
-  g_ptr_array_remove_fast (finishing, g_thread_self ());
-  g_thread_unref (g_thread_self ());   /* the reference finishing held */
-  g_mutex_unlock (&finishing_lock);
   return NULL;
 }
 
 void
 media_recording_wait_finished (void)
 {
-  g_autoptr (GPtrArray) threads = g_ptr_array_new ();
-
-  g_mutex_lock (&finishing_lock);
-  for (guint i = 0; finishing != NULL && i < finishing->len; i++)
-    g_ptr_array_add (threads, g_thread_ref (finishing->pdata[i]));
-  g_mutex_unlock (&finishing_lock);
-  for (guint i = 0; i < threads->len; i++)
-    g_thread_join (threads->pdata[i]);
+  media_thread_set_join_all (&finishing, NULL, NULL);
 }
 
 /* Detaches @p's recorder (worker) and finishes it on its own thread. */
@@ -221,7 +211,6 @@ participant_finish_recorder (MediaParticipant *p)
 {
   MediaRecordingSession *s = p->room->recording;
   FinishJob *job;
-  GThread *thread;
 
   if (p->recorder == NULL)
     return;
@@ -233,12 +222,7 @@ participant_finish_recorder (MediaParticipant *p)
   g_mutex_lock (&s->lock);
   s->pending++;
   g_mutex_unlock (&s->lock);
-  g_mutex_lock (&finishing_lock);
-  if (finishing == NULL)
-    finishing = g_ptr_array_new ();
-  thread = g_thread_new ("cau-rec-finish", finish_thread, job);
-  g_ptr_array_add (finishing, thread);
-  g_mutex_unlock (&finishing_lock);
+  media_thread_set_start (&finishing, "cau-rec-finish", finish_thread, job);
 }
 
 /* ---- starting a participant's file ------------------------------------ */
