@@ -2,6 +2,8 @@
  * and the restart recovery (recording.h). */
 #include "recording.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 #include <sys/statvfs.h>
 
@@ -42,6 +44,12 @@ fill_from_file (RecordsStore *store, RecordsRecording *recording, const char *di
   g_autoptr (GDateTime) started = NULL;
   GStatBuf st;
 
+  if (strcmp (recording->kind, "composed") == 0 && !g_file_test (path, G_FILE_TEST_EXISTS)) {
+    g_message ("recording %s: its composed file (row %s) was not made before the stop; "
+               "composed at this start if the participant files can be read",
+               recording->session_id, recording->id);
+    return;
+  }
   reader = cau_vault_reader_open (path, server_key, &error);
   if (reader == NULL || !cau_vault_file_sha256 (path, &digest, &error) || g_stat (path, &st) != 0) {
     g_message ("recording %s: interrupted; its file is not readable (%s)", recording->id,

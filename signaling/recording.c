@@ -41,6 +41,22 @@ struct SignalingRecording {
 
 static GHashTable *live_contexts;
 
+/* A composition waiting in context->compose_queue. */
+typedef struct {
+  char *session_id;
+  GStrv names;
+} ComposeJob;
+
+static void
+compose_job_free (gpointer data)
+{
+  ComposeJob *job = data;
+
+  g_free (job->session_id);
+  g_strfreev (job->names);
+  g_free (job);
+}
+
 /* UTC ISO-8601 with milliseconds, as records keeps times (transfer full). */
 static char *
 now_text (void)
@@ -60,6 +76,7 @@ signaling_recording_context_init (SignalingContext *context)
                                                (GDestroyNotify) signaling_recording_free);
   context->recordings_closing = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                                        (GDestroyNotify) signaling_recording_free);
+  context->compose_queue = g_queue_new ();
 }
 
 void
@@ -69,6 +86,8 @@ signaling_recording_context_clear (SignalingContext *context)
     g_hash_table_remove (live_contexts, context);
   g_clear_pointer (&context->recordings, g_hash_table_destroy);
   g_clear_pointer (&context->recordings_closing, g_hash_table_destroy);
+  if (context->compose_queue)
+    g_queue_free_full (g_steal_pointer (&context->compose_queue), compose_job_free);
 }
 
 static gboolean
@@ -306,6 +325,49 @@ set_composed (RecordsRecording *row, gconstpointer data)
   row->duration_ms = result->file->duration_ms;
 }
 
+/* Compositions run one at a time (and below the relay's priority:
+ * compose.c): each takes most of a core for minutes, and a server stopped
+ * at the end of a clinic day leaves several to its next start. */
+#define MAX_COMPOSITIONS 1
+
+static void on_composed (const char *recording_id, MediaRecordingFile *composed,
+                         const GError *error, gpointer user_data);
+
+/* Starts queued compositions while fewer than MAX_COMPOSITIONS run; none
+ * once the server is stopping (their rows say "recording": the next start
+ * composes them). */
+static void
+compose_next (SignalingContext *context)
+{
+  while (!context->shutting_down && context->composing < MAX_COMPOSITIONS
+         && !g_queue_is_empty (context->compose_queue)) {
+    ComposeJob *job = g_queue_pop_head (context->compose_queue);
+
+    context->composing++;
+    media_compose_recording (job->session_id, context->recording_directory,
+                             (const char *const *) job->names, context->recording_key,
+                             context->recording_key_id, on_compose_progress, on_composed,
+                             context);
+    compose_job_free (job);
+  }
+}
+
+/* Composes @names (NULL-terminated participant file names) into recording
+ * @session_id's composed file, now or after the compositions before it. */
+static void
+compose_enqueue (SignalingContext *context, const char *session_id, const char *const *names)
+{
+  ComposeJob *job = g_new0 (ComposeJob, 1);
+
+  job->session_id = g_strdup (session_id);
+  job->names = g_strdupv ((char **) names);
+  g_queue_push_tail (context->compose_queue, job);
+  if (context->composing >= MAX_COMPOSITIONS)
+    g_message ("recording %s: composition queued behind %u running and %u waiting",
+               session_id, context->composing, g_queue_get_length (context->compose_queue) - 1);
+  compose_next (context);
+}
+
 static void
 on_composed (const char *recording_id, MediaRecordingFile *composed, const GError *error,
              gpointer user_data)
@@ -313,7 +375,12 @@ on_composed (const char *recording_id, MediaRecordingFile *composed, const GErro
   SignalingContext *context = user_data;
   ComposeResult result = { composed, error, NULL };
 
-  if (!context_alive (context) || context->store == NULL)
+  if (!context_alive (context))
+    return;
+  if (context->composing > 0)
+    context->composing--;
+  compose_next (context);
+  if (context->store == NULL)
     return;
   if (g_error_matches (error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED))
     g_message ("recording %s: composition cancelled; the next start composes it again",
@@ -444,10 +511,7 @@ on_recording_done (const char *room_id, const char *recording_id, GPtrArray *fil
         recording_log (G_LOG_LEVEL_WARNING, recording, "%s", local->message);
     }
     g_ptr_array_add (names, NULL);
-    media_compose_recording (recording->id, context->recording_directory,
-                             (const char *const *) names->pdata, context->recording_key,
-                             context->recording_key_id, on_compose_progress, on_composed,
-                             context);
+    compose_enqueue (context, recording->id, (const char *const *) names->pdata);
   }
   signaling_recording_free (recording);
 }
@@ -799,8 +863,10 @@ signaling_recording_count_open (SignalingContext *context)
 }
 
 /* The participant files of recording @session_id to compose again, or
- * NULL (logged) when it should not be: a file cut by a crash, or one
- * missing on disk.  Transfer full. */
+ * NULL (logged) when it should not be: a file still being written, one
+ * that could not be read after a crash, or one missing on disk.  A file
+ * cut by a crash and recovered (its SHA-256 filled from what it holds) is
+ * composed up to its last whole chunk.  Transfer full. */
 static GPtrArray *
 files_to_compose_again (SignalingContext *context, const char *session_id)
 {
@@ -819,11 +885,10 @@ files_to_compose_again (SignalingContext *context, const char *session_id)
 
     if (strcmp (row->kind, "participant") != 0 || strcmp (row->status, "failed") == 0)
       continue;
-    if (strcmp (row->status, "complete") != 0) {
-      /* Cut by a crash: readable up to its last chunk, but composing it
-       * without anyone asking could take the next start down with it. */
-      g_message ("recording %s: not composed again: participant file %s is %s", session_id,
-                 row->file_name, row->status);
+    if (strcmp (row->status, "complete") != 0
+        && (strcmp (row->status, "interrupted") != 0 || row->sha256 == NULL)) {
+      g_message ("recording %s: not composed again: participant file %s is %s%s", session_id,
+                 row->file_name, row->status, row->sha256 ? "" : " and unreadable");
       return NULL;
     }
     if (row->sha256 == NULL || row->duration_ms <= 0)
@@ -876,9 +941,6 @@ signaling_recording_resume_compositions (SignalingContext *context)
     g_message ("recording %s: composing its %u file(s) again (the last stop left it undone)",
                composed->session_id, names->len);
     g_ptr_array_add (names, NULL);
-    media_compose_recording (composed->session_id, context->recording_directory,
-                             (const char *const *) names->pdata, context->recording_key,
-                             context->recording_key_id, on_compose_progress, on_composed,
-                             context);
+    compose_enqueue (context, composed->session_id, (const char *const *) names->pdata);
   }
 }

@@ -52,6 +52,8 @@ typedef struct {
                                    * waiting for the media engine's files */
   gboolean shutting_down;         /* signaling_server_shutdown() ran: no new
                                    * composition (left to the next start) */
+  GQueue *compose_queue;          /* compositions waiting (recording.c) */
+  guint composing;                /* compositions running */
 
   /* WHIP and WHEP sessions (whip.c): resource id → WhipResource* (owned). */
   GHashTable *whip_resources;
