@@ -1113,6 +1113,162 @@ test_recover (Fixture *f, gconstpointer data)
   world_clear (&w);
 }
 
+/* ---- compositions left undone, composed at the next start -------------- */
+
+/* Messages of cau-signaling, kept for the test to read. */
+static GPtrArray *captured;
+
+static void
+capture_log (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  g_ptr_array_add (captured, g_strdup (message));
+}
+
+/* Compositions here fail (the files hold no media): not fatal. */
+static gboolean
+composition_failure_not_fatal (const char *domain, GLogLevelFlags level, const char *message,
+                               gpointer data)
+{
+  return !(g_strcmp0 (domain, "cau-signaling") == 0 && strstr (message, "composition failed"));
+}
+
+static gsize
+count_captured (const char *pattern)
+{
+  gsize n = 0;
+
+  for (guint i = 0; i < captured->len; i++)
+    n += g_pattern_match_simple (pattern, captured->pdata[i]);
+  return n;
+}
+
+/* A composed row of @participant's recording, with @status. */
+static RecordsRecording *
+composed_for (Fixture *f, const RecordsRecording *participant, const char *status)
+{
+  g_autoptr (GError) error = NULL;
+  RecordsRecording *composed = g_new0 (RecordsRecording, 1);
+
+  composed->consultation_id = g_strdup (participant->consultation_id);
+  composed->session_id = g_strdup (participant->session_id);
+  composed->kind = g_strdup ("composed");
+  composed->file_name = signaling_recording_composed_file (participant->session_id);
+  composed->status = g_strdup (status);
+  composed->compose_progress = -1;
+  composed->key_id = g_strdup (f->key_id);
+  g_assert_true (records_recording_create (f->store, composed, &error));
+  g_assert_no_error (error);
+  return composed;
+}
+
+static char *
+status_of (Fixture *f, const char *id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RecordsRecording) row = records_recording_get (f->store, id, &error);
+
+  g_assert_no_error (error);
+  return g_strdup (row->status);
+}
+
+static void
+test_resume (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  World w = { 0 };
+  g_autofree guint8 *plain = pattern (4000, 3);
+  g_autoptr (RecordsRecording) pa = NULL, pb = NULL, pc = NULL, pd = NULL;
+  g_autoptr (RecordsRecording) ca = NULL, cb = NULL, cc = NULL, cd = NULL;
+  g_autofree char *status = NULL;
+  g_autofree char *c_path = NULL;
+  guint handler;
+  gint64 deadline;
+
+  world_init (f, &w);
+  /* A and B: a stop left their composition undone; their files are whole. */
+  pa = file_recording (f, w.consultation->id, "ra-p1.mkv.cauv", plain, 4000, TRUE);
+  ca = composed_for (f, pa, "interrupted");
+  pb = file_recording (f, w.consultation->id, "rb-p1.mkv.cauv", plain, 4000, TRUE);
+  cb = composed_for (f, pb, "interrupted");
+  /* C: a composition that died with the process left its file. */
+  pc = file_recording (f, w.consultation->id, "rc-p1.mkv.cauv", plain, 4000, TRUE);
+  cc = composed_for (f, pc, "interrupted");
+  c_path = g_build_filename (f->recordings_dir, cc->file_name, NULL);
+  g_assert_true (g_file_set_contents (c_path, "partial", -1, &error));
+  /* D: a participant file that could not be read after a crash. */
+  pd = file_recording (f, w.consultation->id, "rd-p1.mkv.cauv", plain, 4000, FALSE);
+  g_free (pd->status);
+  pd->status = g_strdup ("interrupted");
+  g_assert_true (records_recording_update (f->store, pd, &error));
+  cd = composed_for (f, pd, "interrupted");
+
+  captured = g_ptr_array_new_with_free_func (g_free);
+  /* Warnings are fatal in tests: their level carries G_LOG_FLAG_FATAL,
+   * which the handler's mask must hold to be chosen. */
+  handler = g_log_set_handler ("cau-signaling",
+                               G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL,
+                               capture_log, NULL);
+  g_test_log_set_fatal_handler (composition_failure_not_fatal, NULL);
+  signaling_server_resume_compositions (f->server);
+
+  /* A runs, B waits behind it; C and D are left as they are. */
+  g_assert_cmpuint (count_captured ("recording *: composing its 1 file(s) again*"), ==, 2);
+  g_assert_cmpuint (count_captured ("recording *: composition queued behind 1 running and 0 "
+                                    "waiting"), ==, 1);
+  g_assert_cmpuint (count_captured ("*not composed again: participant file rd-p1.mkv.cauv is "
+                                    "interrupted and unreadable"), ==, 1);
+  status = status_of (f, ca->id);
+  g_assert_cmpstr (status, ==, "recording");
+  g_clear_pointer (&status, g_free);
+  status = status_of (f, cb->id);
+  g_assert_cmpstr (status, ==, "recording");
+  g_clear_pointer (&status, g_free);
+  status = status_of (f, cc->id);
+  g_assert_cmpstr (status, ==, "interrupted");
+  g_clear_pointer (&status, g_free);
+  status = status_of (f, cd->id);
+  g_assert_cmpstr (status, ==, "interrupted");
+  g_clear_pointer (&status, g_free);
+
+  /* Each ends (failed: the files hold no media), B only after A. */
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (count_captured ("recording *: composition failed*") < 2
+         && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (count_captured ("recording *: composition failed*"), ==, 2);
+  {
+    /* In the order they were started and queued (A and B were filed in
+     * the same millisecond: by id). */
+    g_autoptr (GPtrArray) started = g_ptr_array_new ();
+    guint ended = 0;
+
+    for (guint i = 0; i < captured->len; i++) {
+      const char *line = captured->pdata[i];
+      const char *id = strstr (line, pa->session_id) ? pa->session_id
+                       : strstr (line, pb->session_id) ? pb->session_id : NULL;
+
+      if (strstr (line, "composing its"))
+        g_ptr_array_add (started, (gpointer) id);
+      else if (strstr (line, "composition failed"))
+        g_assert_true (id != NULL && id == g_ptr_array_index (started, ended++));
+    }
+    g_assert_cmpuint (started->len, ==, 2);
+    g_assert_true (started->pdata[0] != started->pdata[1]);
+    g_assert_cmpuint (ended, ==, 2);
+  }
+  status = status_of (f, ca->id);
+  g_assert_cmpstr (status, ==, "failed");
+  g_clear_pointer (&status, g_free);
+  status = status_of (f, cb->id);
+  g_assert_cmpstr (status, ==, "failed");
+  g_clear_pointer (&status, g_free);
+  g_assert_true (g_file_test (c_path, G_FILE_TEST_EXISTS));   /* not touched */
+
+  g_log_remove_handler ("cau-signaling", handler);
+  g_clear_pointer (&captured, g_ptr_array_unref);
+  world_clear (&w);
+}
+
 /* ---- record and consent over WSS --------------------------------------- */
 
 static void
@@ -1538,6 +1694,8 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/signaling/recording/playback", Fixture, NULL, fixture_set_up, test_playback,
+              fixture_tear_down);
+  g_test_add ("/signaling/recording/resume", Fixture, NULL, fixture_set_up, test_resume,
               fixture_tear_down);
   g_test_add ("/signaling/recording/recover", Fixture, NULL, fixture_set_up, test_recover,
               fixture_tear_down);
