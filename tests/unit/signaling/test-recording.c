@@ -1161,14 +1161,14 @@ composed_for (Fixture *f, const RecordsRecording *participant, const char *statu
   return composed;
 }
 
-static char *
-status_of (Fixture *f, const char *id)
+static void
+assert_status (Fixture *f, const RecordsRecording *recording, const char *status)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (RecordsRecording) row = records_recording_get (f->store, id, &error);
+  g_autoptr (RecordsRecording) row = records_recording_get (f->store, recording->id, &error);
 
   g_assert_no_error (error);
-  return g_strdup (row->status);
+  g_assert_cmpstr (row->status, ==, status);
 }
 
 static void
@@ -1179,7 +1179,6 @@ test_resume (Fixture *f, gconstpointer data)
   g_autofree guint8 *plain = pattern (4000, 3);
   g_autoptr (RecordsRecording) pa = NULL, pb = NULL, pc = NULL, pd = NULL;
   g_autoptr (RecordsRecording) ca = NULL, cb = NULL, cc = NULL, cd = NULL;
-  g_autofree char *status = NULL;
   g_autofree char *c_path = NULL;
   guint handler;
   gint64 deadline;
@@ -1217,18 +1216,10 @@ test_resume (Fixture *f, gconstpointer data)
                                     "waiting"), ==, 1);
   g_assert_cmpuint (count_captured ("*not composed again: participant file rd-p1.mkv.cauv is "
                                     "interrupted and unreadable"), ==, 1);
-  status = status_of (f, ca->id);
-  g_assert_cmpstr (status, ==, "recording");
-  g_clear_pointer (&status, g_free);
-  status = status_of (f, cb->id);
-  g_assert_cmpstr (status, ==, "recording");
-  g_clear_pointer (&status, g_free);
-  status = status_of (f, cc->id);
-  g_assert_cmpstr (status, ==, "interrupted");
-  g_clear_pointer (&status, g_free);
-  status = status_of (f, cd->id);
-  g_assert_cmpstr (status, ==, "interrupted");
-  g_clear_pointer (&status, g_free);
+  assert_status (f, ca, "recording");
+  assert_status (f, cb, "recording");
+  assert_status (f, cc, "interrupted");
+  assert_status (f, cd, "interrupted");
 
   /* Each ends (failed: the files hold no media), B only after A. */
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
@@ -1256,12 +1247,8 @@ test_resume (Fixture *f, gconstpointer data)
     g_assert_true (started->pdata[0] != started->pdata[1]);
     g_assert_cmpuint (ended, ==, 2);
   }
-  status = status_of (f, ca->id);
-  g_assert_cmpstr (status, ==, "failed");
-  g_clear_pointer (&status, g_free);
-  status = status_of (f, cb->id);
-  g_assert_cmpstr (status, ==, "failed");
-  g_clear_pointer (&status, g_free);
+  assert_status (f, ca, "failed");
+  assert_status (f, cb, "failed");
   g_assert_true (g_file_test (c_path, G_FILE_TEST_EXISTS));   /* not touched */
 
   g_log_remove_handler ("cau-signaling", handler);
