@@ -325,9 +325,10 @@ set_composed (RecordsRecording *row, gconstpointer data)
   row->duration_ms = result->file->duration_ms;
 }
 
-/* Compositions run one at a time (and below the relay's priority:
- * compose.c): each takes most of a core for minutes, and a server stopped
- * at the end of a clinic day leaves several to its next start. */
+/* Compositions run one at a time: each decodes every participant's video
+ * and encodes the grid (minutes of a core per hour of call), the relay
+ * needs the rest of the machine, and a server stopped at the end of a
+ * clinic day leaves several to its next start. */
 #define MAX_COMPOSITIONS 1
 
 static void on_composed (const char *recording_id, MediaRecordingFile *composed,
@@ -379,9 +380,6 @@ on_composed (const char *recording_id, MediaRecordingFile *composed, const GErro
     return;
   if (context->composing > 0)
     context->composing--;
-  compose_next (context);
-  if (context->store == NULL)
-    return;
   if (g_error_matches (error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED))
     g_message ("recording %s: composition cancelled; the next start composes it again",
                recording_id);
@@ -389,7 +387,9 @@ on_composed (const char *recording_id, MediaRecordingFile *composed, const GErro
     g_warning ("recording %s: composition failed: %s", recording_id, error->message);
   else
     g_message ("recording %s: composed", recording_id);
-  update_composed (context, recording_id, set_composed, &result);
+  if (context->store != NULL)
+    update_composed (context, recording_id, set_composed, &result);
+  compose_next (context);
 }
 
 /* Completes the row of each file the engine closed; deletes rows whose
@@ -484,8 +484,8 @@ on_recording_done (const char *room_id, const char *recording_id, GPtrArray *fil
       recording_log (G_LOG_LEVEL_WARNING, recording, "cannot drop the composed row: %s",
                      local->message);
   } else if (context->shutting_down) {
-    /* A composition takes about as long as the call: not at shutdown.
-     * The row says undone; the next start composes it. */
+    /* No composition at shutdown (minutes of a core per hour of call):
+     * the row says undone; the next start composes it. */
     g_autoptr (RecordsRecording) composed = records_recording_get (
         context->store, recording->composed_row_id, &local);
 
