@@ -293,21 +293,30 @@ typedef struct {
   const char *key_id;
 } ComposeResult;
 
+/* A composed row whose composition the server's stop left undone (not
+ * failed): the next start composes it (signaling_recording_resume_compositions). */
+static void
+mark_undone (RecordsRecording *row)
+{
+  g_free (row->status);
+  row->status = g_strdup ("interrupted");
+  row->compose_progress = -1;
+  g_free (row->ended_at);
+  row->ended_at = now_text ();
+}
+
 static void
 set_composed (RecordsRecording *row, gconstpointer data)
 {
   const ComposeResult *result = data;
 
+  if (g_error_matches (result->error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED)) {
+    mark_undone (row);
+    return;
+  }
   row->compose_progress = -1;
   g_free (row->ended_at);
   row->ended_at = now_text ();
-  if (g_error_matches (result->error, MEDIA_ERROR, MEDIA_ERROR_CANCELLED)) {
-    /* Stopped with the server: undone, not failed; the next start
-     * composes it again (signaling_recording_resume_compositions). */
-    g_free (row->status);
-    row->status = g_strdup ("interrupted");
-    return;
-  }
   if (result->error || result->file == NULL) {
     g_free (row->status);
     row->status = g_strdup ("failed");
@@ -483,35 +492,29 @@ on_recording_done (const char *room_id, const char *recording_id, GPtrArray *fil
     if (!records_recording_delete (context->store, recording->composed_row_id, &local))
       recording_log (G_LOG_LEVEL_WARNING, recording, "cannot drop the composed row: %s",
                      local->message);
-  } else if (context->shutting_down) {
-    /* No composition at shutdown (minutes of a core per hour of call):
-     * the row says undone; the next start composes it. */
-    g_autoptr (RecordsRecording) composed = records_recording_get (
-        context->store, recording->composed_row_id, &local);
-
-    if (composed) {
-      g_free (composed->status);
-      composed->status = g_strdup ("interrupted");
-      composed->compose_progress = -1;
-      g_free (composed->ended_at);
-      composed->ended_at = now_text ();
-      if (!records_recording_update (context->store, composed, &local))
-        recording_log (G_LOG_LEVEL_WARNING, recording, "%s", local->message);
-    }
-    recording_log (G_LOG_LEVEL_MESSAGE, recording,
-                   "%u file(s) closed; composition left to the next start (the server is "
-                   "stopping)", names->len);
   } else {
+    /* The composed row: composing from progress 0, or, at shutdown, left
+     * undone for the next start (no composition then: minutes of a core
+     * per hour of call). */
     g_autoptr (RecordsRecording) composed = records_recording_get (
         context->store, recording->composed_row_id, &local);
 
     if (composed) {
-      composed->compose_progress = 0;
+      if (context->shutting_down)
+        mark_undone (composed);
+      else
+        composed->compose_progress = 0;
       if (!records_recording_update (context->store, composed, &local))
         recording_log (G_LOG_LEVEL_WARNING, recording, "%s", local->message);
     }
-    g_ptr_array_add (names, NULL);
-    compose_enqueue (context, recording->id, (const char *const *) names->pdata);
+    if (context->shutting_down) {
+      recording_log (G_LOG_LEVEL_MESSAGE, recording,
+                     "%u file(s) closed; composition left to the next start (the server is "
+                     "stopping)", names->len);
+    } else {
+      g_ptr_array_add (names, NULL);
+      compose_enqueue (context, recording->id, (const char *const *) names->pdata);
+    }
   }
   signaling_recording_free (recording);
 }
